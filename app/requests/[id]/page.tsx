@@ -1,0 +1,72 @@
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { EnvironmentBadge, StatusBadge } from '@/components/ui/badge';
+import { Card } from '@/components/ui/card';
+import { StepProgress, formatTime } from '@/components/ui/progress';
+import { AuditLog } from '@/components/requests/audit-log';
+import { GatePanel } from '@/components/requests/gate-panel';
+import { TaskCard } from '@/components/requests/task-card';
+import { StepTimeline } from '@/components/requests/step-timeline';
+import { getRequestDetail } from '@/lib/data/requests';
+import { getViewer } from '@/lib/data/viewer';
+import { DomainError } from '@/lib/domain/errors';
+import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
+import { idSchema } from '@/lib/validation/common';
+
+export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const viewer = await getViewer();
+  const { id } = await params;
+  if (!idSchema.safeParse(id).success) notFound();
+  const request = await getRequestDetail(viewer, id).catch((err) => {
+    if (err instanceof DomainError && err.code === 'not_found') notFound();
+    throw err;
+  });
+  const gateTask = request.tasks.find((t) => t.isGate);
+
+  return (
+    <div className="space-y-5">
+      <div>
+        <Link href="/requests" className="text-sm text-indigo-700 hover:underline">← Requests</Link>
+        <div className="mt-2 flex flex-wrap items-center gap-3">
+          <h1 className="text-xl font-semibold">
+            <span className="text-slate-400">#{request.number}</span> {request.title}
+          </h1>
+          <StatusBadge status={request.status} />
+        </div>
+        <dl className="mt-2 flex flex-wrap gap-x-6 gap-y-1 text-sm text-slate-600">
+          <div><dt className="inline">Kind: </dt><dd className="inline">{REQUEST_KIND_LABELS[request.kind as RequestKind]}</dd></div>
+          <div><dt className="inline">Priority: </dt><dd className="inline">{request.priority}</dd></div>
+          <div><dt className="inline">Target: </dt><dd className="inline">{request.target.name} <EnvironmentBadge environment={request.target.environment} /></dd></div>
+          <div><dt className="inline">Filed by: </dt><dd className="inline">{request.author.name}, {formatTime(request.createdAt)}</dd></div>
+          <div><dt className="inline">Template: </dt><dd className="inline">{request.template.key} v{request.template.version}</dd></div>
+          <div className="flex items-center gap-2"><dt>Progress:</dt><dd><StepProgress done={request.completedSteps} total={request.totalSteps} /></dd></div>
+        </dl>
+        <p className="mt-3 whitespace-pre-wrap rounded-md bg-white p-3 text-sm ring-1 ring-slate-200">{request.description}</p>
+      </div>
+
+      <StepTimeline tasks={request.tasks} />
+
+      <div className="grid gap-5 lg:grid-cols-3">
+        <div className="space-y-4 lg:col-span-2">
+          {request.tasks.map((task) =>
+            task.isGate ? (
+              <GatePanel key={task.id} task={task} gate={request.gate} />
+            ) : (
+              <TaskCard key={task.id} task={task} />
+            ),
+          )}
+        </div>
+        <div className="space-y-4">
+          {gateTask && (
+            <Card title="Quality gate">
+              <p className="text-sm text-slate-700">
+                {request.gate.items.filter((g) => g.signedBy).length} of {request.gate.items.length} items signed.
+              </p>
+            </Card>
+          )}
+          <AuditLog entries={request.audit} />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+import { PageTitle } from '@/components/ui/card';
+import { FileRequestForm } from '@/components/requests/file-request-form';
+import { listTargetOptions } from '@/lib/data/admin';
+import { getViewer } from '@/lib/data/viewer';
+
+export const metadata = { title: 'File a request' };
+
+export default async function NewRequestPage() {
+  await getViewer();
+  const targets = await listTargetOptions();
+  return (
+    <div className="max-w-2xl">
+      <PageTitle sub="Cutover turns it into the nine-step database migration workflow.">File a migration request</PageTitle>
+      <FileRequestForm targets={targets} />
+    </div>
+  );
+}

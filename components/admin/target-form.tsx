@@ -1,0 +1,66 @@
+'use client';
+
+import { useActionState } from 'react';
+import { createTargetAction, updateTargetAction, type FormState } from '@/lib/actions/admin-actions';
+import type { TargetView } from '@/lib/data/admin';
+import { DB_ENGINES, ENVIRONMENTS, SUPPORTED_ENGINES } from '@/lib/domain/roles';
+import { Button } from '@/components/ui/button';
+import { Field, FormMessage, Select, TextInput } from '@/components/ui/field';
+
+/** Registers a target, or edits one when `target` is given (an empty password keeps the stored one). */
+export function TargetForm({ target }: { target?: TargetView }) {
+  const [state, action, pending] = useActionState<FormState, FormData>(target ? updateTargetAction : createTargetAction, undefined);
+  const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
+  const values = (state && !state.ok ? state.values : undefined) ?? {};
+  const v = (k: keyof TargetView) => (values[k] as string | undefined) ?? (target?.[k] != null ? String(target[k]) : undefined);
+  const key = target?.id ?? 'new';
+
+  return (
+    <form action={action} className="space-y-3" noValidate>
+      {target && <input type="hidden" name="id" value={target.id} />}
+      <Field name={`${key}-name`} label="Name" errors={errors.name}>{(p) => <TextInput {...p} name="name" defaultValue={v('name')} />}</Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field name={`${key}-engine`} label="Engine" errors={errors.engine}>
+          {(p) => (
+            <Select {...p} name="engine" defaultValue={v('engine') ?? 'postgresql'}>
+              {DB_ENGINES.map((e) => <option key={e} value={e} disabled={!SUPPORTED_ENGINES.includes(e)}>{e}{SUPPORTED_ENGINES.includes(e) ? '' : ' (later)'}</option>)}
+            </Select>
+          )}
+        </Field>
+        <Field name={`${key}-environment`} label="Environment" errors={errors.environment}>
+          {(p) => (
+            <Select {...p} name="environment" defaultValue={v('environment') ?? ''}>
+              <option value="">Choose…</option>
+              {ENVIRONMENTS.map((e) => <option key={e} value={e}>{e}</option>)}
+            </Select>
+          )}
+        </Field>
+      </div>
+      <div className="grid grid-cols-3 gap-3">
+        <div className="col-span-2"><Field name={`${key}-host`} label="Host" errors={errors.host}>{(p) => <TextInput {...p} name="host" defaultValue={v('host')} />}</Field></div>
+        <Field name={`${key}-port`} label="Port" errors={errors.port}>{(p) => <TextInput {...p} name="port" inputMode="numeric" defaultValue={v('port') ?? '5432'} />}</Field>
+      </div>
+      <div className="grid grid-cols-2 gap-3">
+        <Field name={`${key}-database`} label="Database" errors={errors.database}>{(p) => <TextInput {...p} name="database" defaultValue={v('database')} />}</Field>
+        <Field name={`${key}-username`} label="User" errors={errors.username}>{(p) => <TextInput {...p} name="username" defaultValue={v('username')} autoComplete="off" />}</Field>
+      </div>
+      <Field name={`${key}-password`} label="Password" errors={errors.password} hint={target?.hasPassword ? 'Leave empty to keep the stored password.' : undefined}>
+        {(p) => <TextInput {...p} name="password" type="password" autoComplete="new-password" />}
+      </Field>
+      <div className="grid grid-cols-2 gap-3">
+        <Field name={`${key}-sslMode`} label="SSL" errors={errors.sslMode}>
+          {(p) => (
+            <Select {...p} name="sslMode" defaultValue={v('sslMode') ?? 'disable'}>
+              <option value="disable">disable</option><option value="require">require</option><option value="verify-full">verify-full</option>
+            </Select>
+          )}
+        </Field>
+        <Field name={`${key}-connectTimeoutMs`} label="Connect timeout (ms)" errors={errors.connectTimeoutMs}>
+          {(p) => <TextInput {...p} name="connectTimeoutMs" inputMode="numeric" defaultValue={v('connectTimeoutMs') ?? '5000'} />}
+        </Field>
+      </div>
+      <FormMessage state={state} />
+      <Button type="submit" disabled={pending}>{pending ? 'Saving…' : target ? 'Save' : 'Register target'}</Button>
+    </form>
+  );
+}

@@ -1,0 +1,64 @@
+'use client';
+
+import { useActionState, useState } from 'react';
+import { fileRequestAction, type FileRequestState } from '@/lib/actions/request-actions';
+import { PRIORITIES, REQUEST_KINDS, REQUEST_KIND_LABELS } from '@/lib/domain/roles';
+import { fieldErrors } from '@/lib/validation/common';
+import { FileRequestSchema } from '@/lib/validation/request';
+import { Button } from '@/components/ui/button';
+import { Field, FormMessage, Select, TextArea, TextInput } from '@/components/ui/field';
+
+export function FileRequestForm({ targets }: { targets: { id: string; name: string; environment: string }[] }) {
+  const [state, formAction, pending] = useActionState<FileRequestState | undefined, FormData>(fileRequestAction, undefined);
+  const [clientErrors, setClientErrors] = useState<Record<string, string[]> | null>(null);
+  const errors = clientErrors ?? (state && !state.ok ? state.fieldErrors : undefined) ?? {};
+  const values = (state && !state.ok ? state.values : undefined) ?? {};
+  const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+
+  // The same schema as the server, for instant feedback; the server checks again regardless.
+  function validate(e: React.FormEvent<HTMLFormElement>) {
+    const parsed = FileRequestSchema.safeParse(Object.fromEntries(new FormData(e.currentTarget)));
+    if (!parsed.success) {
+      e.preventDefault();
+      setClientErrors(fieldErrors(parsed.error));
+    } else setClientErrors(null);
+  }
+
+  return (
+    <form action={formAction} onSubmit={validate} noValidate className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <Field name="title" label="Title" errors={errors.title}>
+        {(p) => <TextInput {...p} name="title" defaultValue={v('title')} maxLength={250} />}
+      </Field>
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field name="kind" label="Kind of change" errors={errors.kind}>
+          {(p) => (
+            <Select {...p} name="kind" defaultValue={v('kind') ?? ''}>
+              <option value="">Choose…</option>
+              {REQUEST_KINDS.map((k) => <option key={k} value={k}>{REQUEST_KIND_LABELS[k]}</option>)}
+            </Select>
+          )}
+        </Field>
+        <Field name="priority" label="Priority" errors={errors.priority} hint="HIGH by default: it impacts production data.">
+          {(p) => (
+            <Select {...p} name="priority" defaultValue={v('priority') ?? 'HIGH'}>
+              {PRIORITIES.map((k) => <option key={k} value={k}>{k}</option>)}
+            </Select>
+          )}
+        </Field>
+      </div>
+      <Field name="targetId" label="Target database" errors={errors.targetId}>
+        {(p) => (
+          <Select {...p} name="targetId" defaultValue={v('targetId') ?? ''}>
+            <option value="">Choose…</option>
+            {targets.map((t) => <option key={t.id} value={t.id}>{t.name} ({t.environment})</option>)}
+          </Select>
+        )}
+      </Field>
+      <Field name="description" label="Desired change" errors={errors.description} hint="What should change, and why.">
+        {(p) => <TextArea {...p} name="description" rows={6} defaultValue={v('description')} />}
+      </Field>
+      <FormMessage state={state && !state.ok ? state : clientErrors ? { ok: false, message: 'Some fields need attention.' } : undefined} />
+      <Button type="submit" disabled={pending}>{pending ? 'Filing…' : 'File request'}</Button>
+    </form>
+  );
+}

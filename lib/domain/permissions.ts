@@ -1,0 +1,36 @@
+import type { Role } from './roles';
+
+/** Who is asking: loaded fresh from the store on every call, so role changes apply at once. */
+export interface Actor {
+  id: string;
+  roles: readonly Role[];
+  agentRoles: readonly string[];
+}
+
+export const hasRole = (actor: Actor, role: Role) => actor.roles.includes(role);
+export const isAdmin = (actor: Actor) => hasRole(actor, 'admin');
+
+/** Agent roles and the reviewer role are both "held"; a task names the ones that may work it. */
+export function holdsAnyOf(actor: Actor, eligibleRoles: readonly string[]): boolean {
+  return eligibleRoles.some((r) => actor.agentRoles.includes(r) || (actor.roles as readonly string[]).includes(r));
+}
+
+export const canManageTargets = isAdmin;
+export const canManageUsers = isAdmin;
+export const canViewOverview = (a: Actor) => hasRole(a, 'lead') || isAdmin(a);
+export const canFileRequest = (a: Actor) => hasRole(a, 'engineer') || hasRole(a, 'lead') || isAdmin(a);
+
+/** Working a step (start, tick, note, complete, block) takes one of its roles, or admin. */
+export function canWorkTask(actor: Actor, task: { eligibleRoles: readonly string[]; isGate: boolean }): boolean {
+  if (task.isGate) return hasRole(actor, 'reviewer');
+  return isAdmin(actor) || holdsAnyOf(actor, task.eligibleRoles);
+}
+
+export type GateSignCheck = { ok: true } | { ok: false; reason: string };
+
+/** Reviewers sign gate items; nobody signs their own request, admins included. */
+export function checkCanSignGate(actor: Actor, request: { authorId: string }): GateSignCheck {
+  if (!hasRole(actor, 'reviewer')) return { ok: false, reason: 'Only reviewers can sign quality gate items.' };
+  if (actor.id === request.authorId) return { ok: false, reason: 'You filed this request, so you cannot sign its quality gate.' };
+  return { ok: true };
+}

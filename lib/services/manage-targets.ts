@@ -1,0 +1,91 @@
+import { getDb } from '../db/client';
+import { secretKey } from '../db/settings';
+import { DomainError, forbidden, notFound } from '../domain/errors';
+import { canManageTargets, type Actor } from '../domain/permissions';
+import { checkPostgresConnection, type ConnectionCheck, type PgTargetSettings } from '../engine/connection';
+import { decryptSecret, encryptSecret } from '../engine/secrets';
+import { loadActor } from '../auth/actor';
+import type { TargetInput, UpdateTargetInput } from '../validation/admin';
+import { recordAudit } from './audit';
+import type { TargetDatabase } from '../generated/prisma/client';
+
+function assertAdmin(actor: Actor) {
+  if (!canManageTargets(actor)) throw forbidden('Managing target databases needs the admin role.');
+}
+
+/** What an audit row may say about a target: never the password, only whether one is set. */
+function auditView(t: Pick<TargetDatabase, 'name' | 'engine' | 'environment' | 'host' | 'port' | 'database' | 'username' | 'sslMode' | 'passwordEncrypted'>) {
+  return {
+    name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port,
+    database: t.database, username: t.username, sslMode: t.sslMode, hasPassword: t.passwordEncrypted !== null,
+  };
+}
+
+function uniqueNameError(err: unknown): never {
+  if ((err as { code?: string }).code === 'P2002') throw new DomainError('invalid', 'A target with this name already exists.', 'name');
+  throw err;
+}
+
+export async function createTarget(actorId: string, input: TargetInput) {
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    assertAdmin(actor);
+    const target = await tx.targetDatabase
+      .create({
+        data: {
+          name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
+          database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : null,
+          createdById: actor.id,
+        },
+      })
+      .catch(uniqueNameError);
+    await recordAudit(tx, { actorId: actor.id, action: 'target.created', entityType: 'TargetDatabase', entityId: target.id, after: auditView(target) });
+    return { id: target.id };
+  });
+}
+
+export async function updateTarget(actorId: string, input: UpdateTargetInput) {
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    assertAdmin(actor);
+    const before = await tx.targetDatabase.findUnique({ where: { id: input.id } });
+    if (!before) throw notFound('Target database');
+    const after = await tx.targetDatabase
+      .update({
+        where: { id: input.id },
+        data: {
+          name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
+          database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          // An empty password field keeps the stored one.
+          passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : undefined,
+        },
+      })
+      .catch(uniqueNameError);
+    await recordAudit(tx, {
+      actorId: actor.id, action: 'target.updated', entityType: 'TargetDatabase', entityId: after.id,
+      before: auditView(before), after: auditView(after),
+    });
+    return { id: after.id };
+  });
+}
+
+/** Decrypts a stored target's settings for the engine; the password stays inside the server. */
+export function targetSettings(t: TargetDatabase): PgTargetSettings {
+  if (!t.host || !t.port || !t.username) throw new DomainError('invalid', `Target ${t.name} has no host, port or user.`);
+  return {
+    host: t.host, port: t.port, database: t.database, username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs,
+    password: t.passwordEncrypted ? decryptSecret(t.passwordEncrypted, secretKey()) : null,
+  };
+}
+
+/** Connects to the target for real; bounded by its connect timeout. */
+export async function testTargetConnection(actorId: string, targetId: string): Promise<ConnectionCheck> {
+  const db = getDb();
+  const actor = await loadActor(db, actorId);
+  assertAdmin(actor);
+  const target = await db.targetDatabase.findUnique({ where: { id: targetId } });
+  if (!target) throw notFound('Target database');
+  if (target.engine !== 'postgresql') return { ok: false, error: `Connecting to ${target.engine} targets is not supported yet.` };
+  return checkPostgresConnection(targetSettings(target));
+}

@@ -1,0 +1,54 @@
+import bcrypt from 'bcryptjs';
+import { getDb } from '../db/client';
+import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
+import { canManageUsers } from '../domain/permissions';
+import { loadActor } from '../auth/actor';
+import type { CreateUserInput, UpdateUserRolesInput } from '../validation/admin';
+import { recordAudit } from './audit';
+
+const BCRYPT_COST = 12;
+
+export const hashPassword = (password: string) => bcrypt.hash(password, BCRYPT_COST);
+
+export async function createUser(actorId: string, input: CreateUserInput) {
+  const passwordHash = await hashPassword(input.password); // outside the transaction: ~200 ms of CPU
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    if (!canManageUsers(actor)) throw forbidden('Managing people needs the admin role.');
+    const user = await tx.user
+      .create({ data: { email: input.email, name: input.name, passwordHash, roles: input.roles, agentRoles: input.agentRoles } })
+      .catch((err: { code?: string }) => {
+        if (err.code === 'P2002') throw new DomainError('invalid', 'Someone with this email already exists.', 'email');
+        throw err;
+      });
+    await recordAudit(tx, {
+      actorId: actor.id, action: 'user.created', entityType: 'User', entityId: user.id,
+      after: { email: user.email, name: user.name, roles: user.roles, agentRoles: user.agentRoles },
+    });
+    return { id: user.id };
+  });
+}
+
+export async function updateUserRoles(actorId: string, input: UpdateUserRolesInput) {
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    if (!canManageUsers(actor)) throw forbidden('Managing people needs the admin role.');
+    const before = await tx.user.findUnique({ where: { id: input.userId } });
+    if (!before) throw notFound('User');
+    const losesAdmin = before.roles.includes('admin') && before.active && (!input.roles.includes('admin') || !input.active);
+    if (losesAdmin) {
+      const admins = await tx.user.count({ where: { active: true, roles: { has: 'admin' } } });
+      if (admins <= 1) throw conflict('Cutover needs at least one active admin; make someone else admin first.');
+    }
+    const after = await tx.user.update({
+      where: { id: input.userId },
+      data: { roles: input.roles, agentRoles: input.agentRoles, active: input.active },
+    });
+    await recordAudit(tx, {
+      actorId: actor.id, action: 'user.roles_changed', entityType: 'User', entityId: after.id,
+      before: { roles: before.roles, agentRoles: before.agentRoles, active: before.active },
+      after: { roles: after.roles, agentRoles: after.agentRoles, active: after.active },
+    });
+    return { id: after.id };
+  });
+}

@@ -1,0 +1,123 @@
+import { getDb, type Tx } from '../db/client';
+import { forbidden, notFound } from '../domain/errors';
+import { canWorkTask, type Actor } from '../domain/permissions';
+import { assertCanEditChecklist, nextStatus, type TaskTransition } from '../domain/workflow';
+import { loadActor } from '../auth/actor';
+import type { AddTaskNoteInput, BlockTaskInput, ToggleChecklistItemInput } from '../validation/task';
+import { recordAudit } from './audit';
+import { lockWorkflow, previousTask, refreshProgress, type LockedWorkflow } from './workflow-state';
+
+type LockedTask = LockedWorkflow['tasks'][number];
+
+/** Loads the actor, the task's workflow (locked) and the task, and checks the actor may work it. */
+async function openTask(tx: Tx, actorId: string, taskId: string) {
+  const actor = await loadActor(tx, actorId);
+  const ref = await tx.task.findUnique({ where: { id: taskId }, select: { requestId: true } });
+  if (!ref) throw notFound('Task');
+  const workflow = await lockWorkflow(tx, ref.requestId);
+  const task = workflow.tasks.find((t) => t.id === taskId);
+  if (!task) throw notFound('Task');
+  assertMayWork(actor, task);
+  return { actor, workflow, task };
+}
+
+function assertMayWork(actor: Actor, task: LockedTask) {
+  if (!canWorkTask(actor, task)) {
+    const who = task.isGate ? 'reviewers' : `holders of ${task.eligibleRoles.join(' or ')} (or admins)`;
+    throw forbidden(`Only ${who} can work "${task.subject}".`);
+  }
+}
+
+async function openItemCount(tx: Tx, task: LockedTask, requestId: string): Promise<number> {
+  if (task.isGate) return tx.gateItem.count({ where: { requestId, signedById: null } });
+  return tx.checklistItem.count({ where: { taskId: task.id, done: false } });
+}
+
+/** Start, complete or resume a task, checked against the state machine and the actor's roles. */
+export async function transitionTask(actorId: string, input: { taskId: string; transition: TaskTransition; reason?: string }) {
+  return getDb().$transaction(async (tx) => {
+    const { actor, workflow, task } = await openTask(tx, actorId, input.taskId);
+    return applyTransition(tx, actor, workflow, task, input.transition, input.reason);
+  });
+}
+
+export async function blockTask(actorId: string, input: BlockTaskInput) {
+  return transitionTask(actorId, { taskId: input.taskId, transition: 'block', reason: input.reason });
+}
+
+async function applyTransition(
+  tx: Tx,
+  actor: Actor,
+  workflow: LockedWorkflow,
+  task: LockedTask,
+  transition: TaskTransition,
+  reason?: string,
+) {
+  const previous = previousTask(workflow.tasks, task);
+  const openItems = transition === 'complete' ? await openItemCount(tx, task, workflow.request.id) : 0;
+  const status = nextStatus(transition, { task, previous, openItems, reason });
+  const now = new Date();
+  const updated = await tx.task.update({
+    where: { id: task.id },
+    data: {
+      status,
+      blockedReason: status === 'blocked' ? reason!.trim() : null,
+      assigneeId: transition === 'start' && !task.assigneeId ? actor.id : undefined,
+      startedAt: transition === 'start' ? now : undefined,
+      completedAt: status === 'completed' ? now : undefined,
+    },
+    select: { status: true, blockedReason: true, assigneeId: true },
+  });
+  const tasks = workflow.tasks.map((t) => (t.id === task.id ? { ...t, status } : t));
+  const progress = await refreshProgress(tx, workflow.request.id, tasks);
+  await recordAudit(tx, {
+    actorId: actor.id,
+    requestId: workflow.request.id,
+    action: `task.${transition}`,
+    entityType: 'Task',
+    entityId: task.id,
+    before: { subject: task.subject, status: task.status, blockedReason: task.blockedReason },
+    after: { subject: task.subject, status: updated.status, blockedReason: updated.blockedReason, requestStatus: progress.status },
+  });
+  return { taskId: task.id, status, request: progress };
+}
+
+export async function toggleChecklistItem(actorId: string, input: ToggleChecklistItemInput) {
+  return getDb().$transaction(async (tx) => {
+    const item = await tx.checklistItem.findUnique({ where: { id: input.itemId } });
+    if (!item) throw notFound('Checklist item');
+    const { actor, workflow, task } = await openTask(tx, actorId, item.taskId);
+    assertCanEditChecklist(task);
+    if (item.done === input.done) return { itemId: item.id, done: item.done };
+    await tx.checklistItem.update({
+      where: { id: item.id },
+      data: { done: input.done, checkedById: input.done ? actor.id : null, checkedAt: input.done ? new Date() : null },
+    });
+    await recordAudit(tx, {
+      actorId: actor.id,
+      requestId: workflow.request.id,
+      action: input.done ? 'checklist.checked' : 'checklist.unchecked',
+      entityType: 'ChecklistItem',
+      entityId: item.id,
+      before: { task: task.subject, label: item.label, done: item.done },
+      after: { task: task.subject, label: item.label, done: input.done },
+    });
+    return { itemId: item.id, done: input.done };
+  });
+}
+
+export async function addTaskNote(actorId: string, input: AddTaskNoteInput) {
+  return getDb().$transaction(async (tx) => {
+    const { actor, workflow, task } = await openTask(tx, actorId, input.taskId);
+    const note = await tx.taskNote.create({ data: { taskId: task.id, authorId: actor.id, body: input.body } });
+    await recordAudit(tx, {
+      actorId: actor.id,
+      requestId: workflow.request.id,
+      action: 'task.note_added',
+      entityType: 'TaskNote',
+      entityId: note.id,
+      after: { task: task.subject, body: note.body },
+    });
+    return { noteId: note.id };
+  });
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { PRIORITIES, REQUEST_KINDS } from '../domain/roles';
+import { idSchema, LIMITS } from './common';
+
+export const FileRequestSchema = z.object({
+  title: z
+    .string({ error: 'Give the request a title.' })
+    .trim()
+    .min(3, 'The title needs at least 3 characters.')
+    .max(LIMITS.title, `The title can have at most ${LIMITS.title} characters.`),
+  kind: z.enum(REQUEST_KINDS, { error: 'Choose what kind of change this is.' }),
+  targetId: z.uuid({ error: 'Choose a target database.' }),
+  description: z
+    .string({ error: 'Describe the desired change.' })
+    .trim()
+    .min(10, 'Describe the desired change in at least 10 characters.')
+    .max(LIMITS.description, `The description can have at most ${LIMITS.description} characters.`),
+  priority: z.enum(PRIORITIES, { error: 'Choose a priority.' }).default('HIGH'),
+});
+export type FileRequestInput = z.infer<typeof FileRequestSchema>;
+
+export const ListRequestsSchema = z.object({
+  status: z.enum(['open', 'in_progress', 'blocked', 'completed']).optional(),
+  kind: z.enum(REQUEST_KINDS).optional(),
+  targetId: idSchema.optional(),
+  agentRole: z.string().max(50).optional(),
+  mine: z.coerce.boolean().optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(25),
+});
+export type ListRequestsInput = z.infer<typeof ListRequestsSchema>;

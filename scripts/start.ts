@@ -1,0 +1,137 @@
+/**
+ * `npm start`: everything a first run needs, then the web server.
+ * Without DATABASE_URL it runs an embedded PostgreSQL under .data/ and a demo target;
+ * with it, it uses that PostgreSQL (several instances may share it).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { ensureDatabase, persistentSecret, startEmbeddedPostgres, type EmbeddedServer } from '../lib/db/embedded';
+import { migrateAppStore } from '../lib/db/migrate';
+import { disconnectDb } from '../lib/db/client';
+import { MigrationError } from '../lib/engine/prisma-migrations';
+import { createDemoShop } from '../lib/engine/demo-shop';
+import { ensureDemoTarget, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
+
+const dev = process.argv.includes('--dev');
+const dataDir = path.resolve(process.env.CUTOVER_DATA_DIR ?? '.data');
+const port = Number(process.env.PORT ?? 3000);
+const log = (msg: string) => console.log(`[cutover] ${msg}`);
+
+async function main() {
+  process.env.CUTOVER_SECRET_KEY ??= persistentSecret(dataDir, 'secret.key', () => randomBytes(32).toString('hex'));
+  process.env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, 'auth-secret', () => randomBytes(32).toString('base64url'));
+  process.env.NEXTAUTH_URL ??= `http://localhost:${port}`;
+
+  let embedded: EmbeddedServer | undefined;
+  let demoUrl: string | undefined;
+  if (!process.env.DATABASE_URL) {
+    const pgPort = Number(process.env.CUTOVER_EMBEDDED_PG_PORT ?? 54329);
+    embedded = await startEmbeddedPostgres(dataDir, pgPort);
+    log(`embedded PostgreSQL 15 on 127.0.0.1:${pgPort} (data in ${path.relative(process.cwd(), dataDir) || '.'}/pg)`);
+    await ensureDatabase(embedded.urlFor('postgres'), 'cutover');
+    await ensureDatabase(embedded.urlFor('postgres'), 'cutover_demo');
+    process.env.DATABASE_URL = embedded.urlFor('cutover');
+    demoUrl = embedded.urlFor('cutover_demo');
+  } else if (process.env.CUTOVER_DEMO === '1') {
+    // Tests and trials on a shared server can ask for the demo target too.
+    const url = new URL(process.env.DATABASE_URL);
+    const demoName = `${url.pathname.slice(1)}_demo`;
+    const admin = new URL(url);
+    admin.pathname = '/postgres';
+    await ensureDatabase(admin.toString(), demoName);
+    url.pathname = `/${demoName}`;
+    demoUrl = url.toString();
+  }
+
+  const stopAll = async () => {
+    await disconnectDb().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+  };
+
+  try {
+    const result = await migrateAppStore(process.env.DATABASE_URL!);
+    log(result.applied.length ? `applied migrations: ${result.applied.join(', ')}` : 'app store schema is up to date');
+  } catch (err) {
+    const name = err instanceof MigrationError ? ` ${err.migrationName}` : '';
+    console.error(`[cutover] refusing to start: migration${name} could not be applied.\n${(err as Error).message}`);
+    await stopAll();
+    process.exit(1);
+  }
+
+  await ensureTemplate();
+  const admin = await ensureFirstAdmin({ email: process.env.CUTOVER_ADMIN_EMAIL, password: process.env.CUTOVER_ADMIN_PASSWORD });
+  if (demoUrl) {
+    const u = new URL(demoUrl);
+    const demo = new Client({ connectionString: demoUrl });
+    await demo.connect();
+    await createDemoShop(demo).finally(() => demo.end());
+    const registered = await ensureDemoTarget({
+      host: u.hostname, port: Number(u.port || 5432), database: u.pathname.slice(1),
+      username: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : null,
+      sslMode: 'disable', connectTimeoutMs: 5000,
+    });
+    if (registered) log('registered the demo target "Demo shop" (2,000 customers, 3,000 orders)');
+  }
+  await disconnectDb();
+
+  if (!dev && needsBuild()) {
+    log('building the web app (first start or changed sources)...');
+    const build = spawnSync(process.execPath, [require.resolve('next/dist/bin/next'), 'build'], { stdio: 'inherit', env: process.env });
+    if (build.status !== 0) {
+      console.error('[cutover] the build failed; see above.');
+      await stopAll();
+      process.exit(1);
+    }
+  }
+
+  const child = spawn(process.execPath, [require.resolve('next/dist/bin/next'), dev ? 'dev' : 'start', '-p', String(port)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
+  log(`Cutover is starting on http://localhost:${port}`);
+  if (admin) {
+    log(`first admin created. Sign in at http://localhost:${port}/signin with`);
+    log(`    email:    ${admin.email}`);
+    log(`    password: ${admin.password}`);
+    log('(shown once; change people and roles under Admin)');
+  }
+
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    child.kill('SIGTERM');
+    await stopAll();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  child.on('exit', (code) => void shutdown(code ?? 0));
+}
+
+/** Builds when there is no production build yet, or a source file is newer than it. */
+function needsBuild(): boolean {
+  const buildId = path.join('.next', 'BUILD_ID');
+  if (!existsSync(buildId)) return true;
+  const builtAt = statSync(buildId).mtimeMs;
+  const newest = (dir: string): number => {
+    if (!existsSync(dir)) return 0;
+    let max = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'generated' || entry.name.startsWith('.')) continue;
+      const p = path.join(dir, entry.name);
+      max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }
+    return max;
+  };
+  return ['app', 'components', 'lib', 'public'].some((d) => newest(d) > builtAt) ||
+    ['next.config.js', 'package.json', 'postcss.config.mjs'].some((f) => existsSync(f) && statSync(f).mtimeMs > builtAt);
+}
+
+main().catch((err) => {
+  console.error('[cutover] failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});
