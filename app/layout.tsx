@@ -3,6 +3,9 @@ import { Nav } from '@/components/layout/nav';
 import { findViewer } from '@/lib/data/viewer';
 import './globals.css';
 
+// Every page depends on who is signed in.
+export const dynamic = 'force-dynamic';
+
 export const metadata: Metadata = {
   title: { default: 'Cutover', template: '%s · Cutover' },
   description: 'Database changes reach production safely: tracked workflows with real evidence.',

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { ensureDatabase, persistentSecret, startEmbeddedPostgres, type EmbeddedServer } from '../lib/db/embedded';
@@ -21,6 +21,7 @@ const port = Number(process.env.PORT ?? 3000);
 const log = (msg: string) => console.log(`[cutover] ${msg}`);
 
 async function main() {
+  mkdirSync(dataDir, { recursive: true });
   process.env.CUTOVER_SECRET_KEY ??= persistentSecret(dataDir, 'secret.key', () => randomBytes(32).toString('hex'));
   process.env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, 'auth-secret', () => randomBytes(32).toString('base64url'));
   process.env.NEXTAUTH_URL ??= `http://localhost:${port}`;
@@ -62,7 +63,6 @@ async function main() {
   }
 
   await ensureTemplate();
-  const admin = await ensureFirstAdmin({ email: process.env.CUTOVER_ADMIN_EMAIL, password: process.env.CUTOVER_ADMIN_PASSWORD });
   if (demoUrl) {
     const u = new URL(demoUrl);
     const demo = new Client({ connectionString: demoUrl });
@@ -74,6 +74,11 @@ async function main() {
       sslMode: 'disable', connectTimeoutMs: 5000,
     });
     if (registered) log('registered the demo target "Demo shop" (2,000 customers, 3,000 orders)');
+  }
+  const admin = await ensureFirstAdmin({ email: process.env.CUTOVER_ADMIN_EMAIL, password: process.env.CUTOVER_ADMIN_PASSWORD });
+  if (admin && !process.env.CUTOVER_ADMIN_PASSWORD) {
+    // Kept (readable by this user only) in case the first start is interrupted before you see it.
+    writeFileSync(path.join(dataDir, 'initial-admin-password'), admin.password + '\n', { mode: 0o600 });
   }
   await disconnectDb();
 
@@ -96,7 +101,7 @@ async function main() {
     log(`first admin created. Sign in at http://localhost:${port}/signin with`);
     log(`    email:    ${admin.email}`);
     log(`    password: ${admin.password}`);
-    log('(shown once; change people and roles under Admin)');
+    if (!process.env.CUTOVER_ADMIN_PASSWORD) log(`(also in ${path.join(dataDir, 'initial-admin-password')}; change people and roles under People)`);
   }
 
   let stopping = false;

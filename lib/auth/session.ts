@@ -17,7 +17,9 @@ async function sessionUserId(): Promise<string | undefined> {
 
 /** For actions and API routes: who is asking, or a DomainError('unauthenticated'). */
 export async function requireUser(): Promise<SessionActor> {
-  return loadActor(getDb(), await sessionUserId());
+  const userId = await sessionUserId();
+  if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
+  return loadActor(getDb(), userId);
 }
 
 /** For pages: who is asking, or a redirect to the sign-in page. */

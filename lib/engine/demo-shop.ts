@@ -54,7 +54,7 @@ export async function createDemoShop(client: Client): Promise<{ created: boolean
                now() - (g || ' minutes')::interval
         FROM generate_series(1, 3000) g;
       INSERT INTO order_items (order_id, product_id, quantity)
-        SELECT o, 1 + (o * k * 13) % 200, 1 + (o + k) % 3
+        SELECT o, 1 + (o * 7 + k * 53) % 200, 1 + (o + k) % 3
         FROM generate_series(1, 3000) o, generate_series(1, 2) k;
     `);
     await client.query('COMMIT');
