@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canFileRequest,
+  canManageTargets,
+  canManageUsers,
+  canViewOverview,
+  canWorkTask,
+  checkCanSignGate,
+  type Actor,
+} from './permissions';
+import type { Role } from './roles';
+
+const actor = (roles: Role[], agentRoles: string[] = [], id = 'u1'): Actor => ({ id, roles, agentRoles });
+const analysis = { eligibleRoles: ['database-optimizer', 'postgres-pro'], isGate: false };
+const gate = { eligibleRoles: ['reviewer'], isGate: true };
+
+describe('permissions per role', () => {
+  it.each<[string, Actor, boolean, boolean, boolean, boolean]>([
+    // who, actor, file request, overview, targets, users
+    ['engineer', actor(['engineer']), true, false, false, false],
+    ['reviewer', actor(['reviewer']), false, false, false, false],
+    ['lead', actor(['lead']), true, true, false, false],
+    ['admin', actor(['admin']), true, true, true, true],
+    ['nobody', actor([]), false, false, false, false],
+  ])('%s', (_who, a, file, overview, targets, users) => {
+    expect(canFileRequest(a)).toBe(file);
+    expect(canViewOverview(a)).toBe(overview);
+    expect(canManageTargets(a)).toBe(targets);
+    expect(canManageUsers(a)).toBe(users);
+  });
+
+  it('lets holders of any of a step\'s agent roles, and admins, work it', () => {
+    expect(canWorkTask(actor(['engineer'], ['database-optimizer']), analysis)).toBe(true);
+    expect(canWorkTask(actor(['engineer'], ['postgres-pro']), analysis)).toBe(true);
+    expect(canWorkTask(actor(['admin']), analysis)).toBe(true);
+    expect(canWorkTask(actor(['engineer'], ['database-administrator']), analysis)).toBe(false);
+    expect(canWorkTask(actor(['engineer', 'lead', 'reviewer']), analysis)).toBe(false);
+  });
+
+  it('keeps the gate for reviewers, admins included only when they are reviewers', () => {
+    expect(canWorkTask(actor(['reviewer']), gate)).toBe(true);
+    expect(canWorkTask(actor(['admin']), gate)).toBe(false);
+    expect(canWorkTask(actor(['engineer'], ['database-administrator']), gate)).toBe(false);
+  });
+
+  it('refuses gate signatures from non-reviewers and from the request author', () => {
+    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1' })).toEqual({ ok: true });
+    expect(checkCanSignGate(actor(['engineer'], [], 'e1'), { authorId: 'a1' })).toEqual({ ok: false, reason: 'Only reviewers can sign quality gate items.' });
+    expect(checkCanSignGate(actor(['admin'], [], 'x1'), { authorId: 'a1' }).ok).toBe(false);
+    expect(checkCanSignGate(actor(['reviewer', 'admin'], [], 'a1'), { authorId: 'a1' })).toEqual({
+      ok: false,
+      reason: 'You filed this request, so you cannot sign its quality gate.',
+    });
+  });
+});
