@@ -21,9 +21,12 @@ export const gatePanel = (page: Page) => page.getByTestId('gate-panel');
 
 export const gateItem = (page: Page, label: string) => page.getByTestId('gate-item').filter({ hasText: label });
 
-/** "N requests" under the list's title: what a person sees as the count. */
-export async function requestCount(page: Page): Promise<number> {
-  await page.goto('/requests');
+/**
+ * "N requests" under the list's title, as a person sees it. `mine` narrows it to what the
+ * signed-in person filed or works, which other specs (on other workers) cannot change.
+ */
+export async function requestCount(page: Page, { mine = false } = {}): Promise<number> {
+  await page.goto(mine ? '/requests?mine=true' : '/requests');
   const sub = await page.getByText(/^\d+ requests?$/).textContent();
   return Number(sub!.split(' ')[0]);
 }

@@ -7,6 +7,13 @@ export interface RecordedAction {
   body: string;
 }
 
+/** What a replay got back: the raw response, and the action's result when it could be read. */
+export interface ReplayResult {
+  status: number;
+  text: string;
+  result: { ok: boolean; message?: string } | null;
+}
+
 // What makes a POST a server-action call; cookies are left out so a replay carries its own.
 const REPLAYED_HEADERS = ['next-action', 'next-router-state-tree', 'content-type', 'accept', 'origin'];
 
@@ -22,7 +29,22 @@ export async function recordServerAction(page: Page, trigger: () => Promise<void
 }
 
 /** Posts a recorded action again from `page`'s context (its cookies), with a crafted body. */
-export async function replayServerAction(page: Page, recorded: RecordedAction, body: string): Promise<{ status: number; text: string }> {
+export async function replayServerAction(page: Page, recorded: RecordedAction, body: string): Promise<ReplayResult> {
   const res = await page.request.post(recorded.url, { headers: recorded.headers, data: body });
-  return { status: res.status(), text: await res.text() };
+  const text = await res.text();
+  return { status: res.status(), text, result: actionResult(text) };
+}
+
+/** The action's return value: the RSC payload row that holds the `{ ok, ... }` object. */
+function actionResult(text: string): ReplayResult['result'] {
+  for (const line of text.split('\n')) {
+    const json = line.replace(/^[0-9a-f]+:/, '');
+    if (!json.startsWith('{"ok":')) continue;
+    try {
+      return JSON.parse(json) as ReplayResult['result'];
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }

@@ -1,12 +1,11 @@
 import 'server-only';
 import type { z } from 'zod';
-import { DomainError } from '../domain/errors';
+import { DomainError, type DomainErrorCode } from '../domain/errors';
 import { requireUser, type SessionActor } from '../auth/session';
 import { fieldErrors } from '../validation/common';
 
-export type ActionResult<T = undefined> =
-  | { ok: true; data: T; message?: string }
-  | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+export type ActionFailure = { ok: false; code: DomainErrorCode | 'server_error'; message: string; fieldErrors?: Record<string, string[]> };
+export type ActionResult<T = undefined> = { ok: true; data: T; message?: string } | ActionFailure;
 
 /**
  * The one wrapper every server action goes through: who is asking, input parsed with the
@@ -21,7 +20,7 @@ export async function runAction<S extends z.ZodType, T>(
     const actor = await requireUser();
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      return { ok: false, message: 'Some fields need attention.', fieldErrors: fieldErrors(parsed.error) };
+      return { ok: false, code: 'invalid', message: 'Some fields need attention.', fieldErrors: fieldErrors(parsed.error) };
     }
     return { ok: true, data: await run(actor, parsed.data) };
   } catch (err) {
@@ -29,12 +28,13 @@ export async function runAction<S extends z.ZodType, T>(
   }
 }
 
-export function toActionError(err: unknown): { ok: false; message: string; fieldErrors?: Record<string, string[]> } {
+export function toActionError(err: unknown): ActionFailure {
   if (err instanceof DomainError) {
-    return { ok: false, message: err.message, fieldErrors: err.field ? { [err.field]: [err.message] } : undefined };
+    return { ok: false, code: err.code, message: err.message, fieldErrors: err.field ? { [err.field]: [err.message] } : undefined };
   }
-  console.error('[cutover] action failed', err instanceof Error ? err.message : err);
-  return { ok: false, message: 'Something went wrong on the server; nothing was changed.' };
+  // Not a refusal we planned for: log it (messages only; inputs may hold secrets), tell the user plainly.
+  console.error('[cutover] action failed:', err instanceof Error ? err.message : err);
+  return { ok: false, code: 'server_error', message: 'Something went wrong on the server; nothing was changed.' };
 }
 
 /** FormData to a plain object; repeated keys (checkbox groups) become arrays. */

@@ -1,0 +1,86 @@
+import { expect, test } from '@playwright/test';
+import { admin, signIn } from './support/auth';
+import { factory } from './support/factories';
+
+// The JSON API shares the actions' session check, zod schemas and services; these specs
+// check the HTTP side: status codes, error bodies, nothing written on refusal.
+
+test('answers 401 without a session, for reads and writes', async ({ playwright }) => {
+  const anon = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const list = await anon.get('/api/v1/requests');
+  expect(list.status()).toBe(401);
+  expect((await list.json()).error).toMatchObject({ code: 'unauthenticated' });
+  const post = await anon.post('/api/v1/requests', { data: { title: 'x' } });
+  expect(post.status()).toBe(401);
+  await anon.dispose();
+});
+
+test('files, reads and works a request; refuses bad input and outsiders with 4xx and writes nothing', async ({ context }) => {
+  const engineer = await factory.createUser({ name: 'API Engineer', roles: ['engineer'] });
+  const optimizer = await factory.createUser({ name: 'API Optimizer', roles: ['engineer'], agentRoles: ['postgres-pro'] });
+  await signIn(context, admin);
+  const targets = await context.request.get('/api/v1/requests?pageSize=1');
+  expect(targets.status()).toBe(200);
+  const totalBefore = (await targets.json()).data.total as number;
+
+  await context.clearCookies();
+  await signIn(context, engineer);
+  const api = context.request;
+
+  const bad = await api.post('/api/v1/requests', { data: { title: 'ab', kind: 'nonsense', targetId: 'not-a-uuid', description: 42 } });
+  expect(bad.status()).toBe(400);
+  const badBody = await bad.json();
+  expect(badBody.error.code).toBe('invalid');
+  expect(Object.keys(badBody.error.fieldErrors).sort()).toEqual(['description', 'kind', 'targetId', 'title']);
+
+  const notJson = await api.post('/api/v1/requests', { headers: { 'content-type': 'application/json' }, data: Buffer.from('{"title": ') });
+  expect(notJson.status()).toBe(400);
+  expect((await notJson.json()).error.message).toBe('The request body is not valid JSON.');
+
+  const unknownTarget = await api.post('/api/v1/requests', {
+    data: { title: 'Index orders', kind: 'index_optimization', targetId: '0b8c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4', description: 'Add an index on orders.placed_at' },
+  });
+  expect(unknownTarget.status()).toBe(400);
+  expect((await unknownTarget.json()).error.fieldErrors.targetId).toEqual(['That target database does not exist.']);
+  expect((await (await api.get('/api/v1/requests?pageSize=1')).json()).data.total).toBe(totalBefore);
+
+  const demo = (await factory.fileRequest(engineer)).id; // any request, to find the demo target's id
+  const demoTargetId = (await (await api.get(`/api/v1/requests/${demo}`)).json()).data.target.id as string;
+  const created = await api.post('/api/v1/requests', {
+    data: { title: 'Index orders by placed_at', kind: 'index_optimization', targetId: demoTargetId, description: 'Add an index on orders.placed_at' },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = (await created.json()).data;
+
+  const detail = await api.get(`/api/v1/requests/${id}`);
+  expect(detail.status()).toBe(200);
+  const request = (await detail.json()).data;
+  expect(request.priority).toBe('HIGH');
+  expect(request.tasks).toHaveLength(9);
+  expect(JSON.stringify(request)).not.toMatch(/password/i);
+
+  expect((await api.get('/api/v1/requests/0b8c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4')).status()).toBe(404);
+  expect((await api.get('/api/v1/requests/nope')).status()).toBe(400);
+
+  const analysis = request.tasks[0].id as string;
+  const refused = await api.post(`/api/v1/tasks/${analysis}/transitions`, { data: { transition: 'start' } });
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).error.message).toMatch(/^Only holders of database-optimizer or postgres-pro/);
+
+  await context.clearCookies();
+  await signIn(context, optimizer);
+  const early = await context.request.post(`/api/v1/tasks/${request.tasks[1].id}/transitions`, { data: { transition: 'start' } });
+  expect(early.status()).toBe(403); // not their role either
+  const started = await context.request.post(`/api/v1/tasks/${analysis}/transitions`, { data: { transition: 'start' } });
+  expect(started.status()).toBe(200);
+  expect((await started.json()).data).toMatchObject({ status: 'in_progress' });
+  const complete = await context.request.post(`/api/v1/tasks/${analysis}/transitions`, { data: { transition: 'complete' } });
+  expect(complete.status()).toBe(409);
+  expect((await complete.json()).error.message).toBe('"Analyze database change" still has 4 unchecked checklist items.');
+  const blockWithoutReason = await context.request.post(`/api/v1/tasks/${analysis}/transitions`, { data: { transition: 'block' } });
+  expect(blockWithoutReason.status()).toBe(400);
+
+  const after = await factory.snapshot({ id });
+  expect(after.tasks[0].status).toBe('in_progress');
+  expect(after.tasks.slice(1).every((t) => t.status === 'pending')).toBe(true);
+});
