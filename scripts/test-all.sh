@@ -6,7 +6,34 @@ set -u
 cd "$(dirname "$0")/.."
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+test_pg_pid=""
+cleanup() {
+  [ -n "$test_pg_pid" ] && kill "$test_pg_pid" 2>/dev/null && wait "$test_pg_pid" 2>/dev/null
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+# The integration and e2e suites need a PostgreSQL server. Use the machine's (127.0.0.1:5432, as on
+# this project's machines and CI) or CUTOVER_TEST_PG_URL; with neither, run the embedded one.
+if [ -z "${CUTOVER_TEST_PG_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  echo "== no PostgreSQL on 127.0.0.1:5432: starting the embedded one for the tests"
+  npx tsx scripts/test-postgres.ts >"$out/test-pg.log" 2>&1 &
+  test_pg_pid=$!
+  for _ in $(seq 1 120); do grep -q '^READY ' "$out/test-pg.log" && break; sleep 0.5; done
+  url=$(sed -n 's/^READY //p' "$out/test-pg.log")
+  if [ -z "$url" ]; then cat "$out/test-pg.log"; echo "0 passed, 1 failed"; exit 1; fi
+  export CUTOVER_TEST_PG_URL="$url"
+fi
+
+# End-to-end tests drive Debian's Chromium; install it when we may (root with apt), else say how.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian's chromium for the end-to-end tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The end-to-end tests need Chromium at /usr/bin/chromium: sudo apt-get install chromium"
+  fi
+fi
 passed=0
 failed=0
 summary=()

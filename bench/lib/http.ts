@@ -36,6 +36,7 @@ export async function signIn(baseUrl: string, email: string, password: string): 
 export interface PageResult {
   ms: number;
   status: number;
+  location: string | null;
   body: string;
 }
 
@@ -44,5 +45,5 @@ export async function timedGet(url: string, cookie: string): Promise<PageResult>
   const t0 = performance.now();
   const res = await fetch(url, { headers: { cookie }, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
   const body = await res.text();
-  return { ms: performance.now() - t0, status: res.status, body };
+  return { ms: performance.now() - t0, status: res.status, location: res.headers.get('location'), body };
 }

@@ -35,9 +35,15 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-export async function startServer(opts: { port: number; env: Record<string, string>; readyTimeoutMs?: number }): Promise<RunningServer> {
+export async function startServer(opts: {
+  port: number;
+  env: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...'] (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<RunningServer> {
   if (!(await portIsFree(opts.port))) throw new Error(`Port ${opts.port} is already in use; stop whatever listens there or set BENCH_PORT.`);
-  const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(opts.port), '-H', '127.0.0.1'], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), NEXT_BIN, 'start', '-p', String(opts.port), '-H', '127.0.0.1'], {
     env: { ...process.env, ...opts.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: stop() signals the group

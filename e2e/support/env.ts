@@ -5,11 +5,14 @@
 export const E2E_PORT = 3100;
 export const BASE_URL = `http://localhost:${E2E_PORT}`;
 
-export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+/** The test PostgreSQL server: the machine's, or the one `npm test` starts when there is none. */
+export const PG_ADMIN_URL = process.env.CUTOVER_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const E2E_DATABASE = 'cutover_e2e';
 /** start.ts names the demo database after the app store when CUTOVER_DEMO=1. */
 export const E2E_DEMO_DATABASE = `${E2E_DATABASE}_demo`;
-export const DATABASE_URL = `postgresql://postgres@127.0.0.1:5432/${E2E_DATABASE}`;
+const storeUrl = new URL(PG_ADMIN_URL);
+storeUrl.pathname = `/${E2E_DATABASE}`;
+export const DATABASE_URL = storeUrl.toString();
 
 export const ADMIN_EMAIL = 'admin@e2e.test';
 export const ADMIN_PASSWORD = 'e2e-admin-password-0123';

@@ -23,6 +23,6 @@ export async function resetDatabases(): Promise<void> {
 resetDatabases()
   .then(() => console.log('[e2e] recreated databases cutover_e2e and cutover_e2e_demo'))
   .catch((err) => {
-    console.error('[e2e] could not reset the e2e databases on 127.0.0.1:5432:', err instanceof Error ? err.message : err);
+    console.error('[e2e] could not reset the e2e databases on the test PostgreSQL:', err instanceof Error ? err.message : err);
     process.exit(1);
   });

@@ -4,6 +4,7 @@ import { DomainError } from '@/lib/domain/errors';
 import { createTarget, testTargetConnection, updateTarget } from '@/lib/services/manage-targets';
 import { createUser, updateUserRoles } from '@/lib/services/manage-users';
 import { makeUser, openTestAppStore } from '../support/app-store';
+import { TEST_SERVER_URL } from '../support/scratch-db';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let admin: Awaited<ReturnType<typeof makeUser>>;
@@ -14,7 +15,17 @@ beforeAll(async () => {
 afterAll(() => store.close());
 
 const db = () => getDb();
-const pgServer = { engine: 'postgresql' as const, host: '127.0.0.1', port: 5432, database: 'postgres', username: 'postgres', sslMode: 'disable' as const, connectTimeoutMs: 3000 };
+const server = new URL(TEST_SERVER_URL);
+const pgServer = {
+  engine: 'postgresql' as const,
+  host: server.hostname,
+  port: Number(server.port || 5432),
+  database: 'postgres',
+  username: decodeURIComponent(server.username),
+  password: decodeURIComponent(server.password) || undefined,
+  sslMode: 'disable' as const,
+  connectTimeoutMs: 3000,
+};
 
 async function refusal(call: Promise<unknown>) {
   const err = await call.then(() => null, (e) => e);
@@ -67,7 +78,10 @@ describe('target databases', () => {
     expect(Date.now() - started).toBeLessThan(3000);
 
     const missing = await createTarget(admin.id, { ...pgServer, name: 'No such db', environment: 'local', database: 'no_such_database_here' });
-    expect(await testTargetConnection(admin.id, missing.id)).toEqual({ ok: false, error: 'Database no_such_database_here does not exist on 127.0.0.1:5432.' });
+    expect(await testTargetConnection(admin.id, missing.id)).toEqual({
+      ok: false,
+      error: `Database no_such_database_here does not exist on ${pgServer.host}:${pgServer.port}.`,
+    });
   });
 
   it('gives up on a host that never answers after the connect timeout', async () => {
