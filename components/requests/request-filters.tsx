@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { AGENT_ROLES, REQUEST_KINDS, REQUEST_KIND_LABELS, REQUEST_STATUSES } from '@/lib/domain/roles';
 
 const select = 'rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm';
@@ -28,7 +29,7 @@ export function RequestFilters({ targets, current }: { targets: { id: string; na
         </select>
       </label>
       <label className="text-xs font-medium text-slate-700">
-        Current step's role
+        Current step&apos;s role
         <select name="agentRole" defaultValue={current.agentRole ?? ''} className={`${select} mt-1 block`}>
           <option value="">Any</option>
           {[...AGENT_ROLES, 'reviewer'].map((r) => <option key={r} value={r}>{r}</option>)}
@@ -38,7 +39,7 @@ export function RequestFilters({ targets, current }: { targets: { id: string; na
         <input type="checkbox" name="mine" value="true" defaultChecked={current.mine === 'true'} /> Mine
       </label>
       <button className="rounded-md bg-white px-3 py-1.5 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50">Apply</button>
-      <a href="/requests" className="pb-1.5 text-sm text-slate-600 underline">Clear</a>
+      <Link href="/requests" className="pb-1.5 text-sm text-slate-600 underline">Clear</Link>
     </form>
   );
 }
