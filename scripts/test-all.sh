@@ -50,6 +50,9 @@ count_json() { # file expression-for-passed expression-for-failed
 echo "== typecheck"
 if npx tsc --noEmit; then add typecheck 1 0; else add typecheck 0 1; fi
 
+echo "== lint"
+if npx eslint .; then add lint 1 0; else add lint 0 1; fi
+
 for project in unit integration; do
   echo "== $project tests"
   npx vitest run --project "$project" --reporter=default --reporter=json --outputFile="$out/$project.json"

@@ -1,6 +1,7 @@
 import 'server-only';
 import { getServerSession } from 'next-auth';
 import { redirect } from 'next/navigation';
+import { cache } from 'react';
 import { getDb } from '../db/client';
 import { DomainError } from '../domain/errors';
 import { hasRole, type Actor } from '../domain/permissions';
@@ -15,12 +16,15 @@ async function sessionUserId(): Promise<string | undefined> {
   return (session?.user as { id?: string } | undefined)?.id;
 }
 
-/** For actions and API routes: who is asking, or a DomainError('unauthenticated'). */
-export async function requireUser(): Promise<SessionActor> {
+/**
+ * Who is asking, or a DomainError('unauthenticated'). Loaded once per server request
+ * (React `cache`): the layout and the page ask the same question.
+ */
+export const requireUser = cache(async (): Promise<SessionActor> => {
   const userId = await sessionUserId();
   if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
   return loadActor(getDb(), userId);
-}
+});
 
 /** For pages: who is asking, or a redirect to the sign-in page. */
 export async function requireUserOrRedirect(): Promise<SessionActor> {

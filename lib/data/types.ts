@@ -1,3 +1,0 @@
-import type { MigrationRequestWhereInput } from '../generated/prisma/models';
-
-export type Where = MigrationRequestWhereInput;
