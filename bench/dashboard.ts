@@ -20,7 +20,7 @@
  * response that was not the expected page).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -117,24 +117,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     console.error(`\n[bench] ${sig}: stopping the server and dropping the database...`);
     void cleanup().finally(() => process.exit(130));
   });
-}
-
-/** Warns when app sources are newer than the build being measured (the bench never rebuilds an existing build). */
-function buildIsStale(): boolean {
-  const buildId = path.join('.next', 'BUILD_ID');
-  if (!existsSync(buildId)) return false;
-  const builtAt = statSync(buildId).mtimeMs;
-  const newest = (dir: string): number => {
-    if (!existsSync(dir)) return 0;
-    let max = 0;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === 'generated' || e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }
-    return max;
-  };
-  return ['app', 'components', 'lib', 'proxy.ts'].some((d) => (existsSync(d) && statSync(d).isFile() ? statSync(d).mtimeMs : newest(d)) > builtAt);
 }
 
 async function loadEndpoint(base: string, cookie: string, e: Endpoint, concurrency: number, warmup: number, total: number) {
@@ -243,8 +225,6 @@ async function main() {
 
   // ---------------------------------------------------------------- server
   const build = ensureBuild(log);
-  const stale = buildIsStale();
-  if (stale) log('warning: app sources are newer than .next/BUILD_ID; the figures are for the existing build (run `npx next build` to measure the current code)');
   const serverEnv: Record<string, string> = {
     DATABASE_URL: url,
     NEXTAUTH_SECRET: randomBytes(32).toString('base64url'),
@@ -441,7 +421,7 @@ async function main() {
     config: {
       database: CFG.database, concurrency: CFG.concurrency, warmup: CFG.warmup, samplesPerEndpoint: CFG.samples,
       serialSamples: CFG.serialSamples, port: CFG.port, serverDbPoolSize: CFG.dbPoolSize ?? 10, pageSize: 25,
-      build: { ...build, staleSources: stale },
+      build,
     },
     dataset: {
       requests: seeded.requests, tasks: seeded.tasks, checklistItems: seeded.checklistItems, gateItems: seeded.gateItems,

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { ensureDatabase, persistentSecret, startEmbeddedPostgres, type EmbeddedServer } from '../lib/db/embedded';
@@ -14,6 +14,7 @@ import { disconnectDb } from '../lib/db/client';
 import { MigrationError } from '../lib/engine/prisma-migrations';
 import { createDemoShop } from '../lib/engine/demo-shop';
 import { ensureDemoTarget, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
+import { buildState } from './build-state';
 
 const dev = process.argv.includes('--dev');
 const dataDir = path.resolve(process.env.CUTOVER_DATA_DIR ?? '.data');
@@ -82,7 +83,7 @@ async function main() {
   }
   await disconnectDb();
 
-  if (!dev && needsBuild()) {
+  if (!dev && buildState() !== 'fresh') {
     log('building the web app (first start or changed sources)...');
     const build = spawnSync(process.execPath, [require.resolve('next/dist/bin/next'), 'build'], { stdio: 'inherit', env: process.env });
     if (build.status !== 0) {
@@ -115,25 +116,6 @@ async function main() {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   child.on('exit', (code) => void shutdown(code ?? 0));
-}
-
-/** Builds when there is no production build yet, or a source file is newer than it. */
-function needsBuild(): boolean {
-  const buildId = path.join('.next', 'BUILD_ID');
-  if (!existsSync(buildId)) return true;
-  const builtAt = statSync(buildId).mtimeMs;
-  const newest = (dir: string): number => {
-    if (!existsSync(dir)) return 0;
-    let max = 0;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === 'generated' || entry.name.startsWith('.')) continue;
-      const p = path.join(dir, entry.name);
-      max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }
-    return max;
-  };
-  return ['app', 'components', 'lib', 'public'].some((d) => newest(d) > builtAt) ||
-    ['next.config.js', 'package.json', 'postcss.config.mjs'].some((f) => existsSync(f) && statSync(f).mtimeMs > builtAt);
 }
 
 main().catch((err) => {

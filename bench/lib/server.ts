@@ -4,7 +4,6 @@
  * for error reports.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -15,12 +14,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+import { buildState } from '../../scripts/build-state';
+
 const NEXT_BIN = path.join(process.cwd(), 'node_modules', 'next', 'dist', 'bin', 'next');
 
-/** Builds only when there is no production build at all (the lead's build is normally there). */
+/** Builds when there is no production build or the sources changed since, so the figures are for this code. */
 export function ensureBuild(log: (m: string) => void): { built: boolean; seconds: number } {
-  if (existsSync(path.join(process.cwd(), '.next', 'BUILD_ID'))) return { built: false, seconds: 0 };
-  log('no .next/BUILD_ID: running `next build` (a few minutes)...');
+  const state = buildState();
+  if (state === 'fresh') return { built: false, seconds: 0 };
+  log(`${state === 'missing' ? 'no production build' : 'sources changed since the last build'}: running \`next build\`...`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [NEXT_BIN, 'build'], { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
   if (r.status !== 0) throw new Error('`next build` failed; see its output above.');

@@ -3,24 +3,11 @@
 import Link from 'next/link';
 import { EnvironmentBadge, StatusBadge } from '@/components/ui/badge';
 import { StepProgress, formatAge } from '@/components/ui/progress';
+import type { RequestRow } from '@/lib/data/requests';
 import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
 
-export interface RequestTableRow {
-  id: string;
-  number: number;
-  title: string;
-  kind: string;
-  priority: string;
-  status: string;
-  currentSubject: string;
-  currentOwner: string;
-  completedSteps: number;
-  totalSteps: number;
-  targetName: string;
-  environment: string;
-  authorName: string;
-  createdAt: string;
-}
+/** A list row as it crosses to the browser: dates as ISO strings. */
+export type RequestTableRow = Omit<RequestRow, 'createdAt'> & { createdAt: string };
 
 // A client component fed plain rows: the server sends the data once, not a rendered tree
 // beside its HTML, which roughly halves the list page's weight and render time.

@@ -1,5 +1,6 @@
 import 'server-only';
-import { getServerSession } from 'next-auth';
+import { decode } from 'next-auth/jwt';
+import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { getDb } from '../db/client';
@@ -11,9 +12,22 @@ import { authOptions } from './options';
 
 export type SessionActor = Awaited<ReturnType<typeof loadActor>>;
 
+// next-auth's cookie names: the __Secure- one over HTTPS.
+const SESSION_COOKIES = ['__Secure-next-auth.session-token', 'next-auth.session-token'];
+
+/**
+ * The signed-in user's id from the session cookie. Decoding the JWT is all we need:
+ * getServerSession would also re-encrypt it for a cookie that server components cannot set.
+ * `decode` checks the token's integrity and expiry.
+ */
 async function sessionUserId(): Promise<string | undefined> {
-  const session = await getServerSession(authOptions);
-  return (session?.user as { id?: string } | undefined)?.id;
+  const jar = await cookies();
+  const raw = SESSION_COOKIES.map((name) => jar.get(name)?.value).find(Boolean);
+  if (!raw) return undefined;
+  const secret = authOptions.secret ?? process.env.NEXTAUTH_SECRET;
+  if (!secret) throw new Error('NEXTAUTH_SECRET is not set.');
+  const token = await decode({ token: raw, secret }).catch(() => null);
+  return token?.sub ?? undefined;
 }
 
 /**
