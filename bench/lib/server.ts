@@ -1,5 +1,5 @@
 /**
- * The real production server (`next start`), started as a child process in its own process
+ * The real production server (scripts/web-server.mjs, as `npm start` runs it), started as a child process in its own process
  * group so that stopping it also stops anything it spawned. Output is kept (last lines only)
  * for error reports.
  */
@@ -17,6 +17,7 @@ export interface RunningServer {
 import { buildState } from '../../scripts/build-state';
 
 const NEXT_BIN = path.join(process.cwd(), 'node_modules', 'next', 'dist', 'bin', 'next');
+const WEB_SERVER = path.join(process.cwd(), 'scripts', 'web-server.mjs');
 
 /** Builds when there is no production build or the sources changed since, so the figures are for this code. */
 export function ensureBuild(log: (m: string) => void): { built: boolean; seconds: number } {
@@ -45,8 +46,13 @@ export async function startServer(opts: {
   readyTimeoutMs?: number;
 }): Promise<RunningServer> {
   if (!(await portIsFree(opts.port))) throw new Error(`Port ${opts.port} is already in use; stop whatever listens there or set BENCH_PORT.`);
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), NEXT_BIN, 'start', '-p', String(opts.port), '-H', '127.0.0.1'], {
-    env: { ...process.env, ...opts.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+  // What `npm start` serves (scripts/web-server.mjs, one worker per core); a CPU profile needs
+  // a single process, so profiling runs plain `next start`.
+  const args = opts.nodeArgs?.length
+    ? [...opts.nodeArgs, NEXT_BIN, 'start', '-p', String(opts.port), '-H', '127.0.0.1']
+    : [WEB_SERVER];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env, PORT: String(opts.port), HOSTNAME: '127.0.0.1', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: stop() signals the group
   });

@@ -1,15 +1,41 @@
 import { DomainError } from '../domain/errors';
 import type { Actor } from '../domain/permissions';
 import type { Role } from '../domain/roles';
-import type { Db, Tx } from '../db/client';
+import { getPool, type Db, type Tx } from '../db/client';
 
-/** Loads who is asking from the store; a deleted or deactivated user is no longer anyone. */
-export async function loadActor(db: Db | Tx, userId: string | null | undefined): Promise<Actor & { name: string; email: string }> {
-  if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
-  const user = await db.user.findUnique({
-    where: { id: userId },
-    select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true },
-  });
+export type LoadedActor = Actor & { name: string; email: string };
+
+interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  roles: string[];
+  agentRoles: string[];
+  active: boolean;
+}
+
+/** A deleted or deactivated user is no longer anyone. */
+function toActor(user: UserRow | null | undefined): LoadedActor {
   if (!user || !user.active) throw new DomainError('unauthenticated', 'Your account is not active; sign in again.');
   return { id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles };
+}
+
+/** Who is asking, read inside the caller's transaction (services). */
+export async function loadActor(db: Db | Tx, userId: string | null | undefined): Promise<LoadedActor> {
+  if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
+  return toActor(
+    await db.user.findUnique({
+      where: { id: userId },
+      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true },
+    }),
+  );
+}
+
+/** Who is asking, for every page view: one indexed read straight on the pool. */
+export async function loadSessionActor(userId: string): Promise<LoadedActor> {
+  const { rows } = await getPool().query<UserRow>(
+    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active FROM users WHERE id = $1::uuid`,
+    [userId],
+  );
+  return toActor(rows[0]);
 }

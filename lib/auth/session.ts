@@ -3,14 +3,13 @@ import { decode } from 'next-auth/jwt';
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
-import { getDb } from '../db/client';
 import { DomainError } from '../domain/errors';
 import { hasRole, type Actor } from '../domain/permissions';
 import type { Role } from '../domain/roles';
-import { loadActor } from './actor';
+import { loadSessionActor, type LoadedActor } from './actor';
 import { authOptions } from './options';
 
-export type SessionActor = Awaited<ReturnType<typeof loadActor>>;
+export type SessionActor = LoadedActor;
 
 // next-auth's cookie names: the __Secure- one over HTTPS.
 const SESSION_COOKIES = ['__Secure-next-auth.session-token', 'next-auth.session-token'];
@@ -37,7 +36,7 @@ async function sessionUserId(): Promise<string | undefined> {
 export const requireUser = cache(async (): Promise<SessionActor> => {
   const userId = await sessionUserId();
   if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
-  return loadActor(getDb(), userId);
+  return loadSessionActor(userId);
 });
 
 /** For pages: who is asking, or a redirect to the sign-in page. */

@@ -1,8 +1,7 @@
 import 'server-only';
-import { getDb } from '../db/client';
+import { getDb, getPool } from '../db/client';
 import { notFound } from '../domain/errors';
 import { canWorkTask, checkCanSignGate, type Actor } from '../domain/permissions';
-import { Prisma } from '../generated/prisma/client';
 import type { ListRequestsInput } from '../validation/request';
 
 export interface RequestRow {
@@ -23,42 +22,49 @@ export interface RequestRow {
   createdAt: Date;
 }
 
-function listConditions(actor: Actor, f: Omit<ListRequestsInput, 'page' | 'pageSize'>): Prisma.Sql {
-  const conditions: Prisma.Sql[] = [];
-  if (f.status) conditions.push(Prisma.sql`r.status = ${f.status}::"RequestStatus"`);
-  if (f.kind) conditions.push(Prisma.sql`r.kind = ${f.kind}::"RequestKind"`);
-  if (f.targetId) conditions.push(Prisma.sql`r.target_id = ${f.targetId}::uuid`);
+/** WHERE clause and its parameters for the list's filters ($1.. in order). */
+function listConditions(actor: Actor, f: Omit<ListRequestsInput, 'page' | 'pageSize'>) {
+  const params: unknown[] = [];
+  const p = (value: unknown) => `$${params.push(value)}`;
+  const conditions: string[] = [];
+  if (f.status) conditions.push(`r.status = ${p(f.status)}::"RequestStatus"`);
+  if (f.kind) conditions.push(`r.kind = ${p(f.kind)}::"RequestKind"`);
+  if (f.targetId) conditions.push(`r.target_id = ${p(f.targetId)}::uuid`);
   // The role that acts next; a completed request has no next step.
-  if (f.agentRole) conditions.push(Prisma.sql`r.current_owner = ${f.agentRole} AND r.status <> 'completed'`);
+  if (f.agentRole) conditions.push(`r.current_owner = ${p(f.agentRole)} AND r.status <> 'completed'`);
   // Two index lookups instead of an OR that would scan every request.
-  if (f.mine)
-    conditions.push(Prisma.sql`r.id IN (SELECT id FROM migration_requests WHERE author_id = ${actor.id}::uuid
-      UNION SELECT request_id FROM tasks WHERE assignee_id = ${actor.id}::uuid)`);
-  return conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty;
+  if (f.mine) {
+    const me = p(actor.id);
+    conditions.push(`r.id IN (SELECT id FROM migration_requests WHERE author_id = ${me}::uuid
+      UNION SELECT request_id FROM tasks WHERE assignee_id = ${me}::uuid)`);
+  }
+  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
 /**
  * The requests list: one page plus the total, newest first. Every signed-in person may read it.
- * Plain SQL over the denormalised progress columns: this is the hottest page of the app.
+ * Hand-written SQL over the denormalised progress columns: this is the app's hottest page.
  */
 export async function listRequests(actor: Actor, f: ListRequestsInput): Promise<{ rows: RequestRow[]; total: number }> {
-  const db = getDb();
-  const where = listConditions(actor, f);
+  const pool = getPool();
+  const { where, params } = listConditions(actor, f);
   const [rows, count] = await Promise.all([
-    db.$queryRaw<RequestRow[]>`
-      SELECT r.id, r.number, r.title, r.kind::text AS kind, r.priority::text AS priority, r.status::text AS status,
-             r.current_step AS "currentStep", r.current_subject AS "currentSubject", r.current_owner AS "currentOwner",
-             r.completed_steps AS "completedSteps", r.total_steps AS "totalSteps", r.created_at AS "createdAt",
-             t.name AS "targetName", t.environment::text AS environment, u.name AS "authorName"
-      FROM migration_requests r
-      JOIN target_databases t ON t.id = r.target_id
-      JOIN users u ON u.id = r.author_id
-      ${where}
-      ORDER BY r.created_at DESC, r.number DESC
-      LIMIT ${f.pageSize} OFFSET ${(f.page - 1) * f.pageSize}`,
-    db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM migration_requests r ${where}`,
+    pool.query<RequestRow>(
+      `SELECT r.id, r.number, r.title, r.kind::text AS kind, r.priority::text AS priority, r.status::text AS status,
+              r.current_step AS "currentStep", r.current_subject AS "currentSubject", r.current_owner AS "currentOwner",
+              r.completed_steps AS "completedSteps", r.total_steps AS "totalSteps", r.created_at AS "createdAt",
+              t.name AS "targetName", t.environment::text AS environment, u.name AS "authorName"
+       FROM migration_requests r
+       JOIN target_databases t ON t.id = r.target_id
+       JOIN users u ON u.id = r.author_id
+       ${where}
+       ORDER BY r.created_at DESC, r.number DESC
+       LIMIT ${Number(f.pageSize)} OFFSET ${(f.page - 1) * f.pageSize}`,
+      params,
+    ),
+    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM migration_requests r ${where}`, params),
   ]);
-  return { rows, total: count[0].n };
+  return { rows: rows.rows, total: count.rows[0].n };
 }
 
 /** One request with its workflow, gate and audit log, plus what the viewer may do. */

@@ -1,23 +1,37 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 
 export type Db = PrismaClient;
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-const globalForPrisma = globalThis as unknown as { cutoverPrisma?: PrismaClient };
+const globalForDb = globalThis as unknown as { cutoverPool?: Pool; cutoverPrisma?: PrismaClient };
 
-/** The app store's Prisma client, created on first use (so builds need no DATABASE_URL). */
-export function getDb(): PrismaClient {
-  if (!globalForPrisma.cutoverPrisma) {
+/**
+ * The app store's connection pool, created on first use (so builds need no DATABASE_URL).
+ * Prisma Client runs on it; the few hottest reads (the requests list, the session's user)
+ * query it directly, which costs a fraction of a millisecond instead of Prisma's ~0.7 ms a query.
+ */
+export function getPool(): Pool {
+  if (!globalForDb.cutoverPool) {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error('DATABASE_URL is not set; start Cutover with `npm start`.');
     const max = Number(process.env.CUTOVER_DB_POOL_SIZE ?? 10);
-    globalForPrisma.cutoverPrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+    globalForDb.cutoverPool = new Pool({ connectionString, max, application_name: 'cutover' });
   }
-  return globalForPrisma.cutoverPrisma;
+  return globalForDb.cutoverPool;
+}
+
+/** The app store's Prisma client. */
+export function getDb(): PrismaClient {
+  globalForDb.cutoverPrisma ??= new PrismaClient({ adapter: new PrismaPg(getPool()) });
+  return globalForDb.cutoverPrisma;
 }
 
 export async function disconnectDb(): Promise<void> {
-  await globalForPrisma.cutoverPrisma?.$disconnect();
-  globalForPrisma.cutoverPrisma = undefined;
+  const { cutoverPrisma, cutoverPool } = globalForDb;
+  globalForDb.cutoverPrisma = undefined;
+  globalForDb.cutoverPool = undefined;
+  await cutoverPrisma?.$disconnect();
+  await cutoverPool?.end().catch(() => undefined);
 }
