@@ -93,9 +93,10 @@ async function main() {
     }
   }
 
-  const child = spawn(process.execPath, [require.resolve('next/dist/bin/next'), dev ? 'dev' : 'start', '-p', String(port)], {
+  const web = dev ? [require.resolve('next/dist/bin/next'), 'dev', '-p', String(port)] : [path.join(__dirname, 'web-server.mjs')];
+  const child = spawn(process.execPath, web, {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: process.env,
+    env: { ...process.env, PORT: String(port), NODE_ENV: dev ? 'development' : 'production' },
   });
   log(`Cutover is starting on http://localhost:${port}`);
   if (admin) {

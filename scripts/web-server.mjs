@@ -8,7 +8,8 @@ import os from 'node:os';
 import next from 'next';
 
 const port = Number(process.env.PORT ?? 3000);
-const hostname = process.env.HOSTNAME ?? '0.0.0.0';
+// Not HOSTNAME: shells and containers set it to the machine's name.
+const hostname = process.env.CUTOVER_HOST ?? '0.0.0.0';
 const workers = Math.max(1, Number(process.env.CUTOVER_WEB_WORKERS ?? os.availableParallelism()));
 
 if (cluster.isPrimary) {

@@ -52,7 +52,7 @@ export async function startServer(opts: {
     ? [...opts.nodeArgs, NEXT_BIN, 'start', '-p', String(opts.port), '-H', '127.0.0.1']
     : [WEB_SERVER];
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...process.env, ...opts.env, PORT: String(opts.port), HOSTNAME: '127.0.0.1', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
+    env: { ...process.env, ...opts.env, PORT: String(opts.port), CUTOVER_HOST: '127.0.0.1', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: stop() signals the group
   });

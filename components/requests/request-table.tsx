@@ -11,6 +11,8 @@ export type RequestTableRow = Omit<RequestRow, 'createdAt'> & { createdAt: strin
 
 // A client component fed plain rows: the server sends the data once, not a rendered tree
 // beside its HTML, which roughly halves the list page's weight and render time.
+// Row titles are plain links, not next/link: 25 visible Links would each prefetch their
+// request page, and rendering them costs ~1 ms of server CPU per list page (bench/).
 export function RequestTable({ rows, now }: { rows: RequestTableRow[]; now: string }) {
   const nowDate = new Date(now);
   return (
@@ -32,7 +34,7 @@ export function RequestTable({ rows, now }: { rows: RequestTableRow[]; now: stri
             <tr key={r.id} className="hover:bg-slate-50" data-testid="request-row">
               <td className="tabular-nums text-slate-500">{r.number}</td>
               <td>
-                <Link href={`/requests/${r.id}`} className="font-medium text-indigo-800 hover:underline">{r.title}</Link>
+                <a href={`/requests/${r.id}`} className="font-medium text-indigo-800 hover:underline">{r.title}</a>
                 <div className="text-xs text-slate-500">
                   {REQUEST_KIND_LABELS[r.kind as RequestKind]} · {r.priority} · by {r.authorName}
                 </div>
