@@ -11,7 +11,7 @@
  *    database dropped at the end, also on failure or Ctrl-C.
  *
  * Knobs (env): BENCH_REQUESTS (10000), BENCH_SAMPLES (300 per endpoint), BENCH_CONCURRENCY (20),
- * BENCH_WARMUP (100), BENCH_PORT (3300), BENCH_DB (cutover_bench), BENCH_KEEP_DB=1 (do not drop),
+ * BENCH_WARMUP (200; a warm-up round over every page first, then per page), BENCH_PORT (3300), BENCH_DB (cutover_bench), BENCH_KEEP_DB=1 (do not drop),
  * BENCH_DB_POOL_SIZE (passed to the server as CUTOVER_DB_POOL_SIZE; default: the app's own, 10).
  * Flags: --no-capture (skip the SQL capture); --strict (exit 1 when a goal is missed);
  * --cpu-prof (afterwards, load each page once more on a server run with `node --cpu-prof`, write
@@ -41,7 +41,7 @@ const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) :
 const CFG = {
   requests: env('BENCH_REQUESTS', 10_000),
   samples: env('BENCH_SAMPLES', 300),
-  warmup: env('BENCH_WARMUP', 100),
+  warmup: env('BENCH_WARMUP', 200),
   concurrency: env('BENCH_CONCURRENCY', 20),
   serialSamples: env('BENCH_SERIAL_SAMPLES', 40),
   port: env('BENCH_PORT', 3300),
@@ -282,6 +282,11 @@ async function main() {
   // ---------------------------------------------------------------- pages
   const pages: Record<string, EndpointResult> = {};
   const serial: Record<string, Summary & { cpuPerRequest: ReturnType<typeof perOp> }> = {};
+  // Steady state, not start-up: every worker compiles and loads its code on the first few
+  // hundred pages, so each endpoint gets a warm-up round before anything is measured.
+  await phase('warmup', async () => {
+    for (const e of endpoints) await loadEndpoint(server!.baseUrl, cookie, e, CFG.concurrency, 0, CFG.warmup);
+  });
   await phase('pages', async () => {
     for (const e of endpoints) {
       const r = await loadEndpoint(server!.baseUrl, cookie, e, CFG.concurrency, CFG.warmup, CFG.samples);

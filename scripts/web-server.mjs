@@ -16,7 +16,7 @@ if (cluster.isPrimary) {
   let stopping = false;
   // A larger young generation: server rendering allocates many short-lived objects, and
   // fewer scavenges mean fewer pauses in the slowest pages.
-  cluster.setupPrimary({ execArgv: [...process.execArgv, '--max-semi-space-size=64'] });
+  cluster.setupPrimary({ execArgv: [...process.execArgv, '--max-semi-space-size=32'] });
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
