@@ -466,7 +466,7 @@ function printTable(r: {
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   const f = (x: number) => x.toFixed(1);
   console.log(`\nDataset: ${r.dataset.requests} requests, ${r.dataset.tasks} tasks, ${r.dataset.checklistItems} checklist items; seeded in ${r.seedingSeconds} s`);
-  console.log(`\nPages (next start, ${CFG.concurrency} concurrent keep-alive clients, ms)`);
+  console.log(`\nPages (web server, ${CFG.concurrency} concurrent keep-alive clients, ms)`);
   console.log(`${'endpoint'.padEnd(10)}${pad('n', 5)}${pad('p50', 8)}${pad('p95', 8)}${pad('mean', 8)}${pad('min', 8)}${pad('max', 8)}${pad('req/s', 8)}${pad('p50@c1', 8)}${pad('srv cpu', 9)}${pad('pg cpu', 8)}${pad('KB', 6)}${pad('err', 5)}`);
   for (const [name, p] of Object.entries(r.endpoints)) {
     console.log(`${name.padEnd(10)}${pad(p.n, 5)}${pad(f(p.p50), 8)}${pad(f(p.p95), 8)}${pad(f(p.mean), 8)}${pad(f(p.min), 8)}${pad(f(p.max), 8)}${pad(p.throughputRps, 8)}${pad(f(r.serialEndpoints[name].p50), 8)}${pad(p.cpuPerRequest.serverMs ?? '-', 9)}${pad(p.cpuPerRequest.postgresMs ?? '-', 8)}${pad(Math.round(p.bodyBytes / 1024), 6)}${pad(p.errors, 5)}`);
