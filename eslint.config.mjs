@@ -10,5 +10,7 @@ export default defineConfig([
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // CommonJS entry points (bin/) load with require by nature.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   globalIgnores(['.next/**', 'lib/generated/**', 'next-env.d.ts', '.data/**', '.data-*/**', 'test-results/**', 'playwright-report/**']),
 ]);

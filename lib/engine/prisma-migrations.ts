@@ -63,6 +63,48 @@ interface HistoryRow {
   checksum: string;
   finished_at: Date | null;
   rolled_back_at: Date | null;
+  logs?: string | null;
+}
+
+export interface ApplyOptions {
+  /**
+   * Leave a failed migration's row behind (finished_at NULL, the error in `logs`), as Prisma
+   * Migrate does, so that `status` shows it and later applies stop until someone resolves it.
+   * Target databases want this; Cutover's own store retries on the next start instead.
+   */
+  recordFailure?: boolean;
+}
+
+export type MigrationState = 'applied' | 'pending' | 'failed' | 'modified' | 'missing_locally';
+
+export interface MigrationStatusEntry {
+  name: string;
+  state: MigrationState;
+  fileChecksum: string | null;
+  appliedChecksum: string | null;
+  finishedAt: Date | null;
+  logs: string | null;
+}
+
+/** `prisma migrate status`: each migration in the folder (and any applied one not in it), with its state. */
+export async function migrationStatus(client: Client, migrations: MigrationFile[]): Promise<MigrationStatusEntry[]> {
+  const { rows: exists } = await client.query(`SELECT to_regclass('"_prisma_migrations"') AS t`);
+  const rows: HistoryRow[] = exists[0].t
+    ? (await client.query<HistoryRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at`)).rows
+    : [];
+  // The latest row that was not rolled back decides, as in Prisma.
+  const current = new Map<string, HistoryRow>();
+  for (const row of rows) if (!row.rolled_back_at) current.set(row.migration_name, row);
+  const entries: MigrationStatusEntry[] = migrations.map((m) => {
+    const row = current.get(m.name);
+    const state: MigrationState = !row ? 'pending' : !row.finished_at ? 'failed' : row.checksum !== m.checksum ? 'modified' : 'applied';
+    return { name: m.name, state, fileChecksum: m.checksum, appliedChecksum: row?.checksum ?? null, finishedAt: row?.finished_at ?? null, logs: row?.logs ?? null };
+  });
+  const local = new Set(migrations.map((m) => m.name));
+  for (const [name, row] of current) {
+    if (!local.has(name)) entries.push({ name, state: 'missing_locally', fileChecksum: null, appliedChecksum: row.checksum, finishedAt: row.finished_at, logs: row.logs ?? null });
+  }
+  return entries;
 }
 
 /**
@@ -70,7 +112,7 @@ interface HistoryRow {
  * under Prisma's advisory lock: two instances starting together apply each migration once.
  * Refuses (before applying anything) a migration whose file changed after it was applied.
  */
-export async function applyMigrations(client: Client, migrations: MigrationFile[]): Promise<ApplyResult> {
+export async function applyMigrations(client: Client, migrations: MigrationFile[], options: ApplyOptions = {}): Promise<ApplyResult> {
   await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
     await client.query(CREATE_HISTORY_TABLE);
@@ -103,7 +145,7 @@ export async function applyMigrations(client: Client, migrations: MigrationFile[
         result.alreadyApplied.push(m.name);
         continue;
       }
-      await applyOne(client, m);
+      await applyOne(client, m, options);
       result.applied.push(m.name);
     }
     return result;
@@ -112,10 +154,10 @@ export async function applyMigrations(client: Client, migrations: MigrationFile[
   }
 }
 
-async function applyOne(client: Client, m: MigrationFile): Promise<void> {
+async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions): Promise<void> {
+  const id = randomUUID();
   await client.query('BEGIN');
   try {
-    const id = randomUUID();
     await client.query(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
       [id, m.checksum, m.name],
@@ -128,8 +170,15 @@ async function applyOne(client: Client, m: MigrationFile): Promise<void> {
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    const pgErr = err as { message?: string; position?: string };
+    const pgErr = err as { message?: string; position?: string; code?: string };
     const where = pgErr.position ? ` (at character ${pgErr.position} of migration.sql)` : '';
-    throw new MigrationError(m.name, `Migration ${m.name} failed and was rolled back: ${pgErr.message ?? String(err)}${where}`);
+    const message = `Migration ${m.name} failed and was rolled back: ${pgErr.message ?? String(err)}${where}`;
+    if (options.recordFailure) {
+      await client.query(
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, now(), 0)`,
+        [id, m.checksum, m.name, `${pgErr.code ? `Database error code: ${pgErr.code}\n` : ''}${message}`],
+      );
+    }
+    throw new MigrationError(m.name, message);
   }
 }

@@ -1,0 +1,178 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { z } from 'zod';
+import { describeChange, diffSnapshots } from '../engine/postgres/diff';
+import { takeSnapshot, type SchemaSnapshot } from '../engine/postgres/snapshot';
+import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir } from '../engine/prisma-migrations';
+
+/** Exit codes: 0 all is well, 1 the work failed (or there is work left), 2 the command was wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const USAGE = `Usage: cutover <command> [options]
+
+Commands:
+  status    --url URL --dir DIR   which migrations of a Prisma migrations folder are applied,
+                                  pending, failed or modified (exit 1 unless all are applied)
+  apply     --url URL --dir DIR   apply every pending migration in order, each in its own
+                                  transaction, stopping at the first failure
+  snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
+                                  views, sequences, enums (with --out, the snapshot as JSON)
+  diff      --from A --to B       what changed between two schemas (A and B: a PostgreSQL URL
+                                  or a snapshot file written by "snapshot --out")
+
+Options:
+  --json    machine-readable output
+  --help    this text`;
+
+const url = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string');
+const schemas = {
+  status: z.object({ url, dir: z.string().min(1) }),
+  apply: z.object({ url, dir: z.string().min(1) }),
+  snapshot: z.object({ url, out: z.string().min(1).optional() }),
+  diff: z.object({ from: z.string().min(1), to: z.string().min(1) }),
+};
+type Command = keyof typeof schemas;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+const consoleIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { command: string | undefined; flags: Record<string, string | true> } {
+  const [command, ...rest] = argv;
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}".`);
+    const [key, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (inline !== undefined) flags[key] = inline;
+    else if (key === 'json' || key === 'help') flags[key] = true;
+    else if (i + 1 < rest.length && !rest[i + 1].startsWith('--')) flags[key] = rest[++i];
+    else throw new UsageError(`--${key} needs a value.`);
+  }
+  return { command, flags };
+}
+
+async function connect(connectionString: string): Promise<Client> {
+  const client = new Client({ connectionString, connectionTimeoutMillis: 10_000, application_name: 'cutover-cli' });
+  await client.connect();
+  return client;
+}
+
+async function withDb<T>(connectionString: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await connect(connectionString);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function loadSchema(source: string): Promise<SchemaSnapshot> {
+  if (/^postgres(ql)?:\/\//.test(source)) return withDb(source, takeSnapshot);
+  const parsed = JSON.parse(readFileSync(source, 'utf8')) as SchemaSnapshot;
+  if (!parsed?.shape?.tables) throw new UsageError(`${source} is not a snapshot written by "cutover snapshot --out".`);
+  return parsed;
+}
+
+/** Runs one command; returns the exit code. Never calls process.exit (tests call it directly). */
+export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
+  let json = false;
+  try {
+    const { command, flags } = parseArgs(argv);
+    json = flags.json === true;
+    if (!command || flags.help || command === 'help' || command === '--help') {
+      io.out(USAGE);
+      return command ? EXIT.ok : EXIT.usage;
+    }
+    if (!(command in schemas)) throw new UsageError(`Unknown command "${command}".`);
+    const { json: _json, ...values } = flags;
+    const parsed = schemas[command as Command].safeParse(values);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message === 'Invalid input: expected string, received undefined' ? 'is required' : i.message}`);
+      throw new UsageError(issues.join('\n'));
+    }
+    return await run(command as Command, parsed.data as never, json, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (json) io.out(JSON.stringify({ ok: false, error: err.message, usage: true }));
+      else io.err(`${err.message}\n\n${USAGE}`);
+      return EXIT.usage;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (json) io.out(JSON.stringify({ ok: false, error: message }));
+    else io.err(`error: ${message}`);
+    return EXIT.failed;
+  }
+}
+
+async function run(command: Command, input: Record<string, string>, json: boolean, io: Io): Promise<number> {
+  switch (command) {
+    case 'status': {
+      const migrations = readMigrationsDir(input.dir);
+      const entries = await withDb(input.url, (c) => migrationStatus(c, migrations));
+      const problems = entries.filter((e) => e.state !== 'applied');
+      if (json) io.out(JSON.stringify({ ok: problems.length === 0, migrations: entries }, null, 2));
+      else {
+        for (const e of entries) io.out(`${e.state.padEnd(15)} ${e.name}`);
+        for (const e of entries.filter((x) => x.state === 'modified'))
+          io.out(`\n${e.name} was modified after it was applied: applied checksum ${e.appliedChecksum}, file checksum ${e.fileChecksum}`);
+        for (const e of entries.filter((x) => x.state === 'failed')) io.out(`\n${e.name} failed:\n${e.logs ?? ''}`);
+        const count = (s: string) => entries.filter((e) => e.state === s).length;
+        io.out(`\n${entries.length} migrations: ${count('applied')} applied, ${count('pending')} pending, ${count('failed')} failed, ${count('modified')} modified` +
+          (count('missing_locally') ? `, ${count('missing_locally')} applied but not in the folder` : ''));
+      }
+      return problems.length === 0 ? EXIT.ok : EXIT.failed;
+    }
+    case 'apply': {
+      const migrations = readMigrationsDir(input.dir);
+      try {
+        const result = await withDb(input.url, (c) => applyMigrations(c, migrations, { recordFailure: true }));
+        if (json) io.out(JSON.stringify({ ok: true, ...result }, null, 2));
+        else {
+          for (const name of result.applied) io.out(`applied  ${name}`);
+          io.out(result.applied.length ? `\n${result.applied.length} migration(s) applied.` : 'Nothing to apply: the database is up to date.');
+        }
+        return EXIT.ok;
+      } catch (err) {
+        if (!(err instanceof MigrationError)) throw err;
+        if (json) io.out(JSON.stringify({ ok: false, migration: err.migrationName, error: err.message }, null, 2));
+        else io.err(`error: ${err.message}`);
+        return EXIT.failed;
+      }
+    }
+    case 'snapshot': {
+      const snap = await withDb(input.url, takeSnapshot);
+      if (input.out) writeFileSync(input.out, JSON.stringify(snap, null, 2) + '\n');
+      if (json) io.out(JSON.stringify(snap, null, 2));
+      else {
+        const { shape, stats } = snap;
+        io.out(`PostgreSQL ${snap.serverVersion}, schema hash ${snap.hash}`);
+        for (const [name, t] of Object.entries(shape.tables)) {
+          io.out(`table ${name} (~${stats[name]?.estimatedRows ?? 0} rows, ${Math.round((stats[name]?.totalBytes ?? 0) / 1024)} kB)`);
+          for (const c of t.columns) io.out(`  ${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}${c.default ? ` DEFAULT ${c.default}` : ''}`);
+          for (const i of t.indexes) io.out(`  index ${i.name} (${i.method}${i.unique ? ', unique' : ''}${i.predicate ? `, where ${i.predicate}` : ''})`);
+        }
+        for (const [name, v] of Object.entries(shape.views)) io.out(`${v.materialized ? 'materialized view' : 'view'} ${name}`);
+        for (const [name, labels] of Object.entries(shape.enums)) io.out(`enum ${name} (${labels.join(', ')})`);
+        for (const name of Object.keys(shape.sequences)) io.out(`sequence ${name}`);
+        if (input.out) io.out(`\nwrote ${input.out}`);
+      }
+      return EXIT.ok;
+    }
+    case 'diff': {
+      const [from, to] = await Promise.all([loadSchema(input.from), loadSchema(input.to)]);
+      const changes = diffSnapshots(from.shape, to.shape);
+      if (json) io.out(JSON.stringify({ ok: true, same: changes.length === 0, from: from.hash, to: to.hash, changes }, null, 2));
+      else if (changes.length === 0) io.out(`No differences (schema hash ${from.hash}).`);
+      else {
+        for (const c of changes) io.out(describeChange(c));
+        io.out(`\n${changes.length} difference(s).`);
+      }
+      return EXIT.ok;
+    }
+  }
+}
