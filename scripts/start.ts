@@ -14,6 +14,8 @@ import { disconnectDb } from '../lib/db/client';
 import { MigrationError } from '../lib/engine/prisma-migrations';
 import { createDemoShop } from '../lib/engine/demo-shop';
 import { ensureDemoTarget, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
+import { stopBoss } from '../lib/jobs/queue';
+import { startWorker } from '../lib/jobs/worker';
 import { buildState } from './build-state';
 
 const dev = process.argv.includes('--dev');
@@ -49,6 +51,7 @@ async function main() {
   }
 
   const stopAll = async () => {
+    await stopBoss();
     await disconnectDb().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
   };
@@ -81,7 +84,10 @@ async function main() {
     // Kept (readable by this user only) in case the first start is interrupted before you see it.
     writeFileSync(path.join(dataDir, 'initial-admin-password'), admin.password + '\n', { mode: 0o600 });
   }
-  await disconnectDb();
+  if (process.env.CUTOVER_WORKER !== '0') {
+    const { interrupted } = await startWorker();
+    log(`job worker running in this process${interrupted.length ? ` (marked ${interrupted.length} orphaned run(s) interrupted)` : ''}`);
+  }
 
   if (!dev && buildState() !== 'fresh') {
     log('building the web app (first start or changed sources)...');

@@ -152,7 +152,7 @@ async function run(command: Command, input: Record<string, string>, json: boolea
         const { shape, stats } = snap;
         io.out(`PostgreSQL ${snap.serverVersion}, schema hash ${snap.hash}`);
         for (const [name, t] of Object.entries(shape.tables)) {
-          io.out(`table ${name} (~${stats[name]?.estimatedRows ?? 0} rows, ${Math.round((stats[name]?.totalBytes ?? 0) / 1024)} kB)`);
+          io.out(`table ${name} (${stats[name]?.estimatedRows == null ? 'never analyzed' : `~${stats[name].estimatedRows} rows`}, ${Math.round((stats[name]?.totalBytes ?? 0) / 1024)} kB)`);
           for (const c of t.columns) io.out(`  ${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}${c.default ? ` DEFAULT ${c.default}` : ''}`);
           for (const i of t.indexes) io.out(`  index ${i.name} (${i.method}${i.unique ? ', unique' : ''}${i.predicate ? `, where ${i.predicate}` : ''})`);
         }

@@ -107,6 +107,7 @@ export async function getRequestDetail(actor: Actor, id: string) {
     template: r.template,
     tasks: r.tasks.map((t) => ({
       id: t.id,
+      key: t.key,
       position: t.position,
       subject: t.subject,
       description: t.description,

@@ -58,6 +58,8 @@ export async function createDemoShop(client: Client): Promise<{ created: boolean
         FROM generate_series(1, 3000) o, generate_series(1, 2) k;
     `);
     await client.query('COMMIT');
+    // Planner statistics now, as autovacuum would soon do on a real server.
+    await client.query('ANALYZE');
     return { created: true };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -61,12 +61,17 @@ afterAll(async () => {
 describe('schema snapshot', () => {
   it('lists schemas, extensions, enums and sequences, leaving out what extensions own', () => {
     expect(snap.shape.schemas).toEqual(['billing', 'public']);
+    expect(snap.serverVersion).toMatch(/^\d+\.\d+/);
     expect(Object.keys(snap.shape.extensions).sort()).toEqual(['btree_gist', 'citext']);
     expect(snap.shape.enums).toEqual({ 'public.order_status': ['pending', 'paid', 'shipped'] });
     expect(snap.shape.sequences['billing.invoice_no']).toMatchObject({ type: 'bigint', start: '1000', increment: '5', ownedBy: null });
     expect(snap.shape.sequences['public.orders_id_seq']).toMatchObject({ type: 'integer', ownedBy: 'public.orders.id' });
     // citext's own functions and types are not listed as the schema's
     expect(Object.keys(snap.shape.enums)).not.toContain('public.citext');
+  });
+
+  it('has no row estimate for a table never analyzed', () => {
+    expect(snap.stats['public.orders'].estimatedRows).toBeNull();
   });
 
   it('describes columns: types, nullability, defaults, identity and generated columns', () => {

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { Fragment } from 'react';
 import { notFound } from 'next/navigation';
 import { EnvironmentBadge, StatusBadge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
@@ -6,8 +7,10 @@ import { StepProgress, formatTime } from '@/components/ui/progress';
 import { AuditLog } from '@/components/requests/audit-log';
 import { GatePanel } from '@/components/requests/gate-panel';
 import { TaskCard } from '@/components/requests/task-card';
+import { SnapshotPanel } from '@/components/requests/snapshot-panel';
 import { StepTimeline } from '@/components/requests/step-timeline';
 import { getRequestDetail } from '@/lib/data/requests';
+import { getSnapshotPanel } from '@/lib/data/runs';
 import { getViewer } from '@/lib/data/viewer';
 import { DomainError } from '@/lib/domain/errors';
 import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
@@ -22,6 +25,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
     throw err;
   });
   const gateTask = request.tasks.find((t) => t.isGate);
+  const snapshotRun = await getSnapshotPanel(request.id);
 
   return (
     <div className="space-y-5">
@@ -52,7 +56,10 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             task.isGate ? (
               <GatePanel key={task.id} task={task} gate={request.gate} />
             ) : (
-              <TaskCard key={task.id} task={task} />
+              <Fragment key={task.id}>
+                <TaskCard task={task} />
+                {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} />}
+              </Fragment>
             ),
           )}
         </div>

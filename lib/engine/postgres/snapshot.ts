@@ -59,7 +59,8 @@ export interface SchemaShape {
 }
 /** Planner estimates; they change with every write, so they are kept out of the hash. */
 export interface TableStats {
-  estimatedRows: number;
+  /** null when the table was never analyzed (PostgreSQL then has no estimate). */
+  estimatedRows: number | null;
   totalBytes: number;
 }
 export interface SchemaSnapshot {
@@ -81,7 +82,7 @@ const sortedRecord = <T>(r: Record<string, T>) => Object.fromEntries(Object.entr
 export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
   const q = async <R extends Record<string, unknown>>(sql: string) => (await client.query<R>(sql)).rows;
 
-  const [version] = await q<{ v: string }>(`SHOW server_version`);
+  const [version] = await q<{ v: string }>(`SELECT current_setting('server_version') AS v`);
   const schemas = (await q<{ nspname: string }>(`SELECT n.nspname FROM pg_namespace n WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('n.oid', 'pg_namespace')}`)).map((r) => r.nspname);
 
   const relations = await q<{ oid: number; name: string; relkind: string; reltuples: number; bytes: string }>(`
@@ -141,7 +142,7 @@ export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
   for (const r of relations) {
     if (r.relkind !== 'r' && r.relkind !== 'p') continue;
     tableByOid.set(r.oid, r.name);
-    stats[r.name] = { estimatedRows: Math.max(0, Math.round(r.reltuples)), totalBytes: Number(r.bytes) };
+    stats[r.name] = { estimatedRows: r.reltuples < 0 ? null : Math.round(r.reltuples), totalBytes: Number(r.bytes) };
   }
   for (const oid of tableByOid.keys()) {
     const own = <T extends { rel: number }>(xs: T[]) => xs.filter((x) => x.rel === oid);

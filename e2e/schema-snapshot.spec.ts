@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './support/auth';
+import { factory } from './support/factories';
+import { requestPath } from './support/request-page';
+
+test('an Analysis holder snapshots the demo target through the worker and watches it finish', async ({ browser, page, context }) => {
+  const author = await factory.createUser({ name: 'Snapshot Author' });
+  const optimizer = await factory.createUser({ name: 'Snapshot Optimizer', roles: ['engineer'], agentRoles: ['database-optimizer'] });
+  const request = await factory.fileRequest(author);
+
+  // Someone without the Analysis roles sees the panel but no button.
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await signIn(otherContext, author);
+  await other.goto(requestPath(request));
+  await expect(other.getByTestId('snapshot-panel')).toHaveAttribute('data-status', 'none');
+  await expect(other.getByRole('button', { name: 'Take schema snapshot' })).toHaveCount(0);
+  await otherContext.close();
+
+  await signIn(context, optimizer);
+  await page.goto(requestPath(request));
+  const panel = page.getByTestId('snapshot-panel');
+  await panel.getByRole('button', { name: 'Take schema snapshot' }).click();
+  // Queued, then the in-process worker runs it; the page polls until it is done.
+  await expect(panel).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
+  const tables = panel.getByTestId('snapshot-table');
+  await expect(tables.filter({ hasText: 'public.orders' })).toHaveCount(1);
+  await expect(tables.filter({ hasText: 'public.customers' })).toContainText('2,000');
+  await expect(panel).toContainText('public.order_status (pending, paid, shipped, cancelled)');
+  await expect(panel).toContainText('public.order_totals');
+
+  // A second snapshot of an unchanged target lists no changes.
+  await panel.getByRole('button', { name: 'Take a new snapshot' }).click();
+  await expect(panel.getByTestId('snapshot-changes')).toContainText('None.', { timeout: 20_000 });
+  await expect(page.getByTestId('audit-log')).toContainText('run.succeeded');
+});

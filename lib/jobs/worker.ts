@@ -1,0 +1,46 @@
+import { getDb } from '../db/client';
+import { connectWithTimeout, pgClientConfig } from '../engine/connection';
+import { takeSnapshot } from '../engine/postgres/snapshot';
+import { targetSettings } from '../services/manage-targets';
+import { claimRun, completeSnapshotRun, failRun, markInterruptedRuns, reportProgress } from '../services/snapshot-runs';
+import { QUEUES, getBoss } from './queue';
+
+/** Takes a schema snapshot of the run's target and records it. Never throws: failures are recorded. */
+export async function runSnapshotJob(runId: string): Promise<void> {
+  const claim = await claimRun(runId);
+  if (!claim) return; // already taken, finished or interrupted
+  try {
+    await reportProgress(runId, 'connecting to the target', 20);
+    const target = await getDb().targetDatabase.findUniqueOrThrow({ where: { id: claim.targetId } });
+    if (target.engine !== 'postgresql') throw new Error(`Snapshots of ${target.engine} targets are not supported yet.`);
+    const settings = targetSettings(target);
+    const client = await connectWithTimeout(pgClientConfig(settings), settings.connectTimeoutMs);
+    try {
+      await reportProgress(runId, 'reading the catalog', 50);
+      const snapshot = await takeSnapshot(client);
+      await reportProgress(runId, 'storing the snapshot', 90);
+      await completeSnapshotRun(runId, snapshot);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch (err) {
+    await failRun(runId, err instanceof Error ? err.message : String(err));
+  } finally {
+    await claim.release();
+  }
+}
+
+/**
+ * Starts this process's worker: first marks runs orphaned by a dead worker as interrupted,
+ * then takes jobs. `npm start` runs one in-process; `npm run worker` runs one on its own.
+ */
+export async function startWorker(options: { pollingIntervalSeconds?: number } = {}): Promise<{ interrupted: string[] }> {
+  const boss = await getBoss();
+  const interrupted = await markInterruptedRuns();
+  await boss.work<{ runId: string }>(
+    QUEUES.snapshot,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
+    async ([job]) => runSnapshotJob(job.data.runId),
+  );
+  return { interrupted };
+}
