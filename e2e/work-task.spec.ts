@@ -12,16 +12,15 @@ test('a database-optimizer works "Analyze database change" through its checklist
   const dba = await factory.createUser({ name: 'DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
   const request = await factory.fileRequest(author);
 
-  // The DBA's step waits for the analysis: the state machine refuses to start it early.
+  // The DBA's step waits for the analysis: Start is disabled and says why (the server refuses
+  // it too; tests/integration/services.test.ts calls the service directly).
   const dbaContext = await browser.newContext();
   const dbaPage = await dbaContext.newPage();
   await signIn(dbaContext, dba);
   await dbaPage.goto(requestPath(request));
   await expect(taskCard(dbaPage, ANALYSIS).getByTestId('task-refusal')).toBeVisible();
-  await taskCard(dbaPage, CREATE_MIGRATION).getByRole('button', { name: 'Start' }).click();
-  await expect(taskCard(dbaPage, CREATE_MIGRATION).getByTestId('task-error')).toHaveText(
-    `"${CREATE_MIGRATION}" waits for "${ANALYSIS}" to be completed.`,
-  );
+  await expect(taskCard(dbaPage, CREATE_MIGRATION).getByRole('button', { name: 'Start' })).toBeDisabled();
+  await expect(taskCard(dbaPage, CREATE_MIGRATION).getByTestId('task-waiting')).toHaveText(`Waits for “${ANALYSIS}”.`);
   await expect(taskCard(dbaPage, CREATE_MIGRATION)).toHaveAttribute('data-status', 'pending');
 
   await signIn(context, optimizer);

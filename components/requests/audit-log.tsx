@@ -23,7 +23,7 @@ export function AuditLog({ entries }: { entries: Entry[] }) {
     <Card title="Audit log">
       <ol className="space-y-3 text-sm" data-testid="audit-log">
         {entries.map((e) => (
-          <li key={e.id} className="border-l-2 border-slate-200 pl-3">
+          <li key={e.id} className="border-l-2 border-slate-200 pl-3 [overflow-wrap:anywhere]">
             <div className="font-medium text-slate-800">
               {e.action} <span className="font-normal text-slate-500">by {e.actor}</span>
             </div>

@@ -62,7 +62,13 @@ export function TaskCard({ task }: { task: TaskView }) {
         ) : (
           <div className="flex flex-wrap items-center gap-2">
             {task.status === 'pending' && (
-              <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'start' }))} disabled={pending}>Start</Button>
+              <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'start' }))} disabled={pending || task.waitingFor !== null}
+                aria-describedby={task.waitingFor ? `waiting-${task.id}` : undefined}>
+                Start
+              </Button>
+            )}
+            {task.status === 'pending' && task.waitingFor && (
+              <span id={`waiting-${task.id}`} className="text-xs text-slate-500" data-testid="task-waiting">Waits for “{task.waitingFor}”.</span>
             )}
             {task.status === 'in_progress' && (
               <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'complete' }))} disabled={pending}

@@ -118,6 +118,8 @@ export async function getRequestDetail(actor: Actor, id: string) {
       eligibleRoles: t.eligibleRoles,
       isGate: t.isGate,
       blockedByPosition: t.position > 1 ? t.position - 1 : null,
+      /** The step this one still waits for (TaskCreate's blockedBy, while it is not completed). */
+      waitingFor: r.tasks.find((p) => p.position === t.position - 1 && p.status !== 'completed')?.subject ?? null,
       assignee: t.assignee?.name ?? null,
       startedAt: t.startedAt,
       completedAt: t.completedAt,
