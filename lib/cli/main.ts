@@ -3,7 +3,9 @@ import { Client } from 'pg';
 import { z } from 'zod';
 import { describeChange, diffSnapshots } from '../engine/postgres/diff';
 import { takeSnapshot, type SchemaSnapshot } from '../engine/postgres/snapshot';
-import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir } from '../engine/prisma-migrations';
+import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir, rollbackMigration } from '../engine/prisma-migrations';
+import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
+import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
 
 /** Exit codes: 0 all is well, 1 the work failed (or there is work left), 2 the command was wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -15,21 +17,28 @@ Commands:
                                   pending, failed or modified (exit 1 unless all are applied)
   apply     --url URL --dir DIR   apply every pending migration in order, each in its own
                                   transaction, stopping at the first failure
+  down      --url URL --dir DIR   roll back the last applied migration with its down.sql
+            [--name MIGRATION]    (or the one named) and mark it rolled back
   snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
                                   views, sequences, enums (with --out, the snapshot as JSON)
   diff      --from A --to B       what changed between two schemas (A and B: a PostgreSQL URL
                                   or a snapshot file written by "snapshot --out")
 
 Options:
+  --lock-timeout MS       apply/down: give up waiting for a table lock after MS (default 5000)
+  --statement-timeout MS  apply/down: stop a statement after MS (default: no limit)
   --json    machine-readable output
   --help    this text`;
 
 const url = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string');
+const ms = z.coerce.number().int().min(0).max(86_400_000);
+const timeouts = { 'lock-timeout': ms.default(5000), 'statement-timeout': ms.default(0) };
 const schemas = {
-  status: z.object({ url, dir: z.string().min(1) }),
-  apply: z.object({ url, dir: z.string().min(1) }),
-  snapshot: z.object({ url, out: z.string().min(1).optional() }),
-  diff: z.object({ from: z.string().min(1), to: z.string().min(1) }),
+  status: z.strictObject({ url, dir: z.string().min(1) }),
+  apply: z.strictObject({ url, dir: z.string().min(1), ...timeouts }),
+  down: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), ...timeouts }),
+  snapshot: z.strictObject({ url, out: z.string().min(1).optional() }),
+  diff: z.strictObject({ from: z.string().min(1), to: z.string().min(1) }),
 };
 type Command = keyof typeof schemas;
 
@@ -56,14 +65,15 @@ function parseArgs(argv: string[]): { command: string | undefined; flags: Record
   return { command, flags };
 }
 
-async function connect(connectionString: string): Promise<Client> {
-  const client = new Client({ connectionString, connectionTimeoutMillis: 10_000, application_name: 'cutover-cli' });
+async function connect(connectionString: string, label: string): Promise<Client> {
+  // The label names this run to anyone who finds its lock taken.
+  const client = new Client({ connectionString, connectionTimeoutMillis: 10_000, application_name: `cutover-cli ${label} (pid ${process.pid})` });
   await client.connect();
   return client;
 }
 
-async function withDb<T>(connectionString: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = await connect(connectionString);
+async function withDb<T>(connectionString: string, fn: (c: Client) => Promise<T>, label = 'read'): Promise<T> {
+  const client = await connect(connectionString, label);
   try {
     return await fn(client);
   } finally {
@@ -72,10 +82,32 @@ async function withDb<T>(connectionString: string, fn: (c: Client) => Promise<T>
 }
 
 async function loadSchema(source: string): Promise<SchemaSnapshot> {
-  if (/^postgres(ql)?:\/\//.test(source)) return withDb(source, takeSnapshot);
+  if (/^postgres(ql)?:\/\//.test(source)) return withDb(source, takeSnapshot, 'diff');
   const parsed = JSON.parse(readFileSync(source, 'utf8')) as SchemaSnapshot;
   if (!parsed?.shape?.tables) throw new UsageError(`${source} is not a snapshot written by "cutover snapshot --out".`);
   return parsed;
+}
+
+function describeRun(r: ScriptResult): string {
+  const outside = r.statements.filter((x) => !x.transactional).length;
+  return `(${r.statements.length} statement${r.statements.length === 1 ? '' : 's'}, ${r.durationMs} ms${outside ? `, ${outside} outside a transaction` : ''})`;
+}
+
+const lastApplied = (entries: { name: string; finishedAt: Date | null }[]) =>
+  [...entries].sort((a, b) => (b.finishedAt?.getTime() ?? 0) - (a.finishedAt?.getTime() ?? 0) || b.name.localeCompare(a.name))[0]?.name;
+
+/** Work that changes a database: exit 0, or 1 with the migration and the reason. */
+async function reportWork(json: boolean, io: Io, work: () => Promise<void>): Promise<number> {
+  try {
+    await work();
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof MigrationError) && !(err instanceof TargetBusyError)) throw err;
+    const migration = err instanceof MigrationError ? err.migrationName : undefined;
+    if (json) io.out(JSON.stringify({ ok: false, migration, error: err.message, evidence: err instanceof MigrationError ? err.evidence : undefined }, null, 2));
+    else io.err(`error: ${err.message}`);
+    return EXIT.failed;
+  }
 }
 
 /** Runs one command; returns the exit code. Never calls process.exit (tests call it directly). */
@@ -92,7 +124,11 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     const { json: _json, ...values } = flags;
     const parsed = schemas[command as Command].safeParse(values);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message === 'Invalid input: expected string, received undefined' ? 'is required' : i.message}`);
+      const issues = parsed.error.issues.map((i) =>
+        i.code === 'unrecognized_keys'
+          ? `${command} takes no ${i.keys.map((k) => `--${k}`).join(', ')}.`
+          : `--${i.path.join('.')}: ${i.message === 'Invalid input: expected string, received undefined' ? 'is required' : i.message}`,
+      );
       throw new UsageError(issues.join('\n'));
     }
     return await run(command as Command, parsed.data as never, json, io);
@@ -129,20 +165,32 @@ async function run(command: Command, input: Record<string, string>, json: boolea
     }
     case 'apply': {
       const migrations = readMigrationsDir(input.dir);
-      try {
-        const result = await withDb(input.url, (c) => applyMigrations(c, migrations, { recordFailure: true }));
+      return reportWork(json, io, async () => {
+        const result = await withDb(input.url, async (c) => {
+          await applyTimeouts(c, { lockTimeoutMs: Number(input['lock-timeout']), statementTimeoutMs: Number(input['statement-timeout']) });
+          return applyMigrations(c, migrations, { recordFailure: true, lock: lockTargetOrFail });
+        }, 'apply');
         if (json) io.out(JSON.stringify({ ok: true, ...result }, null, 2));
         else {
-          for (const name of result.applied) io.out(`applied  ${name}`);
+          for (const name of result.applied) io.out(`applied  ${name}  ${describeRun(result.evidence[name])}`);
           io.out(result.applied.length ? `\n${result.applied.length} migration(s) applied.` : 'Nothing to apply: the database is up to date.');
         }
-        return EXIT.ok;
-      } catch (err) {
-        if (!(err instanceof MigrationError)) throw err;
-        if (json) io.out(JSON.stringify({ ok: false, migration: err.migrationName, error: err.message }, null, 2));
-        else io.err(`error: ${err.message}`);
-        return EXIT.failed;
-      }
+      });
+    }
+    case 'down': {
+      const migrations = readMigrationsDir(input.dir);
+      return reportWork(json, io, async () => {
+        const result = await withDb(input.url, async (c) => {
+          await applyTimeouts(c, { lockTimeoutMs: Number(input['lock-timeout']), statementTimeoutMs: Number(input['statement-timeout']) });
+          const name = input.name ?? lastApplied((await migrationStatus(c, migrations)).filter((e) => e.state === 'applied'));
+          if (!name) throw new UsageError('No migration of this folder is applied; there is nothing to roll back.');
+          const m = migrations.find((x) => x.name === name);
+          if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
+          return { name, run: await rollbackMigration(c, m, { lock: lockTargetOrFail }) };
+        }, 'down');
+        if (json) io.out(JSON.stringify({ ok: true, rolledBack: result.name, evidence: result.run }, null, 2));
+        else io.out(`rolled back  ${result.name}  ${describeRun(result.run)}`);
+      });
     }
     case 'snapshot': {
       const snap = await withDb(input.url, takeSnapshot);

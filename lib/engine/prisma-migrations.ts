@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
+import { runPlannedScript, type ScriptResult } from './postgres/runner';
+import { SqlSyntaxError, planSql } from './postgres/sql-plan';
 
 /** The advisory lock key Prisma Migrate itself takes, so Cutover and Prisma exclude each other. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
@@ -10,11 +12,15 @@ export interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
+  /** Cutover's convention beside Prisma's migration.sql: the way back. */
+  downSql?: string;
 }
 
 export interface ApplyResult {
   applied: string[];
   alreadyApplied: string[];
+  /** Per applied migration: time and statements, as evidence. */
+  evidence: Record<string, ScriptResult>;
 }
 
 /** Prisma Migrate's checksum: lowercase hex sha256 of migration.sql as written on disk. */
@@ -31,7 +37,13 @@ export function readMigrationsDir(dir: string): MigrationFile[] {
     .sort()
     .map((name) => {
       const raw = readFileSync(path.join(dir, name, 'migration.sql'));
-      return { name, sql: raw.toString('utf8'), checksum: migrationChecksum(raw) };
+      const down = path.join(dir, name, 'down.sql');
+      return {
+        name,
+        sql: raw.toString('utf8'),
+        checksum: migrationChecksum(raw),
+        ...(existsSync(down) ? { downSql: readFileSync(down, 'utf8') } : {}),
+      };
     });
 }
 
@@ -39,6 +51,7 @@ export class MigrationError extends Error {
   constructor(
     readonly migrationName: string,
     message: string,
+    readonly evidence?: ScriptResult,
   ) {
     super(message);
     this.name = 'MigrationError';
@@ -67,6 +80,8 @@ interface HistoryRow {
 }
 
 export interface ApplyOptions {
+  /** Take the lock (wait) or refuse when another run holds it; default wait. */
+  lock?: 'wait' | ((client: Client) => Promise<void>);
   /**
    * Leave a failed migration's row behind (finished_at NULL, the error in `logs`), as Prisma
    * Migrate does, so that `status` shows it and later applies stop until someone resolves it.
@@ -113,7 +128,8 @@ export async function migrationStatus(client: Client, migrations: MigrationFile[
  * Refuses (before applying anything) a migration whose file changed after it was applied.
  */
 export async function applyMigrations(client: Client, migrations: MigrationFile[], options: ApplyOptions = {}): Promise<ApplyResult> {
-  await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+  if (options.lock && options.lock !== 'wait') await options.lock(client);
+  else await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
     await client.query(CREATE_HISTORY_TABLE);
     const { rows } = await client.query<HistoryRow>(
@@ -139,13 +155,13 @@ export async function applyMigrations(client: Client, migrations: MigrationFile[
         );
       }
     }
-    const result: ApplyResult = { applied: [], alreadyApplied: [] };
+    const result: ApplyResult = { applied: [], alreadyApplied: [], evidence: {} };
     for (const m of migrations) {
       if (done.has(m.name)) {
         result.alreadyApplied.push(m.name);
         continue;
       }
-      await applyOne(client, m, options);
+      result.evidence[m.name] = await applyOne(client, m, options);
       result.applied.push(m.name);
     }
     return result;
@@ -154,31 +170,87 @@ export async function applyMigrations(client: Client, migrations: MigrationFile[
   }
 }
 
-async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions): Promise<void> {
-  const id = randomUUID();
-  await client.query('BEGIN');
+async function planOrRefuse(name: string, file: string, sql: string) {
   try {
-    await client.query(
-      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)`,
-      [id, m.checksum, m.name],
-    );
-    await client.query(m.sql);
-    await client.query(
-      `UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`,
-      [id],
-    );
-    await client.query('COMMIT');
+    return await planSql(sql);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    const pgErr = err as { message?: string; position?: string; code?: string };
-    const where = pgErr.position ? ` (at character ${pgErr.position} of migration.sql)` : '';
-    const message = `Migration ${m.name} failed and was rolled back: ${pgErr.message ?? String(err)}${where}`;
+    if (err instanceof SqlSyntaxError) throw new MigrationError(name, `Migration ${name} was not run: ${file} has a syntax error: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Applies one migration as Prisma Migrate records it. An atomic file runs in one transaction
+ * with its history row; a file with statements PostgreSQL refuses in a transaction (CREATE
+ * INDEX CONCURRENTLY, ...) runs in parts, its row written first and completed at the end, so a
+ * failure part-way leaves a failed row that says what happened, as Prisma would.
+ */
+async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions): Promise<ScriptResult> {
+  const plan = await planOrRefuse(m.name, 'migration.sql', m.sql);
+  const id = randomUUID();
+  const started = new Date();
+  const fail = (result: ScriptResult) =>
+    new MigrationError(m.name, `Migration ${m.name} failed${plan.atomic ? ' and was rolled back' : ''}: ${result.error}`, result);
+  const failureLog = (result: ScriptResult) => {
+    const failed = result.statements.find((s) => s.status === 'failed');
+    return `${failed?.error?.code ? `Database error code: ${failed.error.code}\n` : ''}${fail(result).message}`;
+  };
+
+  if (plan.atomic) {
+    const result = await runPlannedScript(client, plan, {
+      beforeCommit: (c) =>
+        c.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES ($1, $2, $3, $4, clock_timestamp(), 1)`,
+          [id, m.checksum, m.name, started],
+        ).then(() => undefined),
+    });
+    if (result.ok) return result;
     if (options.recordFailure) {
       await client.query(
-        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, now(), 0)`,
-        [id, m.checksum, m.name, `${pgErr.code ? `Database error code: ${pgErr.code}\n` : ''}${message}`],
+        `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, 0)`,
+        [id, m.checksum, m.name, failureLog(result), started],
       );
     }
-    throw new MigrationError(m.name, message);
+    throw fail(result);
+  }
+
+  await client.query(
+    `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, 0)`,
+    [id, m.checksum, m.name, started],
+  );
+  const result = await runPlannedScript(client, plan, {
+    beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`, [id]).then(() => undefined),
+  });
+  if (result.ok) return result;
+  // Part of it may have stayed: the failed row is the honest record, whatever the caller asked.
+  await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, failureLog(result)]);
+  throw fail(result);
+}
+
+/**
+ * Runs a migration's down.sql and marks its history row rolled back, in one transaction when
+ * the file allows it. Refuses when the migration is not applied or has no down.sql.
+ */
+export async function rollbackMigration(client: Client, m: MigrationFile, options: Pick<ApplyOptions, 'lock'> = {}): Promise<ScriptResult> {
+  if (m.downSql === undefined) throw new MigrationError(m.name, `Migration ${m.name} has no down.sql; write one to roll it back.`);
+  const plan = await planOrRefuse(m.name, 'down.sql', m.downSql);
+  if (options.lock && options.lock !== 'wait') await options.lock(client);
+  else await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+  try {
+    const { rows } = await client.query<{ id: string; checksum: string }>(
+      `SELECT id, checksum FROM "_prisma_migrations" WHERE migration_name = $1 AND finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+      [m.name],
+    );
+    if (rows.length === 0) throw new MigrationError(m.name, `Migration ${m.name} is not applied, so there is nothing to roll back.`);
+    if (rows[0].checksum !== m.checksum) {
+      throw new MigrationError(m.name, `Migration ${m.name} was modified after it was applied (applied checksum ${rows[0].checksum}, file checksum ${m.checksum}); refusing to roll it back with a down.sql written for another version.`);
+    }
+    const result = await runPlannedScript(client, plan, {
+      beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET rolled_back_at = clock_timestamp() WHERE id = $1`, [rows[0].id]).then(() => undefined),
+    });
+    if (!result.ok) throw new MigrationError(m.name, `Rolling back ${m.name} failed${plan.atomic ? ' and was undone' : ''}: ${result.error}`, result);
+    return result;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
   }
 }

@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 
 /**
  * A normalised description of a PostgreSQL schema: every object kind a migration touches.
+ * The migration history table (_prisma_migrations) is bookkeeping, not schema, and is left out.
  * Keys are qualified names ("public.orders"); lists are sorted, so two snapshots of the same
  * schema are equal as JSON and hash the same, whatever order the catalog returned.
  */
@@ -89,7 +90,8 @@ export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
     SELECT c.oid, format('%s.%s', n.nspname, c.relname) AS name, c.relkind::text AS relkind,
            c.reltuples::float8 AS reltuples, pg_total_relation_size(c.oid)::text AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`);
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relname <> '_prisma_migrations'
+      AND ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`);
 
   const columns = await q<{ rel: number; name: string; type: string; notnull: boolean; def: string | null; identity: string; generated: string }>(`
     SELECT a.attrelid AS rel, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,

@@ -1,0 +1,108 @@
+import { loadModule, parseSync } from 'libpg-query';
+
+/** One statement of a migration file, located in the file and classified from its parse tree. */
+export interface PlannedStatement {
+  index: number;
+  sql: string;
+  line: number;
+  column: number;
+  /** The parse tree's node type, e.g. CreateStmt, IndexStmt. */
+  kind: string;
+  /** false for statements PostgreSQL refuses inside a transaction block. */
+  transactional: boolean;
+  reason?: string;
+}
+
+export interface SqlPlan {
+  statements: PlannedStatement[];
+  /** The file manages its own transactions (BEGIN/COMMIT): it runs as written. */
+  ownsTransactions: boolean;
+  /** Every statement can run in one transaction, so the whole file is atomic. */
+  atomic: boolean;
+}
+
+export class SqlSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(`${message} (line ${line}, column ${column})`);
+    this.name = 'SqlSyntaxError';
+  }
+}
+
+let loaded: Promise<void> | undefined;
+
+/** Line and column (1-based) of a byte offset into the UTF-8 text, as editors count them. */
+function lineColumn(bytes: Buffer, offset: number): { line: number; column: number } {
+  const before = bytes.subarray(0, offset).toString('utf8');
+  const lines = before.split('\n');
+  return { line: lines.length, column: [...lines[lines.length - 1]].length + 1 };
+}
+
+type Node = Record<string, unknown>;
+
+/** Why PostgreSQL would refuse this statement inside a transaction block, if it would. */
+function nonTransactionalReason(kind: string, node: Node): string | undefined {
+  const hasOption = (name: string) =>
+    Array.isArray(node.params) && (node.params as Node[]).some((p) => (p.DefElem as Node | undefined)?.defname === name);
+  switch (kind) {
+    case 'IndexStmt':
+      return node.concurrent ? 'CREATE INDEX CONCURRENTLY cannot run inside a transaction' : undefined;
+    case 'DropStmt':
+      return node.concurrent ? 'DROP INDEX CONCURRENTLY cannot run inside a transaction' : undefined;
+    case 'ReindexStmt':
+      return hasOption('concurrently') ? 'REINDEX CONCURRENTLY cannot run inside a transaction' : undefined;
+    case 'VacuumStmt':
+      return node.is_vacuumcmd ? 'VACUUM cannot run inside a transaction' : undefined;
+    case 'CreatedbStmt':
+    case 'DropdbStmt':
+      return 'CREATE/DROP DATABASE cannot run inside a transaction';
+    case 'CreateTableSpaceStmt':
+    case 'DropTableSpaceStmt':
+      return 'CREATE/DROP TABLESPACE cannot run inside a transaction';
+    case 'AlterSystemStmt':
+      return 'ALTER SYSTEM cannot run inside a transaction';
+    case 'CreateSubscriptionStmt':
+    case 'DropSubscriptionStmt':
+      return 'subscriptions with a slot cannot be created or dropped inside a transaction';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parses a migration with PostgreSQL's own parser (libpg-query) and plans how it will run:
+ * statement by statement, which of them cannot run in a transaction, whether the file is atomic.
+ * A syntax error throws SqlSyntaxError with its line and column; nothing has run.
+ */
+export async function planSql(sql: string): Promise<SqlPlan> {
+  loaded ??= loadModule();
+  await loaded;
+  const bytes = Buffer.from(sql, 'utf8');
+  let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    tree = parseSync(sql) as typeof tree;
+  } catch (err) {
+    const details = (err as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
+    if (!details) throw err;
+    // cursorPosition counts characters from 0 in libpg-query's error report.
+    const prefix = [...sql].slice(0, details.cursorPosition).join('');
+    const { line, column } = lineColumn(Buffer.from(prefix, 'utf8'), Buffer.byteLength(prefix));
+    throw new SqlSyntaxError(details.message, line, column);
+  }
+  const statements: PlannedStatement[] = (tree.stmts ?? []).map((s, index) => {
+    const start = s.stmt_location ?? 0;
+    const end = s.stmt_len ? start + s.stmt_len : bytes.length;
+    const raw = bytes.subarray(start, end).toString('utf8');
+    // The location includes the comments and blank lines before a statement; point at its first word.
+    const lead = raw.length - raw.trimStart().length;
+    const { line, column } = lineColumn(bytes, start + Buffer.byteLength(raw.slice(0, lead)));
+    const [kind, node] = Object.entries(s.stmt)[0] as [string, Node];
+    const reason = nonTransactionalReason(kind, node);
+    return { index, sql: raw.trim(), line, column, kind, transactional: !reason, ...(reason ? { reason } : {}) };
+  });
+  const ownsTransactions = statements.some((s) => s.kind === 'TransactionStmt');
+  return { statements, ownsTransactions, atomic: !ownsTransactions && statements.every((s) => s.transactional) };
+}
