@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { describeChange, diffSnapshots } from '../engine/postgres/diff';
 import { takeSnapshot, type SchemaSnapshot } from '../engine/postgres/snapshot';
 import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir, rollbackMigration } from '../engine/prisma-migrations';
+import type { PgTargetSettings } from '../engine/connection';
+import { rehearseMigration } from '../engine/postgres/rehearsal';
 import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
 
@@ -19,6 +21,9 @@ Commands:
                                   transaction, stopping at the first failure
   down      --url URL --dir DIR   roll back the last applied migration with its down.sql
             [--name MIGRATION]    (or the one named) and mark it rolled back
+  rehearse  --url URL --dir DIR   rehearse the first pending migration (or --name) on a scratch copy
+            [--name MIGRATION]    of the database's schema: up, verify, down, verify the rollback
+                                  restores the schema, up again; the scratch copy is dropped
   snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
                                   views, sequences, enums (with --out, the snapshot as JSON)
   diff      --from A --to B       what changed between two schemas (A and B: a PostgreSQL URL
@@ -37,6 +42,7 @@ const schemas = {
   status: z.strictObject({ url, dir: z.string().min(1) }),
   apply: z.strictObject({ url, dir: z.string().min(1), ...timeouts }),
   down: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), ...timeouts }),
+  rehearse: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional() }),
   snapshot: z.strictObject({ url, out: z.string().min(1).optional() }),
   diff: z.strictObject({ from: z.string().min(1), to: z.string().min(1) }),
 };
@@ -108,6 +114,15 @@ async function reportWork(json: boolean, io: Io, work: () => Promise<void>): Pro
     else io.err(`error: ${err.message}`);
     return EXIT.failed;
   }
+}
+
+function settingsFromUrl(connectionString: string): PgTargetSettings {
+  const u = new URL(connectionString);
+  return {
+    host: u.hostname || 'localhost', port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
+    username: decodeURIComponent(u.username) || 'postgres', password: u.password ? decodeURIComponent(u.password) : null,
+    sslMode: u.searchParams.get('sslmode') ?? 'disable', connectTimeoutMs: 10_000,
+  };
 }
 
 /** Runs one command; returns the exit code. Never calls process.exit (tests call it directly). */
@@ -191,6 +206,21 @@ async function run(command: Command, input: Record<string, string>, json: boolea
         if (json) io.out(JSON.stringify({ ok: true, rolledBack: result.name, evidence: result.run }, null, 2));
         else io.out(`rolled back  ${result.name}  ${describeRun(result.run)}`);
       });
+    }
+    case 'rehearse': {
+      const migrations = readMigrationsDir(input.dir);
+      const name = input.name ?? (await withDb(input.url, (c) => migrationStatus(c, migrations))).find((e) => e.state === 'pending')?.name;
+      if (!name) throw new UsageError('No migration is pending; name the one to rehearse with --name.');
+      const m = migrations.find((x) => x.name === name);
+      if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
+      if (m.downSql === undefined) throw new UsageError(`${name} has no down.sql: a rehearsal proves the way back, so write one first.`);
+      const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, (p) => {
+        if (!json) io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
+        if (!json) for (const c of p.changes ?? []) io.out(`         ${c}`);
+      });
+      if (json) io.out(JSON.stringify({ migration: name, ...result }, null, 2));
+      else io.out(result.ok ? `\nRehearsal of ${name} passed in ${result.durationMs} ms.` : `\nRehearsal of ${name} failed: ${result.error}`);
+      return result.ok ? EXIT.ok : EXIT.failed;
     }
     case 'snapshot': {
       const snap = await withDb(input.url, takeSnapshot);

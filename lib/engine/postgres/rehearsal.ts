@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { pgClientConfig, type PgTargetSettings } from '../connection';
+import { describeChange, diffSnapshots } from './diff';
+import { cloneSchema } from './pg-tools';
+import { runPlannedScript, type ScriptResult } from './runner';
+import { takeSnapshot } from './snapshot';
+import { SqlSyntaxError, planSql } from './sql-plan';
+
+export type PhaseName = 'clone' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
+
+export interface PhaseEvidence {
+  phase: PhaseName;
+  label: string;
+  status: 'ok' | 'failed';
+  durationMs: number;
+  detail?: string;
+  /** Statement evidence for up, down and redo. */
+  script?: ScriptResult;
+  /** Schema changes (verify-schema) or differences left after rollback (verify-rollback). */
+  changes?: string[];
+  hash?: string;
+}
+
+export interface RehearsalResult {
+  ok: boolean;
+  scratchDatabase: string;
+  phases: PhaseEvidence[];
+  hashes: { before?: string; afterUp?: string; afterDown?: string; afterRedo?: string };
+  durationMs: number;
+  error?: string;
+}
+
+const LABELS: Record<PhaseName, string> = {
+  clone: 'Clone the target schema into a scratch database',
+  snapshot: 'Snapshot the original schema',
+  up: 'Run migration on local database',
+  'verify-schema': 'Verify schema changes',
+  down: 'Apply the down migration',
+  'verify-rollback': 'Verify rollback works',
+  redo: 'Apply the migration again (redo)',
+  drop: 'Drop the scratch database',
+};
+
+class PhaseFailed extends Error {}
+
+/**
+ * "Test migration locally": clone the target's schema into a scratch database on the same
+ * server, apply up, show what changed, apply down, prove the schema is the original again,
+ * apply up once more, and drop the scratch database whatever happened. The target itself is
+ * only read (by pg_dump). Every phase leaves evidence.
+ */
+export async function rehearseMigration(
+  target: PgTargetSettings,
+  migration: { name: string; upSql: string; downSql: string },
+  onPhase: (p: PhaseEvidence) => void = () => undefined,
+): Promise<RehearsalResult> {
+  const started = performance.now();
+  const scratch = `cutover_rehearsal_${randomBytes(5).toString('hex')}`;
+  const phases: PhaseEvidence[] = [];
+  const hashes: RehearsalResult['hashes'] = {};
+  const admin = new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: `cutover rehearsal ${migration.name}` });
+  let scratchClient: Client | undefined;
+  let created = false;
+
+  async function phase<T>(name: PhaseName, work: () => Promise<{ value: T; evidence?: Partial<PhaseEvidence> }>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      const { value, evidence } = await work();
+      const failed = evidence?.status === 'failed';
+      const p: PhaseEvidence = { phase: name, label: LABELS[name], status: failed ? 'failed' : 'ok', durationMs: Math.round(performance.now() - t0), ...evidence };
+      phases.push(p);
+      onPhase(p);
+      if (failed) throw new PhaseFailed(p.detail ?? `${LABELS[name]} failed`);
+      return value;
+    } catch (err) {
+      if (err instanceof PhaseFailed) throw err;
+      const p: PhaseEvidence = { phase: name, label: LABELS[name], status: 'failed', durationMs: Math.round(performance.now() - t0), detail: (err as Error).message };
+      phases.push(p);
+      onPhase(p);
+      throw new PhaseFailed(p.detail);
+    }
+  }
+
+  const runScript = async (file: 'migration.sql' | 'down.sql', sql: string) => {
+    let plan;
+    try {
+      plan = await planSql(sql);
+    } catch (err) {
+      if (err instanceof SqlSyntaxError) return { value: undefined, evidence: { status: 'failed' as const, detail: `${file}: ${err.message}` } };
+      throw err;
+    }
+    const script = await runPlannedScript(scratchClient!, plan);
+    return { value: undefined, evidence: { script, ...(script.ok ? {} : { status: 'failed' as const, detail: `${file}: ${script.error}` }) } };
+  };
+
+  let error: string | undefined;
+  try {
+    await admin.connect();
+    await phase('clone', async () => {
+      await admin.query(`CREATE DATABASE "${scratch}"`);
+      created = true;
+      await cloneSchema({ ...target }, { ...target, database: scratch });
+      scratchClient = new Client({ ...pgClientConfig({ ...target, database: scratch }), application_name: `cutover rehearsal ${migration.name}` });
+      await scratchClient.connect();
+      return { value: undefined, evidence: { detail: `pg_dump --schema-only of ${target.database} restored into ${scratch}` } };
+    });
+    const before = await phase('snapshot', async () => {
+      const s = await takeSnapshot(scratchClient!);
+      hashes.before = s.hash;
+      return { value: s, evidence: { hash: s.hash, detail: `${Object.keys(s.shape.tables).length} tables` } };
+    });
+    await phase('up', () => runScript('migration.sql', migration.upSql));
+    const afterUp = await phase('verify-schema', async () => {
+      const s = await takeSnapshot(scratchClient!);
+      hashes.afterUp = s.hash;
+      const changes = diffSnapshots(before.shape, s.shape).map(describeChange);
+      return { value: s, evidence: { hash: s.hash, changes, detail: changes.length ? `${changes.length} change(s)` : 'the migration changed no schema object' } };
+    });
+    await phase('down', () => runScript('down.sql', migration.downSql));
+    await phase('verify-rollback', async () => {
+      const s = await takeSnapshot(scratchClient!);
+      hashes.afterDown = s.hash;
+      const left = diffSnapshots(before.shape, s.shape).map(describeChange);
+      return {
+        value: undefined,
+        evidence: left.length
+          ? { hash: s.hash, changes: left, status: 'failed' as const, detail: `the schema after down differs from the original in ${left.length} place(s)` }
+          : { hash: s.hash, detail: 'the schema after down equals the original' },
+      };
+    });
+    await phase('redo', async () => {
+      const r = await runScript('migration.sql', migration.upSql);
+      if (r.evidence.status === 'failed') return r;
+      const s = await takeSnapshot(scratchClient!);
+      hashes.afterRedo = s.hash;
+      const same = s.hash === afterUp.hash;
+      return {
+        value: undefined,
+        evidence: { ...r.evidence, hash: s.hash, ...(same ? { detail: 'same schema as the first up' } : { status: 'failed' as const, detail: 'the second up produced another schema than the first', changes: diffSnapshots(afterUp.shape, s.shape).map(describeChange) }) },
+      };
+    });
+  } catch (err) {
+    error = err instanceof PhaseFailed ? err.message : (err as Error).message;
+    if (!(err instanceof PhaseFailed)) phases.push({ phase: 'clone', label: LABELS.clone, status: 'failed', durationMs: 0, detail: error });
+  } finally {
+    await scratchClient?.end().catch(() => undefined);
+    if (created) {
+      await phase('drop', async () => {
+        await admin.query(`DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`);
+        return { value: undefined, evidence: { detail: scratch } };
+      }).catch((e: Error) => (error ??= e.message));
+    }
+    await admin.end().catch(() => undefined);
+  }
+  return { ok: !error, scratchDatabase: scratch, phases, hashes, durationMs: Math.round(performance.now() - started), error };
+}

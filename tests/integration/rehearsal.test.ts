@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rehearseMigration } from '@/lib/engine/postgres/rehearsal';
+import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
+import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+
+let target: Awaited<ReturnType<typeof createScratchDatabase>>;
+const server = new URL(TEST_SERVER_URL);
+const settings = () => ({
+  host: server.hostname, port: Number(server.port || 5432), database: target.name, username: decodeURIComponent(server.username),
+  password: server.password ? decodeURIComponent(server.password) : null, sslMode: 'disable', connectTimeoutMs: 5000,
+});
+const leftoverScratch = () =>
+  withClient(TEST_SERVER_URL, async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'cutover_rehearsal_%'`)).rows);
+
+beforeAll(async () => {
+  target = await createScratchDatabase('cutover_target');
+  await withClient(target.url, (c) =>
+    c.query(`CREATE TYPE order_status AS ENUM ('pending', 'paid');
+             CREATE TABLE customers (id serial PRIMARY KEY, email text NOT NULL UNIQUE);
+             CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id), status order_status NOT NULL DEFAULT 'pending');
+             INSERT INTO customers (email) SELECT 'c' || g || '@x.io' FROM generate_series(1, 50) g;`),
+  );
+});
+afterAll(() => target.drop());
+
+const ADD_SHIPPED = {
+  name: '20250101000000_shipped_at',
+  upSql: 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\nCREATE INDEX orders_shipped_at_idx ON orders (shipped_at) WHERE shipped_at IS NOT NULL;\n',
+  downSql: 'DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUMN shipped_at;\n',
+};
+
+describe('rehearsal on a scratch copy of the target', () => {
+  it('clones, applies up, shows the changes, proves the rollback and the redo, and drops the copy', async () => {
+    const before = await withClient(target.url, takeSnapshot);
+    const seen: string[] = [];
+    const result = await rehearseMigration(settings(), ADD_SHIPPED, (p) => seen.push(`${p.phase}:${p.status}`));
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(seen).toEqual(['clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok']);
+    const verify = result.phases.find((p) => p.phase === 'verify-schema')!;
+    expect(verify.changes!.sort()).toEqual([
+      '+ column public.orders.shipped_at timestamp with time zone',
+      '+ index public.orders.orders_shipped_at_idx CREATE INDEX orders_shipped_at_idx ON public.orders USING btree (shipped_at) WHERE (shipped_at IS NOT NULL)',
+    ]);
+    expect(result.hashes.before).toBe(before.hash);
+    expect(result.hashes.afterDown).toBe(result.hashes.before);
+    expect(result.hashes.afterRedo).toBe(result.hashes.afterUp);
+    expect(result.phases.find((p) => p.phase === 'up')!.script!.statements.map((s) => s.status)).toEqual(['ok', 'ok']);
+    // The target itself is untouched and no scratch database is left.
+    expect((await withClient(target.url, takeSnapshot)).hash).toBe(before.hash);
+    expect(await leftoverScratch()).toEqual([]);
+  });
+
+  it('fails "Verify rollback works" when down.sql forgets something, and lists what', async () => {
+    const result = await rehearseMigration(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\n' });
+    expect(result.ok).toBe(false);
+    const verify = result.phases.find((p) => p.phase === 'verify-rollback')!;
+    expect(verify).toMatchObject({ status: 'failed', detail: 'the schema after down differs from the original in 1 place(s)' });
+    expect(verify.changes).toEqual(['+ column public.orders.shipped_at timestamp with time zone']);
+    expect(result.phases.map((p) => p.phase)).toEqual(['clone', 'snapshot', 'up', 'verify-schema', 'down', 'verify-rollback', 'drop']);
+    expect(await leftoverScratch()).toEqual([]);
+  });
+
+  it('records the failing statement of a broken migration with its position, and still drops the copy', async () => {
+    const result = await rehearseMigration(settings(), { name: 'bad', upSql: 'ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orderz ADD COLUMN x int;\n', downSql: 'SELECT 1;' });
+    expect(result.ok).toBe(false);
+    const up = result.phases.find((p) => p.phase === 'up')!;
+    expect(up.status).toBe('failed');
+    expect(up.detail).toBe('migration.sql: relation "orderz" does not exist (statement at line 2)');
+    expect(up.script!.statements.map((s) => s.status)).toEqual(['rolled_back', 'failed']);
+    expect(result.phases[result.phases.length - 1]).toMatchObject({ phase: 'drop', status: 'ok' });
+    expect(await leftoverScratch()).toEqual([]);
+  });
+
+  it('reports a syntax error in down.sql with line and column', async () => {
+    const result = await rehearseMigration(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUM shipped_at;\n' });
+    expect(result.phases.find((p) => p.phase === 'down')).toMatchObject({ status: 'failed', detail: 'down.sql: syntax error at or near "shipped_at" (line 2, column 31)' });
+  });
+
+  it('says clearly when the target cannot be reached', async () => {
+    const result = await rehearseMigration({ ...settings(), port: 1 }, ADD_SHIPPED);
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('cutover rehearse', () => {
+  it('rehearses the first pending migration of a folder and exits 0, or 1 when the rollback is wrong', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rehearse-'));
+    mkdirSync(path.join(dir, ADD_SHIPPED.name));
+    writeFileSync(path.join(dir, ADD_SHIPPED.name, 'migration.sql'), ADD_SHIPPED.upSql);
+    writeFileSync(path.join(dir, ADD_SHIPPED.name, 'down.sql'), ADD_SHIPPED.downSql);
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(process.cwd(), 'bin', 'cutover.cjs'), ...args], { timeout: 60_000 }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const ok = await run('rehearse', '--url', target.url, '--dir', dir);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('ok     Verify rollback works');
+    expect(ok.stdout).toContain('+ column public.orders.shipped_at timestamp with time zone');
+    expect(ok.stdout).toMatch(/Rehearsal of 20250101000000_shipped_at passed in \d+ ms\./);
+
+    writeFileSync(path.join(dir, ADD_SHIPPED.name, 'down.sql'), 'DROP INDEX orders_shipped_at_idx;\n');
+    const bad = await run('rehearse', '--url', target.url, '--dir', dir, '--json');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, migration: ADD_SHIPPED.name, error: 'the schema after down differs from the original in 1 place(s)' });
+  });
+});
