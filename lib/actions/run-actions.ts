@@ -2,12 +2,30 @@
 
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { requestSnapshot } from '../services/snapshot-runs';
+import { requestRehearsal, saveMigrationRevision } from '../services/migration-revisions';
+import { requestSnapshot } from '../services/runs';
 import { idSchema } from '../validation/common';
-import { runAction } from './run-action';
+import { SaveRevisionSchema } from '../validation/migration';
+import { formObject, runAction, type ActionResult } from './run-action';
 
 export async function requestSnapshotAction(input: unknown) {
   const result = await runAction(z.object({ requestId: idSchema }), input, (actor, data) => requestSnapshot(actor.id, data));
   if (result.ok) revalidatePath('/requests', 'layout');
   return result;
+}
+
+export async function requestRehearsalAction(input: unknown) {
+  const result = await runAction(z.object({ requestId: idSchema }), input, (actor, data) => requestRehearsal(actor.id, data));
+  if (result.ok) revalidatePath('/requests', 'layout');
+  return result;
+}
+
+export type SaveRevisionState = (ActionResult<{ revision: number; checksum: string }> & { values?: Record<string, unknown> }) | undefined;
+
+export async function saveRevisionAction(_prev: SaveRevisionState, form: FormData): Promise<SaveRevisionState> {
+  const raw = formObject(form);
+  const result = await runAction(SaveRevisionSchema, raw, (actor, input) => saveMigrationRevision(actor.id, input));
+  if (!result.ok) return { ...result, values: raw };
+  revalidatePath('/requests', 'layout');
+  return { ...result, message: `Saved as revision ${result.data.revision}.` };
 }

@@ -44,3 +44,57 @@ export async function getSnapshotPanel(requestId: string) {
   };
 }
 export type SnapshotPanelView = NonNullable<Awaited<ReturnType<typeof getSnapshotPanel>>>;
+
+interface PhaseView {
+  phase: string;
+  label: string;
+  status: 'ok' | 'failed';
+  durationMs: number;
+  detail?: string;
+  changes?: string[];
+  hash?: string;
+  statements?: { line: number; kind: string; status: string; durationMs: number | null; transactional: boolean; error?: { message: string; line?: number; column?: number } }[];
+}
+
+/** The Create migration and Test locally steps: revisions of the migration and the latest rehearsal. */
+export async function getMigrationPanel(requestId: string) {
+  const db = getDb();
+  const [revisions, rehearsal] = await Promise.all([
+    db.migrationRevision.findMany({
+      where: { requestId },
+      orderBy: { revision: 'desc' },
+      take: 50,
+      include: { createdBy: { select: { name: true } } },
+    }),
+    db.run.findFirst({
+      where: { requestId, kind: 'rehearsal' },
+      orderBy: { queuedAt: 'desc' },
+      include: { revision: { select: { revision: true } } },
+    }),
+  ]);
+  const result = (rehearsal?.result ?? {}) as {
+    phases?: (Omit<PhaseView, 'statements'> & { script?: { statements: NonNullable<PhaseView['statements']> } })[];
+    hashes?: Record<string, string>;
+  };
+  const latest = revisions[0];
+  return {
+    latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '' } : null,
+    revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: r.createdBy.name, createdAt: r.createdAt })),
+    rehearsal: rehearsal
+      ? {
+          id: rehearsal.id,
+          status: rehearsal.status,
+          phase: rehearsal.phase,
+          progress: rehearsal.progress,
+          error: rehearsal.error,
+          revision: rehearsal.revision?.revision ?? null,
+          hashes: result.hashes ?? {},
+          phases: (result.phases ?? []).map(({ script, ...p }): PhaseView => ({
+            ...p,
+            statements: script?.statements.map((s) => ({ line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error })),
+          })),
+        }
+      : null,
+  };
+}
+export type MigrationPanelView = Awaited<ReturnType<typeof getMigrationPanel>>;

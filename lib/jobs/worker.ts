@@ -2,7 +2,9 @@ import { getDb } from '../db/client';
 import { connectWithTimeout, pgClientConfig } from '../engine/connection';
 import { takeSnapshot } from '../engine/postgres/snapshot';
 import { targetSettings } from '../services/manage-targets';
-import { claimRun, completeSnapshotRun, failRun, markInterruptedRuns, reportProgress } from '../services/snapshot-runs';
+import { rehearseMigration, type PhaseEvidence } from '../engine/postgres/rehearsal';
+import { migrationSqlOf } from '../services/migration-revisions';
+import { claimRun, completeRehearsalRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
 
 /** Takes a schema snapshot of the run's target and records it. Never throws: failures are recorded. */
@@ -30,6 +32,38 @@ export async function runSnapshotJob(runId: string): Promise<void> {
   }
 }
 
+const REHEARSAL_PHASES = 8;
+
+/** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
+export async function runRehearsalJob(runId: string): Promise<void> {
+  const claim = await claimRun(runId);
+  if (!claim) return;
+  try {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true } });
+    if (!run.revision) throw new Error('The revision to rehearse no longer exists.');
+    if (run.target.engine !== 'postgresql') throw new Error(`Rehearsals on ${run.target.engine} targets are not supported yet.`);
+    const phases: PhaseEvidence[] = [];
+    // Progress writes go one after another, and all land before the final result.
+    let written = Promise.resolve();
+    const result = await rehearseMigration(
+      targetSettings(run.target),
+      { name: run.revision.name, upSql: migrationSqlOf(run.revision), downSql: run.revision.downSql },
+      (p) => {
+        phases.push(p);
+        const snapshot = { phases: [...phases] };
+        const progress = Math.round((phases.length / REHEARSAL_PHASES) * 95);
+        written = written.then(() => recordRunEvidence(runId, p.label, progress, snapshot)).catch(() => undefined);
+      },
+    );
+    await written;
+    await completeRehearsalRun(runId, { ...result, revision: run.revision.revision });
+  } catch (err) {
+    await failRun(runId, err instanceof Error ? err.message : String(err));
+  } finally {
+    await claim.release();
+  }
+}
+
 /**
  * Starts this process's worker: first marks runs orphaned by a dead worker as interrupted,
  * then takes jobs. `npm start` runs one in-process; `npm run worker` runs one on its own.
@@ -41,6 +75,11 @@ export async function startWorker(options: { pollingIntervalSeconds?: number } =
     QUEUES.snapshot,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
     async ([job]) => runSnapshotJob(job.data.runId),
+  );
+  await boss.work<{ runId: string }>(
+    QUEUES.rehearsal,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
+    async ([job]) => runRehearsalJob(job.data.runId),
   );
   return { interrupted };
 }

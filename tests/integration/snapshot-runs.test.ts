@@ -7,7 +7,7 @@ import { stopBoss } from '@/lib/jobs/queue';
 import { startWorker } from '@/lib/jobs/worker';
 import { fileRequest } from '@/lib/services/file-request';
 import { createTarget } from '@/lib/services/manage-targets';
-import { markInterruptedRuns, requestSnapshot } from '@/lib/services/snapshot-runs';
+import { markInterruptedRuns, requestSnapshot } from '@/lib/services/runs';
 import { makeUser, openTestAppStore } from '../support/app-store';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 

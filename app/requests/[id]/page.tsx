@@ -7,10 +7,12 @@ import { StepProgress, formatTime } from '@/components/ui/progress';
 import { AuditLog } from '@/components/requests/audit-log';
 import { GatePanel } from '@/components/requests/gate-panel';
 import { TaskCard } from '@/components/requests/task-card';
+import { MigrationEditor } from '@/components/requests/migration-editor';
+import { RehearsalPanel } from '@/components/requests/rehearsal-panel';
 import { SnapshotPanel } from '@/components/requests/snapshot-panel';
 import { StepTimeline } from '@/components/requests/step-timeline';
 import { getRequestDetail } from '@/lib/data/requests';
-import { getSnapshotPanel } from '@/lib/data/runs';
+import { getMigrationPanel, getSnapshotPanel } from '@/lib/data/runs';
 import { getViewer } from '@/lib/data/viewer';
 import { DomainError } from '@/lib/domain/errors';
 import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
@@ -25,7 +27,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
     throw err;
   });
   const gateTask = request.tasks.find((t) => t.isGate);
-  const snapshotRun = await getSnapshotPanel(request.id);
+  const [snapshotRun, migration] = await Promise.all([getSnapshotPanel(request.id), getMigrationPanel(request.id)]);
 
   return (
     <div className="space-y-5">
@@ -59,6 +61,8 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
               <Fragment key={task.id}>
                 <TaskCard task={task} />
                 {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} />}
+                {task.key === 'create-migration' && <MigrationEditor requestId={request.id} panel={migration} canEdit={task.canWork} />}
+                {task.key === 'test-locally' && <RehearsalPanel requestId={request.id} panel={migration} canRun={task.canWork} />}
               </Fragment>
             ),
           )}

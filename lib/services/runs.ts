@@ -139,3 +139,25 @@ export async function markInterruptedRuns(): Promise<string[]> {
     client.release();
   }
 }
+
+/** Keeps the rehearsal's evidence so far on the run, so the page can show each phase as it ends. */
+export async function recordRunEvidence(runId: string, phase: string, progress: number, result: object) {
+  await getDb().run.update({ where: { id: runId }, data: { phase, progress, result: result as InputJsonValue } });
+}
+
+/** Finishes a rehearsal: passed only when every phase did; the evidence and an audit row together. */
+export async function completeRehearsalRun(runId: string, outcome: { ok: boolean; error?: string; [key: string]: unknown }) {
+  await getDb().$transaction(async (tx) => {
+    const run = await tx.run.update({
+      where: { id: runId },
+      data: {
+        status: outcome.ok ? 'succeeded' : 'failed', phase: outcome.ok ? 'done' : 'failed', progress: 100, finishedAt: new Date(),
+        error: outcome.ok ? null : (outcome.error ?? 'The rehearsal failed.'), result: outcome as InputJsonValue,
+      },
+    });
+    await recordAudit(tx, {
+      actorId: null, requestId: run.requestId, action: outcome.ok ? 'run.succeeded' : 'run.failed', entityType: 'Run', entityId: runId,
+      after: { kind: run.kind, ...(outcome.ok ? {} : { error: outcome.error }) },
+    });
+  });
+}

@@ -1,0 +1,96 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { useEffect } from 'react';
+import type { MigrationPanelView } from '@/lib/data/runs';
+import { requestRehearsalAction } from '@/lib/actions/run-actions';
+import { Button } from '@/components/ui/button';
+import { useActionCall } from './use-action-call';
+
+const STEPS = 8;
+
+/** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
+export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string; panel: MigrationPanelView; canRun: boolean }) {
+  const router = useRouter();
+  const { pending, error, call } = useActionCall();
+  const run = panel.rehearsal;
+  const active = run?.status === 'queued' || run?.status === 'running';
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => router.refresh(), 1000);
+    return () => clearInterval(timer);
+  }, [active, router]);
+
+  const rollback = run?.phases.find((p) => p.phase === 'verify-rollback');
+  const changes = run?.phases.find((p) => p.phase === 'verify-schema')?.changes;
+
+  return (
+    <section aria-labelledby="rehearsal-title" data-testid="rehearsal-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
+      <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
+        <h2 id="rehearsal-title" className="text-sm font-semibold">Rehearsal</h2>
+        {run && <span className="text-xs text-slate-500">revision {run.revision} · {run.status}</span>}
+        {canRun && (
+          <Button className="ml-auto" variant="secondary" disabled={pending || active || !panel.latest} onClick={() => call(() => requestRehearsalAction({ requestId }))}>
+            {panel.latest ? `Rehearse revision ${panel.latest.revision}` : 'Save a migration first'}
+          </Button>
+        )}
+      </header>
+      <div className="space-y-3 p-4 text-sm">
+        <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
+        {!run && <p className="text-slate-600">A rehearsal clones the target&apos;s schema into a scratch database, applies up, shows what changed, applies down, proves the schema is the original again, applies up once more and drops the copy. The target is only read.</p>}
+        {run && (
+          <>
+            {active && (
+              <div role="progressbar" aria-valuenow={run.progress} aria-valuemin={0} aria-valuemax={100} aria-label="Rehearsal progress" className="h-2 overflow-hidden rounded-full bg-slate-200">
+                <div className="h-full bg-blue-600 transition-all" style={{ width: `${run.progress}%` }} />
+              </div>
+            )}
+            <ol className="space-y-1" data-testid="rehearsal-phases" aria-live="polite">
+              {run.phases.map((p) => (
+                <li key={p.phase} data-phase={p.phase} data-status={p.status} className="flex gap-2">
+                  <span aria-hidden className={p.status === 'ok' ? 'text-emerald-600' : 'text-red-600'}>{p.status === 'ok' ? '✓' : '✗'}</span>
+                  <span className="font-medium">{p.label}</span>
+                  <span className="text-xs tabular-nums text-slate-500">{p.durationMs} ms</span>
+                  {p.detail && <span className="text-xs text-slate-600">{p.detail}</span>}
+                </li>
+              ))}
+              {active && <li className="text-xs text-blue-800">working… ({run.phases.length} of {STEPS} phases done)</li>}
+            </ol>
+            {run.error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="rehearsal-error">{run.error}</p>}
+            {run.phases.filter((p) => p.statements?.some((s) => s.error)).map((p) =>
+              p.statements!.filter((s) => s.error).map((s) => (
+                <p key={`${p.phase}-${s.line}`} className="font-mono text-xs text-red-800">
+                  {p.label}: line {s.error!.line ?? s.line}{s.error!.column ? `, column ${s.error!.column}` : ''}: {s.error!.message}
+                </p>
+              )),
+            )}
+            {changes && (
+              <div data-testid="rehearsal-diff">
+                <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Schema changes made by the migration</h3>
+                <ul className="mt-1 font-mono text-xs">
+                  {changes.length === 0 && <li className="text-slate-600">none</li>}
+                  {changes.map((c) => (
+                    <li key={c} className={c.startsWith('+') ? 'text-emerald-700' : c.startsWith('-') ? 'text-red-700' : 'text-amber-800'}>{c}</li>
+                  ))}
+                </ul>
+              </div>
+            )}
+            {rollback && (
+              <div data-testid="rollback-evidence" data-status={rollback.status}
+                className={`rounded-md px-3 py-2 ${rollback.status === 'ok' ? 'bg-emerald-50 text-emerald-900' : 'bg-red-50 text-red-900'}`}>
+                <p className="font-medium">{rollback.status === 'ok' ? 'Rollback verified' : 'Rollback does not restore the schema'}</p>
+                <p className="text-xs">{rollback.detail}</p>
+                {run.hashes.before && (
+                  <p className="font-mono text-[11px]">original {run.hashes.before.slice(0, 16)} · after down {run.hashes.afterDown?.slice(0, 16) ?? '—'}</p>
+                )}
+                {rollback.changes && rollback.changes.length > 0 && (
+                  <ul className="mt-1 font-mono text-xs">{rollback.changes.map((c) => <li key={c}>{c}</li>)}</ul>
+                )}
+              </div>
+            )}
+          </>
+        )}
+      </div>
+    </section>
+  );
+}

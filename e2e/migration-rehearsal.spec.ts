@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './support/auth';
+import { factory } from './support/factories';
+import { requestPath } from './support/request-page';
+
+test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees the diff and a verified rollback', async ({ page, context }) => {
+  const author = await factory.createUser({ name: 'Rehearsal Author' });
+  const dba = await factory.createUser({ name: 'Rehearsal DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
+  const request = await factory.fileRequest(author);
+  await signIn(context, dba);
+  await page.goto(requestPath(request));
+
+  const editor = page.getByTestId('migration-editor');
+  await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('add_shipped_at');
+  await editor.getByLabel('Up: migration.sql').fill('ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\nCREATE INDEX orders_shipped_at_idx ON orders (shipped_at);');
+  // A typo in down.sql: refused by the PostgreSQL parser with its line and column, nothing saved.
+  await editor.getByLabel('Down: down.sql').fill('DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUM shipped_at;');
+  await editor.getByRole('button', { name: 'Save revision' }).click();
+  await expect(editor.getByTestId('error-downSql')).toHaveText('down.sql: syntax error at or near "shipped_at" (line 2, column 31)');
+  await expect(editor.getByTestId('revisions')).toHaveCount(0);
+
+  await editor.getByLabel('Down: down.sql').fill('DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUMN shipped_at;');
+  await editor.getByRole('button', { name: 'Save revision' }).click();
+  await expect(editor.getByTestId('revisions')).toContainText('#1 add_shipped_at');
+
+  const rehearsal = page.getByTestId('rehearsal-panel');
+  await rehearsal.getByRole('button', { name: 'Rehearse revision 1' }).click();
+  // Live progress: phases appear as the worker finishes them, then the run ends green.
+  await expect(rehearsal.locator('[data-phase="clone"][data-status="ok"]')).toBeVisible({ timeout: 20_000 });
+  await expect(rehearsal).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(rehearsal.getByTestId('rehearsal-phases').locator('[data-status="ok"]')).toHaveCount(8);
+  const diff = rehearsal.getByTestId('rehearsal-diff');
+  await expect(diff).toContainText('+ column public.orders.shipped_at timestamp with time zone');
+  await expect(diff).toContainText('+ index public.orders.orders_shipped_at_idx');
+  const evidence = rehearsal.getByTestId('rollback-evidence');
+  await expect(evidence).toHaveAttribute('data-status', 'ok');
+  await expect(evidence).toContainText('Rollback verified');
+  await expect(evidence).toContainText('the schema after down equals the original');
+});

@@ -1,0 +1,87 @@
+import { getDb } from '../db/client';
+import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
+import { canWorkTask } from '../domain/permissions';
+import { SqlSyntaxError, planSql } from '../engine/postgres/sql-plan';
+import { migrationChecksum } from '../engine/prisma-migrations';
+import { loadActor } from '../auth/actor';
+import { QUEUES, enqueueInTransaction } from '../jobs/queue';
+import type { SaveRevisionInput } from '../validation/migration';
+import { recordAudit } from './audit';
+
+/** The migration.sql a revision stands for: the up path, then its data transformation. */
+export function migrationSqlOf(r: { upSql: string; dataSql: string | null }): string {
+  return r.dataSql?.trim() ? `${r.upSql.trimEnd()}\n\n-- Data transformation\n${r.dataSql.trim()}\n` : r.upSql;
+}
+
+async function assertParses(field: 'upSql' | 'downSql' | 'dataSql', file: string, sql: string | undefined) {
+  if (!sql?.trim()) return;
+  try {
+    await planSql(sql);
+  } catch (err) {
+    if (err instanceof SqlSyntaxError) throw new DomainError('invalid', `${file}: ${err.message}`, field);
+    throw err;
+  }
+}
+
+async function stepFor(requestId: string, position: number) {
+  const task = await getDb().task.findUnique({
+    where: { requestId_position: { requestId, position } },
+    select: { subject: true, eligibleRoles: true, isGate: true },
+  });
+  if (!task) throw notFound('Migration request');
+  return task;
+}
+
+/**
+ * "Create migration": saves a new revision of the request's migration after parsing every file
+ * with PostgreSQL's parser; a syntax error is refused with its line and column and nothing is saved.
+ */
+export async function saveMigrationRevision(actorId: string, input: SaveRevisionInput) {
+  await assertParses('upSql', 'migration.sql', input.upSql);
+  await assertParses('downSql', 'down.sql', input.downSql);
+  await assertParses('dataSql', 'data transformation', input.dataSql);
+  const step = await stepFor(input.requestId, 2);
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can write the migration.`);
+    await tx.$executeRaw`SELECT 1 FROM migration_requests WHERE id = ${input.requestId}::uuid FOR UPDATE`;
+    const last = await tx.migrationRevision.findFirst({ where: { requestId: input.requestId }, orderBy: { revision: 'desc' } });
+    const dataSql = input.dataSql?.trim() ? input.dataSql : null;
+    const checksum = migrationChecksum(migrationSqlOf({ upSql: input.upSql, dataSql }));
+    const saved = await tx.migrationRevision.create({
+      data: {
+        requestId: input.requestId, revision: (last?.revision ?? 0) + 1, name: input.name, upSql: input.upSql,
+        downSql: input.downSql, dataSql, checksum, createdById: actor.id,
+      },
+    });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId: input.requestId, action: 'migration.revision_saved', entityType: 'MigrationRevision', entityId: saved.id,
+      before: last ? { revision: last.revision, checksum: last.checksum } : null,
+      after: { revision: saved.revision, name: saved.name, checksum },
+    });
+    return { id: saved.id, revision: saved.revision, checksum };
+  });
+}
+
+/** "Test migration locally": queue a rehearsal of the latest revision, with its job, in one transaction. */
+export async function requestRehearsal(actorId: string, input: { requestId: string }) {
+  const step = await stepFor(input.requestId, 3);
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can rehearse the migration.`);
+    const request = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { targetId: true } });
+    const revision = await tx.migrationRevision.findFirst({ where: { requestId: input.requestId }, orderBy: { revision: 'desc' } });
+    if (!revision) throw conflict('Save the migration (Create migration) before rehearsing it.');
+    const busy = await tx.run.findFirst({ where: { requestId: input.requestId, kind: 'rehearsal', status: { in: ['queued', 'running'] } } });
+    if (busy) throw conflict('A rehearsal of this request is already queued or running.');
+    const run = await tx.run.create({
+      data: { kind: 'rehearsal', targetId: request.targetId, requestId: input.requestId, revisionId: revision.id, requestedById: actor.id, phase: 'queued' },
+    });
+    await enqueueInTransaction(tx, QUEUES.rehearsal, { runId: run.id });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId: input.requestId, action: 'run.queued', entityType: 'Run', entityId: run.id,
+      after: { kind: 'rehearsal', revision: revision.revision },
+    });
+    return { runId: run.id };
+  });
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDb } from '@/lib/db/client';
+import { DomainError } from '@/lib/domain/errors';
+import { migrationChecksum } from '@/lib/engine/prisma-migrations';
+import { stopBoss } from '@/lib/jobs/queue';
+import { startWorker } from '@/lib/jobs/worker';
+import { fileRequest } from '@/lib/services/file-request';
+import { createTarget } from '@/lib/services/manage-targets';
+import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { SaveRevisionSchema } from '@/lib/validation/migration';
+import { makeUser, openTestAppStore } from '../support/app-store';
+import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
+let requestId: string;
+let dba: Awaited<ReturnType<typeof makeUser>>;
+
+const UP = 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\n';
+const DOWN = 'ALTER TABLE orders DROP COLUMN shipped_at;\n';
+const save = (who: string, fields: Partial<{ name: string; upSql: string; downSql: string; dataSql: string }> = {}) =>
+  saveMigrationRevision(who, SaveRevisionSchema.parse({ requestId, name: 'add_shipped_at', upSql: UP, downSql: DOWN, ...fields }));
+const finished = async (runId: string) => {
+  for (let i = 0; i < 300; i++) {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+    if (['succeeded', 'failed', 'interrupted'].includes(run.status)) return run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the run did not finish');
+};
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  shop = await createScratchDatabase('cutover_shop');
+  await withClient(shop.url, (c) => c.query(`CREATE TABLE orders (id serial PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now())`));
+  const admin = await makeUser({ roles: ['admin'] });
+  const server = new URL(TEST_SERVER_URL);
+  const target = await createTarget(admin.id, {
+    name: 'Shop', engine: 'postgresql', environment: 'staging', host: server.hostname, port: Number(server.port || 5432),
+    database: shop.name, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) || undefined,
+    sslMode: 'disable', connectTimeoutMs: 3000,
+  });
+  dba = await makeUser({ agentRoles: ['database-administrator'] });
+  requestId = (await fileRequest(admin.id, { title: 'Ship dates', kind: 'table_column_change', targetId: target.id, description: 'Track when orders ship.', priority: 'HIGH' })).id;
+  await startWorker({ pollingIntervalSeconds: 0.5 });
+});
+afterAll(async () => {
+  await stopBoss();
+  await store.close();
+  await shop.drop();
+});
+
+describe('migration revisions', () => {
+  it('refuses a syntax error on its field with line and column, saving nothing', async () => {
+    const err = await save(dba.id, { downSql: 'ALTER TABLE orders\n  DROP COLUM shipped_at;' }).catch((e) => e);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err).toMatchObject({ code: 'invalid', field: 'downSql', message: 'down.sql: syntax error at or near "shipped_at" (line 2, column 14)' });
+    expect(await getDb().migrationRevision.count({ where: { requestId } })).toBe(0);
+  });
+
+  it('refuses people without the Create migration role', async () => {
+    const optimizer = await makeUser({ agentRoles: ['database-optimizer'] });
+    expect(await save(optimizer.id).catch((e) => e)).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('numbers revisions, checksums the migration.sql they stand for, and audits each save', async () => {
+    const first = await save(dba.id);
+    expect(first).toMatchObject({ revision: 1, checksum: migrationChecksum(UP) });
+    const second = await save(dba.id, { dataSql: "UPDATE orders SET shipped_at = placed_at WHERE placed_at < now() - interval '30 days';" });
+    expect(second.revision).toBe(2);
+    expect(second.checksum).not.toBe(first.checksum);
+    expect(await getDb().auditLog.count({ where: { requestId, action: 'migration.revision_saved' } })).toBe(2);
+  });
+});
+
+describe('rehearsal runs', () => {
+  it('rehearses the latest revision through the worker and keeps every phase as evidence', async () => {
+    const optimizer = await makeUser({ agentRoles: ['database-optimizer'] });
+    expect(await requestRehearsal(optimizer.id, { requestId }).catch((e) => e)).toMatchObject({ code: 'forbidden' });
+
+    const { runId } = await requestRehearsal(dba.id, { requestId });
+    const run = await finished(runId);
+    expect(run.error).toBeNull();
+    expect(run.status).toBe('succeeded');
+    const result = run.result as { ok: boolean; revision: number; phases: { phase: string; status: string; changes?: string[] }[] };
+    expect(result).toMatchObject({ ok: true, revision: 2 });
+    expect(result.phases.map((p) => `${p.phase}:${p.status}`)).toEqual([
+      'clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok',
+    ]);
+    expect(result.phases.find((p) => p.phase === 'verify-schema')!.changes).toEqual(['+ column public.orders.shipped_at timestamp with time zone']);
+  });
+
+  it('fails the rehearsal when the down path does not restore the schema', async () => {
+    await save(dba.id, { downSql: 'SELECT 1;' });
+    const run = await finished((await requestRehearsal(dba.id, { requestId })).runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toBe('the schema after down differs from the original in 1 place(s)');
+    expect(await getDb().auditLog.findFirst({ where: { entityId: run.id, action: 'run.failed' } })).not.toBeNull();
+  });
+});
