@@ -22,6 +22,8 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
   }, [active, router]);
 
   const rollback = run?.phases.find((p) => p.phase === 'verify-rollback');
+  // Phase timings as bars on one scale: where the rehearsal spends its time, at a glance.
+  const longest = Math.max(1, ...(run?.phases.map((p) => p.durationMs) ?? []));
   const changes = run?.phases.find((p) => p.phase === 'verify-schema')?.changes;
 
   return (
@@ -47,11 +49,14 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
             )}
             <ol className="space-y-1" data-testid="rehearsal-phases" aria-live="polite">
               {run.phases.map((p) => (
-                <li key={p.phase} data-phase={p.phase} data-status={p.status} className="flex gap-2">
+                <li key={p.phase} data-phase={p.phase} data-status={p.status} className="grid grid-cols-[1rem_16rem_8rem_1fr] items-baseline gap-2">
                   <span aria-hidden className={p.status === 'ok' ? 'text-emerald-600' : 'text-red-600'}>{p.status === 'ok' ? '✓' : '✗'}</span>
                   <span className="font-medium">{p.label}</span>
-                  <span className="text-xs tabular-nums text-slate-500">{p.durationMs} ms</span>
-                  {p.detail && <span className="text-xs text-slate-600">{p.detail}</span>}
+                  <span className="flex items-center gap-1.5" title={`${p.durationMs} ms`}>
+                    <span aria-hidden className={`inline-block h-2 rounded-sm ${p.status === 'ok' ? 'bg-emerald-400' : 'bg-red-400'}`} style={{ width: `${Math.max(2, (p.durationMs / longest) * 64)}px` }} />
+                    <span className="text-xs tabular-nums text-slate-500">{p.durationMs} ms</span>
+                  </span>
+                  <span className="text-xs text-slate-600 [overflow-wrap:anywhere]">{p.detail}</span>
                 </li>
               ))}
               {active && <li className="text-xs text-blue-800">working… ({run.phases.length} of {STEPS} phases done)</li>}
