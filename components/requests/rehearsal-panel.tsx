@@ -1,25 +1,19 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useEffect } from 'react';
 import type { MigrationPanelView } from '@/lib/data/runs';
 import { requestRehearsalAction } from '@/lib/actions/run-actions';
 import { Button } from '@/components/ui/button';
 import { useActionCall } from './use-action-call';
+import { usePollWhile } from './use-poll';
 
 const STEPS = 8;
 
 /** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
 export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string; panel: MigrationPanelView; canRun: boolean }) {
-  const router = useRouter();
   const { pending, error, call } = useActionCall();
   const run = panel.rehearsal;
   const active = run?.status === 'queued' || run?.status === 'running';
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => router.refresh(), 1000);
-    return () => clearInterval(timer);
-  }, [active, router]);
+  usePollWhile(active);
 
   const rollback = run?.phases.find((p) => p.phase === 'verify-rollback');
   // Phase timings as bars on one scale: where the rehearsal spends its time, at a glance.

@@ -1,28 +1,21 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { useEffect } from 'react';
 import type { SnapshotPanelView } from '@/lib/data/runs';
 import { requestSnapshotAction } from '@/lib/actions/run-actions';
 import { StatusBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/progress';
 import { useActionCall } from './use-action-call';
+import { usePollWhile } from './use-poll';
 
 const runTone: Record<string, string> = { queued: 'pending', running: 'in_progress', succeeded: 'completed', failed: 'blocked', interrupted: 'blocked' };
 
 /** The target's schema as the Analysis step sees it: take a snapshot, watch it run, read it. */
 export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; run: SnapshotPanelView | null; canTake: boolean }) {
-  const router = useRouter();
   const { pending, error, call } = useActionCall();
   const active = run?.status === 'queued' || run?.status === 'running';
-
   // While the worker is at it, look again every second (the run's progress is in the store).
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => router.refresh(), 1000);
-    return () => clearInterval(timer);
-  }, [active, router]);
+  usePollWhile(active);
 
   return (
     <section aria-labelledby="snapshot-title" data-testid="snapshot-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">

@@ -2,7 +2,7 @@ import { getDb } from '../db/client';
 import { connectWithTimeout, pgClientConfig } from '../engine/connection';
 import { takeSnapshot } from '../engine/postgres/snapshot';
 import { targetSettings } from '../services/manage-targets';
-import { rehearseMigration, type PhaseEvidence } from '../engine/postgres/rehearsal';
+import { dropScratchDatabase, rehearseMigration, scratchDatabaseName, type PhaseEvidence } from '../engine/postgres/rehearsal';
 import { migrationSqlOf } from '../services/migration-revisions';
 import { claimRun, completeRehearsalRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
@@ -54,6 +54,7 @@ export async function runRehearsalJob(runId: string): Promise<void> {
         const progress = Math.round((phases.length / REHEARSAL_PHASES) * 95);
         written = written.then(() => recordRunEvidence(runId, p.label, progress, snapshot)).catch(() => undefined);
       },
+      scratchDatabaseName(runId),
     );
     await written;
     await completeRehearsalRun(runId, { ...result, revision: run.revision.revision });
@@ -64,6 +65,18 @@ export async function runRehearsalJob(runId: string): Promise<void> {
   }
 }
 
+/** A rehearsal whose worker died left its scratch copy on the target's server: drop it. */
+async function dropOrphanedScratchDatabases(runIds: string[]) {
+  const runs = await getDb().run.findMany({ where: { id: { in: runIds }, kind: 'rehearsal' }, include: { target: true } });
+  for (const run of runs) {
+    try {
+      await dropScratchDatabase(targetSettings(run.target), scratchDatabaseName(run.id));
+    } catch (err) {
+      console.error(`[cutover] could not drop the scratch database of interrupted run ${run.id}:`, err instanceof Error ? err.message : err);
+    }
+  }
+}
+
 /**
  * Starts this process's worker: first marks runs orphaned by a dead worker as interrupted,
  * then takes jobs. `npm start` runs one in-process; `npm run worker` runs one on its own.
@@ -71,6 +84,7 @@ export async function runRehearsalJob(runId: string): Promise<void> {
 export async function startWorker(options: { pollingIntervalSeconds?: number } = {}): Promise<{ interrupted: string[] }> {
   const boss = await getBoss();
   const interrupted = await markInterruptedRuns();
+  await dropOrphanedScratchDatabases(interrupted);
   await boss.work<{ runId: string }>(
     QUEUES.snapshot,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },

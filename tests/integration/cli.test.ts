@@ -1,25 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrationChecksum } from '@/lib/engine/prisma-migrations';
+import { cutover } from '../support/cli';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
 
-const exec = promisify(execFile);
-const BIN = path.join(process.cwd(), 'bin', 'cutover.cjs');
-
-/** Runs the real CLI as a user would, returning exit code and output. */
-async function cutover(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** A Prisma migrations folder: enums, an extension, quoted identifiers and a lock file. */
 function migrationsFolder(extra: Record<string, string> = {}) {

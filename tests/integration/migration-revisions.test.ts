@@ -5,11 +5,10 @@ import { migrationChecksum } from '@/lib/engine/prisma-migrations';
 import { stopBoss } from '@/lib/jobs/queue';
 import { startWorker } from '@/lib/jobs/worker';
 import { fileRequest } from '@/lib/services/file-request';
-import { createTarget } from '@/lib/services/manage-targets';
 import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
-import { makeUser, openTestAppStore } from '../support/app-store';
-import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
+import { createScratchDatabase, withClient } from '../support/scratch-db';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -20,26 +19,13 @@ const UP = 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\n';
 const DOWN = 'ALTER TABLE orders DROP COLUMN shipped_at;\n';
 const save = (who: string, fields: Partial<{ name: string; upSql: string; downSql: string; dataSql: string }> = {}) =>
   saveMigrationRevision(who, SaveRevisionSchema.parse({ requestId, name: 'add_shipped_at', upSql: UP, downSql: DOWN, ...fields }));
-const finished = async (runId: string) => {
-  for (let i = 0; i < 300; i++) {
-    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
-    if (['succeeded', 'failed', 'interrupted'].includes(run.status)) return run;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the run did not finish');
-};
 
 beforeAll(async () => {
   store = await openTestAppStore();
   shop = await createScratchDatabase('cutover_shop');
   await withClient(shop.url, (c) => c.query(`CREATE TABLE orders (id serial PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now())`));
   const admin = await makeUser({ roles: ['admin'] });
-  const server = new URL(TEST_SERVER_URL);
-  const target = await createTarget(admin.id, {
-    name: 'Shop', engine: 'postgresql', environment: 'staging', host: server.hostname, port: Number(server.port || 5432),
-    database: shop.name, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) || undefined,
-    sslMode: 'disable', connectTimeoutMs: 3000,
-  });
+  const target = await makeLiveTarget(admin.id, shop.name);
   dba = await makeUser({ agentRoles: ['database-administrator'] });
   requestId = (await fileRequest(admin.id, { title: 'Ship dates', kind: 'table_column_change', targetId: target.id, description: 'Track when orders ship.', priority: 'HIGH' })).id;
   await startWorker({ pollingIntervalSeconds: 0.5 });
@@ -79,7 +65,7 @@ describe('rehearsal runs', () => {
     expect(await requestRehearsal(optimizer.id, { requestId }).catch((e) => e)).toMatchObject({ code: 'forbidden' });
 
     const { runId } = await requestRehearsal(dba.id, { requestId });
-    const run = await finished(runId);
+    const run = await waitForRun(runId);
     expect(run.error).toBeNull();
     expect(run.status).toBe('succeeded');
     const result = run.result as { ok: boolean; revision: number; phases: { phase: string; status: string; changes?: string[] }[] };
@@ -92,7 +78,7 @@ describe('rehearsal runs', () => {
 
   it('fails the rehearsal when the down path does not restore the schema', async () => {
     await save(dba.id, { downSql: 'SELECT 1;' });
-    const run = await finished((await requestRehearsal(dba.id, { requestId })).runId);
+    const run = await waitForRun((await requestRehearsal(dba.id, { requestId })).runId);
     expect(run.status).toBe('failed');
     expect(run.error).toBe('the schema after down differs from the original in 1 place(s)');
     expect(await getDb().auditLog.findFirst({ where: { entityId: run.id, action: 'run.failed' } })).not.toBeNull();

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rehearseMigration } from '@/lib/engine/postgres/rehearsal';
 import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
+import { cutover } from '../support/cli';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 
 let target: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -14,8 +13,9 @@ const settings = () => ({
   host: server.hostname, port: Number(server.port || 5432), database: target.name, username: decodeURIComponent(server.username),
   password: server.password ? decodeURIComponent(server.password) : null, sslMode: 'disable', connectTimeoutMs: 5000,
 });
-const leftoverScratch = () =>
-  withClient(TEST_SERVER_URL, async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'cutover_rehearsal_%'`)).rows);
+// Other test files rehearse at the same time: look for this rehearsal's own scratch database.
+const leftoverScratch = (result: { scratchDatabase: string }) =>
+  withClient(TEST_SERVER_URL, async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname = $1`, [result.scratchDatabase])).rows);
 
 beforeAll(async () => {
   target = await createScratchDatabase('cutover_target');
@@ -53,7 +53,7 @@ describe('rehearsal on a scratch copy of the target', () => {
     expect(result.phases.find((p) => p.phase === 'up')!.script!.statements.map((s) => s.status)).toEqual(['ok', 'ok']);
     // The target itself is untouched and no scratch database is left.
     expect((await withClient(target.url, takeSnapshot)).hash).toBe(before.hash);
-    expect(await leftoverScratch()).toEqual([]);
+    expect(await leftoverScratch(result)).toEqual([]);
   });
 
   it('fails "Verify rollback works" when down.sql forgets something, and lists what', async () => {
@@ -63,7 +63,7 @@ describe('rehearsal on a scratch copy of the target', () => {
     expect(verify).toMatchObject({ status: 'failed', detail: 'the schema after down differs from the original in 1 place(s)' });
     expect(verify.changes).toEqual(['+ column public.orders.shipped_at timestamp with time zone']);
     expect(result.phases.map((p) => p.phase)).toEqual(['clone', 'snapshot', 'up', 'verify-schema', 'down', 'verify-rollback', 'drop']);
-    expect(await leftoverScratch()).toEqual([]);
+    expect(await leftoverScratch(result)).toEqual([]);
   });
 
   it('records the failing statement of a broken migration with its position, and still drops the copy', async () => {
@@ -74,7 +74,7 @@ describe('rehearsal on a scratch copy of the target', () => {
     expect(up.detail).toBe('migration.sql: relation "orderz" does not exist (statement at line 2)');
     expect(up.script!.statements.map((s) => s.status)).toEqual(['rolled_back', 'failed']);
     expect(result.phases[result.phases.length - 1]).toMatchObject({ phase: 'drop', status: 'ok' });
-    expect(await leftoverScratch()).toEqual([]);
+    expect(await leftoverScratch(result)).toEqual([]);
   });
 
   it('reports a syntax error in down.sql with line and column', async () => {
@@ -95,19 +95,14 @@ describe('cutover rehearse', () => {
     mkdirSync(path.join(dir, ADD_SHIPPED.name));
     writeFileSync(path.join(dir, ADD_SHIPPED.name, 'migration.sql'), ADD_SHIPPED.upSql);
     writeFileSync(path.join(dir, ADD_SHIPPED.name, 'down.sql'), ADD_SHIPPED.downSql);
-    const run = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [path.join(process.cwd(), 'bin', 'cutover.cjs'), ...args], { timeout: 60_000 }).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
-    const ok = await run('rehearse', '--url', target.url, '--dir', dir);
+    const ok = await cutover('rehearse', '--url', target.url, '--dir', dir);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('ok     Verify rollback works');
     expect(ok.stdout).toContain('+ column public.orders.shipped_at timestamp with time zone');
     expect(ok.stdout).toMatch(/Rehearsal of 20250101000000_shipped_at passed in \d+ ms\./);
 
     writeFileSync(path.join(dir, ADD_SHIPPED.name, 'down.sql'), 'DROP INDEX orders_shipped_at_idx;\n');
-    const bad = await run('rehearse', '--url', target.url, '--dir', dir, '--json');
+    const bad = await cutover('rehearse', '--url', target.url, '--dir', dir, '--json');
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, migration: ADD_SHIPPED.name, error: 'the schema after down differs from the original in 1 place(s)' });
   });

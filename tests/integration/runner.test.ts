@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
 import { planSql, SqlSyntaxError } from '@/lib/engine/postgres/sql-plan';
+import { cutover } from '../support/cli';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
 
-const exec = promisify(execFile);
-const BIN = path.join(process.cwd(), 'bin', 'cutover.cjs');
-async function cutover(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 function folder(migrations: Record<string, { up: string; down?: string }>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'runner-migs-'));
   for (const [name, m] of Object.entries(migrations)) {

@@ -6,9 +6,8 @@ import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
 import { stopBoss } from '@/lib/jobs/queue';
 import { startWorker } from '@/lib/jobs/worker';
 import { fileRequest } from '@/lib/services/file-request';
-import { createTarget } from '@/lib/services/manage-targets';
 import { markInterruptedRuns, requestSnapshot } from '@/lib/services/runs';
-import { makeUser, openTestAppStore } from '../support/app-store';
+import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
@@ -16,32 +15,14 @@ let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
 let requestId: string;
 let optimizer: Awaited<ReturnType<typeof makeUser>>;
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined>, ms = 15_000): Promise<T> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-const finished = (runId: string) =>
-  waitFor(async () => {
-    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
-    return ['succeeded', 'failed', 'interrupted'].includes(run.status) ? run : null;
-  });
+const finished = (runId: string) => waitForRun(runId);
 
 beforeAll(async () => {
   store = await openTestAppStore();
   shop = await createScratchDatabase('cutover_shop');
   await withClient(shop.url, (c) => c.query(`CREATE TABLE orders (id serial PRIMARY KEY, placed_at timestamptz NOT NULL DEFAULT now()); CREATE INDEX orders_placed_at_idx ON orders (placed_at)`));
   const admin = await makeUser({ roles: ['admin'] });
-  const server = new URL(TEST_SERVER_URL);
-  const target = await createTarget(admin.id, {
-    name: 'Shop', engine: 'postgresql', environment: 'staging', host: server.hostname, port: Number(server.port || 5432),
-    database: shop.name, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) || undefined,
-    sslMode: 'disable', connectTimeoutMs: 3000,
-  });
+  const target = await makeLiveTarget(admin.id, shop.name);
   optimizer = await makeUser({ agentRoles: ['postgres-pro'] });
   requestId = (await fileRequest(admin.id, { title: 'Index orders', kind: 'index_optimization', targetId: target.id, description: 'Speed up the order list.', priority: 'HIGH' })).id;
   await startWorker({ pollingIntervalSeconds: 0.5 });

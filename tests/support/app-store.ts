@@ -4,7 +4,8 @@ import { migrateAppStore } from '@/lib/db/migrate';
 import { ensureTemplate } from '@/lib/services/bootstrap';
 import { hashPassword } from '@/lib/services/manage-users';
 import type { AgentRole, Role } from '@/lib/domain/roles';
-import { createScratchDatabase } from './scratch-db';
+import { createTarget } from '@/lib/services/manage-targets';
+import { TEST_SERVER_URL, createScratchDatabase } from './scratch-db';
 
 /**
  * A migrated app store in a scratch database, wired into getDb() for the services under test.
@@ -49,4 +50,25 @@ export async function makeTarget(name = `Target ${randomBytes(3).toString('hex')
   return getDb().targetDatabase.create({
     data: { name, environment: 'staging', host: '127.0.0.1', port: 5432, database: 'postgres', username: 'postgres' },
   });
+}
+
+/** A target registered through the service, pointing at a real database on the test server. */
+export async function makeLiveTarget(adminId: string, database: string, name = 'Shop') {
+  const server = new URL(TEST_SERVER_URL);
+  return createTarget(adminId, {
+    name, engine: 'postgresql', environment: 'staging', host: server.hostname, port: Number(server.port || 5432),
+    database, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) || undefined,
+    sslMode: 'disable', connectTimeoutMs: 3000,
+  });
+}
+
+/** Waits (bounded) until the worker has finished a run, and returns it. */
+export async function waitForRun(runId: string, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+    if (['succeeded', 'failed', 'interrupted'].includes(run.status)) return run;
+    if (Date.now() > until) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import type { PgTargetSettings } from '../connection';
 
 /** Where pg_dump and pg_restore are: CUTOVER_PG_BIN_DIR, then PATH, then Debian's versioned folders. */
 export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
@@ -15,18 +16,9 @@ export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
   throw new Error(`${tool} was not found. Install the PostgreSQL client tools (e.g. apt-get install postgresql-client) or set CUTOVER_PG_BIN_DIR.`);
 }
 
-export interface PgConnectionEnv {
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  password: string | null;
-  sslMode: string;
-  connectTimeoutMs: number;
-}
 
 /** libpq's environment for a connection: the password never appears on a command line. */
-export function libpqEnv(c: PgConnectionEnv): NodeJS.ProcessEnv {
+export function libpqEnv(c: PgTargetSettings): NodeJS.ProcessEnv {
   return {
     // Only what libpq needs: nothing of this process's environment leaks into pg_dump's.
     NODE_ENV: process.env.NODE_ENV,
@@ -55,7 +47,7 @@ export function explainDumpError(stderr: string): string {
  * Copies the schema of one database into another, empty one: pg_dump --schema-only piped into
  * pg_restore, without owners or privileges (the scratch database belongs to the runner).
  */
-export function cloneSchema(from: PgConnectionEnv, to: PgConnectionEnv): Promise<void> {
+export function cloneSchema(from: PgTargetSettings, to: PgTargetSettings): Promise<void> {
   return new Promise((resolve, reject) => {
     const dump = spawn(findPgTool('pg_dump'), ['--schema-only', '--format=custom', '--no-owner', '--no-privileges'], { env: libpqEnv(from) });
     const restore = spawn(findPgTool('pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname', to.database], { env: libpqEnv(to) });

@@ -44,6 +44,22 @@ const LABELS: Record<PhaseName, string> = {
 
 class PhaseFailed extends Error {}
 
+export function scratchDatabaseName(id: string): string {
+  return `cutover_rehearsal_${id.replace(/[^0-9a-f]/gi, '').slice(0, 16).toLowerCase()}`;
+}
+
+/** Drops a scratch database a rehearsal left behind (its worker died); FORCE ends its sessions. */
+export async function dropScratchDatabase(target: PgTargetSettings, name: string): Promise<void> {
+  if (!name.startsWith('cutover_rehearsal_')) throw new Error(`${name} is not a rehearsal database.`);
+  const admin = new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /**
  * "Test migration locally": clone the target's schema into a scratch database on the same
  * server, apply up, show what changed, apply down, prove the schema is the original again,
@@ -54,9 +70,10 @@ export async function rehearseMigration(
   target: PgTargetSettings,
   migration: { name: string; upSql: string; downSql: string },
   onPhase: (p: PhaseEvidence) => void = () => undefined,
+  /** Name the scratch database after the run, so that a dead worker's copy can be found and dropped. */
+  scratch = scratchDatabaseName(randomBytes(6).toString('hex')),
 ): Promise<RehearsalResult> {
   const started = performance.now();
-  const scratch = `cutover_rehearsal_${randomBytes(5).toString('hex')}`;
   const phases: PhaseEvidence[] = [];
   const hashes: RehearsalResult['hashes'] = {};
   const admin = new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: `cutover rehearsal ${migration.name}` });

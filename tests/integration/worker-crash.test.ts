@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDb } from '@/lib/db/client';
+import { scratchDatabaseName } from '@/lib/engine/postgres/rehearsal';
+import { stopBoss } from '@/lib/jobs/queue';
+import { startWorker } from '@/lib/jobs/worker';
+import { fileRequest } from '@/lib/services/file-request';
+import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { SaveRevisionSchema } from '@/lib/validation/migration';
+import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
+import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
+let worker: ChildProcess | undefined;
+
+const databaseExists = (name: string) =>
+  withClient(TEST_SERVER_URL, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+
+/** `npm run worker` as its own process (node --import tsx, so SIGKILL hits the worker itself). */
+function startWorkerProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    env: { ...process.env, DATABASE_URL: store.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 20_000);
+    child.stdout!.on('data', (b) => {
+      out += b;
+      if (out.includes('worker started')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.on('data', (b) => (out += b));
+    child.on('exit', () => reject(new Error(`worker exited: ${out}`)));
+  });
+}
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  shop = await createScratchDatabase('cutover_shop');
+  await withClient(shop.url, (c) => c.query('CREATE TABLE orders (id serial PRIMARY KEY)'));
+});
+afterAll(async () => {
+  worker?.kill('SIGKILL');
+  await stopBoss();
+  await store.close();
+  await shop.drop();
+});
+
+describe('a worker killed in the middle of a rehearsal', () => {
+  it('leaves the run interrupted (never running forever), its scratch copy dropped, and the request free to rehearse again', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const target = await makeLiveTarget(admin.id, shop.name);
+    const requestId = (await fileRequest(admin.id, { title: 'Slow one', kind: 'schema_change', targetId: target.id, description: 'A migration that takes its time.', priority: 'HIGH' })).id;
+    const save = (upSql: string) =>
+      saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId, name: 'slow', upSql, downSql: 'ALTER TABLE orders DROP COLUMN note;' }));
+    await save('ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(30);\n');
+
+    worker = await startWorkerProcess();
+    const { runId } = await requestRehearsal(admin.id, { requestId });
+    // Wait until the up path is running (the snapshot phase before it is recorded).
+    for (let i = 0; ; i++) {
+      const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+      const phases = ((run.result ?? {}) as { phases?: { phase: string }[] }).phases ?? [];
+      if (run.status === 'running' && phases.some((p) => p.phase === 'snapshot')) break;
+      if (i > 200) throw new Error(`the rehearsal did not reach the up phase (${run.status})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const scratch = scratchDatabaseName(runId);
+    expect(await databaseExists(scratch)).toBe(true);
+
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker!.once('exit', r));
+    worker = undefined;
+    expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
+
+    // A worker starting again recognises the orphan: its lock died with the killed process.
+    const { interrupted } = await startWorker({ pollingIntervalSeconds: 0.5 });
+    expect(interrupted).toEqual([runId]);
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run).toMatchObject({ status: 'interrupted', error: 'The worker stopped while this run was in progress; run it again.' });
+    expect(await databaseExists(scratch)).toBe(false);
+    expect(await withClient(shop.url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`)).rows[0].n)).toBe(0);
+
+    await save('ALTER TABLE orders ADD COLUMN note text;\n');
+    const retry = await waitForRun((await requestRehearsal(admin.id, { requestId })).runId);
+    expect(retry.status).toBe('succeeded');
+  }, 60_000);
+});
