@@ -2,7 +2,7 @@
 
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { requestRehearsal, saveMigrationRevision } from '../services/migration-revisions';
+import { requestApply, requestRehearsal, saveMigrationRevision } from '../services/migration-revisions';
 import { requestSnapshot } from '../services/runs';
 import { idSchema } from '../validation/common';
 import { SaveRevisionSchema } from '../validation/migration';
@@ -28,4 +28,11 @@ export async function saveRevisionAction(_prev: SaveRevisionState, form: FormDat
   if (!result.ok) return { ...result, values: raw };
   revalidatePath('/requests', 'layout');
   return { ...result, message: `Saved as revision ${result.data.revision}.` };
+}
+
+export async function requestApplyAction(input: unknown) {
+  const schema = z.object({ requestId: idSchema, direction: z.enum(['up', 'down'], { error: 'Say whether to apply or roll back.' }) });
+  const result = await runAction(schema, input, (actor, data) => requestApply(actor.id, data));
+  if (result.ok) revalidatePath('/requests', 'layout');
+  return result;
 }

@@ -59,7 +59,7 @@ interface PhaseView {
 /** The Create migration and Test locally steps: revisions of the migration and the latest rehearsal. */
 export async function getMigrationPanel(requestId: string) {
   const db = getDb();
-  const [revisions, rehearsal] = await Promise.all([
+  const [revisions, rehearsal, change] = await Promise.all([
     db.migrationRevision.findMany({
       where: { requestId },
       orderBy: { revision: 'desc' },
@@ -71,7 +71,18 @@ export async function getMigrationPanel(requestId: string) {
       orderBy: { queuedAt: 'desc' },
       include: { revision: { select: { revision: true } } },
     }),
+    db.run.findFirst({
+      where: { requestId, kind: { in: ['apply', 'down'] } },
+      orderBy: { queuedAt: 'desc' },
+      include: { requestedBy: { select: { name: true } } },
+    }),
   ]);
+  const changeResult = (change?.result ?? {}) as {
+    migration?: string;
+    revision?: number;
+    note?: string;
+    script?: { durationMs: number; statements: NonNullable<PhaseView['statements']> & { sql?: string }[] };
+  };
   const result = (rehearsal?.result ?? {}) as {
     phases?: (Omit<PhaseView, 'statements'> & { script?: { statements: NonNullable<PhaseView['statements']> } })[];
     hashes?: Record<string, string>;
@@ -92,6 +103,23 @@ export async function getMigrationPanel(requestId: string) {
           phases: (result.phases ?? []).map(({ script, ...p }): PhaseView => ({
             ...p,
             statements: script?.statements.map((s) => ({ line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error })),
+          })),
+        }
+      : null,
+    lastChange: change
+      ? {
+          kind: change.kind,
+          status: change.status,
+          phase: change.phase,
+          error: change.error,
+          requestedBy: change.requestedBy.name,
+          queuedAt: change.queuedAt,
+          migration: changeResult.migration ?? null,
+          revision: changeResult.revision ?? null,
+          note: changeResult.note ?? null,
+          durationMs: changeResult.script?.durationMs ?? null,
+          statements: (changeResult.script?.statements ?? []).map((s) => ({
+            line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error,
           })),
         }
       : null,

@@ -3,8 +3,11 @@ import { connectWithTimeout, pgClientConfig } from '../engine/connection';
 import { takeSnapshot } from '../engine/postgres/snapshot';
 import { targetSettings } from '../services/manage-targets';
 import { dropScratchDatabase, rehearseMigration, scratchDatabaseName, type PhaseEvidence } from '../engine/postgres/rehearsal';
-import { migrationSqlOf } from '../services/migration-revisions';
-import { claimRun, completeRehearsalRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
+import { migrationFolderName, migrationSqlOf } from '../services/migration-revisions';
+import { applyTimeouts } from '../engine/postgres/runner';
+import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
+import { MigrationError, applyMigrations, rollbackMigration } from '../engine/prisma-migrations';
+import { claimRun, completeEvidenceRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
 
 /** Takes a schema snapshot of the run's target and records it. Never throws: failures are recorded. */
@@ -57,7 +60,54 @@ export async function runRehearsalJob(runId: string): Promise<void> {
       scratchDatabaseName(runId),
     );
     await written;
-    await completeRehearsalRun(runId, { ...result, revision: run.revision.revision });
+    await completeEvidenceRun(runId, { ...result, revision: run.revision.revision });
+  } catch (err) {
+    await failRun(runId, err instanceof Error ? err.message : String(err));
+  } finally {
+    await claim.release();
+  }
+}
+
+/**
+ * Applies (or rolls back) the run's revision on its target: the target's migration lock taken
+ * without waiting, its lock and statement timeouts set, the history row written as Prisma does.
+ */
+export async function runApplyJob(runId: string): Promise<void> {
+  const claim = await claimRun(runId);
+  if (!claim) return;
+  try {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true, request: true } });
+    if (!run.revision || !run.request) throw new Error('The revision to apply no longer exists.');
+    const target = run.target;
+    const settings = targetSettings(target);
+    const migration = {
+      name: migrationFolderName(run.request.createdAt, run.revision.name),
+      sql: migrationSqlOf(run.revision),
+      checksum: run.revision.checksum,
+      downSql: run.revision.downSql,
+    };
+    await reportProgress(runId, `connecting to ${target.name}`, 10);
+    const client = await connectWithTimeout({ ...pgClientConfig(settings), application_name: `cutover run ${runId}` }, settings.connectTimeoutMs);
+    try {
+      await applyTimeouts(client, target);
+      await reportProgress(runId, run.kind === 'apply' ? `applying ${migration.name}` : `rolling back ${migration.name}`, 40);
+      const evidence =
+        run.kind === 'apply'
+          ? (await applyMigrations(client, [migration], { recordFailure: true, lock: lockTargetOrFail })).evidence[migration.name] ?? null
+          : await rollbackMigration(client, migration, { lock: lockTargetOrFail });
+      await completeEvidenceRun(runId, {
+        ok: true, migration: migration.name, revision: run.revision.revision, script: evidence,
+        note: evidence ? undefined : 'already applied: nothing to do',
+      });
+    } catch (err) {
+      if (!(err instanceof MigrationError) && !(err instanceof TargetBusyError)) throw err;
+      await completeEvidenceRun(runId, {
+        ok: false, error: err.message, migration: migration.name, revision: run.revision.revision,
+        script: err instanceof MigrationError ? err.evidence : undefined,
+      });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   } catch (err) {
     await failRun(runId, err instanceof Error ? err.message : String(err));
   } finally {
@@ -89,6 +139,11 @@ export async function startWorker(options: { pollingIntervalSeconds?: number } =
     QUEUES.snapshot,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
     async ([job]) => runSnapshotJob(job.data.runId),
+  );
+  await boss.work<{ runId: string }>(
+    QUEUES.apply,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
+    async ([job]) => runApplyJob(job.data.runId),
   );
   await boss.work<{ runId: string }>(
     QUEUES.rehearsal,

@@ -1,6 +1,6 @@
 import { getDb } from '../db/client';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
-import { canWorkTask } from '../domain/permissions';
+import { canWorkTask, isAdmin } from '../domain/permissions';
 import { SqlSyntaxError, planSql } from '../engine/postgres/sql-plan';
 import { migrationChecksum } from '../engine/prisma-migrations';
 import { loadActor } from '../auth/actor';
@@ -81,6 +81,46 @@ export async function requestRehearsal(actorId: string, input: { requestId: stri
     await recordAudit(tx, {
       actorId: actor.id, requestId: input.requestId, action: 'run.queued', entityType: 'Run', entityId: run.id,
       after: { kind: 'rehearsal', revision: revision.revision },
+    });
+    return { runId: run.id };
+  });
+}
+
+/** The Prisma migrations folder name of a request's migration: stable across its revisions. */
+export function migrationFolderName(requestCreatedAt: Date, name: string): string {
+  const ts = requestCreatedAt.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${ts}_${name}`;
+}
+
+/**
+ * Apply (or roll back) the latest revision on the request's target, from the run page. Only
+ * database-administrators and admins, and never on production: that is the Deploy step's job,
+ * behind the quality gate.
+ */
+export async function requestApply(actorId: string, input: { requestId: string; direction: 'up' | 'down' }) {
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    if (!isAdmin(actor) && !actor.agentRoles.includes('database-administrator')) {
+      throw forbidden('Applying migrations to a target needs the database-administrator role (or admin).');
+    }
+    const request = await tx.migrationRequest.findUnique({ where: { id: input.requestId }, include: { target: true } });
+    if (!request) throw notFound('Migration request');
+    if (request.target.environment === 'production') {
+      throw forbidden(`${request.target.name} is a production target: production changes go through the Deploy step after the quality gate.`);
+    }
+    const revision = await tx.migrationRevision.findFirst({ where: { requestId: request.id }, orderBy: { revision: 'desc' } });
+    if (!revision) throw conflict('Save the migration (Create migration) before applying it.');
+    // One change at a time per target, whichever request asked for it.
+    const busy = await tx.run.findFirst({ where: { targetId: request.targetId, kind: { in: ['apply', 'down'] }, status: { in: ['queued', 'running'] } } });
+    if (busy) throw conflict(`Another run (${busy.kind}, queued ${busy.queuedAt.toISOString()}) is changing ${request.target.name}; wait for it to finish.`);
+    const kind = input.direction === 'up' ? 'apply' : 'down';
+    const run = await tx.run.create({
+      data: { kind, targetId: request.targetId, requestId: request.id, revisionId: revision.id, requestedById: actor.id, phase: 'queued' },
+    });
+    await enqueueInTransaction(tx, QUEUES.apply, { runId: run.id });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId: request.id, action: 'run.queued', entityType: 'Run', entityId: run.id,
+      after: { kind, revision: revision.revision, target: request.target.name },
     });
     return { runId: run.id };
   });

@@ -145,8 +145,8 @@ export async function recordRunEvidence(runId: string, phase: string, progress: 
   await getDb().run.update({ where: { id: runId }, data: { phase, progress, result: result as InputJsonValue } });
 }
 
-/** Finishes a rehearsal: passed only when every phase did; the evidence and an audit row together. */
-export async function completeRehearsalRun(runId: string, outcome: { ok: boolean; error?: string; [key: string]: unknown }) {
+/** Finishes a run that records evidence (rehearsal, apply, down): the outcome and an audit row together. */
+export async function completeEvidenceRun(runId: string, outcome: { ok: boolean; error?: string; [key: string]: unknown }) {
   await getDb().$transaction(async (tx) => {
     const run = await tx.run.update({
       where: { id: runId },

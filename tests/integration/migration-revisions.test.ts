@@ -5,7 +5,7 @@ import { migrationChecksum } from '@/lib/engine/prisma-migrations';
 import { stopBoss } from '@/lib/jobs/queue';
 import { startWorker } from '@/lib/jobs/worker';
 import { fileRequest } from '@/lib/services/file-request';
-import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { requestApply, requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
@@ -82,5 +82,50 @@ describe('rehearsal runs', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toBe('the schema after down differs from the original in 1 place(s)');
     expect(await getDb().auditLog.findFirst({ where: { entityId: run.id, action: 'run.failed' } })).not.toBeNull();
+  });
+});
+
+describe('apply and roll back on a non-production target', () => {
+  it('applies the latest revision with a Prisma history row, is a no-op twice, rolls back, and refuses outsiders and production', async () => {
+    await save(dba.id); // revision with a working down path
+    const engineer = await makeUser({ roles: ['engineer'], agentRoles: ['test-automator'] });
+    expect(await requestApply(engineer.id, { requestId, direction: 'up' }).catch((e) => e)).toMatchObject({ code: 'forbidden' });
+
+    const applied = await waitForRun((await requestApply(dba.id, { requestId, direction: 'up' })).runId);
+    expect(applied.error).toBeNull();
+    expect(applied.status).toBe('succeeded');
+    const result = applied.result as { migration: string; script: { statements: { status: string }[] } };
+    expect(result.migration).toMatch(/^\d{14}_add_shipped_at$/);
+    expect(result.script.statements.map((s) => s.status)).toEqual(['ok']);
+    const history = await withClient(shop.url, async (c) => (await c.query(`SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations`)).rows);
+    const revision = await getDb().migrationRevision.findFirstOrThrow({ where: { requestId }, orderBy: { revision: 'desc' } });
+    expect(history).toEqual([{ migration_name: result.migration, checksum: revision.checksum, finished_at: expect.any(Date), applied_steps_count: 1 }]);
+    const columns = () => withClient(shop.url, async (c) => (await c.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY 1`)).rows.map((r) => r.column_name));
+    expect(await columns()).toContain('shipped_at');
+
+    const again = await waitForRun((await requestApply(dba.id, { requestId, direction: 'up' })).runId);
+    expect(again.result).toMatchObject({ ok: true, note: 'already applied: nothing to do' });
+
+    const down = await waitForRun((await requestApply(dba.id, { requestId, direction: 'down' })).runId);
+    expect(down.status).toBe('succeeded');
+    expect(await columns()).not.toContain('shipped_at');
+    const [row] = await withClient(shop.url, async (c) => (await c.query(`SELECT rolled_back_at FROM _prisma_migrations`)).rows);
+    expect(row.rolled_back_at).toBeInstanceOf(Date);
+
+    await getDb().targetDatabase.updateMany({ data: { environment: 'production' } });
+    const prod = await requestApply(dba.id, { requestId, direction: 'up' }).catch((e) => e);
+    expect(prod).toMatchObject({ code: 'forbidden' });
+    expect(prod.message).toContain('production target');
+    await getDb().targetDatabase.updateMany({ data: { environment: 'staging' } });
+  });
+
+  it('records a failing statement with its position and leaves the target as it was', async () => {
+    await save(dba.id, { upSql: 'ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN a int;\n', name: 'twice' });
+    const run = await waitForRun((await requestApply(dba.id, { requestId, direction: 'up' })).runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/^Migration \d{14}_twice failed and was rolled back: column "a" of relation "orders" already exists \(statement at line 2\)$/);
+    expect((run.result as { script: { statements: { status: string }[] } }).script.statements.map((s) => s.status)).toEqual(['rolled_back', 'failed']);
+    const cols = await withClient(shop.url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'a'`)).rows[0].n);
+    expect(cols).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { StepProgress, formatTime } from '@/components/ui/progress';
 import { AuditLog } from '@/components/requests/audit-log';
 import { GatePanel } from '@/components/requests/gate-panel';
 import { TaskCard } from '@/components/requests/task-card';
+import { ApplyPanel } from '@/components/requests/apply-panel';
 import { MigrationEditor } from '@/components/requests/migration-editor';
 import { RehearsalPanel } from '@/components/requests/rehearsal-panel';
 import { SnapshotPanel } from '@/components/requests/snapshot-panel';
@@ -63,6 +64,9 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
                 {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} />}
                 {task.key === 'create-migration' && <MigrationEditor requestId={request.id} panel={migration} canEdit={task.canWork} />}
                 {task.key === 'test-locally' && <RehearsalPanel requestId={request.id} panel={migration} canRun={task.canWork} />}
+                {task.key === 'deploy' && (
+                  <ApplyPanel requestId={request.id} panel={migration} target={request.target} canApply={task.canWork} />
+                )}
               </Fragment>
             ),
           )}

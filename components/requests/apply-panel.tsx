@@ -1,0 +1,71 @@
+'use client';
+
+import type { MigrationPanelView } from '@/lib/data/runs';
+import { requestApplyAction } from '@/lib/actions/run-actions';
+import { Button } from '@/components/ui/button';
+import { formatTime } from '@/components/ui/progress';
+import { useActionCall } from './use-action-call';
+import { usePollWhile } from './use-poll';
+
+/** Apply or roll back the latest revision on a non-production target, with per-statement evidence. */
+export function ApplyPanel({ requestId, panel, target, canApply }: {
+  requestId: string;
+  panel: MigrationPanelView;
+  target: { name: string; environment: string };
+  canApply: boolean;
+}) {
+  const { pending, error, call } = useActionCall();
+  const run = panel.lastChange;
+  const active = run?.status === 'queued' || run?.status === 'running';
+  usePollWhile(active);
+  const production = target.environment === 'production';
+
+  return (
+    <section aria-labelledby="apply-title" data-testid="apply-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
+      <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
+        <h2 id="apply-title" className="text-sm font-semibold">Apply to {target.name} ({target.environment})</h2>
+        {canApply && !production && panel.latest && (
+          <span className="ml-auto flex gap-2">
+            <Button variant="secondary" disabled={pending || active} onClick={() => call(() => requestApplyAction({ requestId, direction: 'up' }))}>
+              Apply revision {panel.latest.revision}
+            </Button>
+            <Button variant="danger" disabled={pending || active} onClick={() => call(() => requestApplyAction({ requestId, direction: 'down' }))}>
+              Roll back
+            </Button>
+          </span>
+        )}
+      </header>
+      <div className="space-y-2 p-4 text-sm">
+        <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
+        {production && <p className="text-slate-600">Production changes go through the Deploy step, after the quality gate.</p>}
+        {!production && !canApply && <p className="text-xs text-slate-500">Database-administrators (and admins) apply migrations to non-production targets.</p>}
+        {run && (
+          <>
+            <p className="text-xs text-slate-600">
+              {run.kind === 'apply' ? 'Apply' : 'Roll back'} {run.migration ? <span className="font-mono">{run.migration}</span> : ''} · {run.status}
+              {active && run.phase ? `: ${run.phase}` : ''} · asked by {run.requestedBy}, {formatTime(run.queuedAt)}
+              {run.durationMs !== null && <> · {run.durationMs} ms</>}
+            </p>
+            {run.note && <p className="text-slate-600">{run.note}</p>}
+            {run.error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="apply-error">{run.error}</p>}
+            {run.statements.length > 0 && (
+              <table className="text-xs">
+                <thead className="text-slate-500"><tr><th className="pr-3 text-left">Line</th><th className="pr-3 text-left">Statement</th><th className="pr-3 text-left">Status</th><th className="text-right">ms</th></tr></thead>
+                <tbody>
+                  {run.statements.map((s) => (
+                    <tr key={s.line} className={s.status === 'failed' ? 'text-red-800' : ''}>
+                      <td className="pr-3 tabular-nums">{s.line}</td>
+                      <td className="pr-3 font-mono">{s.kind}{s.transactional ? '' : ' (outside the transaction)'}</td>
+                      <td className="pr-3">{s.status.replace('_', ' ')}{s.error ? `: ${s.error.message}` : ''}</td>
+                      <td className="text-right tabular-nums">{s.durationMs ?? '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
+        )}
+      </div>
+    </section>
+  );
+}

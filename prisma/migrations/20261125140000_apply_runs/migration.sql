@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "RunKind" ADD VALUE 'apply';
+ALTER TYPE "RunKind" ADD VALUE 'down';
