@@ -34,11 +34,23 @@ export class SqlSyntaxError extends Error {
 
 let loaded: Promise<void> | undefined;
 
-/** Line and column (1-based) of a byte offset into the UTF-8 text, as editors count them. */
-function lineColumn(bytes: Buffer, offset: number): { line: number; column: number } {
-  const before = bytes.subarray(0, offset).toString('utf8');
-  const lines = before.split('\n');
-  return { line: lines.length, column: [...lines[lines.length - 1]].length + 1 };
+/**
+ * Line and column (1-based, columns in characters as editors count them) of byte offsets into
+ * UTF-8 text. Line starts are found once: a 10,000-statement file must not be rescanned per statement.
+ */
+function lineLocator(bytes: Buffer): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: [...bytes.subarray(starts[lo], offset).toString('utf8')].length + 1 };
+  };
 }
 
 type Node = Record<string, unknown>;
@@ -89,16 +101,17 @@ export async function planSql(sql: string): Promise<SqlPlan> {
     if (!details) throw err;
     // cursorPosition counts characters from 0 in libpg-query's error report.
     const prefix = [...sql].slice(0, details.cursorPosition).join('');
-    const { line, column } = lineColumn(Buffer.from(prefix, 'utf8'), Buffer.byteLength(prefix));
+    const { line, column } = lineLocator(bytes)(Buffer.byteLength(prefix));
     throw new SqlSyntaxError(details.message, line, column);
   }
+  const locate = lineLocator(bytes);
   const statements: PlannedStatement[] = (tree.stmts ?? []).map((s, index) => {
     const start = s.stmt_location ?? 0;
     const end = s.stmt_len ? start + s.stmt_len : bytes.length;
     const raw = bytes.subarray(start, end).toString('utf8');
     // The location includes the comments and blank lines before a statement; point at its first word.
     const lead = raw.length - raw.trimStart().length;
-    const { line, column } = lineColumn(bytes, start + Buffer.byteLength(raw.slice(0, lead)));
+    const { line, column } = locate(start + Buffer.byteLength(raw.slice(0, lead)));
     const [kind, node] = Object.entries(s.stmt)[0] as [string, Node];
     const reason = nonTransactionalReason(kind, node);
     return { index, sql: raw.trim(), line, column, kind, transactional: !reason, ...(reason ? { reason } : {}) };
