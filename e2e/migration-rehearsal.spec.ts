@@ -22,6 +22,12 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
   await editor.getByLabel('Down: down.sql').fill('DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUMN shipped_at;');
   await editor.getByRole('button', { name: 'Save revision' }).click();
   await expect(editor.getByTestId('revisions')).toContainText('#1 add_shipped_at');
+  // The revision downloads as a Prisma migrations folder.
+  const download = await page.request.get(`/api/v1/requests/${request.id}/migration?revision=1`);
+  expect(download.status()).toBe(200);
+  expect(download.headers()['content-type']).toBe('application/gzip');
+  expect(download.headers()['content-disposition']).toMatch(/attachment; filename="request-\d+-add_shipped_at-r1\.tar\.gz"/);
+  expect((await download.body()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
 
   const rehearsal = page.getByTestId('rehearsal-panel');
   await rehearsal.getByRole('button', { name: 'Rehearse revision 1' }).click();

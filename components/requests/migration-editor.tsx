@@ -52,7 +52,10 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
               {panel.revisions.map((r) => (
                 <li key={r.id}>
                   <span className="font-medium">#{r.revision}</span> <span className="font-mono">{r.name}</span> · sha256{' '}
-                  <span className="font-mono" title={r.checksum}>{r.checksum.slice(0, 12)}</span> · {r.author}, {formatTime(r.createdAt)}
+                  <span className="font-mono" title={r.checksum}>{r.checksum.slice(0, 12)}</span> · {r.author}, {formatTime(r.createdAt)} ·{' '}
+                  <a className="text-indigo-700 underline" href={`/api/v1/requests/${requestId}/migration?revision=${r.revision}`} download>
+                    Prisma folder (.tar.gz)
+                  </a>
                 </li>
               ))}
             </ol>

@@ -129,3 +129,36 @@ describe('apply and roll back on a non-production target', () => {
     expect(cols).toBe(0);
   });
 });
+
+describe('download as a Prisma migrations folder', () => {
+  it('exports a .tar.gz that tar extracts and cutover applies, with the revision checksum', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { tarGz } = await import('@/lib/engine/tar');
+    const { exportMigrationFolder } = await import('@/lib/services/migration-revisions');
+    const { cutover } = await import('../support/cli');
+
+    await save(dba.id, { name: 'export_me', upSql: 'CREATE TABLE exported (id int);\n', downSql: 'DROP TABLE exported;\n', dataSql: 'INSERT INTO exported VALUES (1);' });
+    const folder = await exportMigrationFolder(dba.id, { requestId });
+    const dir = mkdtempSync(path.join(tmpdir(), 'export-'));
+    writeFileSync(path.join(dir, folder.fileName), tarGz(folder.files));
+    execFileSync('tar', ['-xzf', folder.fileName], { cwd: dir });
+    const migrationsDir = path.join(dir, 'prisma', 'migrations');
+    const [name] = folder.files[1].path.split('/').slice(-2, -1);
+    expect(readFileSync(path.join(migrationsDir, name, 'migration.sql'), 'utf8')).toBe('CREATE TABLE exported (id int);\n\n-- Data transformation\nINSERT INTO exported VALUES (1);\n');
+    expect(readFileSync(path.join(migrationsDir, name, 'down.sql'), 'utf8')).toBe('DROP TABLE exported;\n');
+    expect(readFileSync(path.join(migrationsDir, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
+
+    const empty = await createScratchDatabase('cutover_export');
+    try {
+      expect((await cutover('apply', '--url', empty.url, '--dir', migrationsDir)).code).toBe(0);
+      const rows = await withClient(empty.url, async (c) => (await c.query('SELECT migration_name, checksum FROM _prisma_migrations')).rows);
+      expect(rows).toEqual([{ migration_name: name, checksum: folder.checksum }]);
+    } finally {
+      await empty.drop();
+    }
+    expect(await exportMigrationFolder(dba.id, { requestId, revision: 999 }).catch((e) => e)).toMatchObject({ code: 'not_found' });
+  });
+});
