@@ -61,6 +61,30 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
             </ol>
           </div>
         )}
+        {panel.changesFromPrevious && (
+          <details data-testid="revision-diff">
+            <summary className="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-500">
+              Changes from revision {panel.changesFromPrevious.from} to {panel.changesFromPrevious.to}
+            </summary>
+            {panel.changesFromPrevious.files.length === 0 && <p className="mt-1 text-xs text-slate-600">Only the name changed.</p>}
+            {panel.changesFromPrevious.files.map((f) => (
+              <div key={f.file} className="mt-2">
+                <p className="text-xs font-medium">{f.file}</p>
+                {f.lines === null ? (
+                  <p className="text-xs text-slate-600">Too long to compare here.</p>
+                ) : (
+                  <pre className="overflow-x-auto rounded bg-slate-50 p-2 text-xs leading-5">
+                    {f.lines.map((l, i) => (
+                      <div key={i} className={l.op === '+' ? 'bg-emerald-50 text-emerald-800' : l.op === '-' ? 'bg-red-50 text-red-800' : 'text-slate-500'}>
+                        {l.op} {l.text}
+                      </div>
+                    ))}
+                  </pre>
+                )}
+              </div>
+            ))}
+          </details>
+        )}
       </div>
     </section>
   );

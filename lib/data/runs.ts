@@ -1,5 +1,6 @@
 import 'server-only';
 import { getDb } from '../db/client';
+import { diffLines, hasChanges } from '../domain/text-diff';
 import type { SchemaShape, TableStats } from '../engine/postgres/snapshot';
 
 /** The Analysis step's schema panel: the latest snapshot run of the request and what it found. */
@@ -88,7 +89,18 @@ export async function getMigrationPanel(requestId: string) {
     hashes?: Record<string, string>;
   };
   const latest = revisions[0];
+  const previous = revisions[1];
+  const fileDiffs = previous
+    ? ([
+        ['migration.sql', previous.upSql, latest.upSql],
+        ['down.sql', previous.downSql, latest.downSql],
+        ['data transformation', previous.dataSql ?? '', latest.dataSql ?? ''],
+      ] as const)
+        .map(([file, before, after]) => ({ file, lines: diffLines(before, after) }))
+        .filter((d) => hasChanges(d.lines))
+    : null;
   return {
+    changesFromPrevious: previous ? { from: previous.revision, to: latest.revision, files: fileDiffs! } : null,
     latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '' } : null,
     revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: r.createdBy.name, createdAt: r.createdAt })),
     rehearsal: rehearsal

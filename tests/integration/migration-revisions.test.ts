@@ -162,3 +162,17 @@ describe('download as a Prisma migrations folder', () => {
     expect(await exportMigrationFolder(dba.id, { requestId, revision: 999 }).catch((e) => e)).toMatchObject({ code: 'not_found' });
   });
 });
+
+describe('the migration panel', () => {
+  it('shows the latest revision and what changed from the one before, file by file', async () => {
+    const { getMigrationPanel } = await import('@/lib/data/runs');
+    await save(dba.id, { name: 'panel', upSql: 'CREATE TABLE p (id int);\n', downSql: 'DROP TABLE p;\n' });
+    await save(dba.id, { name: 'panel', upSql: 'CREATE TABLE p (id int);\nCREATE INDEX p_id ON p (id);\n', downSql: 'DROP TABLE p;\n' });
+    const panel = await getMigrationPanel(requestId);
+    expect(panel.latest).toMatchObject({ name: 'panel', upSql: 'CREATE TABLE p (id int);\nCREATE INDEX p_id ON p (id);\n' });
+    expect(panel.revisions[0].revision).toBe(panel.revisions[1].revision + 1);
+    expect(panel.changesFromPrevious!.files.map((f) => f.file)).toEqual(['migration.sql']);
+    expect(panel.changesFromPrevious!.files[0].lines!.filter((l) => l.op !== ' ')).toEqual([{ op: '+', text: 'CREATE INDEX p_id ON p (id);' }]);
+    expect(panel.lastChange).toMatchObject({ kind: expect.stringMatching(/apply|down/) });
+  });
+});
