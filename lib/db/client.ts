@@ -17,7 +17,11 @@ export function getPool(): Pool {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error('DATABASE_URL is not set; start Cutover with `npm start`.');
     const max = Number(process.env.CUTOVER_DB_POOL_SIZE ?? 10);
-    globalForDb.cutoverPool = new Pool({ connectionString, max, application_name: 'cutover' });
+    const pool = new Pool({ connectionString, max, application_name: 'cutover' });
+    // An idle connection the server closes (restart, failover) must not crash the process;
+    // the pool replaces it on the next checkout.
+    pool.on('error', (err) => console.error('[cutover] app store connection lost:', err.message));
+    globalForDb.cutoverPool = pool;
   }
   return globalForDb.cutoverPool;
 }

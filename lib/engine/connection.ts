@@ -1,8 +1,19 @@
 import { Client, type ClientConfig } from 'pg';
 
+/**
+ * A connection the server ends while nobody is using it (a DROP DATABASE ... WITH (FORCE), a
+ * restart) emits an error event; unheard, it would crash the process. The next query on the
+ * client fails with a clear error anyway, so a note in the log is enough here.
+ */
+export function keepQuietWhenIdle<T extends { on(event: 'error', fn: (err: Error) => void): unknown }>(client: T): T {
+  client.on('error', (err) => console.error('[cutover] database connection ended:', err.message));
+  return client;
+}
+
 /** Opens a pg client that gives up after `timeoutMs` instead of hanging on a silent host. */
 export async function connectWithTimeout(config: ClientConfig, timeoutMs: number): Promise<Client> {
   const client = new Client({ ...config, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs * 4 });
+  keepQuietWhenIdle(client);
   await client.connect();
   return client;
 }

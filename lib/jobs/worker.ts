@@ -133,8 +133,14 @@ async function dropOrphanedScratchDatabases(runIds: string[]) {
  */
 export async function startWorker(options: { pollingIntervalSeconds?: number } = {}): Promise<{ interrupted: string[] }> {
   const boss = await getBoss();
-  const interrupted = await markInterruptedRuns();
-  await dropOrphanedScratchDatabases(interrupted);
+  const sweep = async () => {
+    const ids = await markInterruptedRuns();
+    await dropOrphanedScratchDatabases(ids);
+    return ids;
+  };
+  const interrupted = await sweep();
+  // Again every minute: a worker that died a moment ago may still have held its lock at start-up.
+  setInterval(() => void sweep().catch((err) => console.error('[cutover] sweep of interrupted runs failed:', err.message)), 60_000).unref();
   await boss.work<{ runId: string }>(
     QUEUES.snapshot,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },

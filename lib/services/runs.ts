@@ -1,4 +1,5 @@
 import { getDb, getPool } from '../db/client';
+import { keepQuietWhenIdle } from '../engine/connection';
 import { conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask } from '../domain/permissions';
 import { describeChange, diffSnapshots } from '../engine/postgres/diff';
@@ -41,7 +42,7 @@ const RUN_LOCK_CLASS = 21845;
 
 /** Moves a queued run to running and returns a release function, or null if it is not queued. */
 export async function claimRun(runId: string): Promise<{ targetId: string; release: () => Promise<void> } | null> {
-  const client = await getPool().connect();
+  const client = keepQuietWhenIdle(await getPool().connect());
   try {
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [RUN_LOCK_CLASS, runId]);
     const { rows } = await client.query<{ target_id: string }>(

@@ -77,6 +77,15 @@ describe('a worker killed in the middle of a rehearsal', () => {
     await new Promise((r) => worker!.once('exit', r));
     worker = undefined;
     expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
+    // The server notices the dead client a moment later; then the run's lock is free.
+    for (let i = 0; ; i++) {
+      const held = await withClient(store.url, async (c) =>
+        (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 21845 AND objid = hashtext($1)::oid AND granted`, [runId])).rowCount,
+      );
+      if (!held) break;
+      if (i > 100) throw new Error('the killed worker still holds its run lock');
+      await new Promise((r) => setTimeout(r, 50));
+    }
 
     // A worker starting again recognises the orphan: its lock died with the killed process.
     const { interrupted } = await startWorker({ pollingIntervalSeconds: 0.5 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { pgClientConfig, type PgTargetSettings } from '../connection';
+import { keepQuietWhenIdle, pgClientConfig, type PgTargetSettings } from '../connection';
 import { describeChange, diffSnapshots } from './diff';
 import { cloneSchema } from './pg-tools';
 import { runPlannedScript, type ScriptResult } from './runner';
@@ -76,7 +76,7 @@ export async function rehearseMigration(
   const started = performance.now();
   const phases: PhaseEvidence[] = [];
   const hashes: RehearsalResult['hashes'] = {};
-  const admin = new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: `cutover rehearsal ${migration.name}` });
+  const admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: `cutover rehearsal ${migration.name}` }));
   let scratchClient: Client | undefined;
   let created = false;
 
@@ -118,7 +118,7 @@ export async function rehearseMigration(
       await admin.query(`CREATE DATABASE "${scratch}"`);
       created = true;
       await cloneSchema({ ...target }, { ...target, database: scratch });
-      scratchClient = new Client({ ...pgClientConfig({ ...target, database: scratch }), application_name: `cutover rehearsal ${migration.name}` });
+      scratchClient = keepQuietWhenIdle(new Client({ ...pgClientConfig({ ...target, database: scratch }), application_name: `cutover rehearsal ${migration.name}` }));
       await scratchClient.connect();
       return { value: undefined, evidence: { detail: `pg_dump --schema-only of ${target.database} restored into ${scratch}` } };
     });
