@@ -59,6 +59,14 @@ export function TargetForm({ target }: { target?: TargetView }) {
           {(p) => <TextInput {...p} name="connectTimeoutMs" inputMode="numeric" defaultValue={v('connectTimeoutMs') ?? '5000'} />}
         </Field>
       </div>
+      <div className="grid grid-cols-2 gap-3">
+        <Field name={`${key}-lockTimeoutMs`} label="Lock timeout for runs (ms)" errors={errors.lockTimeoutMs}>
+          {(p) => <TextInput {...p} name="lockTimeoutMs" inputMode="numeric" defaultValue={v('lockTimeoutMs') ?? '5000'} />}
+        </Field>
+        <Field name={`${key}-statementTimeoutMs`} label="Statement timeout (ms, 0 = none)" errors={errors.statementTimeoutMs}>
+          {(p) => <TextInput {...p} name="statementTimeoutMs" inputMode="numeric" defaultValue={v('statementTimeoutMs') ?? '600000'} />}
+        </Field>
+      </div>
       <FormMessage state={state} />
       <Button type="submit" disabled={pending}>{pending ? 'Saving…' : target ? 'Save' : 'Register target'}</Button>
     </form>

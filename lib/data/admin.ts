@@ -9,7 +9,8 @@ export async function listTargets(actor: Actor) {
   const targets = await getDb().targetDatabase.findMany({ orderBy: { name: 'asc' } });
   return targets.map((t) => ({
     id: t.id, name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port, database: t.database,
-    username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs, hasPassword: t.passwordEncrypted !== null,
+    username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs, lockTimeoutMs: t.lockTimeoutMs,
+    statementTimeoutMs: t.statementTimeoutMs, hasPassword: t.passwordEncrypted !== null,
   }));
 }
 export type TargetView = Awaited<ReturnType<typeof listTargets>>[number];

@@ -35,6 +35,7 @@ export async function createTarget(actorId: string, input: TargetInput) {
         data: {
           name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
           database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : null,
           createdById: actor.id,
         },
@@ -57,6 +58,7 @@ export async function updateTarget(actorId: string, input: UpdateTargetInput) {
         data: {
           name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
           database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
           // An empty password field keeps the stored one.
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : undefined,
         },

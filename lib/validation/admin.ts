@@ -21,6 +21,9 @@ export const TargetSchema = z
     password: z.string().max(LIMITS.password, `At most ${LIMITS.password} characters.`).optional(),
     sslMode: z.enum(['disable', 'require', 'verify-full'], { error: 'Choose an SSL mode.' }).default('disable'),
     connectTimeoutMs: z.coerce.number().int().min(500, 'At least 500 ms.').max(60_000, 'At most 60 000 ms.').default(5000),
+    // Runs on this target wait at most this long for a lock, and stop a statement after this long.
+    lockTimeoutMs: z.coerce.number().int().min(100, 'At least 100 ms.').max(600_000, 'At most 600 000 ms.').default(5000),
+    statementTimeoutMs: z.coerce.number().int().min(0, 'Zero means no limit.').max(86_400_000, 'At most a day.').default(600_000),
   })
   .refine((t) => t.engine === 'postgresql', {
     path: ['engine'],

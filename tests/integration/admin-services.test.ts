@@ -25,6 +25,8 @@ const pgServer = {
   password: decodeURIComponent(server.password) || undefined,
   sslMode: 'disable' as const,
   connectTimeoutMs: 3000,
+  lockTimeoutMs: 5000,
+  statementTimeoutMs: 600_000,
 };
 
 async function refusal(call: Promise<unknown>) {
@@ -48,9 +50,9 @@ describe('target databases', () => {
   it('keeps the stored password when an edit leaves it empty, and replaces it when given', async () => {
     const { id } = await createTarget(admin.id, { ...pgServer, name: 'Edit me', environment: 'local', password: 'first' });
     const first = (await db().targetDatabase.findUniqueOrThrow({ where: { id } })).passwordEncrypted;
-    await updateTarget(admin.id, { ...pgServer, id, name: 'Edited', environment: 'local', password: '' });
+    await updateTarget(admin.id, { ...pgServer, id, name: 'Edited', environment: 'local', password: '', lockTimeoutMs: 1500, statementTimeoutMs: 0 });
     const kept = await db().targetDatabase.findUniqueOrThrow({ where: { id } });
-    expect(kept).toMatchObject({ name: 'Edited', passwordEncrypted: first });
+    expect(kept).toMatchObject({ name: 'Edited', passwordEncrypted: first, lockTimeoutMs: 1500, statementTimeoutMs: 0 });
     await updateTarget(admin.id, { ...pgServer, id, name: 'Edited', environment: 'local', password: 'second' });
     expect((await db().targetDatabase.findUniqueOrThrow({ where: { id } })).passwordEncrypted).not.toBe(first);
   });

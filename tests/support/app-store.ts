@@ -58,7 +58,7 @@ export async function makeLiveTarget(adminId: string, database: string, name = '
   return createTarget(adminId, {
     name, engine: 'postgresql', environment: 'staging', host: server.hostname, port: Number(server.port || 5432),
     database, username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) || undefined,
-    sslMode: 'disable', connectTimeoutMs: 3000,
+    sslMode: 'disable', connectTimeoutMs: 3000, lockTimeoutMs: 5000, statementTimeoutMs: 600_000,
   });
 }
 
