@@ -21,7 +21,7 @@ export function ApplyPanel({ requestId, panel, target, canApply }: {
   const production = target.environment === 'production';
 
   return (
-    <section aria-labelledby="apply-title" data-testid="apply-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
+    <section aria-labelledby="apply-title" data-testid="apply-panel" data-kind={run?.kind ?? 'none'} data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
         <h2 id="apply-title" className="text-sm font-semibold">Apply to {target.name} ({target.environment})</h2>
         {canApply && !production && panel.latest && (

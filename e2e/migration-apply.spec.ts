@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './support/auth';
+import { factory } from './support/factories';
+import { requestPath } from './support/request-page';
+
+test('a DBA applies the saved migration to the local demo target and rolls it back, with per-statement evidence', async ({ page, context }) => {
+  const author = await factory.createUser({ name: 'Apply Author' });
+  const dba = await factory.createUser({ name: 'Apply DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
+  const request = await factory.fileRequest(author);
+  await signIn(context, dba);
+  await page.goto(requestPath(request));
+
+  const editor = page.getByTestId('migration-editor');
+  await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('add_gift_note');
+  await editor.getByLabel('Up: migration.sql').fill('ALTER TABLE orders ADD COLUMN gift_note text;\nCREATE INDEX CONCURRENTLY orders_gift_note_idx ON orders (gift_note);');
+  await editor.getByLabel('Down: down.sql').fill('DROP INDEX CONCURRENTLY orders_gift_note_idx;\nALTER TABLE orders DROP COLUMN gift_note;');
+  await editor.getByRole('button', { name: 'Save revision' }).click();
+  await expect(editor.getByTestId('revisions')).toContainText('#1 add_gift_note');
+
+  const panel = page.getByTestId('apply-panel');
+  await expect(panel).toContainText('Apply to Demo shop (local)');
+  await panel.getByRole('button', { name: 'Apply revision 1' }).click();
+  await expect(panel).toHaveAttribute('data-kind', 'apply');
+  await expect(panel).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
+  await expect(panel).toContainText('IndexStmt (outside the transaction)');
+  await expect(panel.locator('tbody tr')).toHaveCount(2);
+
+  await panel.getByRole('button', { name: 'Roll back' }).click();
+  await expect(panel).toHaveAttribute('data-kind', 'down');
+  await expect(panel).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
+  await expect(panel.locator('tbody tr')).toHaveCount(2);
+  await expect(page.getByTestId('audit-log')).toContainText('run.succeeded');
+
+  // Someone without the role sees no buttons.
+  await context.clearCookies();
+  await signIn(context, author);
+  await page.reload();
+  await expect(page.getByTestId('apply-panel').getByRole('button')).toHaveCount(0);
+});
