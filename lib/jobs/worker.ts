@@ -10,13 +10,27 @@ import { MigrationError, applyMigrations, rollbackMigration } from '../engine/pr
 import { claimRun, completeEvidenceRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
 
+/**
+ * Claims a queued run for this worker (skipping one already taken, finished or interrupted),
+ * does the work, and records anything unexpected as the run's failure: handlers never throw.
+ */
+async function withClaimedRun(runId: string, work: (targetId: string) => Promise<void>): Promise<void> {
+  const claim = await claimRun(runId);
+  if (!claim) return;
+  try {
+    await work(claim.targetId);
+  } catch (err) {
+    await failRun(runId, err instanceof Error ? err.message : String(err));
+  } finally {
+    await claim.release();
+  }
+}
+
 /** Takes a schema snapshot of the run's target and records it. Never throws: failures are recorded. */
 export async function runSnapshotJob(runId: string): Promise<void> {
-  const claim = await claimRun(runId);
-  if (!claim) return; // already taken, finished or interrupted
-  try {
+  await withClaimedRun(runId, async (targetId) => {
     await reportProgress(runId, 'connecting to the target', 20);
-    const target = await getDb().targetDatabase.findUniqueOrThrow({ where: { id: claim.targetId } });
+    const target = await getDb().targetDatabase.findUniqueOrThrow({ where: { id: targetId } });
     if (target.engine !== 'postgresql') throw new Error(`Snapshots of ${target.engine} targets are not supported yet.`);
     const settings = targetSettings(target);
     const client = await connectWithTimeout(pgClientConfig(settings), settings.connectTimeoutMs);
@@ -28,20 +42,14 @@ export async function runSnapshotJob(runId: string): Promise<void> {
     } finally {
       await client.end().catch(() => undefined);
     }
-  } catch (err) {
-    await failRun(runId, err instanceof Error ? err.message : String(err));
-  } finally {
-    await claim.release();
-  }
+  });
 }
 
 const REHEARSAL_PHASES = 8;
 
 /** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
 export async function runRehearsalJob(runId: string): Promise<void> {
-  const claim = await claimRun(runId);
-  if (!claim) return;
-  try {
+  await withClaimedRun(runId, async () => {
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true } });
     if (!run.revision) throw new Error('The revision to rehearse no longer exists.');
     if (run.target.engine !== 'postgresql') throw new Error(`Rehearsals on ${run.target.engine} targets are not supported yet.`);
@@ -61,11 +69,7 @@ export async function runRehearsalJob(runId: string): Promise<void> {
     );
     await written;
     await completeEvidenceRun(runId, { ...result, revision: run.revision.revision });
-  } catch (err) {
-    await failRun(runId, err instanceof Error ? err.message : String(err));
-  } finally {
-    await claim.release();
-  }
+  });
 }
 
 /**
@@ -73,9 +77,7 @@ export async function runRehearsalJob(runId: string): Promise<void> {
  * without waiting, its lock and statement timeouts set, the history row written as Prisma does.
  */
 export async function runApplyJob(runId: string): Promise<void> {
-  const claim = await claimRun(runId);
-  if (!claim) return;
-  try {
+  await withClaimedRun(runId, async () => {
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true, request: true } });
     if (!run.revision || !run.request) throw new Error('The revision to apply no longer exists.');
     const target = run.target;
@@ -108,11 +110,7 @@ export async function runApplyJob(runId: string): Promise<void> {
     } finally {
       await client.end().catch(() => undefined);
     }
-  } catch (err) {
-    await failRun(runId, err instanceof Error ? err.message : String(err));
-  } finally {
-    await claim.release();
-  }
+  });
 }
 
 /** A rehearsal whose worker died left its scratch copy on the target's server: drop it. */
