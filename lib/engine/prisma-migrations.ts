@@ -254,3 +254,27 @@ export async function rollbackMigration(client: Client, m: MigrationFile, option
     await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
   }
 }
+
+/**
+ * Finds the migrations of a Prisma migrations folder among an archive's files, at any depth
+ * (`prisma/migrations/<timestamp>_<name>/migration.sql`, or the folder itself zipped).
+ */
+export function migrationsFromArchive(files: { path: string; content: string | Buffer }[]): MigrationFile[] {
+  const byFolder = new Map<string, { up?: Buffer; down?: Buffer }>();
+  for (const f of files) {
+    const m = /(?:^|\/)([^/]+)\/(migration|down)\.sql$/.exec(f.path);
+    if (!m) continue;
+    const entry = byFolder.get(m[1]) ?? {};
+    entry[m[2] === 'migration' ? 'up' : 'down'] = Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content);
+    byFolder.set(m[1], entry);
+  }
+  return [...byFolder.entries()]
+    .filter(([, e]) => e.up)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, e]) => ({
+      name,
+      sql: e.up!.toString('utf8'),
+      checksum: migrationChecksum(e.up!),
+      ...(e.down ? { downSql: e.down.toString('utf8') } : {}),
+    }));
+}

@@ -136,7 +136,7 @@ describe('download as a Prisma migrations folder', () => {
     const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
-    const { tarGz } = await import('@/lib/engine/tar');
+    const { tarGz } = await import('@/lib/engine/archive');
     const { exportMigrationFolder } = await import('@/lib/services/migration-revisions');
     const { cutover } = await import('../support/cli');
 
