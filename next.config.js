@@ -5,6 +5,8 @@ const nextConfig = {
   poweredByHeader: false,
   compress: false,
   typedRoutes: false,
+  // Imported migration folders (archives) may be up to 10 MB.
+  experimental: { serverActions: { bodySizeLimit: '11mb' } },
 };
 
 module.exports = nextConfig;

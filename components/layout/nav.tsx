@@ -14,6 +14,7 @@ export function Nav({ viewer }: NavProps) {
   const links = [
     { href: '/requests', label: 'Requests' },
     { href: '/tasks', label: 'My tasks' },
+    { href: '/migrations', label: 'Migrations' },
     ...(viewer.canOverview ? [{ href: '/overview', label: 'Overview' }] : []),
     ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/users', label: 'People' }] : []),
   ];

@@ -2,7 +2,7 @@ import PgBoss from 'pg-boss';
 import type { Tx } from '../db/client';
 
 /** Durable jobs live in the app store, in pg-boss's own schema. */
-export const QUEUES = { snapshot: 'cutover-snapshot', rehearsal: 'cutover-rehearsal', apply: 'cutover-apply' } as const;
+export const QUEUES = { snapshot: 'cutover-snapshot', rehearsal: 'cutover-rehearsal', apply: 'cutover-apply', status: 'cutover-status' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const globalForBoss = globalThis as unknown as { cutoverBoss?: Promise<PgBoss> };

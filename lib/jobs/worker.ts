@@ -6,7 +6,7 @@ import { dropScratchDatabase, rehearseMigration, scratchDatabaseName, type Phase
 import { migrationFolderName, migrationSqlOf } from '../services/migration-revisions';
 import { applyTimeouts } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
-import { MigrationError, applyMigrations, rollbackMigration } from '../engine/prisma-migrations';
+import { MigrationError, applyMigrations, migrationStatus, rollbackMigration, type MigrationFile } from '../engine/prisma-migrations';
 import { claimRun, completeEvidenceRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
 
@@ -113,6 +113,23 @@ export async function runApplyJob(runId: string): Promise<void> {
   });
 }
 
+/** Reads the target's migration history and compares it with the imported folder (read-only). */
+export async function runStatusJob(runId: string): Promise<void> {
+  await withClaimedRun(runId, async () => {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { folder: true, target: true } });
+    if (!run.folder) throw new Error('The imported folder no longer exists.');
+    const settings = targetSettings(run.target);
+    const client = await connectWithTimeout({ ...pgClientConfig(settings), application_name: `cutover run ${runId}` }, settings.connectTimeoutMs);
+    try {
+      const migrations = run.folder.migrations as unknown as MigrationFile[];
+      const entries = await migrationStatus(client, migrations);
+      await completeEvidenceRun(runId, { ok: true, entries: entries.map(({ name, state, fileChecksum, appliedChecksum }) => ({ name, state, fileChecksum, appliedChecksum })) });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+}
+
 /** A rehearsal whose worker died left its scratch copy on the target's server: drop it. */
 async function dropOrphanedScratchDatabases(runIds: string[]) {
   const runs = await getDb().run.findMany({ where: { id: { in: runIds }, kind: 'rehearsal' }, include: { target: true } });
@@ -143,6 +160,11 @@ export async function startWorker(options: { pollingIntervalSeconds?: number } =
     QUEUES.snapshot,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
     async ([job]) => runSnapshotJob(job.data.runId),
+  );
+  await boss.work<{ runId: string }>(
+    QUEUES.status,
+    { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
+    async ([job]) => runStatusJob(job.data.runId),
   );
   await boss.work<{ runId: string }>(
     QUEUES.apply,

@@ -1,0 +1,36 @@
+'use server';
+
+import { revalidatePath } from 'next/cache';
+import { redirect } from 'next/navigation';
+import { z } from 'zod';
+import { importMigrationFolder, requestFromPendingMigration, requestStatusCheck } from '../services/migration-status';
+import { idSchema } from '../validation/common';
+import { runAction, type ActionResult } from './run-action';
+
+export type ImportState = ActionResult<{ id: string; migrations: number }> | undefined;
+
+const ImportSchema = z.object({
+  archive: z.instanceof(File, { error: 'Choose an archive to upload.' }).refine((f) => f.size > 0, 'Choose an archive to upload.'),
+});
+
+export async function importMigrationFolderAction(_prev: ImportState, form: FormData): Promise<ImportState> {
+  const result = await runAction(ImportSchema, { archive: form.get('archive') }, async (actor, { archive }) =>
+    importMigrationFolder(actor.id, { fileName: archive.name, bytes: Buffer.from(await archive.arrayBuffer()) }),
+  );
+  if (!result.ok) return result;
+  revalidatePath('/migrations');
+  redirect(`/migrations?folder=${result.data.id}`);
+}
+
+export async function requestStatusCheckAction(input: unknown) {
+  const result = await runAction(z.object({ folderId: idSchema }), input, (actor, data) => requestStatusCheck(actor.id, data));
+  if (result.ok) revalidatePath('/migrations');
+  return result;
+}
+
+export async function requestFromPendingMigrationAction(input: unknown) {
+  const schema = z.object({ folderId: idSchema, targetId: idSchema, migrationName: z.string().min(1).max(255) });
+  const result = await runAction(schema, input, (actor, data) => requestFromPendingMigration(actor.id, data));
+  if (result.ok) revalidatePath('/requests');
+  return result;
+}

@@ -1,0 +1,38 @@
+import 'server-only';
+import { getDb } from '../db/client';
+import type { MigrationState } from '../engine/prisma-migrations';
+
+/** The migration status board: imported folders, and for one of them each target's state per migration. */
+export async function getMigrationStatusBoard(folderId?: string) {
+  const db = getDb();
+  const folders = await db.migrationFolder.findMany({
+    orderBy: { importedAt: 'desc' },
+    take: 20,
+    select: { id: true, name: true, importedAt: true, importedBy: { select: { name: true } } },
+  });
+  const current = folders.find((f) => f.id === folderId) ?? folders[0];
+  if (!current) return { folders: [], folder: null };
+  const [folder, targets, runs] = await Promise.all([
+    db.migrationFolder.findUniqueOrThrow({ where: { id: current.id } }),
+    db.targetDatabase.findMany({ where: { engine: 'postgresql' }, orderBy: { name: 'asc' }, select: { id: true, name: true, environment: true } }),
+    db.run.findMany({ where: { folderId: current.id, kind: 'status' }, orderBy: { queuedAt: 'desc' }, select: { targetId: true, status: true, error: true, result: true, finishedAt: true } }),
+  ]);
+  const migrations = (folder.migrations as unknown as { name: string; checksum: string; downSql?: string }[]).map((m) => ({ name: m.name, checksum: m.checksum, hasDown: Boolean(m.downSql) }));
+  const latest = new Map<string, (typeof runs)[number]>();
+  for (const r of runs) if (!latest.has(r.targetId)) latest.set(r.targetId, r);
+  return {
+    folders: folders.map((f) => ({ id: f.id, name: f.name, importedAt: f.importedAt, importedBy: f.importedBy.name })),
+    folder: { id: folder.id, name: folder.name, migrations },
+    targets: targets.map((t) => {
+      const run = latest.get(t.id);
+      const entries = ((run?.result ?? {}) as { entries?: { name: string; state: MigrationState; fileChecksum: string | null; appliedChecksum: string | null }[] }).entries ?? [];
+      return {
+        ...t,
+        check: run ? { status: run.status, error: run.error, finishedAt: run.finishedAt } : null,
+        states: Object.fromEntries(entries.map((e) => [e.name, e])),
+        missingLocally: entries.filter((e) => e.state === 'missing_locally').map((e) => e.name),
+      };
+    }),
+  };
+}
+export type MigrationStatusBoard = Awaited<ReturnType<typeof getMigrationStatusBoard>>;
