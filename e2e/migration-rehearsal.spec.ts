@@ -30,11 +30,13 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
   expect((await download.body()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
 
   const rehearsal = page.getByTestId('rehearsal-panel');
+  await rehearsal.getByLabel('Data sample (rows a table, 0 = schema only)').fill('100');
   await rehearsal.getByRole('button', { name: 'Rehearse revision 1' }).click();
   // Live progress: phases appear as the worker finishes them, then the run ends green.
   await expect(rehearsal.locator('[data-phase="clone"][data-status="ok"]')).toBeVisible({ timeout: 20_000 });
   await expect(rehearsal).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
-  await expect(rehearsal.getByTestId('rehearsal-phases').locator('[data-status="ok"]')).toHaveCount(8);
+  await expect(rehearsal.getByTestId('rehearsal-phases').locator('[data-status="ok"]')).toHaveCount(9);
+  await expect(rehearsal.locator('[data-phase="sample"]')).toContainText('400 rows from 4 tables (at most 100 each)');
   const diff = rehearsal.getByTestId('rehearsal-diff');
   await expect(diff).toContainText('+ column public.orders.shipped_at timestamp with time zone');
   await expect(diff).toContainText('+ index public.orders.orders_shipped_at_idx');

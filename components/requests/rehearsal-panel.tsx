@@ -1,16 +1,16 @@
 'use client';
 
+import { useState } from 'react';
 import type { MigrationPanelView } from '@/lib/data/runs';
 import { requestRehearsalAction } from '@/lib/actions/run-actions';
 import { Button } from '@/components/ui/button';
 import { useActionCall } from './use-action-call';
 import { usePollWhile } from './use-poll';
 
-const STEPS = 8;
-
 /** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
 export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string; panel: MigrationPanelView; canRun: boolean }) {
   const { pending, error, call } = useActionCall();
+  const [sampleRows, setSampleRows] = useState('0');
   const run = panel.rehearsal;
   const active = run?.status === 'queued' || run?.status === 'running';
   usePollWhile(active);
@@ -26,9 +26,13 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
         <h2 id="rehearsal-title" className="text-sm font-semibold">Rehearsal</h2>
         {run && <span className="text-xs text-slate-500">revision {run.revision} · {run.status}</span>}
         {canRun && (
-          <Button className="ml-auto" variant="secondary" disabled={pending || active || !panel.latest} onClick={() => call(() => requestRehearsalAction({ requestId }))}>
-            {panel.latest ? `Rehearse revision ${panel.latest.revision}` : 'Save a migration first'}
-          </Button>
+          <span className="ml-auto flex items-center gap-2">
+            <label className="text-xs text-slate-600" htmlFor="sample-rows">Data sample (rows a table, 0 = schema only)</label>
+            <input id="sample-rows" inputMode="numeric" value={sampleRows} onChange={(e) => setSampleRows(e.target.value)} className="w-20 rounded-md border border-slate-300 px-2 py-1 text-xs" />
+            <Button variant="secondary" disabled={pending || active || !panel.latest} onClick={() => call(() => requestRehearsalAction({ requestId, sampleRows }))}>
+              {panel.latest ? `Rehearse revision ${panel.latest.revision}` : 'Save a migration first'}
+            </Button>
+          </span>
         )}
       </header>
       <div className="space-y-3 p-4 text-sm">
@@ -53,7 +57,7 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
                   <span className="text-xs text-slate-600 [overflow-wrap:anywhere]">{p.detail}</span>
                 </li>
               ))}
-              {active && <li className="text-xs text-blue-800">working… ({run.phases.length} of {STEPS} phases done)</li>}
+              {active && <li className="text-xs text-blue-800">working… ({run.phases.length} phases done)</li>}
             </ol>
             {run.error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="rehearsal-error">{run.error}</p>}
             {run.phases.filter((p) => p.statements?.some((s) => s.error)).map((p) =>

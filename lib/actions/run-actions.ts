@@ -15,7 +15,11 @@ export async function requestSnapshotAction(input: unknown) {
 }
 
 export async function requestRehearsalAction(input: unknown) {
-  const result = await runAction(z.object({ requestId: idSchema }), input, (actor, data) => requestRehearsal(actor.id, data));
+  const schema = z.object({
+    requestId: idSchema,
+    sampleRows: z.coerce.number({ error: 'The sample size is a number.' }).int('A whole number of rows.').min(0, 'At least 0 rows.').max(100_000, 'At most 100 000 rows a table.').default(0),
+  });
+  const result = await runAction(schema, input, (actor, data) => requestRehearsal(actor.id, data));
   if (result.ok) revalidatePath('/requests', 'layout');
   return result;
 }

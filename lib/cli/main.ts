@@ -23,7 +23,8 @@ Commands:
             [--name MIGRATION]    (or the one named) and mark it rolled back
   rehearse  --url URL --dir DIR   rehearse the first pending migration (or --name) on a scratch copy
             [--name MIGRATION]    of the database's schema: up, verify, down, verify the rollback
-                                  restores the schema, up again; the scratch copy is dropped
+            [--sample ROWS]       restores the schema, up again; the scratch copy is dropped
+                                  (--sample: also copy up to ROWS rows of each table)
   snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
                                   views, sequences, enums (with --out, the snapshot as JSON)
   diff      --from A --to B       what changed between two schemas (A and B: a PostgreSQL URL
@@ -42,7 +43,7 @@ const schemas = {
   status: z.strictObject({ url, dir: z.string().min(1) }),
   apply: z.strictObject({ url, dir: z.string().min(1), ...timeouts }),
   down: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), ...timeouts }),
-  rehearse: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional() }),
+  rehearse: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), sample: z.coerce.number().int().min(0).max(100_000).default(0) }),
   snapshot: z.strictObject({ url, out: z.string().min(1).optional() }),
   diff: z.strictObject({ from: z.string().min(1), to: z.string().min(1) }),
 };
@@ -217,7 +218,7 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, (p) => {
         if (!json) io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
         if (!json) for (const c of p.changes ?? []) io.out(`         ${c}`);
-      });
+      }, undefined, Number(input.sample));
       if (json) io.out(JSON.stringify({ migration: name, ...result }, null, 2));
       else io.out(result.ok ? `\nRehearsal of ${name} passed in ${result.durationMs} ms.` : `\nRehearsal of ${name} failed: ${result.error}`);
       return result.ok ? EXIT.ok : EXIT.failed;

@@ -45,10 +45,10 @@ export async function runSnapshotJob(runId: string): Promise<void> {
   });
 }
 
-const REHEARSAL_PHASES = 8;
+const REHEARSAL_PHASES = 9;
 
 /** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
-export async function runRehearsalJob(runId: string): Promise<void> {
+export async function runRehearsalJob(runId: string, sampleRows = 0): Promise<void> {
   await withClaimedRun(runId, async () => {
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true } });
     if (!run.revision) throw new Error('The revision to rehearse no longer exists.');
@@ -66,6 +66,7 @@ export async function runRehearsalJob(runId: string): Promise<void> {
         written = written.then(() => recordRunEvidence(runId, p.label, progress, snapshot)).catch(() => undefined);
       },
       scratchDatabaseName(runId),
+      sampleRows,
     );
     await written;
     await completeEvidenceRun(runId, { ...result, revision: run.revision.revision });
@@ -171,10 +172,10 @@ export async function startWorker(options: { pollingIntervalSeconds?: number } =
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
     async ([job]) => runApplyJob(job.data.runId),
   );
-  await boss.work<{ runId: string }>(
+  await boss.work<{ runId: string; sampleRows?: number }>(
     QUEUES.rehearsal,
     { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 0.5, batchSize: 1 },
-    async ([job]) => runRehearsalJob(job.data.runId),
+    async ([job]) => runRehearsalJob(job.data.runId, job.data.sampleRows ?? 0),
   );
   return { interrupted };
 }

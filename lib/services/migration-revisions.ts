@@ -64,7 +64,7 @@ export async function saveMigrationRevision(actorId: string, input: SaveRevision
 }
 
 /** "Test migration locally": queue a rehearsal of the latest revision, with its job, in one transaction. */
-export async function requestRehearsal(actorId: string, input: { requestId: string }) {
+export async function requestRehearsal(actorId: string, input: { requestId: string; sampleRows?: number }) {
   const step = await stepFor(input.requestId, 3);
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
@@ -77,10 +77,10 @@ export async function requestRehearsal(actorId: string, input: { requestId: stri
     const run = await tx.run.create({
       data: { kind: 'rehearsal', targetId: request.targetId, requestId: input.requestId, revisionId: revision.id, requestedById: actor.id, phase: 'queued' },
     });
-    await enqueueInTransaction(tx, QUEUES.rehearsal, { runId: run.id });
+    await enqueueInTransaction(tx, QUEUES.rehearsal, { runId: run.id, sampleRows: input.sampleRows ?? 0 });
     await recordAudit(tx, {
       actorId: actor.id, requestId: input.requestId, action: 'run.queued', entityType: 'Run', entityId: run.id,
-      after: { kind: 'rehearsal', revision: revision.revision },
+      after: { kind: 'rehearsal', revision: revision.revision, sampleRows: input.sampleRows ?? 0 },
     });
     return { runId: run.id };
   });

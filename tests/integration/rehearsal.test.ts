@@ -107,3 +107,23 @@ describe('cutover rehearse', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, migration: ADD_SHIPPED.name, error: 'the schema after down differs from the original in 1 place(s)' });
   });
 });
+
+describe('rehearsal with a data sample', () => {
+  it('copies up to N rows a table without foreign-key checks, so data transformations run on real rows', async () => {
+    await withClient(target.url, (c) =>
+      c.query(`INSERT INTO orders (customer_id, status) SELECT 41 + g % 10, 'paid' FROM generate_series(1, 30) g`),
+    );
+    const migration = {
+      name: 'shout',
+      upSql: "ALTER TABLE customers ADD COLUMN shout text;\nUPDATE customers SET shout = upper(email);\nALTER TABLE customers ALTER COLUMN shout SET NOT NULL;\nINSERT INTO customers (email, shout) VALUES ('new@x.io', 'NEW');\n",
+      downSql: "DELETE FROM customers WHERE email = 'new@x.io';\nALTER TABLE customers DROP COLUMN shout;\n",
+    };
+    const result = await rehearseMigration(settings(), migration, () => undefined, undefined, 10);
+    expect(result.error).toBeUndefined();
+    expect(result.phases.find((p) => p.phase === 'sample')).toMatchObject({ status: 'ok', detail: '20 rows from 2 tables (at most 10 each)' });
+    // SET NOT NULL succeeded because the UPDATE filled the sampled rows; the INSERT got a fresh id past them.
+    expect(result.phases.find((p) => p.phase === 'up')!.script!.statements.map((s) => s.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(result.ok).toBe(true);
+    expect(await leftoverScratch(result)).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@ import { runPlannedScript, type ScriptResult } from './runner';
 import { takeSnapshot } from './snapshot';
 import { SqlSyntaxError, planSql } from './sql-plan';
 
-export type PhaseName = 'clone' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
+export type PhaseName = 'clone' | 'sample' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
 
 export interface PhaseEvidence {
   phase: PhaseName;
@@ -33,6 +33,7 @@ export interface RehearsalResult {
 
 const LABELS: Record<PhaseName, string> = {
   clone: 'Clone the target schema into a scratch database',
+  sample: 'Copy a sample of the data',
   snapshot: 'Snapshot the original schema',
   up: 'Run migration on local database',
   'verify-schema': 'Verify schema changes',
@@ -43,6 +44,56 @@ const LABELS: Record<PhaseName, string> = {
 };
 
 class PhaseFailed extends Error {}
+
+const quoteName = (qualified: string) => qualified.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+
+/**
+ * Copies up to `limit` rows of every table from the target into the scratch copy, through JSON
+ * (types survive), without foreign-key checks (a sample breaks references), and moves owned
+ * sequences past the copied keys. Needs a superuser on the scratch server for the FK bypass.
+ */
+async function copySample(target: PgTargetSettings, scratch: Client, limit: number): Promise<Record<string, number>> {
+  try {
+    await scratch.query(`SET session_replication_role = replica`);
+  } catch {
+    throw new Error(`Copying a data sample needs a superuser on ${target.host}:${target.port} (to load rows without foreign-key checks). Rehearse with the schema only, or register the target with a superuser.`);
+  }
+  const shape = (await takeSnapshot(scratch)).shape;
+  const source = keepQuietWhenIdle(new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: 'cutover rehearsal sample' }));
+  await source.connect();
+  const copied: Record<string, number> = {};
+  try {
+    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    for (const [table, info] of Object.entries(shape.tables)) {
+      const columns = info.columns.filter((c) => !c.generated).map((c) => `"${c.name.replace(/"/g, '""')}"`);
+      const { rows } = await source.query<{ rows: unknown; n: number }>(
+        `SELECT coalesce(json_agg(t), '[]'::json) AS rows, count(*)::int AS n FROM (SELECT * FROM ${quoteName(table)} LIMIT $1) t`,
+        [limit],
+      );
+      if (rows[0].n > 0) {
+        await scratch.query(
+          `INSERT INTO ${quoteName(table)} (${columns.join(', ')}) OVERRIDING SYSTEM VALUE
+           SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${quoteName(table)}, $1::json)`,
+          [JSON.stringify(rows[0].rows)],
+        );
+      }
+      copied[table] = rows[0].n;
+    }
+    await source.query('COMMIT');
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+  await scratch.query(`SET session_replication_role = origin`);
+  for (const [sequence, info] of Object.entries(shape.sequences)) {
+    if (!info.ownedBy) continue;
+    const [schema, table, column] = info.ownedBy.split('.');
+    await scratch.query(
+      `SELECT setval('${quoteName(sequence).replace(/'/g, "''")}', coalesce((SELECT max("${column}") FROM ${quoteName(`${schema}.${table}`)}), 0) + 1, false)`,
+    );
+  }
+  await scratch.query('ANALYZE');
+  return copied;
+}
 
 export function scratchDatabaseName(id: string): string {
   return `cutover_rehearsal_${id.replace(/[^0-9a-f]/gi, '').slice(0, 16).toLowerCase()}`;
@@ -72,6 +123,8 @@ export async function rehearseMigration(
   onPhase: (p: PhaseEvidence) => void = () => undefined,
   /** Name the scratch database after the run, so that a dead worker's copy can be found and dropped. */
   scratch = scratchDatabaseName(randomBytes(6).toString('hex')),
+  /** Rows to copy from each table of the target (0: schema only). */
+  sampleRows = 0,
 ): Promise<RehearsalResult> {
   const started = performance.now();
   const phases: PhaseEvidence[] = [];
@@ -122,6 +175,13 @@ export async function rehearseMigration(
       await scratchClient.connect();
       return { value: undefined, evidence: { detail: `pg_dump --schema-only of ${target.database} restored into ${scratch}` } };
     });
+    if (sampleRows > 0) {
+      await phase('sample', async () => {
+        const copied = await copySample(target, scratchClient!, sampleRows);
+        const total = Object.values(copied).reduce((n, c) => n + c, 0);
+        return { value: undefined, evidence: { detail: `${total} rows from ${Object.keys(copied).length} tables (at most ${sampleRows} each)` } };
+      });
+    }
     const before = await phase('snapshot', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.before = s.hash;
