@@ -40,6 +40,7 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
   const diff = rehearsal.getByTestId('rehearsal-diff');
   await expect(diff).toContainText('+ column public.orders.shipped_at timestamp with time zone');
   await expect(diff).toContainText('+ index public.orders.orders_shipped_at_idx');
+  await expect(rehearsal.getByTestId('rehearsal-log')).toContainText('ok: Verify rollback works');
   const evidence = rehearsal.getByTestId('rollback-evidence');
   await expect(evidence).toHaveAttribute('data-status', 'ok');
   await expect(evidence).toContainText('Rollback verified');

@@ -57,8 +57,18 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
                   <span className="text-xs text-slate-600 [overflow-wrap:anywhere]">{p.detail}</span>
                 </li>
               ))}
-              {active && <li className="text-xs text-blue-800">working… ({run.phases.length} phases done)</li>}
+              {active && (
+                <li className="text-xs text-blue-800" data-testid="rehearsal-current">
+                  now: {run.phase ?? 'starting'}
+                </li>
+              )}
             </ol>
+            {run.log.length > 0 && (
+              <details open={active} data-testid="rehearsal-log">
+                <summary className="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-500">Log</summary>
+                <pre className="mt-1 max-h-48 overflow-y-auto rounded bg-slate-900 p-2 text-[11px] leading-4 text-slate-100">{run.log.join('\n')}</pre>
+              </details>
+            )}
             {run.error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="rehearsal-error">{run.error}</p>}
             {run.phases.filter((p) => p.statements?.some((s) => s.error)).map((p) =>
               p.statements!.filter((s) => s.error).map((s) => (

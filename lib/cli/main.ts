@@ -215,10 +215,14 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       const m = migrations.find((x) => x.name === name);
       if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
       if (m.downSql === undefined) throw new UsageError(`${name} has no down.sql: a rehearsal proves the way back, so write one first.`);
-      const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, (p) => {
-        if (!json) io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
-        if (!json) for (const c of p.changes ?? []) io.out(`         ${c}`);
-      }, undefined, Number(input.sample));
+      const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, {
+        sampleRows: Number(input.sample),
+        onPhase: (p) => {
+          if (json) return;
+          io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
+          for (const c of p.changes ?? []) io.out(`         ${c}`);
+        },
+      });
       if (json) io.out(JSON.stringify({ migration: name, ...result }, null, 2));
       else io.out(result.ok ? `\nRehearsal of ${name} passed in ${result.durationMs} ms.` : `\nRehearsal of ${name} failed: ${result.error}`);
       return result.ok ? EXIT.ok : EXIT.failed;

@@ -87,6 +87,7 @@ export async function getMigrationPanel(requestId: string) {
   const result = (rehearsal?.result ?? {}) as {
     phases?: (Omit<PhaseView, 'statements'> & { script?: { statements: NonNullable<PhaseView['statements']> } })[];
     hashes?: Record<string, string>;
+    log?: string[];
   };
   const latest = revisions[0];
   const previous = revisions[1];
@@ -112,6 +113,7 @@ export async function getMigrationPanel(requestId: string) {
           error: rehearsal.error,
           revision: rehearsal.revision?.revision ?? null,
           hashes: result.hashes ?? {},
+          log: (result.log ?? []).slice(-200),
           phases: (result.phases ?? []).map(({ script, ...p }): PhaseView => ({
             ...p,
             statements: script?.statements.map((s) => ({ line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error })),

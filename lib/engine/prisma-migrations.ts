@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
 import { runPlannedScript, type ScriptResult } from './postgres/runner';
-import { SqlSyntaxError, planSql } from './postgres/sql-plan';
+import { SqlSyntaxError, planSql, type PlannedStatement } from './postgres/sql-plan';
 
 /** The advisory lock key Prisma Migrate itself takes, so Cutover and Prisma exclude each other. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
@@ -80,6 +80,8 @@ interface HistoryRow {
 }
 
 export interface ApplyOptions {
+  /** Called as each statement starts (live progress). */
+  onStatement?: (migration: string, statement: PlannedStatement, total: number) => void;
   /** Take the lock (wait) or refuse when another run holds it; default wait. */
   lock?: 'wait' | ((client: Client) => Promise<void>);
   /**
@@ -196,8 +198,10 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
     return `${failed?.error?.code ? `Database error code: ${failed.error.code}\n` : ''}${fail(result).message}`;
   };
 
+  const onStatement = options.onStatement ? (s: PlannedStatement) => options.onStatement!(m.name, s, plan.statements.length) : undefined;
   if (plan.atomic) {
     const result = await runPlannedScript(client, plan, {
+      onStatement,
       beforeCommit: (c) =>
         c.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES ($1, $2, $3, $4, clock_timestamp(), 1)`,
@@ -219,6 +223,7 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
     [id, m.checksum, m.name, started],
   );
   const result = await runPlannedScript(client, plan, {
+    onStatement,
     beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`, [id]).then(() => undefined),
   });
   if (result.ok) return result;
@@ -231,7 +236,7 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
  * Runs a migration's down.sql and marks its history row rolled back, in one transaction when
  * the file allows it. Refuses when the migration is not applied or has no down.sql.
  */
-export async function rollbackMigration(client: Client, m: MigrationFile, options: Pick<ApplyOptions, 'lock'> = {}): Promise<ScriptResult> {
+export async function rollbackMigration(client: Client, m: MigrationFile, options: Pick<ApplyOptions, 'lock' | 'onStatement'> = {}): Promise<ScriptResult> {
   if (m.downSql === undefined) throw new MigrationError(m.name, `Migration ${m.name} has no down.sql; write one to roll it back.`);
   const plan = await planOrRefuse(m.name, 'down.sql', m.downSql);
   if (options.lock && options.lock !== 'wait') await options.lock(client);
@@ -246,6 +251,7 @@ export async function rollbackMigration(client: Client, m: MigrationFile, option
       throw new MigrationError(m.name, `Migration ${m.name} was modified after it was applied (applied checksum ${rows[0].checksum}, file checksum ${m.checksum}); refusing to roll it back with a down.sql written for another version.`);
     }
     const result = await runPlannedScript(client, plan, {
+      onStatement: options.onStatement ? (s) => options.onStatement!(m.name, s, plan.statements.length) : undefined,
       beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET rolled_back_at = clock_timestamp() WHERE id = $1`, [rows[0].id]).then(() => undefined),
     });
     if (!result.ok) throw new MigrationError(m.name, `Rolling back ${m.name} failed${plan.atomic ? ' and was undone' : ''}: ${result.error}`, result);

@@ -6,6 +6,7 @@ import { dropScratchDatabase, rehearseMigration, scratchDatabaseName, type Phase
 import { migrationFolderName, migrationSqlOf } from '../services/migration-revisions';
 import { applyTimeouts } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
+import type { PlannedStatement } from '../engine/postgres/sql-plan';
 import { MigrationError, applyMigrations, migrationStatus, rollbackMigration, type MigrationFile } from '../engine/prisma-migrations';
 import { claimRun, completeEvidenceRun, completeSnapshotRun, failRun, markInterruptedRuns, recordRunEvidence, reportProgress } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
@@ -47,6 +48,55 @@ export async function runSnapshotJob(runId: string): Promise<void> {
 
 const REHEARSAL_PHASES = 9;
 
+/**
+ * What a run is doing right now, written to its row for the page to poll: the current phase or
+ * statement and log lines. Writes go one after another (never out of order), at most about four
+ * a second; the latest state is written when the window ends, so a long statement still shows.
+ */
+class LiveProgress {
+  readonly lines: string[] = [];
+  private written = Promise.resolve();
+  private lastWrite = 0;
+  private percent = 0;
+  private latest: { phase: string; result: object } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly runId: string) {}
+
+  log(line: string) {
+    this.lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (this.lines.length > 500) this.lines.shift();
+  }
+
+  update(phase: string, percent: number | undefined, result: object, force = false) {
+    if (percent !== undefined) this.percent = percent;
+    this.latest = { phase, result };
+    const wait = 250 - (Date.now() - this.lastWrite);
+    if (force || wait <= 0) return this.write();
+    this.timer ??= setTimeout(() => this.write(), wait);
+  }
+
+  private write() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.latest) return;
+    const { phase, result } = this.latest;
+    this.latest = null;
+    this.lastWrite = Date.now();
+    const snapshot = { ...result, log: [...this.lines] };
+    const percent = this.percent;
+    this.written = this.written.then(() => recordRunEvidence(this.runId, phase.slice(0, 300), percent, snapshot)).catch(() => undefined);
+  }
+
+  /** Drops what is not written yet (the final result supersedes it) and waits for the writes under way. */
+  flush() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.latest = null;
+    return this.written;
+  }
+}
+
 /** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
 export async function runRehearsalJob(runId: string, sampleRows = 0): Promise<void> {
   await withClaimedRun(runId, async () => {
@@ -54,22 +104,24 @@ export async function runRehearsalJob(runId: string, sampleRows = 0): Promise<vo
     if (!run.revision) throw new Error('The revision to rehearse no longer exists.');
     if (run.target.engine !== 'postgresql') throw new Error(`Rehearsals on ${run.target.engine} targets are not supported yet.`);
     const phases: PhaseEvidence[] = [];
-    // Progress writes go one after another, and all land before the final result.
-    let written = Promise.resolve();
+    const progress = new LiveProgress(runId);
     const result = await rehearseMigration(
       targetSettings(run.target),
       { name: run.revision.name, upSql: migrationSqlOf(run.revision), downSql: run.revision.downSql },
-      (p) => {
-        phases.push(p);
-        const snapshot = { phases: [...phases] };
-        const progress = Math.round((phases.length / REHEARSAL_PHASES) * 95);
-        written = written.then(() => recordRunEvidence(runId, p.label, progress, snapshot)).catch(() => undefined);
+      {
+        scratch: scratchDatabaseName(runId),
+        sampleRows,
+        onPhase: (p) => {
+          phases.push(p);
+          progress.log(`${p.status === 'ok' ? 'ok' : 'FAILED'}: ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
+          progress.update(p.label, Math.round((phases.length / REHEARSAL_PHASES) * 95), { phases: [...phases] }, true);
+        },
+        onStatement: (phase, st, total) =>
+          progress.update(`${phase}: statement ${st.index + 1} of ${total} (line ${st.line}): ${st.sql.slice(0, 120)}`, undefined, { phases: [...phases] }),
       },
-      scratchDatabaseName(runId),
-      sampleRows,
     );
-    await written;
-    await completeEvidenceRun(runId, { ...result, revision: run.revision.revision });
+    await progress.flush();
+    await completeEvidenceRun(runId, { ...result, revision: run.revision.revision, log: progress.lines });
   });
 }
 
@@ -91,18 +143,23 @@ export async function runApplyJob(runId: string): Promise<void> {
     };
     await reportProgress(runId, `connecting to ${target.name}`, 10);
     const client = await connectWithTimeout({ ...pgClientConfig(settings), application_name: `cutover run ${runId}` }, settings.connectTimeoutMs);
+    const progress = new LiveProgress(runId);
     try {
       await applyTimeouts(client, target);
       await reportProgress(runId, run.kind === 'apply' ? `applying ${migration.name}` : `rolling back ${migration.name}`, 40);
+      const onStatement = (name: string, st: PlannedStatement, total: number) =>
+        progress.update(`${name}: statement ${st.index + 1} of ${total} (line ${st.line}): ${st.sql.slice(0, 120)}`, 40 + Math.round(((st.index + 1) / total) * 55), {});
       const evidence =
         run.kind === 'apply'
-          ? (await applyMigrations(client, [migration], { recordFailure: true, lock: lockTargetOrFail })).evidence[migration.name] ?? null
-          : await rollbackMigration(client, migration, { lock: lockTargetOrFail });
+          ? (await applyMigrations(client, [migration], { recordFailure: true, lock: lockTargetOrFail, onStatement })).evidence[migration.name] ?? null
+          : await rollbackMigration(client, migration, { lock: lockTargetOrFail, onStatement });
+      await progress.flush();
       await completeEvidenceRun(runId, {
         ok: true, migration: migration.name, revision: run.revision.revision, script: evidence,
         note: evidence ? undefined : 'already applied: nothing to do',
       });
     } catch (err) {
+      await progress.flush();
       if (!(err instanceof MigrationError) && !(err instanceof TargetBusyError)) throw err;
       await completeEvidenceRun(runId, {
         ok: false, error: err.message, migration: migration.name, revision: run.revision.revision,

@@ -74,6 +74,8 @@ describe('rehearsal runs', () => {
       'clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok',
     ]);
     expect(result.phases.find((p) => p.phase === 'verify-schema')!.changes).toEqual(['+ column public.orders.shipped_at timestamp with time zone']);
+    const log = (run.result as { log: string[] }).log;
+    expect(log.some((l) => /^\d\d:\d\d:\d\d\.\d{3} ok: Verify rollback works \(\d+ ms\): the schema after down equals the original$/.test(l))).toBe(true);
   });
 
   it('fails the rehearsal when the down path does not restore the schema', async () => {

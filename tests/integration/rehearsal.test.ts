@@ -38,7 +38,7 @@ describe('rehearsal on a scratch copy of the target', () => {
   it('clones, applies up, shows the changes, proves the rollback and the redo, and drops the copy', async () => {
     const before = await withClient(target.url, takeSnapshot);
     const seen: string[] = [];
-    const result = await rehearseMigration(settings(), ADD_SHIPPED, (p) => seen.push(`${p.phase}:${p.status}`));
+    const result = await rehearseMigration(settings(), ADD_SHIPPED, { onPhase: (p) => seen.push(`${p.phase}:${p.status}`) });
     expect(result.error).toBeUndefined();
     expect(result.ok).toBe(true);
     expect(seen).toEqual(['clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok']);
@@ -118,12 +118,14 @@ describe('rehearsal with a data sample', () => {
       upSql: "ALTER TABLE customers ADD COLUMN shout text;\nUPDATE customers SET shout = upper(email);\nALTER TABLE customers ALTER COLUMN shout SET NOT NULL;\nINSERT INTO customers (email, shout) VALUES ('new@x.io', 'NEW');\n",
       downSql: "DELETE FROM customers WHERE email = 'new@x.io';\nALTER TABLE customers DROP COLUMN shout;\n",
     };
-    const result = await rehearseMigration(settings(), migration, () => undefined, undefined, 10);
+    const statements: string[] = [];
+    const result = await rehearseMigration(settings(), migration, { sampleRows: 10, onStatement: (phase, s, total) => statements.push(`${phase} ${s.index + 1}/${total}`) });
     expect(result.error).toBeUndefined();
     expect(result.phases.find((p) => p.phase === 'sample')).toMatchObject({ status: 'ok', detail: '20 rows from 2 tables (at most 10 each)' });
     // SET NOT NULL succeeded because the UPDATE filled the sampled rows; the INSERT got a fresh id past them.
     expect(result.phases.find((p) => p.phase === 'up')!.script!.statements.map((s) => s.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
     expect(result.ok).toBe(true);
+    expect(statements).toEqual(['up 1/4', 'up 2/4', 'up 3/4', 'up 4/4', 'down 1/2', 'down 2/2', 'redo 1/4', 'redo 2/4', 'redo 3/4', 'redo 4/4']);
     expect(await leftoverScratch(result)).toEqual([]);
   });
 });

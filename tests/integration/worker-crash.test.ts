@@ -69,7 +69,9 @@ describe('a worker killed in the middle of a rehearsal', () => {
       if (i > 200) throw new Error(`the rehearsal did not reach the up phase (${run.status})`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 600));
+    // The page shows the statement the worker is in.
+    expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).phase).toBe('up: statement 2 of 2 (line 2): SELECT pg_sleep(30)');
     const scratch = scratchDatabaseName(runId);
     expect(await databaseExists(scratch)).toBe(true);
 

@@ -5,7 +5,7 @@ import { describeChange, diffSnapshots } from './diff';
 import { cloneSchema } from './pg-tools';
 import { runPlannedScript, type ScriptResult } from './runner';
 import { takeSnapshot } from './snapshot';
-import { SqlSyntaxError, planSql } from './sql-plan';
+import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
 
 export type PhaseName = 'clone' | 'sample' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
 
@@ -117,15 +117,23 @@ export async function dropScratchDatabase(target: PgTargetSettings, name: string
  * apply up once more, and drop the scratch database whatever happened. The target itself is
  * only read (by pg_dump). Every phase leaves evidence.
  */
+export interface RehearsalOptions {
+  /** Called as each phase ends, with its evidence. */
+  onPhase?: (p: PhaseEvidence) => void;
+  /** Called as each statement of up, down or redo starts (live progress). */
+  onStatement?: (phase: PhaseName, statement: PlannedStatement, total: number) => void;
+  /** Name the scratch database after the run, so that a dead worker's copy can be found and dropped. */
+  scratch?: string;
+  /** Rows to copy from each table of the target (0: schema only). */
+  sampleRows?: number;
+}
+
 export async function rehearseMigration(
   target: PgTargetSettings,
   migration: { name: string; upSql: string; downSql: string },
-  onPhase: (p: PhaseEvidence) => void = () => undefined,
-  /** Name the scratch database after the run, so that a dead worker's copy can be found and dropped. */
-  scratch = scratchDatabaseName(randomBytes(6).toString('hex')),
-  /** Rows to copy from each table of the target (0: schema only). */
-  sampleRows = 0,
+  options: RehearsalOptions = {},
 ): Promise<RehearsalResult> {
+  const { onPhase = () => undefined, onStatement, scratch = scratchDatabaseName(randomBytes(6).toString('hex')), sampleRows = 0 } = options;
   const started = performance.now();
   const phases: PhaseEvidence[] = [];
   const hashes: RehearsalResult['hashes'] = {};
@@ -152,7 +160,7 @@ export async function rehearseMigration(
     }
   }
 
-  const runScript = async (file: 'migration.sql' | 'down.sql', sql: string) => {
+  const runScript = async (file: 'migration.sql' | 'down.sql', sql: string, phaseName: PhaseName) => {
     let plan;
     try {
       plan = await planSql(sql);
@@ -160,7 +168,9 @@ export async function rehearseMigration(
       if (err instanceof SqlSyntaxError) return { value: undefined, evidence: { status: 'failed' as const, detail: `${file}: ${err.message}` } };
       throw err;
     }
-    const script = await runPlannedScript(scratchClient!, plan);
+    const script = await runPlannedScript(scratchClient!, plan, {
+      onStatement: onStatement ? (s) => onStatement(phaseName, s, plan.statements.length) : undefined,
+    });
     return { value: undefined, evidence: { script, ...(script.ok ? {} : { status: 'failed' as const, detail: `${file}: ${script.error}` }) } };
   };
 
@@ -187,14 +197,14 @@ export async function rehearseMigration(
       hashes.before = s.hash;
       return { value: s, evidence: { hash: s.hash, detail: `${Object.keys(s.shape.tables).length} tables` } };
     });
-    await phase('up', () => runScript('migration.sql', migration.upSql));
+    await phase('up', () => runScript('migration.sql', migration.upSql, 'up'));
     const afterUp = await phase('verify-schema', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.afterUp = s.hash;
       const changes = diffSnapshots(before.shape, s.shape).map(describeChange);
       return { value: s, evidence: { hash: s.hash, changes, detail: changes.length ? `${changes.length} change(s)` : 'the migration changed no schema object' } };
     });
-    await phase('down', () => runScript('down.sql', migration.downSql));
+    await phase('down', () => runScript('down.sql', migration.downSql, 'down'));
     await phase('verify-rollback', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.afterDown = s.hash;
@@ -207,7 +217,7 @@ export async function rehearseMigration(
       };
     });
     await phase('redo', async () => {
-      const r = await runScript('migration.sql', migration.upSql);
+      const r = await runScript('migration.sql', migration.upSql, 'redo');
       if (r.evidence.status === 'failed') return r;
       const s = await takeSnapshot(scratchClient!);
       hashes.afterRedo = s.hash;
