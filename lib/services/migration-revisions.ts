@@ -86,8 +86,13 @@ export async function requestRehearsal(actorId: string, input: { requestId: stri
   });
 }
 
-/** The Prisma migrations folder name of a request's migration: stable across its revisions. */
+/**
+ * The Prisma migrations folder name of a request's migration: stable across its revisions. A
+ * name that already is a folder name (an imported migration) is kept, so the target records it
+ * under the name the team's repository uses.
+ */
 export function migrationFolderName(requestCreatedAt: Date, name: string): string {
+  if (/^\d{14}_/.test(name)) return name;
   const ts = requestCreatedAt.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${ts}_${name}`;
 }

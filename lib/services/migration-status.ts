@@ -89,7 +89,8 @@ export async function requestFromPendingMigration(actorId: string, input: { fold
   });
   const canWrite = isAdmin(actor) || actor.agentRoles.includes('database-administrator');
   if (canWrite && migration.downSql?.trim()) {
-    const name = migration.name.replace(/^\d+_/, '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 100) || 'migration';
+    // Keep the folder's own name (lower-cased as revision names are) so the target records it as Prisma would.
+    const name = migration.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 100);
     await saveMigrationRevision(actor.id, { requestId: id, name, upSql: migration.sql, downSql: migration.downSql });
   }
   return { requestId: id };

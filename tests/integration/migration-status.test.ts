@@ -88,6 +88,15 @@ describe('migration status across targets', () => {
     const request = await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId }, include: { revisions: true } });
     expect(request).toMatchObject({ title: 'Apply 20240102000000_posts to Status behind', targetId: targets.behind });
     expect(request.revisions).toHaveLength(1);
-    expect(request.revisions[0]).toMatchObject({ name: 'posts', upSql: POSTS, downSql: 'DROP TABLE "Post";\n', checksum: migrationChecksum(POSTS) });
+    expect(request.revisions[0]).toMatchObject({ name: '20240102000000_posts', upSql: POSTS, downSql: 'DROP TABLE "Post";\n', checksum: migrationChecksum(POSTS) });
+
+    // Applied from the request, it lands under its own name: the board then shows it applied.
+    const { requestApply } = await import('@/lib/services/migration-revisions');
+    const applied = await waitForRun((await requestApply(admin.id, { requestId, direction: 'up' })).runId);
+    expect(applied.result).toMatchObject({ ok: true, migration: '20240102000000_posts' });
+    await requestStatusCheck(admin.id, { folderId: folder.id });
+    const recheck = await getDb().run.findFirstOrThrow({ where: { folderId: folder.id, targetId: targets.behind }, orderBy: { queuedAt: 'desc' } });
+    const after = (await waitForRun(recheck.id)).result as { entries: { name: string; state: string }[] };
+    expect(after.entries.map((e) => e.state)).toEqual(['applied', 'applied']);
   });
 });

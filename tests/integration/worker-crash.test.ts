@@ -102,3 +102,53 @@ describe('a worker killed in the middle of a rehearsal', () => {
     expect(retry.status).toBe('succeeded');
   }, 60_000);
 });
+
+describe('a worker killed in the middle of an apply', () => {
+  it('leaves the target as it was (the transaction rolls back), frees the target lock, and marks the run interrupted', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for apply');
+    const requestId = (await fileRequest(admin.id, { title: 'Slow apply', kind: 'schema_change', targetId: target.id, description: 'An apply that takes its time.', priority: 'HIGH' })).id;
+    await saveMigrationRevision(admin.id, SaveRevisionSchema.parse({
+      requestId, name: 'slow_apply', upSql: 'ALTER TABLE orders ADD COLUMN z integer;\nSELECT pg_sleep(30);\n', downSql: 'ALTER TABLE orders DROP COLUMN z;',
+    }));
+    await stopBoss(); // only the worker process takes this job
+    worker = await startWorkerProcess();
+    const { requestApply } = await import('@/lib/services/migration-revisions');
+    const { runId } = await requestApply(admin.id, { requestId, direction: 'up' });
+    const inSleep = async () =>
+      (await withClient(shop.url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'`, [`cutover run ${runId}`])).rowCount)) === 1;
+    for (let i = 0; !(await inSleep()); i++) {
+      if (i > 200) throw new Error('the apply never reached its pg_sleep');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker!.once('exit', r));
+    worker = undefined;
+
+    // client_connection_check_interval: the target notices within about a second.
+    const started = Date.now();
+    for (;;) {
+      const left = await withClient(shop.url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [`cutover run ${runId}`])).rowCount);
+      if (!left) break;
+      if (Date.now() - started > 10_000) throw new Error('the killed run is still on the target');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(Date.now() - started).toBeLessThan(5000);
+    const state = await withClient(shop.url, async (c) => ({
+      column: (await c.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'z'`)).rowCount,
+      lock: (await c.query(`SELECT pg_try_advisory_lock(72707369) AS ok`)).rows[0].ok,
+    }));
+    expect(state).toEqual({ column: 0, lock: true });
+
+    for (let i = 0; ; i++) {
+      const held = await withClient(store.url, async (c) =>
+        (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 21845 AND objid = hashtext($1)::oid AND granted`, [runId])).rowCount,
+      );
+      if (!held) break;
+      if (i > 100) throw new Error('the killed worker still holds its run lock');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { interrupted } = await startWorker({ pollingIntervalSeconds: 0.5 });
+    expect(interrupted).toEqual([runId]);
+  }, 60_000);
+});

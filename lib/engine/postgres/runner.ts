@@ -109,10 +109,17 @@ export async function runPlannedScript(client: Client, plan: SqlPlan, hooks: Run
   }
 }
 
-/** Session settings every run uses on a target: bounded waits for locks and statements. */
+/**
+ * Session settings every run uses on a target: bounded waits for locks and statements, and (on
+ * PostgreSQL 14+) a check every second that the runner is still there, so a killed worker's
+ * statement is cancelled and its transaction rolled back at once instead of running on.
+ */
 export async function applyTimeouts(client: Client, t: { lockTimeoutMs: number; statementTimeoutMs: number }) {
   await client.query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)`, [
     `${t.lockTimeoutMs}ms`,
     `${t.statementTimeoutMs}ms`,
   ]);
+  await client.query(
+    `SELECT set_config('client_connection_check_interval', '1000ms', false) WHERE current_setting('server_version_num')::int >= 140000`,
+  );
 }
