@@ -16,6 +16,10 @@ test('a DBA applies the saved migration to the local demo target and rolls it ba
   await editor.getByLabel('Down: down.sql').fill('DROP INDEX CONCURRENTLY orders_gift_note_idx;\nALTER TABLE orders DROP COLUMN gift_note;');
   await editor.getByRole('button', { name: 'Save revision' }).click();
   await expect(editor.getByTestId('revisions')).toContainText('#1 add_gift_note');
+  // Said before anything runs: the concurrent index makes the migration non-atomic.
+  await expect(editor.getByTestId('migration-plan')).toContainText(
+    'migration.sql: 2 statements, not atomic: line 2 (CREATE INDEX CONCURRENTLY cannot run inside a transaction) runs outside a transaction',
+  );
 
   const panel = page.getByTestId('apply-panel');
   await expect(panel).toContainText('Apply to Demo shop (local)');

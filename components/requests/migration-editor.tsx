@@ -61,6 +61,25 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
             </ol>
           </div>
         )}
+        {panel.plan && (
+          <div data-testid="migration-plan" className="rounded-md bg-slate-50 px-3 py-2 text-xs">
+            <h3 className="font-semibold uppercase tracking-wide text-slate-500">How it will run</h3>
+            {(['up', 'down'] as const).map((file) => {
+              const p = panel.plan![file];
+              if (!p) return null;
+              return (
+                <p key={file} className="mt-0.5">
+                  <span className="font-mono">{file === 'up' ? 'migration.sql' : 'down.sql'}</span>: {p.statements} statement{p.statements === 1 ? '' : 's'},{' '}
+                  {p.ownsTransactions
+                    ? 'manages its own transactions (runs as written)'
+                    : p.atomic
+                      ? 'all in one transaction (a failure changes nothing)'
+                      : <span className="text-amber-800">not atomic: {p.outside.map((o) => `line ${o.line} (${o.reason})`).join('; ')} runs outside a transaction</span>}
+                </p>
+              );
+            })}
+          </div>
+        )}
         {panel.changesFromPrevious && (
           <details data-testid="revision-diff">
             <summary className="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-500">

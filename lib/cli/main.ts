@@ -5,6 +5,7 @@ import { describeChange, diffSnapshots } from '../engine/postgres/diff';
 import { takeSnapshot, type SchemaSnapshot } from '../engine/postgres/snapshot';
 import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir, rollbackMigration } from '../engine/prisma-migrations';
 import type { PgTargetSettings } from '../engine/connection';
+import { summarizePlan, type PlanSummary } from '../engine/postgres/sql-plan';
 import { rehearseMigration } from '../engine/postgres/rehearsal';
 import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
@@ -167,9 +168,21 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       const migrations = readMigrationsDir(input.dir);
       const entries = await withDb(input.url, (c) => migrationStatus(c, migrations));
       const problems = entries.filter((e) => e.state !== 'applied');
-      if (json) io.out(JSON.stringify({ ok: problems.length === 0, migrations: entries }, null, 2));
+      // Say beforehand how each pending migration will run (planned from its parse tree).
+      const plans = new Map<string, PlanSummary | null>();
+      for (const e of entries.filter((x) => x.state === 'pending')) {
+        plans.set(e.name, await summarizePlan(migrations.find((m) => m.name === e.name)!.sql));
+      }
+      if (json) io.out(JSON.stringify({ ok: problems.length === 0, migrations: entries.map((e) => ({ ...e, plan: plans.get(e.name) })) }, null, 2));
       else {
-        for (const e of entries) io.out(`${e.state.padEnd(15)} ${e.name}`);
+        for (const e of entries) {
+          const plan = plans.get(e.name);
+          const how = plan === undefined ? '' : plan === null ? '  (syntax error: apply will refuse it)'
+            : plan.atomic ? `  (${plan.statements} statements, one transaction)`
+            : plan.ownsTransactions ? `  (${plan.statements} statements, its own transactions)`
+            : `  (${plan.statements} statements; not atomic: ${plan.outside.map((o) => `line ${o.line} runs outside a transaction`).join(', ')})`;
+          io.out(`${e.state.padEnd(15)} ${e.name}${how}`);
+        }
         for (const e of entries.filter((x) => x.state === 'modified'))
           io.out(`\n${e.name} was modified after it was applied: applied checksum ${e.appliedChecksum}, file checksum ${e.fileChecksum}`);
         for (const e of entries.filter((x) => x.state === 'failed')) io.out(`\n${e.name} failed:\n${e.logs ?? ''}`);

@@ -1,6 +1,7 @@
 import 'server-only';
 import { getDb } from '../db/client';
 import { diffLines, hasChanges } from '../domain/text-diff';
+import type { PlanSummary } from '../engine/postgres/sql-plan';
 import type { SchemaShape, TableStats } from '../engine/postgres/snapshot';
 
 /** The Analysis step's schema panel: the latest snapshot run of the request and what it found. */
@@ -102,6 +103,7 @@ export async function getMigrationPanel(requestId: string) {
     : null;
   return {
     changesFromPrevious: previous ? { from: previous.revision, to: latest.revision, files: fileDiffs! } : null,
+    plan: (latest?.plan ?? null) as { up: PlanSummary | null; down: PlanSummary | null } | null,
     latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '' } : null,
     revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: r.createdBy.name, createdAt: r.createdAt })),
     rehearsal: rehearsal

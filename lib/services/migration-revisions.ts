@@ -1,11 +1,12 @@
 import { getDb } from '../db/client';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask, isAdmin } from '../domain/permissions';
-import { SqlSyntaxError, planSql } from '../engine/postgres/sql-plan';
+import { SqlSyntaxError, planSql, summarizePlan } from '../engine/postgres/sql-plan';
 import { migrationChecksum } from '../engine/prisma-migrations';
 import { loadActor } from '../auth/actor';
 import { QUEUES, enqueueInTransaction } from '../jobs/queue';
 import type { SaveRevisionInput } from '../validation/migration';
+import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
 
 /** The migration.sql a revision stands for: the up path, then its data transformation. */
@@ -48,10 +49,11 @@ export async function saveMigrationRevision(actorId: string, input: SaveRevision
     const last = await tx.migrationRevision.findFirst({ where: { requestId: input.requestId }, orderBy: { revision: 'desc' } });
     const dataSql = input.dataSql?.trim() ? input.dataSql : null;
     const checksum = migrationChecksum(migrationSqlOf({ upSql: input.upSql, dataSql }));
+    const plan = { up: await summarizePlan(migrationSqlOf({ upSql: input.upSql, dataSql })), down: await summarizePlan(input.downSql) };
     const saved = await tx.migrationRevision.create({
       data: {
         requestId: input.requestId, revision: (last?.revision ?? 0) + 1, name: input.name, upSql: input.upSql,
-        downSql: input.downSql, dataSql, checksum, createdById: actor.id,
+        downSql: input.downSql, dataSql, checksum, plan: plan as unknown as InputJsonValue, createdById: actor.id,
       },
     });
     await recordAudit(tx, {

@@ -52,10 +52,18 @@ describe('migration revisions', () => {
   it('numbers revisions, checksums the migration.sql they stand for, and audits each save', async () => {
     const first = await save(dba.id);
     expect(first).toMatchObject({ revision: 1, checksum: migrationChecksum(UP) });
+    expect((await getDb().migrationRevision.findUniqueOrThrow({ where: { id: first.id } })).plan).toEqual({
+      up: { statements: 1, atomic: true, ownsTransactions: false, outside: [] },
+      down: { statements: 1, atomic: true, ownsTransactions: false, outside: [] },
+    });
+    const cic = await save(dba.id, { upSql: 'CREATE INDEX CONCURRENTLY orders_placed_at_idx ON orders (placed_at);' });
+    expect((await getDb().migrationRevision.findUniqueOrThrow({ where: { id: cic.id } })).plan).toMatchObject({
+      up: { statements: 1, atomic: false, outside: [{ line: 1, kind: 'IndexStmt', reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction' }] },
+    });
     const second = await save(dba.id, { dataSql: "UPDATE orders SET shipped_at = placed_at WHERE placed_at < now() - interval '30 days';" });
-    expect(second.revision).toBe(2);
+    expect(second.revision).toBe(3);
     expect(second.checksum).not.toBe(first.checksum);
-    expect(await getDb().auditLog.count({ where: { requestId, action: 'migration.revision_saved' } })).toBe(2);
+    expect(await getDb().auditLog.count({ where: { requestId, action: 'migration.revision_saved' } })).toBe(3);
   });
 });
 
@@ -69,7 +77,7 @@ describe('rehearsal runs', () => {
     expect(run.error).toBeNull();
     expect(run.status).toBe('succeeded');
     const result = run.result as { ok: boolean; revision: number; phases: { phase: string; status: string; changes?: string[] }[] };
-    expect(result).toMatchObject({ ok: true, revision: 2 });
+    expect(result).toMatchObject({ ok: true, revision: 3 });
     expect(result.phases.map((p) => `${p.phase}:${p.status}`)).toEqual([
       'clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok',
     ]);

@@ -59,6 +59,10 @@ describe('applying and rolling back on a target', () => {
       '20240101000000_orders': { up: 'CREATE TABLE orders (id serial PRIMARY KEY, placed_at timestamptz);\nINSERT INTO orders (placed_at) SELECT now() FROM generate_series(1, 100);\n' },
       '20240102000000_index': { up: 'CREATE INDEX CONCURRENTLY orders_placed_at_idx ON orders (placed_at);\n', down: 'DROP INDEX CONCURRENTLY orders_placed_at_idx;\n' },
     });
+    // Said beforehand: the index migration is not atomic.
+    const status = await cutover('status', '--url', db.url, '--dir', dir);
+    expect(status.stdout).toContain('pending         20240101000000_orders  (2 statements, one transaction)');
+    expect(status.stdout).toContain('pending         20240102000000_index  (1 statements; not atomic: line 1 runs outside a transaction)');
     const result = await cutover('apply', '--url', db.url, '--dir', dir, '--json');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout);

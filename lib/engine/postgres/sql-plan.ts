@@ -119,3 +119,26 @@ export async function planSql(sql: string): Promise<SqlPlan> {
   const ownsTransactions = statements.some((s) => s.kind === 'TransactionStmt');
   return { statements, ownsTransactions, atomic: !ownsTransactions && statements.every((s) => s.transactional) };
 }
+
+export interface PlanSummary {
+  statements: number;
+  atomic: boolean;
+  ownsTransactions: boolean;
+  outside: { line: number; kind: string; reason: string }[];
+}
+
+/** How a migration file will run, said before it runs; null when it does not parse. */
+export async function summarizePlan(sql: string): Promise<PlanSummary | null> {
+  try {
+    const plan = await planSql(sql);
+    return {
+      statements: plan.statements.length,
+      atomic: plan.atomic,
+      ownsTransactions: plan.ownsTransactions,
+      outside: plan.statements.filter((s) => !s.transactional).map((s) => ({ line: s.line, kind: s.kind, reason: s.reason ?? '' })),
+    };
+  } catch (err) {
+    if (err instanceof SqlSyntaxError) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "migration_revisions" ADD COLUMN "plan" JSONB;
