@@ -38,6 +38,18 @@ function startWorkerProcess(): Promise<ChildProcess> {
   });
 }
 
+/** Waits (bounded) until no session holds the run's advisory lock: its worker is gone for the server too. */
+async function runLockReleased(runId: string) {
+  for (let i = 0; ; i++) {
+    const held = await withClient(store.url, async (c) =>
+      (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 21845 AND objid = hashtext($1)::oid AND granted`, [runId])).rowCount,
+    );
+    if (!held) return;
+    if (i > 100) throw new Error('the killed worker still holds its run lock');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 beforeAll(async () => {
   store = await openTestAppStore();
   shop = await createScratchDatabase('cutover_shop');
@@ -80,14 +92,7 @@ describe('a worker killed in the middle of a rehearsal', () => {
     worker = undefined;
     expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
     // The server notices the dead client a moment later; then the run's lock is free.
-    for (let i = 0; ; i++) {
-      const held = await withClient(store.url, async (c) =>
-        (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 21845 AND objid = hashtext($1)::oid AND granted`, [runId])).rowCount,
-      );
-      if (!held) break;
-      if (i > 100) throw new Error('the killed worker still holds its run lock');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await runLockReleased(runId);
 
     // A worker starting again recognises the orphan: its lock died with the killed process.
     const { interrupted } = await startWorker({ pollingIntervalSeconds: 0.5 });
@@ -140,14 +145,7 @@ describe('a worker killed in the middle of an apply', () => {
     }));
     expect(state).toEqual({ column: 0, lock: true });
 
-    for (let i = 0; ; i++) {
-      const held = await withClient(store.url, async (c) =>
-        (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 21845 AND objid = hashtext($1)::oid AND granted`, [runId])).rowCount,
-      );
-      if (!held) break;
-      if (i > 100) throw new Error('the killed worker still holds its run lock');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await runLockReleased(runId);
     const { interrupted } = await startWorker({ pollingIntervalSeconds: 0.5 });
     expect(interrupted).toEqual([runId]);
   }, 60_000);
