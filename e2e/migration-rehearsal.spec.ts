@@ -12,7 +12,12 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
 
   const editor = page.getByTestId('migration-editor');
   await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('add_shipped_at');
-  await editor.getByLabel('Up: migration.sql').fill('ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\nCREATE INDEX orders_shipped_at_idx ON orders (shipped_at);');
+  // The up path is uploaded from a file, the down path typed.
+  await editor.getByLabel('Load migration.sql from a file').setInputFiles({
+    name: 'migration.sql', mimeType: 'text/plain',
+    buffer: Buffer.from('ALTER TABLE orders ADD COLUMN shipped_at timestamptz;\nCREATE INDEX orders_shipped_at_idx ON orders (shipped_at);'),
+  });
+  await expect(editor.getByLabel('Up: migration.sql')).toHaveValue(/ADD COLUMN shipped_at timestamptz/);
   // A typo in down.sql: refused by the PostgreSQL parser with its line and column, nothing saved.
   await editor.getByLabel('Down: down.sql').fill('DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUM shipped_at;');
   await editor.getByRole('button', { name: 'Save revision' }).click();

@@ -9,6 +9,26 @@ import { formatTime } from '@/components/ui/progress';
 
 const mono = 'font-mono text-xs leading-5';
 
+/** "Upload" a .sql file into a field: read locally and put in the textarea, to be checked and saved like typed SQL. */
+function LoadFile({ target, label }: { target: string; label: string }) {
+  return (
+    <label className="cursor-pointer text-xs text-indigo-700 underline">
+      {label}
+      <input
+        type="file"
+        accept=".sql,text/plain"
+        className="sr-only"
+        onChange={async (e) => {
+          const file = e.target.files?.[0];
+          const field = document.getElementById(target) as HTMLTextAreaElement | null;
+          if (file && field) field.value = await file.text();
+          e.target.value = '';
+        }}
+      />
+    </label>
+  );
+}
+
 /** "Create migration": the up and down paths (and a data transformation), saved as revisions. */
 export function MigrationEditor({ requestId, panel, canEdit }: { requestId: string; panel: MigrationPanelView; canEdit: boolean }) {
   const [state, action, pending] = useActionState<SaveRevisionState, FormData>(saveRevisionAction, undefined);
@@ -30,6 +50,10 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
             <Field name="name" label="Name (Prisma folder: <timestamp>_<name>)" errors={errors.name}>
               {(p) => <TextInput {...p} name="name" defaultValue={v('name')} placeholder="add_shipped_at" className={`${p.className} ${mono}`} />}
             </Field>
+            <div className="flex gap-3">
+              <LoadFile target="field-upSql" label="Load migration.sql from a file" />
+              <LoadFile target="field-downSql" label="Load down.sql from a file" />
+            </div>
             <Field name="upSql" label="Up: migration.sql" errors={errors.upSql}>
               {(p) => <TextArea {...p} name="upSql" rows={6} spellCheck={false} defaultValue={v('upSql')} className={`${p.className} ${mono}`} />}
             </Field>
