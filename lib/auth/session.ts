@@ -4,8 +4,7 @@ import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { DomainError } from '../domain/errors';
-import { hasRole, type Actor } from '../domain/permissions';
-import type { Role } from '../domain/roles';
+import type { Actor } from '../domain/permissions';
 import { loadSessionActor, type LoadedActor } from './actor';
 import { authOptions } from './options';
 
@@ -47,12 +46,6 @@ export async function requireUserOrRedirect(): Promise<SessionActor> {
     if (err instanceof DomainError && err.code === 'unauthenticated') redirect('/signin');
     throw err;
   }
-}
-
-export async function requireRole(role: Role): Promise<SessionActor> {
-  const actor = await requireUser();
-  if (!hasRole(actor, role)) throw new DomainError('forbidden', `This needs the ${role} role.`);
-  return actor;
 }
 
 export type { Actor };

@@ -24,7 +24,3 @@ export async function lockTargetOrFail(client: Client): Promise<void> {
   const h = holders[0];
   throw new TargetBusyError(h ? `"${h.application_name || 'an unnamed client (Prisma Migrate?)'}" (server process ${h.pid}, connected ${h.backend_start.toISOString()})` : 'another session');
 }
-
-export async function unlockTarget(client: Client): Promise<void> {
-  await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
-}
