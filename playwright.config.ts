@@ -40,7 +40,8 @@ export default defineConfig({
   ],
   webServer: {
     // The reset must precede the server: Playwright starts webServer before globalSetup.
-    command: 'npx tsx e2e/support/reset-db.ts && npx tsx scripts/start.ts',
+    // The script also copies the server's output to .data-e2e/server.log (scanned by the canary spec).
+    command: 'bash e2e/support/serve-with-log.sh',
     url: `${BASE_URL}/signin`,
     env: serverEnv,
     timeout: 300_000,

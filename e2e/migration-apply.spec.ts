@@ -23,13 +23,29 @@ test('a DBA applies the saved migration to the local demo target and rolls it ba
 
   const panel = page.getByTestId('apply-panel');
   await expect(panel).toContainText('Apply to Demo shop (local)');
+  // Nothing runs before it is confirmed: the dialog names the target, its environment and what will run.
   await panel.getByRole('button', { name: 'Apply revision 1' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Apply revision 1 of add_gift_note to Demo shop (local)?' });
+  await expect(confirm).toBeVisible();
+  await expect(confirm).toContainText('Target: Demo shop, environment local.');
+  await expect(confirm).toContainText('migration.sql: 2 statements, not atomic');
+  await expect(confirm).toContainText('CREATE INDEX CONCURRENTLY orders_gift_note_idx ON orders (gift_note);');
+  await confirm.getByRole('button', { name: 'Not now' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(panel).toHaveAttribute('data-kind', 'none');
+  await panel.getByRole('button', { name: 'Apply revision 1' }).click();
+  await confirm.getByRole('button', { name: 'Apply to Demo shop' }).click();
   await expect(panel).toHaveAttribute('data-kind', 'apply');
   await expect(panel).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
   await expect(panel).toContainText('IndexStmt (outside the transaction)');
   await expect(panel.locator('tbody tr')).toHaveCount(2);
 
   await panel.getByRole('button', { name: 'Roll back' }).click();
+  const rollback = page.getByRole('dialog', { name: 'Roll back add_gift_note on Demo shop (local)?' });
+  await expect(rollback).toContainText('ALTER TABLE orders DROP COLUMN gift_note;');
+  await expect(rollback).toContainText('down.sql: 2 statements');
+  await expect(panel).toHaveAttribute('data-kind', 'apply');
+  await rollback.getByRole('button', { name: 'Roll back on Demo shop' }).click();
   await expect(panel).toHaveAttribute('data-kind', 'down');
   await expect(panel).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
   await expect(panel.locator('tbody tr')).toHaveCount(2);

@@ -28,6 +28,14 @@ test('an Analysis holder snapshots the demo target through the worker and watche
   await expect(tables.filter({ hasText: 'public.customers' })).toContainText('2,000');
   await expect(panel).toContainText('public.order_status (pending, paid, shipped, cancelled)');
   await expect(panel).toContainText('public.order_totals');
+  // What each table holds, counted in agreement ("1 index"), with defaults and check constraints.
+  const items = tables.filter({ hasText: 'public.order_items' });
+  await expect(items).toContainText('3 columns · 1 index · 1 check constraint · 2 foreign keys');
+  const products = tables.filter({ hasText: 'public.products' });
+  await expect(products).toContainText('5 columns · 2 indexes · 1 check constraint · 0 foreign keys');
+  await products.getByText('5 columns').click();
+  await expect(products.getByRole('list', { name: 'Columns of public.products' })).toContainText('active boolean NOT NULL DEFAULT true');
+  await expect(products.getByRole('list', { name: 'Constraints of public.products' })).toContainText('products_price_cents_check CHECK (price_cents >= 0)');
 
   // A second snapshot of an unchanged target lists no changes.
   await panel.getByRole('button', { name: 'Take a new snapshot' }).click();

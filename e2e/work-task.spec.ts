@@ -37,7 +37,10 @@ test('a database-optimizer works "Analyze database change" through its checklist
   await expect(card.getByText('Analyzing database change…')).toBeVisible();
   await expect(card.getByText(`assignee ${optimizer.name}`)).toBeVisible();
 
-  // Complete with the checklist still open is refused, and the task stays in progress.
+  // What Complete still needs is said beside it before it is clicked ...
+  await expect(card.getByTestId('task-missing')).toHaveText('4 checklist items left.');
+  await expect(card.getByRole('button', { name: 'Complete' })).toHaveAccessibleDescription('4 checklist items left.');
+  // ... and Complete with the checklist still open is refused, and the task stays in progress.
   await card.getByRole('button', { name: 'Complete' }).click();
   await expect(card.getByTestId('task-error')).toHaveText(`"${ANALYSIS}" still has 4 unchecked checklist items.`);
   await expect(card).toHaveAttribute('data-status', 'in_progress');
@@ -47,6 +50,7 @@ test('a database-optimizer works "Analyze database change" through its checklist
     await card.getByRole('checkbox', { name: label }).click();
     await expect(card.getByRole('checkbox', { name: label })).toBeChecked();
   }
+  await expect(card.getByTestId('task-missing')).toHaveText('1 checklist item left.');
   await card.getByRole('button', { name: 'Complete' }).click();
   await expect(card.getByTestId('task-error')).toHaveText(`"${ANALYSIS}" still has 1 unchecked checklist item.`);
 

@@ -3,11 +3,19 @@
 # HEAD with no DATABASE_URL: the embedded PostgreSQL starts, the first admin is printed and
 # can sign in, and stopping leaves nothing running. Ends with one line "N passed, N failed".
 #
+# Then two instances started at the same moment against one fresh database on the machine's
+# PostgreSQL (SMOKE_PG_URL, default postgresql://postgres@127.0.0.1:5432/postgres) must both
+# serve, one of them printing the first admin, and every stop must leave no error line in the log.
+#
 #   bash scripts/smoke-start.sh        (SMOKE_BOOT_TIMEOUT=seconds to wait for the server; default 360)
+#   SMOKE_INCLUDE_WORKTREE=1           also copy uncommitted changes into the clone (to try them before committing)
 set -uo pipefail
 
 readonly WEB_PORT=3200
 readonly PG_PORT=54400
+readonly PAIR_PORTS=(3201 3202)
+readonly PG_URL=${SMOKE_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+readonly PAIR_TIMEOUT=${SMOKE_PAIR_TIMEOUT:-180}
 readonly BOOT_TIMEOUT=${SMOKE_BOOT_TIMEOUT:-360}
 readonly STOP_TIMEOUT=30
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
@@ -18,6 +26,8 @@ broken=false # once a step fails, the steps that need it are failed without runn
 work=""
 server_pgid=""
 started=false # set once our server was launched: only then is a listener on our ports ours
+pair_pgids=()
+pair_db=""
 
 pass() { passed=$((passed + 1)); echo "ok   - $1"; }
 fail() { failed=$((failed + 1)); broken=true; echo "FAIL - $1"; }
@@ -57,10 +67,46 @@ stop_server() {
   return $clean
 }
 
+# Lines a clean stop must not print (after SIGTERM, only the goodbyes are expected).
+error_lines() { grep -inE 'error|fail|exception|unhandled' "$1" || true; }
+
+# The pair of instances on the machine's PostgreSQL, each in its own process group.
+stop_pair() {
+  local clean=0 pgid
+  for pgid in "${pair_pgids[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null; done
+  for _ in $(seq 1 $((STOP_TIMEOUT * 2))); do
+    local alive=false
+    for pgid in "${pair_pgids[@]}"; do kill -0 -- "-$pgid" 2>/dev/null && alive=true; done
+    $alive || break
+    sleep 0.5
+  done
+  for pgid in "${pair_pgids[@]}"; do
+    if kill -0 -- "-$pgid" 2>/dev/null; then
+      log "instance group $pgid did not stop within ${STOP_TIMEOUT}s of SIGTERM; killing it"
+      kill -KILL -- "-$pgid" 2>/dev/null
+      clean=1
+    fi
+    wait "$pgid" 2>/dev/null
+  done
+  pair_pgids=()
+  return $clean
+}
+
+drop_pair_db() {
+  [ -n "$pair_db" ] || return 0
+  for db in "$pair_db" "${pair_db}_demo"; do
+    psql "$PG_URL" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1
+  done
+  psql "$PG_URL" -qAtc "DROP ROLE IF EXISTS \"${pair_db}_demo_owner\"" >/dev/null 2>&1
+  pair_db=""
+}
+
 finish() {
   local status=$?
   trap - EXIT INT TERM
   stop_server >/dev/null 2>&1
+  stop_pair >/dev/null 2>&1
+  drop_pair_db
   [ -n "$work" ] && rm -rf "$work"
   if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi # interrupted before any check failed
   echo "$passed passed, $failed failed"
@@ -71,10 +117,10 @@ trap finish EXIT
 trap 'echo "# interrupted"; exit 130' INT TERM
 
 # 0. The ports must be free, or we would be testing somebody else's server.
-for port in "$WEB_PORT" "$PG_PORT"; do
+for port in "$WEB_PORT" "$PG_PORT" "${PAIR_PORTS[@]}"; do
   if [ -n "$(listeners "$port")" ]; then
     echo "# port $port is already in use; stop whatever listens there first"
-    fail "ports $WEB_PORT and $PG_PORT are free"
+    fail "ports $WEB_PORT, $PG_PORT and ${PAIR_PORTS[*]} are free"
     exit 1
   fi
 done
@@ -87,6 +133,12 @@ npm_cache=$(npm config get cache)
 
 # 1. A fresh clone of the committed HEAD (uncommitted changes are not part of the test).
 if git clone --quiet --no-hardlinks "$repo" "$app" >"$work/clone.log" 2>&1; then
+  if [ "${SMOKE_INCLUDE_WORKTREE:-0}" = 1 ]; then
+    # Uncommitted changes and new files, read from the working tree (the repository is not touched).
+    git -C "$repo" diff HEAD --binary | git -C "$app" apply --allow-empty >>"$work/clone.log" 2>&1
+    (cd "$repo" && git ls-files --others --exclude-standard -z | xargs -0 -r cp --parents -t "$app") >>"$work/clone.log" 2>&1
+    log "with the working tree's uncommitted changes"
+  fi
   pass "fresh clone of $(git -C "$app" rev-parse --short HEAD)"
 else
   show_tail "$work/clone.log"
@@ -164,6 +216,12 @@ else
   session=$(curl -s --max-time 10 -b "$jar" "$base/api/auth/session")
   if [ -n "$csrf" ] && [[ "$session" == *"\"email\":\"$email\""* ]]; then
     pass "the printed admin can sign in"
+    # The password was printed once; its file goes at that admin's first sign-in.
+    if [ ! -e "$app/.data/initial-admin-password" ]; then
+      pass "the first sign-in removed .data/initial-admin-password"
+    else
+      fail "the first sign-in removed .data/initial-admin-password"
+    fi
   else
     echo "# session: ${session:-<none>}"
     fail "the printed admin can sign in"
@@ -172,9 +230,72 @@ fi
 
 # 7. SIGTERM stops everything: Next, start.ts and the embedded PostgreSQL.
 if [ -z "$server_pgid" ]; then skip "SIGTERM stops the server and the embedded PostgreSQL"
-elif stop_server; then
-  pass "SIGTERM stops the server and the embedded PostgreSQL, nothing left on ports $WEB_PORT and $PG_PORT"
 else
-  show_tail "$work/start.log" 15
-  fail "SIGTERM stops the server and the embedded PostgreSQL"
+  before=$(wc -l <"$work/start.log")
+  if stop_server; then
+    pass "SIGTERM stops the server and the embedded PostgreSQL, nothing left on ports $WEB_PORT and $PG_PORT"
+  else
+    show_tail "$work/start.log" 15
+    fail "SIGTERM stops the server and the embedded PostgreSQL"
+  fi
+  tail -n +"$((before + 1))" "$work/start.log" >"$work/stop.log"
+  if [ -z "$(error_lines "$work/stop.log")" ]; then
+    pass "a clean stop leaves no error line in the log"
+  else
+    error_lines "$work/stop.log" | head -n 10 | sed 's/^/#   /'
+    fail "a clean stop leaves no error line in the log"
+  fi
+fi
+
+# 8. Two instances started at the same moment on one fresh database (DATABASE_URL mode, demo on):
+#    both serve, the first admin is made (and printed) once, and both stop cleanly.
+if $broken; then skip "two instances started at once on one empty database both serve"
+elif ! psql "$PG_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+  fail "the machine's PostgreSQL answers at $PG_URL (needed for the two-instance check)"
+else
+  pair_db="cutover_smoke_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+  psql "$PG_URL" -qAtc "CREATE DATABASE \"$pair_db\"" >/dev/null
+  db_url=$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.toString())' "$PG_URL" "$pair_db")
+  mkdir -p "$work/shared-data" && chmod 700 "$work/shared-data"
+  log "two instances on ports ${PAIR_PORTS[*]} against $pair_db, started together..."
+  for i in 0 1; do
+    (cd "$app" && exec setsid env -u CUTOVER_SECRET_KEY -u NEXTAUTH_SECRET -u NEXTAUTH_URL -u CUTOVER_ADMIN_EMAIL -u CUTOVER_ADMIN_PASSWORD \
+      DATABASE_URL="$db_url" CUTOVER_DEMO=1 CUTOVER_DATA_DIR="$work/shared-data" PORT="${PAIR_PORTS[$i]}" CUTOVER_WEB_WORKERS=1 \
+      npm start) >"$work/pair-$i.log" 2>&1 &
+    pair_pgids+=($!)
+  done
+  since=$SECONDS
+  codes=(000 000)
+  while [ $((SECONDS - since)) -lt "$PAIR_TIMEOUT" ]; do
+    for i in 0 1; do
+      [ "${codes[$i]}" = 200 ] || codes[$i]=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://localhost:${PAIR_PORTS[$i]}/signin" || true)
+    done
+    [ "${codes[0]}" = 200 ] && [ "${codes[1]}" = 200 ] && break
+    kill -0 -- "-${pair_pgids[0]}" 2>/dev/null && kill -0 -- "-${pair_pgids[1]}" 2>/dev/null || break
+    sleep 2
+  done
+  if [ "${codes[0]}" = 200 ] && [ "${codes[1]}" = 200 ]; then
+    pass "two instances started at once on one empty database both serve /signin (after $((SECONDS - since))s)"
+  else
+    for i in 0 1; do echo "# instance $i (port ${PAIR_PORTS[$i]}, last status ${codes[$i]}):"; show_tail "$work/pair-$i.log" 20; done
+    fail "two instances started at once on one empty database both serve /signin"
+  fi
+  admins=$(cat "$work/pair-0.log" "$work/pair-1.log" | grep -c 'first admin created')
+  users=$(psql "$db_url" -qAtc 'SELECT count(*) FROM users' 2>/dev/null)
+  demo_user=$(psql "$db_url" -qAtc "SELECT username FROM target_databases WHERE name = 'Demo shop'" 2>/dev/null)
+  if [ "$admins" = 1 ] && [ "$users" = 1 ] && [ "$demo_user" = "${pair_db}_demo_owner" ]; then
+    pass "the first admin was created and printed once; the demo target uses its own role"
+  else
+    fail "the first admin was created and printed once (printed $admins times, $users users); demo target user: ${demo_user:-none}"
+  fi
+  before0=$(wc -l <"$work/pair-0.log"); before1=$(wc -l <"$work/pair-1.log")
+  if stop_pair; then pass "SIGTERM stops both instances"; else fail "SIGTERM stops both instances"; fi
+  { tail -n +"$((before0 + 1))" "$work/pair-0.log"; tail -n +"$((before1 + 1))" "$work/pair-1.log"; } >"$work/pair-stop.log"
+  if [ -z "$(error_lines "$work/pair-stop.log")" ]; then
+    pass "stopping both leaves no error line in their logs"
+  else
+    error_lines "$work/pair-stop.log" | head -n 10 | sed 's/^/#   /'
+    fail "stopping both leaves no error line in their logs"
+  fi
+  drop_pair_db
 fi

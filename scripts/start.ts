@@ -8,12 +8,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+
+async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
 import { ensureDatabase, persistentSecret, startEmbeddedPostgres, type EmbeddedServer } from '../lib/db/embedded';
 import { migrateAppStore } from '../lib/db/migrate';
 import { disconnectDb } from '../lib/db/client';
 import { MigrationError } from '../lib/engine/prisma-migrations';
-import { createDemoShop } from '../lib/engine/demo-shop';
-import { ensureDemoTarget, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
+import { ensureDemo, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
+import { initialAdminPasswordFile } from '../lib/db/initial-admin-password';
 import { stopBoss } from '../lib/jobs/queue';
 import { startWorker } from '../lib/jobs/worker';
 import { buildState } from './build-state';
@@ -37,6 +47,8 @@ async function main() {
     log(`embedded PostgreSQL 15 on 127.0.0.1:${pgPort} (data in ${path.relative(process.cwd(), dataDir) || '.'}/pg)`);
     await ensureDatabase(embedded.urlFor('postgres'), 'cutover');
     await ensureDatabase(embedded.urlFor('postgres'), 'cutover_demo');
+    // The cluster is Cutover's own: only its admin role may connect to the app store (the demo role may not).
+    await withClient(embedded.urlFor('postgres'), (c) => c.query('REVOKE CONNECT ON DATABASE cutover FROM PUBLIC'));
     process.env.DATABASE_URL = embedded.urlFor('cutover');
     demoUrl = embedded.urlFor('cutover_demo');
   } else if (process.env.CUTOVER_DEMO === '1') {
@@ -68,21 +80,14 @@ async function main() {
 
   await ensureTemplate();
   if (demoUrl) {
-    const u = new URL(demoUrl);
-    const demo = new Client({ connectionString: demoUrl });
-    await demo.connect();
-    await createDemoShop(demo).finally(() => demo.end());
-    const registered = await ensureDemoTarget({
-      host: u.hostname, port: Number(u.port || 5432), database: u.pathname.slice(1),
-      username: decodeURIComponent(u.username), password: u.password ? decodeURIComponent(u.password) : null,
-      sslMode: 'disable', connectTimeoutMs: 5000,
-    });
+    // The demo target connects as its own role that owns only the demo database, never as the app store's.
+    const { registered } = await ensureDemo(demoUrl);
     if (registered) log('registered the demo target "Demo shop" (2,000 customers, 3,000 orders)');
   }
   const admin = await ensureFirstAdmin({ email: process.env.CUTOVER_ADMIN_EMAIL, password: process.env.CUTOVER_ADMIN_PASSWORD });
   if (admin && !process.env.CUTOVER_ADMIN_PASSWORD) {
     // Kept (readable by this user only) in case the first start is interrupted before you see it.
-    writeFileSync(path.join(dataDir, 'initial-admin-password'), admin.password + '\n', { mode: 0o600 });
+    writeFileSync(initialAdminPasswordFile(dataDir), admin.password + '\n', { mode: 0o600 });
   }
   if (process.env.CUTOVER_WORKER !== '0') {
     const { interrupted } = await startWorker();
@@ -109,7 +114,7 @@ async function main() {
     log(`first admin created. Sign in at http://localhost:${port}/signin with`);
     log(`    email:    ${admin.email}`);
     log(`    password: ${admin.password}`);
-    if (!process.env.CUTOVER_ADMIN_PASSWORD) log(`(also in ${path.join(dataDir, 'initial-admin-password')}; change people and roles under People)`);
+    if (!process.env.CUTOVER_ADMIN_PASSWORD) log(`(also in ${initialAdminPasswordFile(dataDir)} until that admin first signs in; change people and roles under People)`);
   }
 
   let stopping = false;

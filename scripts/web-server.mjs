@@ -19,7 +19,13 @@ if (cluster.isPrimary) {
   cluster.setupPrimary({ execArgv: [...process.execArgv, '--max-semi-space-size=32'] });
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
+    // A worker told to stop (Ctrl-C and SIGTERM reach the whole process group, often before
+    // this process has heard them itself) is not a crash: stop too, quietly.
+    if (signal === 'SIGTERM' || signal === 'SIGINT') stopping = true;
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
     console.error(`[cutover] web worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
     cluster.fork();
   });

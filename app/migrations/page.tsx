@@ -10,7 +10,7 @@ export const metadata = { title: 'Migration status' };
 export default async function MigrationStatusPage({ searchParams }: { searchParams: Promise<{ folder?: string }> }) {
   const viewer = await getViewer();
   const { folder } = await searchParams;
-  const board = await getMigrationStatusBoard(folder && /^[0-9a-f-]{36}$/i.test(folder) ? folder : undefined);
+  const board = await getMigrationStatusBoard(viewer, folder && /^[0-9a-f-]{36}$/i.test(folder) ? folder : undefined);
   const canCheck = isAdmin(viewer) || hasRole(viewer, 'lead') || viewer.agentRoles.includes('database-administrator');
   return (
     <>

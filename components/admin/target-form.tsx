@@ -4,6 +4,7 @@ import { useActionState } from 'react';
 import { createTargetAction, updateTargetAction, type FormState } from '@/lib/actions/admin-actions';
 import type { TargetView } from '@/lib/data/admin';
 import { DB_ENGINES, ENVIRONMENTS, SUPPORTED_ENGINES } from '@/lib/domain/roles';
+import { FENCE_KIND_LABELS } from '@/lib/domain/fence';
 import { Button } from '@/components/ui/button';
 import { Field, FormMessage, Select, TextInput } from '@/components/ui/field';
 
@@ -14,6 +15,8 @@ export function TargetForm({ target }: { target?: TargetView }) {
   const values = (state && !state.ok ? state.values : undefined) ?? {};
   const v = (k: keyof TargetView) => (values[k] as string | undefined) ?? (target?.[k] != null ? String(target[k]) : undefined);
   const key = target?.id ?? 'new';
+  // After a refused save the boxes show what was sent; otherwise what is stored.
+  const allowed = new Set<string>((values.allowedStatementKinds as string[] | undefined) ?? target?.allowedStatementKinds ?? []);
 
   return (
     <form action={action} className="space-y-3" noValidate>
@@ -67,6 +70,43 @@ export function TargetForm({ target }: { target?: TargetView }) {
           {(p) => <TextInput {...p} name="statementTimeoutMs" inputMode="numeric" defaultValue={v('statementTimeoutMs') ?? '600000'} />}
         </Field>
       </div>
+      <Field name={`${key}-runDeadlineMs`} label="Run deadline (ms)" errors={errors.runDeadlineMs} hint="Every run on this target is stopped after this long. 30 minutes = 1 800 000; from 10 000 (10 s) to 86 400 000 (24 h).">
+        {(p) => <TextInput {...p} name="runDeadlineMs" inputMode="numeric" defaultValue={v('runDeadlineMs') ?? '1800000'} />}
+      </Field>
+      <Field
+        name={`${key}-rehearsalServer`}
+        label="Rehearsal server (optional)"
+        errors={errors.rehearsalServer}
+        hint={target?.hasRehearsalServer
+          ? 'A rehearsal server is set. Leave empty to keep it.'
+          : 'A postgresql:// URL with a role that may create databases and roles, for targets whose PostgreSQL version Cutover\'s own sandbox cannot restore. Empty: rehearse in Cutover\'s sandbox.'}
+      >
+        {(p) => <TextInput {...p} name="rehearsalServer" type="password" autoComplete="off" placeholder="postgresql://user:password@host:5432/postgres" />}
+      </Field>
+      {target?.hasRehearsalServer && (
+        <label className="flex items-center gap-2 text-sm text-slate-800">
+          <input type="checkbox" name="clearRehearsalServer" defaultChecked={values.clearRehearsalServer === 'on'} />
+          Forget the stored rehearsal server (rehearse in Cutover&apos;s own sandbox again)
+        </label>
+      )}
+      {/* Allowances are a decision about a target that exists: set them when editing it. */}
+      {target && <fieldset className="rounded-md border border-amber-300 bg-amber-50 p-3" aria-describedby={`${key}-fence-warning`}>
+        <legend className="px-1 text-sm font-medium text-slate-800">Let past the SQL fence on this target</legend>
+        <p id={`${key}-fence-warning`} className="mb-2 text-xs text-amber-900">
+          Cutover refuses statements that reach beyond one database. Each box lets migrations on this target do that kind of
+          thing (manage roles, read server files, ...): tick one only for a team whose migrations must, and only on this target.
+          Every change is recorded in the audit log.
+        </p>
+        <div className="space-y-1">
+          {Object.entries(FENCE_KIND_LABELS).map(([id, label]) => (
+            <label key={id} className="flex items-start gap-2 text-sm text-slate-800">
+              <input type="checkbox" name="allowedStatementKinds" value={id} defaultChecked={allowed.has(id)} className="mt-1" data-testid={`fence-kind-${id}`} />
+              <span>{label}</span>
+            </label>
+          ))}
+        </div>
+        {errors.allowedStatementKinds?.map((e) => <p key={e} className="mt-1 text-sm text-red-700">{e}</p>)}
+      </fieldset>}
       <FormMessage state={state} />
       <Button type="submit" disabled={pending}>{pending ? 'Saving…' : target ? 'Save' : 'Register target'}</Button>
     </form>

@@ -48,6 +48,14 @@ export function TargetList({ targets }: { targets: TargetView[] }) {
           <p className="mt-1 font-mono text-xs text-slate-600">
             {t.username}@{t.host}:{t.port}/{t.database} · ssl {t.sslMode} · password {t.hasPassword ? 'set' : 'none'}
           </p>
+          <p className="mt-1 text-xs text-slate-600">
+            Runs stop after {Math.round(t.runDeadlineMs / 60_000)} min · rehearsals in {t.hasRehearsalServer ? 'the rehearsal server set for it' : 'Cutover\'s sandbox'}
+          </p>
+          {t.allowedStatementKinds.length > 0 && (
+            <p className="mt-1 text-xs text-amber-800" data-testid="fence-allowances">
+              SQL fence lets through here: {t.allowedStatementKinds.join(', ')}
+            </p>
+          )}
           <div aria-live="polite">
             {checks[t.id] && (
               <p data-testid="connection-result" className={`mt-2 rounded-md px-3 py-1.5 text-sm ${checks[t.id].ok ? 'bg-emerald-50 text-emerald-800' : 'bg-red-50 text-red-800'}`}>

@@ -4,9 +4,10 @@ import { signIn } from 'next-auth/react';
 import { useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Field, TextInput } from '@/components/ui/field';
+import { safeCallbackPath, signInErrorMessage } from '@/lib/validation/sign-in';
 
-export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
-  const [error, setError] = useState<string | null>(null);
+export function SignInForm({ callbackUrl, initialError }: { callbackUrl: string; initialError?: string | null }) {
+  const [error, setError] = useState<string | null>(initialError ?? null);
   const [pending, setPending] = useState(false);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
@@ -21,10 +22,11 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
     });
     setPending(false);
     if (!res || res.error) {
-      setError('Email or password is wrong, or the account is inactive.');
+      setError(signInErrorMessage(res?.error));
       return;
     }
-    window.location.assign(callbackUrl);
+    // Checked again here, not only by the page: a path that leaves this site is never followed.
+    window.location.assign(safeCallbackPath(callbackUrl));
   }
 
   return (

@@ -16,7 +16,7 @@ export function Nav({ viewer }: NavProps) {
     { href: '/tasks', label: 'My tasks' },
     { href: '/migrations', label: 'Migrations' },
     ...(viewer.canOverview ? [{ href: '/overview', label: 'Overview' }] : []),
-    ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/users', label: 'People' }] : []),
+    ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/users', label: 'People' }, { href: '/admin/settings', label: 'Settings' }] : []),
   ];
   return (
     <header className="border-b border-slate-200 bg-white">

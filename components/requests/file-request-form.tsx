@@ -3,9 +3,10 @@
 import { useActionState, useState } from 'react';
 import { fileRequestAction, type FileRequestState } from '@/lib/actions/request-actions';
 import { PRIORITIES, REQUEST_KINDS, REQUEST_KIND_LABELS } from '@/lib/domain/roles';
-import { fieldErrors } from '@/lib/validation/common';
+import { LIMITS, fieldErrors } from '@/lib/validation/common';
 import { FileRequestSchema } from '@/lib/validation/request';
 import { Button } from '@/components/ui/button';
+import { Counter } from '@/components/ui/counter';
 import { Field, FormMessage, Select, TextArea, TextInput } from '@/components/ui/field';
 
 export function FileRequestForm({ targets }: { targets: { id: string; name: string; environment: string }[] }) {
@@ -14,6 +15,9 @@ export function FileRequestForm({ targets }: { targets: { id: string; name: stri
   const errors = clientErrors ?? (state && !state.ok ? state.fieldErrors : undefined) ?? {};
   const values = (state && !state.ok ? state.values : undefined) ?? {};
   const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  // Counted as typed; after a refused submit the form shows what was sent back, so count that.
+  const [typed, setTyped] = useState<{ after: typeof state; length: number } | null>(null);
+  const descriptionLength = typed && typed.after === state ? typed.length : (v('description')?.length ?? 0);
 
   // The same schema as the server, for instant feedback; the server checks again regardless.
   function validate(e: React.FormEvent<HTMLFormElement>) {
@@ -27,7 +31,7 @@ export function FileRequestForm({ targets }: { targets: { id: string; name: stri
   return (
     <form action={formAction} onSubmit={validate} noValidate className="space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <Field name="title" label="Title" errors={errors.title}>
-        {(p) => <TextInput {...p} name="title" defaultValue={v('title')} maxLength={250} />}
+        {(p) => <TextInput {...p} name="title" defaultValue={v('title')} maxLength={LIMITS.title} />}
       </Field>
       <div className="grid gap-4 sm:grid-cols-2">
         <Field name="kind" label="Kind of change" errors={errors.kind}>
@@ -55,8 +59,13 @@ export function FileRequestForm({ targets }: { targets: { id: string; name: stri
         )}
       </Field>
       <Field name="description" label="Desired change" errors={errors.description} hint="What should change, and why.">
-        {(p) => <TextArea {...p} name="description" rows={6} defaultValue={v('description')} />}
+        {(p) => (
+          <TextArea {...p} name="description" rows={6} defaultValue={v('description')} maxLength={LIMITS.description}
+            onInput={(e) => setTyped({ after: state, length: e.currentTarget.value.length })}
+            aria-describedby={[p['aria-describedby'], 'description-count'].filter(Boolean).join(' ')} />
+        )}
       </Field>
+      <Counter id="description-count" used={descriptionLength} limit={LIMITS.description} unit="characters" />
       <FormMessage state={state && !state.ok ? state : clientErrors ? { ok: false, message: 'Some fields need attention.' } : undefined} />
       <Button type="submit" disabled={pending}>{pending ? 'Filing…' : 'File request'}</Button>
     </form>

@@ -5,6 +5,7 @@ import type { MigrationPanelView } from '@/lib/data/runs';
 import { requestRehearsalAction } from '@/lib/actions/run-actions';
 import { Button } from '@/components/ui/button';
 import { useActionCall } from './use-action-call';
+import { CancelRunButton } from './cancel-run-button';
 import { usePollWhile } from './use-poll';
 
 /** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
@@ -24,7 +25,7 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
     <section aria-labelledby="rehearsal-title" data-testid="rehearsal-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
         <h2 id="rehearsal-title" className="text-sm font-semibold">Rehearsal</h2>
-        {run && <span className="text-xs text-slate-500">revision {run.revision} · {run.status}</span>}
+        {run && <span className="text-xs text-slate-500">revision {run.revision} · {run.status.replace('_', ' ')}</span>}
         {canRun && (
           <span className="ml-auto flex items-center gap-2">
             <label className="text-xs text-slate-600" htmlFor="sample-rows">Data sample (rows a table, 0 = schema only)</label>
@@ -34,6 +35,7 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
             </Button>
           </span>
         )}
+        {canRun && <CancelRunButton runId={run?.id} active={active} what="rehearsal" />}
       </header>
       <div className="space-y-3 p-4 text-sm">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>

@@ -2,13 +2,17 @@
 
 import type { SnapshotPanelView } from '@/lib/data/runs';
 import { requestSnapshotAction } from '@/lib/actions/run-actions';
-import { StatusBadge } from '@/components/ui/badge';
+import { Badge, type Tone } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/progress';
 import { useActionCall } from './use-action-call';
+import { CancelRunButton } from './cancel-run-button';
 import { usePollWhile } from './use-poll';
 
-const runTone: Record<string, string> = { queued: 'pending', running: 'in_progress', succeeded: 'completed', failed: 'blocked', interrupted: 'blocked' };
+/** "1 index", "2 indexes": counts agree in number. */
+const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+
+const runTone: Record<string, Tone> = { queued: 'slate', running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'red', cancelled: 'amber', timed_out: 'red' };
 
 /** The target's schema as the Analysis step sees it: take a snapshot, watch it run, read it. */
 export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; run: SnapshotPanelView | null; canTake: boolean }) {
@@ -21,13 +25,15 @@ export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; 
     <section aria-labelledby="snapshot-title" data-testid="snapshot-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
         <h2 id="snapshot-title" className="text-sm font-semibold">Current schema of the target</h2>
-        {run && <StatusBadge status={runTone[run.status] ?? run.status} />}
-        {run && <span className="text-xs text-slate-500">{run.status}{active && run.phase ? `: ${run.phase}` : ''}</span>}
+        {run && <Badge tone={runTone[run.status] ?? 'slate'}>{run.status.replace('_', ' ')}</Badge>}
+        {/* The badge says the status; the text adds only what it is doing, when that says more. */}
+        {run && active && run.phase && run.phase !== run.status && <span className="text-xs text-slate-500">{run.phase}</span>}
         {canTake && (
           <Button variant="secondary" className="ml-auto" disabled={pending || active} onClick={() => call(() => requestSnapshotAction({ requestId }))}>
             {run ? 'Take a new snapshot' : 'Take schema snapshot'}
           </Button>
         )}
+        {canTake && <CancelRunButton runId={run?.id} active={active} what="snapshot" />}
       </header>
       <div className="space-y-3 p-4 text-sm">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
@@ -57,30 +63,40 @@ export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; 
                 )}
               </div>
             )}
-            <table className="min-w-full text-left text-xs">
-              <thead className="text-slate-500"><tr><th className="py-1 pr-3">Table</th><th className="py-1 pr-3 text-right">Rows (est.)</th><th className="py-1 pr-3 text-right">Size</th><th className="py-1">Columns · indexes</th></tr></thead>
-              <tbody className="divide-y divide-slate-100 align-top">
-                {run.snapshot.tables.map((t) => (
-                  <tr key={t.name} data-testid="snapshot-table">
-                    <td className="py-1.5 pr-3 font-mono font-medium">{t.name}</td>
-                    <td className="py-1.5 pr-3 text-right tabular-nums">{t.estimatedRows === null ? <span title="never analyzed">—</span> : t.estimatedRows.toLocaleString('en')}</td>
-                    <td className="py-1.5 pr-3 text-right tabular-nums">{Math.max(1, Math.round(t.totalBytes / 1024)).toLocaleString('en')} kB</td>
-                    <td className="py-1.5">
-                      <details>
-                        <summary className="cursor-pointer text-slate-700">{t.columns.length} columns · {t.indexes.length} indexes · {t.foreignKeys} foreign keys</summary>
-                        <ul className="mt-1 font-mono text-slate-600">{t.columns.map((c) => <li key={c}>{c}</li>)}</ul>
-                        <ul className="mt-1 font-mono text-slate-500">{t.indexes.map((i) => <li key={i}>index {i}</li>)}</ul>
-                      </details>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            {run.snapshot.tables.length === 0 ? (
+              <p className="text-slate-600" data-testid="snapshot-empty">This database has no tables{run.snapshot.views.length ? '' : ' and no views'}: it is empty.</p>
+            ) : (
+              <table className="min-w-full text-left text-xs">
+                <caption className="sr-only">Tables of the target</caption>
+                <thead className="text-slate-500"><tr><th className="py-1 pr-3">Table</th><th className="py-1 pr-3 text-right">Rows (est.)</th><th className="py-1 pr-3 text-right">Size</th><th className="py-1">Columns · indexes · constraints</th></tr></thead>
+                <tbody className="divide-y divide-slate-100 align-top">
+                  {run.snapshot.tables.map((t) => (
+                    <tr key={t.name} data-testid="snapshot-table">
+                      <td className="py-1.5 pr-3 font-mono font-medium">{t.name}</td>
+                      <td className="py-1.5 pr-3 text-right tabular-nums">{t.estimatedRows === null ? <span title="never analyzed">—</span> : t.estimatedRows.toLocaleString('en')}</td>
+                      <td className="py-1.5 pr-3 text-right tabular-nums">{Math.max(1, Math.round(t.totalBytes / 1024)).toLocaleString('en')} kB</td>
+                      <td className="py-1.5">
+                        <details>
+                          <summary className="cursor-pointer text-slate-700">
+                            {count(t.columns.length, 'column')} · {count(t.indexes.length, 'index', 'indexes')} · {count(t.checks, 'check constraint')} · {count(t.foreignKeys, 'foreign key')}
+                          </summary>
+                          <ul className="mt-1 font-mono text-slate-600" aria-label={`Columns of ${t.name}`}>{t.columns.map((c) => <li key={c}>{c}</li>)}</ul>
+                          {t.indexes.length > 0 && <ul className="mt-1 font-mono text-slate-500" aria-label={`Indexes of ${t.name}`}>{t.indexes.map((i) => <li key={i}>index {i}</li>)}</ul>}
+                          {t.constraints.length > 0 && (
+                            <ul className="mt-1 font-mono text-slate-500" aria-label={`Constraints of ${t.name}`}>{t.constraints.map((c) => <li key={c}>constraint {c}</li>)}</ul>
+                          )}
+                        </details>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
             {(run.snapshot.views.length > 0 || run.snapshot.enums.length > 0) && (
               <p className="text-xs text-slate-600">
                 {run.snapshot.views.length > 0 && <>Views: <span className="font-mono">{run.snapshot.views.join(', ')}</span>. </>}
                 {run.snapshot.enums.length > 0 && <>Enums: <span className="font-mono">{run.snapshot.enums.join('; ')}</span>. </>}
-                {run.snapshot.sequences} sequences.
+                {count(run.snapshot.sequences, 'sequence')}.
               </p>
             )}
           </>

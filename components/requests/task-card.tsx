@@ -19,6 +19,11 @@ export function TaskCard({ task }: { task: TaskView }) {
   const [note, setNote] = useState('');
   const [blocking, setBlocking] = useState(false);
   const open = task.checklist.filter((c) => !c.done).length;
+  // What "Complete" still needs, said before it is clicked (the server refuses with the same reasons).
+  const missing = [
+    ...(open ? [`${open} checklist item${open === 1 ? '' : 's'} left`] : []),
+    ...(task.waitingFor ? [`waits for “${task.waitingFor}”`] : []),
+  ];
   const refusal = task.canWork ? null : `Only holders of ${task.eligibleRoles.join(' or ')} (or admins) can work this task.`;
 
   return (
@@ -72,9 +77,12 @@ export function TaskCard({ task }: { task: TaskView }) {
             )}
             {task.status === 'in_progress' && (
               <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'complete' }))} disabled={pending}
-                title={open ? `${open} checklist item(s) still open` : undefined}>
+                aria-describedby={missing.length ? `missing-${task.id}` : undefined}>
                 Complete
               </Button>
+            )}
+            {task.status === 'in_progress' && missing.length > 0 && (
+              <span id={`missing-${task.id}`} className="text-xs text-slate-500" data-testid="task-missing">{missing.join('; ')}.</span>
             )}
             {task.status === 'blocked' && (
               <Button onClick={() => call(() => transitionTaskAction({ taskId: task.id, transition: 'resume' }))} disabled={pending}>Resume</Button>

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 
-/** The steps of the DATABASE MIGRATION procedure, in order (shared/procedure/database-migration.md). */
+/** The steps of the DATABASE MIGRATION procedure, in order (docs/procedure/database-migration.md). */
 export const PROCEDURE_SUBJECTS = [
   'Analyze database change',
   'Create migration',

@@ -3,7 +3,14 @@
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { importMigrationFolder, requestFromPendingMigration, requestStatusCheck } from '../services/migration-status';
+import { DomainError } from '../domain/errors';
+import {
+  MAX_ARCHIVE_BYTES,
+  assertCanImportMigrations,
+  importMigrationFolder,
+  requestFromPendingMigration,
+  requestStatusCheck,
+} from '../services/migration-status';
 import { idSchema } from '../validation/common';
 import { runAction, type ActionResult } from './run-action';
 
@@ -14,9 +21,12 @@ const ImportSchema = z.object({
 });
 
 export async function importMigrationFolderAction(_prev: ImportState, form: FormData): Promise<ImportState> {
-  const result = await runAction(ImportSchema, { archive: form.get('archive') }, async (actor, { archive }) =>
-    importMigrationFolder(actor.id, { fileName: archive.name, bytes: Buffer.from(await archive.arrayBuffer()) }),
-  );
+  const result = await runAction(ImportSchema, { archive: form instanceof FormData ? form.get('archive') : null }, async (actor, { archive }) => {
+    // Who may import is settled before a byte of the upload is read, and its size before it is buffered.
+    await assertCanImportMigrations(actor.id);
+    if (archive.size > MAX_ARCHIVE_BYTES) throw new DomainError('invalid', 'Archives can be at most 10 MB.', 'archive');
+    return importMigrationFolder(actor.id, { fileName: archive.name, bytes: Buffer.from(await archive.arrayBuffer()) });
+  });
   if (!result.ok) return result;
   revalidatePath('/migrations');
   redirect(`/migrations?folder=${result.data.id}`);

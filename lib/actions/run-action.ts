@@ -40,9 +40,12 @@ export function toActionError(err: unknown): ActionFailure {
 /** FormData to a plain object; repeated keys (checkbox groups) become arrays. */
 export function formObject(form: FormData, arrays: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of new Set(form.keys())) {
+  // A crafted call can pass anything as the form: what is not a FormData reads as an empty form
+  // (refused as invalid input), not as a TypeError (a 500).
+  const fields = form instanceof FormData ? form : new FormData();
+  for (const key of new Set(fields.keys())) {
     if (key.startsWith('$ACTION')) continue;
-    out[key] = arrays.includes(key) ? form.getAll(key) : form.get(key);
+    out[key] = arrays.includes(key) ? fields.getAll(key) : fields.get(key);
   }
   for (const key of arrays) out[key] ??= [];
   return out;

@@ -3,9 +3,10 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { requestApply, requestRehearsal, saveMigrationRevision } from '../services/migration-revisions';
-import { requestSnapshot } from '../services/runs';
+import { cancelRun, requestSnapshot } from '../services/runs';
+import { CancelRunSchema } from '../validation/run';
 import { idSchema } from '../validation/common';
-import { SaveRevisionSchema } from '../validation/migration';
+import { SaveRevisionFormSchema } from '../validation/migration';
 import { formObject, runAction, type ActionResult } from './run-action';
 
 export async function requestSnapshotAction(input: unknown) {
@@ -28,8 +29,9 @@ export type SaveRevisionState = (ActionResult<{ revision: number; checksum: stri
 
 export async function saveRevisionAction(_prev: SaveRevisionState, form: FormData): Promise<SaveRevisionState> {
   const raw = formObject(form);
-  const result = await runAction(SaveRevisionSchema, raw, (actor, input) => saveMigrationRevision(actor.id, input));
-  if (!result.ok) return { ...result, values: raw };
+  const result = await runAction(SaveRevisionFormSchema, raw, (actor, input) => saveMigrationRevision(actor.id, input));
+  // Only the name goes back to the form: the SQL fields keep their own state (and exact bytes) in the editor.
+  if (!result.ok) return { ...result, values: { name: raw.name } };
   revalidatePath('/requests', 'layout');
   return { ...result, message: `Saved as revision ${result.data.revision}.` };
 }
@@ -39,4 +41,11 @@ export async function requestApplyAction(input: unknown) {
   const result = await runAction(schema, input, (actor, data) => requestApply(actor.id, data));
   if (result.ok) revalidatePath('/requests', 'layout');
   return result;
+}
+
+/** Cancel: a queued run ends at once; a running one is stopped by its worker and recorded cancelled. */
+export async function cancelRunAction(input: unknown) {
+  const result = await runAction(CancelRunSchema, input, (actor, data) => cancelRun(actor.id, data));
+  if (result.ok) revalidatePath('/requests', 'layout');
+  return result.ok && result.data.status === 'running' ? { ...result, message: 'Cancel requested: the run stops in a moment.' } : result;
 }

@@ -1,8 +1,8 @@
-import bcrypt from 'bcryptjs';
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
-import { getDb } from '../db/client';
-import { SignInSchema } from '../validation/admin';
+import { sameOriginRedirect } from '../validation/sign-in';
+import { authorizeCredentials } from './authorize';
+import { forgetInitialAdminPassword } from '../db/initial-admin-password';
 
 export const authOptions: NextAuthOptions = {
   session: { strategy: 'jwt', maxAge: 12 * 60 * 60 },
@@ -11,17 +11,20 @@ export const authOptions: NextAuthOptions = {
     CredentialsProvider({
       name: 'Email and password',
       credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
-      async authorize(credentials) {
-        const parsed = SignInSchema.safeParse(credentials);
-        if (!parsed.success) return null;
-        const user = await getDb().user.findUnique({ where: { email: parsed.data.email.toLowerCase() } });
-        if (!user || !user.active) return null;
-        if (!(await bcrypt.compare(parsed.data.password, user.passwordHash))) return null;
-        return { id: user.id, name: user.name, email: user.email };
+      // Rate limited per account and per address; unknown emails cost what wrong passwords cost.
+      async authorize(credentials, req) {
+        const user = await authorizeCredentials(credentials, req?.headers);
+        if (!user) return null;
+        forgetInitialAdminPassword(credentials?.password); // the first admin is in: the printed password's file goes
+        return user;
       },
     }),
   ],
   callbacks: {
+    // Only same-origin URLs after sign-in or sign-out, by the same rule as the sign-in form's callbackUrl.
+    redirect({ url, baseUrl }) {
+      return sameOriginRedirect(url, baseUrl);
+    },
     jwt({ token, user }) {
       if (user) token.sub = user.id;
       return token;

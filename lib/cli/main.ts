@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { describeChange, diffSnapshots } from '../engine/postgres/diff';
 import { takeSnapshot, type SchemaSnapshot } from '../engine/postgres/snapshot';
 import { MigrationError, applyMigrations, migrationStatus, readMigrationsDir, rollbackMigration } from '../engine/prisma-migrations';
-import type { PgTargetSettings } from '../engine/connection';
+import { readOnlySession, type PgTargetSettings } from '../engine/connection';
 import { summarizePlan, type PlanSummary } from '../engine/postgres/sql-plan';
 import { rehearseMigration } from '../engine/postgres/rehearsal';
+import { reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox, type RehearsalServer, type Sandbox } from '../engine/postgres/sandbox';
+import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, FenceError, type FenceAllowances } from '../engine/postgres/sql-guard';
 import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
 
@@ -22,29 +24,55 @@ Commands:
                                   transaction, stopping at the first failure
   down      --url URL --dir DIR   roll back the last applied migration with its down.sql
             [--name MIGRATION]    (or the one named) and mark it rolled back
-  rehearse  --url URL --dir DIR   rehearse the first pending migration (or --name) on a scratch copy
-            [--name MIGRATION]    of the database's schema: up, verify, down, verify the rollback
-            [--sample ROWS]       restores the schema, up again; the scratch copy is dropped
-                                  (--sample: also copy up to ROWS rows of each table)
+  rehearse  --url URL --dir DIR   rehearse the first pending migration (or --name) on a copy of
+            [--name MIGRATION]    the database's schema in a sandbox: up, verify, down, verify the
+            [--sample ROWS]       rollback restores the schema, up again; the copy is dropped
+            [--sandbox-url URL]   (--sample: also copy up to ROWS rows of each table). The database
+                                  is only read; the copy runs in a PostgreSQL started for the
+                                  command (embedded), or on --sandbox-url / CUTOVER_SANDBOX_URL
+                                  (a role there that may create databases and roles)
   snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
                                   views, sequences, enums (with --out, the snapshot as JSON)
   diff      --from A --to B       what changed between two schemas (A and B: a PostgreSQL URL
                                   or a snapshot file written by "snapshot --out")
 
+Connecting:
+  --url URL               a postgresql:// URL; leave the password out of it and set PGPASSWORD
+                          instead, so that it does not show in the process list
+  --url-env VAR           read the URL from the environment variable VAR instead of --url
+  snapshot, status, diff and rehearse only read the database (read-only sessions).
+
 Options:
   --lock-timeout MS       apply/down: give up waiting for a table lock after MS (default 5000)
   --statement-timeout MS  apply/down: stop a statement after MS (default: no limit)
+  --allow KIND[,KIND]     apply/down/rehearse: let statements of these kinds past the SQL fence
+                          (${FENCE_KINDS.map((k) => k.id).join(', ')})
+  --allow-extension E[,E] apply/down/rehearse: extensions CREATE EXTENSION may create, besides
+                          PostgreSQL's trusted ones
   --json    machine-readable output
   --help    this text`;
 
 const url = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string');
 const ms = z.coerce.number().int().min(0).max(86_400_000);
 const timeouts = { 'lock-timeout': ms.default(5000), 'statement-timeout': ms.default(0) };
+// The SQL fence's allowances: none by default, as for a target nobody has allowed anything on.
+const kindIds = FENCE_KINDS.map((k) => k.id);
+const fenceFlags = {
+  allow: z.string().optional().refine((v) => !v || v.split(',').every((k) => kindIds.includes(k.trim())), `must name fence kinds: ${kindIds.join(', ')}`),
+  'allow-extension': z.string().optional(),
+};
+function fenceFrom(input: Record<string, string | undefined>): FenceAllowances {
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  return { allowedKinds: list(input.allow), allowedExtensions: [...DEFAULT_ALLOWED_EXTENSIONS, ...list(input['allow-extension'])] };
+}
 const schemas = {
   status: z.strictObject({ url, dir: z.string().min(1) }),
-  apply: z.strictObject({ url, dir: z.string().min(1), ...timeouts }),
-  down: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), ...timeouts }),
-  rehearse: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), sample: z.coerce.number().int().min(0).max(100_000).default(0) }),
+  apply: z.strictObject({ url, dir: z.string().min(1), ...timeouts, ...fenceFlags }),
+  down: z.strictObject({ url, dir: z.string().min(1), name: z.string().min(1).optional(), ...timeouts, ...fenceFlags }),
+  rehearse: z.strictObject({
+    url, dir: z.string().min(1), name: z.string().min(1).optional(), sample: z.coerce.number().int().min(0).max(100_000).default(0),
+    'sandbox-url': url.optional(), ...fenceFlags,
+  }),
   snapshot: z.strictObject({ url, out: z.string().min(1).optional() }),
   diff: z.strictObject({ from: z.string().min(1), to: z.string().min(1) }),
 };
@@ -73,15 +101,17 @@ function parseArgs(argv: string[]): { command: string | undefined; flags: Record
   return { command, flags };
 }
 
-async function connect(connectionString: string, label: string): Promise<Client> {
+async function connect(connectionString: string, label: string, readOnly: boolean): Promise<Client> {
   // The label names this run to anyone who finds its lock taken.
-  const client = new Client({ connectionString, connectionTimeoutMillis: 10_000, application_name: `cutover-cli ${label} (pid ${process.pid})` });
+  const config = { connectionString, connectionTimeoutMillis: 10_000, application_name: `cutover-cli ${label} (pid ${process.pid})` };
+  const client = new Client(readOnly ? readOnlySession(config) : config);
   await client.connect();
   return client;
 }
 
+/** A session for `fn`; label 'read' (the default) and 'diff' sessions are read-only. */
 async function withDb<T>(connectionString: string, fn: (c: Client) => Promise<T>, label = 'read'): Promise<T> {
-  const client = await connect(connectionString, label);
+  const client = await connect(connectionString, label, label === 'read' || label === 'diff');
   try {
     return await fn(client);
   } finally {
@@ -122,7 +152,7 @@ function settingsFromUrl(connectionString: string): PgTargetSettings {
   const u = new URL(connectionString);
   return {
     host: u.hostname || 'localhost', port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
-    username: decodeURIComponent(u.username) || 'postgres', password: u.password ? decodeURIComponent(u.password) : null,
+    username: decodeURIComponent(u.username) || 'postgres', password: u.password ? decodeURIComponent(u.password) : (process.env.PGPASSWORD ?? null),
     sslMode: u.searchParams.get('sslmode') ?? 'disable', connectTimeoutMs: 10_000,
   };
 }
@@ -139,6 +169,14 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     }
     if (!(command in schemas)) throw new UsageError(`Unknown command "${command}".`);
     const { json: _json, ...values } = flags;
+    // --url-env VAR: the URL (and its password) from the environment, not the command line.
+    if (values['url-env'] !== undefined) {
+      if (values.url !== undefined) throw new UsageError('Give --url or --url-env, not both.');
+      const name = String(values['url-env']);
+      if (!process.env[name]) throw new UsageError(`--url-env: the environment variable ${name} is not set.`);
+      values.url = process.env[name]!;
+      delete values['url-env'];
+    }
     const parsed = schemas[command as Command].safeParse(values);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) =>
@@ -156,6 +194,12 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
       return EXIT.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
+    // Refused by the SQL fence before anything ran: every violation with its line and reason.
+    if (err instanceof FenceError) {
+      if (json) io.out(JSON.stringify({ ok: false, error: message, file: err.file, violations: err.violations }, null, 2));
+      else io.err([`error: ${message}`, ...err.violations.slice(1).map((v) => `  ${err.file}, line ${v.line}, column ${v.column}: ${v.reason} (${v.statement})`)].join('\n'));
+      return EXIT.failed;
+    }
     if (json) io.out(JSON.stringify({ ok: false, error: message }));
     else io.err(`error: ${message}`);
     return EXIT.failed;
@@ -197,7 +241,7 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       return reportWork(json, io, async () => {
         const result = await withDb(input.url, async (c) => {
           await applyTimeouts(c, { lockTimeoutMs: Number(input['lock-timeout']), statementTimeoutMs: Number(input['statement-timeout']) });
-          return applyMigrations(c, migrations, { recordFailure: true, lock: lockTargetOrFail });
+          return applyMigrations(c, migrations, { recordFailure: true, lock: lockTargetOrFail, fence: fenceFrom(input) });
         }, 'apply');
         if (json) io.out(JSON.stringify({ ok: true, ...result }, null, 2));
         else {
@@ -215,7 +259,7 @@ async function run(command: Command, input: Record<string, string>, json: boolea
           if (!name) throw new UsageError('No migration of this folder is applied; there is nothing to roll back.');
           const m = migrations.find((x) => x.name === name);
           if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
-          return { name, run: await rollbackMigration(c, m, { lock: lockTargetOrFail }) };
+          return { name, run: await rollbackMigration(c, m, { lock: lockTargetOrFail, fence: fenceFrom(input) }) };
         }, 'down');
         if (json) io.out(JSON.stringify({ ok: true, rolledBack: result.name, evidence: result.run }, null, 2));
         else io.out(`rolled back  ${result.name}  ${describeRun(result.run)}`);
@@ -228,14 +272,26 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       const m = migrations.find((x) => x.name === name);
       if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
       if (m.downSql === undefined) throw new UsageError(`${name} has no down.sql: a rehearsal proves the way back, so write one first.`);
+      // Never on the database's own server: a sandbox started for this command, or the one named.
+      const sandboxUrl = input['sandbox-url'] ?? process.env.CUTOVER_SANDBOX_URL;
+      let own: Sandbox | undefined;
+      let server: RehearsalServer;
+      if (sandboxUrl) server = rehearsalServerFromUrl(sandboxUrl);
+      else {
+        await reapAbandonedSandboxes();
+        server = own = await startSandbox();
+        if (!json) io.out(`sandbox: ${own.label}, started in ${own.startMs} ms`);
+      }
       const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, {
+        sandbox: server,
         sampleRows: Number(input.sample),
+        fence: fenceFrom(input),
         onPhase: (p) => {
           if (json) return;
           io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
           for (const c of p.changes ?? []) io.out(`         ${c}`);
         },
-      });
+      }).finally(() => own?.stop());
       if (json) io.out(JSON.stringify({ migration: name, ...result }, null, 2));
       else io.out(result.ok ? `\nRehearsal of ${name} passed in ${result.durationMs} ms.` : `\nRehearsal of ${name} failed: ${result.error}`);
       return result.ok ? EXIT.ok : EXIT.failed;

@@ -11,6 +11,8 @@ export async function listTargets(actor: Actor) {
     id: t.id, name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port, database: t.database,
     username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs, lockTimeoutMs: t.lockTimeoutMs,
     statementTimeoutMs: t.statementTimeoutMs, hasPassword: t.passwordEncrypted !== null,
+    // The rehearsal server's URL holds a password: only whether one is set leaves the server.
+    runDeadlineMs: t.runDeadlineMs, allowedStatementKinds: t.allowedStatementKinds, hasRehearsalServer: t.rehearsalServerEncrypted !== null,
   }));
 }
 export type TargetView = Awaited<ReturnType<typeof listTargets>>[number];

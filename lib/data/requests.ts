@@ -1,8 +1,10 @@
 import 'server-only';
 import { getDb, getPool } from '../db/client';
 import { notFound } from '../domain/errors';
-import { canWorkTask, checkCanSignGate, type Actor } from '../domain/permissions';
+import { canManageTargets, canWorkTask, checkCanSignGate, type Actor } from '../domain/permissions';
+import { redactTargetAddressDeep } from '../domain/redact-address';
 import type { ListRequestsInput } from '../validation/request';
+import { assertCanRead } from './access';
 
 export interface RequestRow {
   id: string;
@@ -42,10 +44,11 @@ function listConditions(actor: Actor, f: Omit<ListRequestsInput, 'page' | 'pageS
 }
 
 /**
- * The requests list: one page plus the total, newest first. Every signed-in person may read it.
+ * The requests list: one page plus the total, newest first. Anyone who holds a role may read it.
  * Hand-written SQL over the denormalised progress columns: this is the app's hottest page.
  */
 export async function listRequests(actor: Actor, f: ListRequestsInput): Promise<{ rows: RequestRow[]; total: number }> {
+  assertCanRead(actor);
   const pool = getPool();
   const { where, params } = listConditions(actor, f);
   const [rows, count] = await Promise.all([
@@ -69,11 +72,12 @@ export async function listRequests(actor: Actor, f: ListRequestsInput): Promise<
 
 /** One request with its workflow, gate and audit log, plus what the viewer may do. */
 export async function getRequestDetail(actor: Actor, id: string) {
+  assertCanRead(actor);
   const db = getDb();
   const r = await db.migrationRequest.findUnique({
     where: { id },
     include: {
-      target: { select: { id: true, name: true, environment: true, engine: true } },
+      target: { select: { id: true, name: true, environment: true, engine: true, host: true, port: true } },
       author: { select: { id: true, name: true } },
       template: { select: { key: true, version: true, name: true } },
       tasks: {
@@ -102,7 +106,7 @@ export async function getRequestDetail(actor: Actor, id: string) {
     completedSteps: r.completedSteps,
     totalSteps: r.totalSteps,
     createdAt: r.createdAt,
-    target: r.target,
+    target: { id: r.target.id, name: r.target.name, environment: r.target.environment, engine: r.target.engine },
     author: r.author,
     template: r.template,
     tasks: r.tasks.map((t) => ({
@@ -135,10 +139,14 @@ export async function getRequestDetail(actor: Actor, id: string) {
         hasEvidence: g.evidence !== null,
       })),
     },
-    audit: r.audit.map((a) => ({
-      id: a.id, action: a.action, actor: a.actor?.name ?? 'Cutover', entityType: a.entityType,
-      before: a.before as Record<string, unknown> | null, after: a.after as Record<string, unknown> | null, createdAt: a.createdAt,
-    })),
+    // Failed runs' audit entries carry the error: without the target's address for those who do not manage targets.
+    audit: r.audit.map((a) => {
+      const redact = <T>(v: T): T => (canManageTargets(actor) ? v : redactTargetAddressDeep(v, r.target));
+      return {
+        id: a.id, action: a.action, actor: a.actor?.name ?? 'Cutover', entityType: a.entityType,
+        before: redact(a.before as Record<string, unknown> | null), after: redact(a.after as Record<string, unknown> | null), createdAt: a.createdAt,
+      };
+    }),
   };
 }
 export type RequestDetail = Awaited<ReturnType<typeof getRequestDetail>>;

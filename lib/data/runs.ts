@@ -1,15 +1,31 @@
 import 'server-only';
 import { getDb } from '../db/client';
+import { canManageTargets, type Actor } from '../domain/permissions';
+import { redactTargetAddress, type TargetAddress } from '../domain/redact-address';
 import { diffLines, hasChanges } from '../domain/text-diff';
 import type { PlanSummary } from '../engine/postgres/sql-plan';
 import type { SchemaShape, TableStats } from '../engine/postgres/snapshot';
+import { assertCanRead } from './access';
+
+/**
+ * Stored run errors and logs name the target's host, IP address and port; people who may not
+ * manage targets see the target's name instead.
+ */
+export function runTextRedactor(actor: Actor) {
+  if (canManageTargets(actor)) return <T extends string | null | undefined>(text: T, _target?: TargetAddress | null): T => text;
+  return <T extends string | null | undefined>(text: T, target?: TargetAddress | null): T =>
+    (typeof text === 'string' && target ? redactTargetAddress(text, target) : text) as T;
+}
+const TARGET_ADDRESS = { select: { name: true, host: true, port: true } } as const;
 
 /** The Analysis step's schema panel: the latest snapshot run of the request and what it found. */
-export async function getSnapshotPanel(requestId: string) {
+export async function getSnapshotPanel(actor: Actor, requestId: string) {
+  assertCanRead(actor);
+  const redact = runTextRedactor(actor);
   const run = await getDb().run.findFirst({
     where: { requestId, kind: 'snapshot' },
     orderBy: { queuedAt: 'desc' },
-    include: { snapshot: true, requestedBy: { select: { name: true } } },
+    include: { snapshot: true, requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
   });
   if (!run) return null;
   const result = (run.result ?? {}) as { changesSincePrevious?: string[] | null };
@@ -20,7 +36,7 @@ export async function getSnapshotPanel(requestId: string) {
     status: run.status,
     phase: run.phase,
     progress: run.progress,
-    error: run.error,
+    error: redact(run.error, run.target),
     requestedBy: run.requestedBy.name,
     queuedAt: run.queuedAt,
     finishedAt: run.finishedAt,
@@ -31,7 +47,18 @@ export async function getSnapshotPanel(requestId: string) {
           takenAt: run.snapshot.takenAt,
           tables: Object.entries(shape.tables).map(([name, t]) => ({
             name,
-            columns: t.columns.map((c) => `${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`),
+            columns: t.columns.map((c) =>
+              `${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}${c.default !== null ? ` DEFAULT ${c.default}` : ''}` +
+              `${c.identity ? ` GENERATED ${c.identity.toUpperCase()} AS IDENTITY` : ''}${c.generated ? ` GENERATED ALWAYS AS (${c.generated}) STORED` : ''}`),
+            // Constraints as PostgreSQL prints them (pg_get_constraintdef), so the view shows what it holds.
+            constraints: [
+              ...(t.primaryKey ? [`${t.primaryKey.name} ${t.primaryKey.definition}`] : []),
+              ...t.uniques.map((c) => `${c.name} ${c.definition}`),
+              ...t.checks.map((c) => `${c.name} ${c.definition}`),
+              ...t.exclusions.map((c) => `${c.name} ${c.definition}`),
+              ...t.foreignKeys.map((c) => `${c.name} ${c.definition}`),
+            ],
+            checks: t.checks.length,
             indexes: t.indexes.map((i) => `${i.name} (${i.method}${i.unique ? ', unique' : ''}${i.predicate ? `, where ${i.predicate}` : ''})`),
             foreignKeys: t.foreignKeys.length,
             estimatedRows: stats[name]?.estimatedRows ?? null,
@@ -59,7 +86,9 @@ interface PhaseView {
 }
 
 /** The Create migration and Test locally steps: revisions of the migration and the latest rehearsal. */
-export async function getMigrationPanel(requestId: string) {
+export async function getMigrationPanel(actor: Actor, requestId: string) {
+  assertCanRead(actor);
+  const redact = runTextRedactor(actor);
   const db = getDb();
   const [revisions, rehearsal, change] = await Promise.all([
     db.migrationRevision.findMany({
@@ -71,12 +100,12 @@ export async function getMigrationPanel(requestId: string) {
     db.run.findFirst({
       where: { requestId, kind: 'rehearsal' },
       orderBy: { queuedAt: 'desc' },
-      include: { revision: { select: { revision: true } } },
+      include: { revision: { select: { revision: true } }, target: TARGET_ADDRESS },
     }),
     db.run.findFirst({
       where: { requestId, kind: { in: ['apply', 'down'] } },
       orderBy: { queuedAt: 'desc' },
-      include: { requestedBy: { select: { name: true } } },
+      include: { requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
     }),
   ]);
   const changeResult = (change?.result ?? {}) as {
@@ -112,22 +141,27 @@ export async function getMigrationPanel(requestId: string) {
           status: rehearsal.status,
           phase: rehearsal.phase,
           progress: rehearsal.progress,
-          error: rehearsal.error,
+          error: redact(rehearsal.error, rehearsal.target),
           revision: rehearsal.revision?.revision ?? null,
           hashes: result.hashes ?? {},
-          log: (result.log ?? []).slice(-200),
+          log: (result.log ?? []).slice(-200).map((line) => redact(line, rehearsal.target)),
           phases: (result.phases ?? []).map(({ script, ...p }): PhaseView => ({
             ...p,
-            statements: script?.statements.map((s) => ({ line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error })),
+            detail: redact(p.detail, rehearsal.target),
+            statements: script?.statements.map((s) => ({
+              line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional,
+              error: s.error && { ...s.error, message: redact(s.error.message, rehearsal.target) },
+            })),
           })),
         }
       : null,
     lastChange: change
       ? {
+          id: change.id,
           kind: change.kind,
           status: change.status,
           phase: change.phase,
-          error: change.error,
+          error: redact(change.error, change.target),
           requestedBy: change.requestedBy.name,
           queuedAt: change.queuedAt,
           migration: changeResult.migration ?? null,
@@ -135,7 +169,8 @@ export async function getMigrationPanel(requestId: string) {
           note: changeResult.note ?? null,
           durationMs: changeResult.script?.durationMs ?? null,
           statements: (changeResult.script?.statements ?? []).map((s) => ({
-            line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional, error: s.error,
+            line: s.line, kind: s.kind, status: s.status, durationMs: s.durationMs, transactional: s.transactional,
+            error: s.error && { ...s.error, message: redact(s.error.message, change.target) },
           })),
         }
       : null,

@@ -1,9 +1,11 @@
 import 'server-only';
 import { getDb } from '../db/client';
 import { isAdmin, type Actor } from '../domain/permissions';
+import { assertCanRead } from './access';
 
 /** Open tasks (not completed) whose roles the viewer holds, grouped by role, oldest request first. */
 export async function listMyTasks(actor: Actor) {
+  assertCanRead(actor);
   const held = [...actor.agentRoles, ...(actor.roles.includes('reviewer') ? ['reviewer'] : [])];
   const tasks = await getDb().task.findMany({
     where: { status: { not: 'completed' }, eligibleRoles: { hasSome: held.length ? held : ['-none-'] } },

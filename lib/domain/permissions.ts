@@ -15,6 +15,13 @@ export function holdsAnyOf(actor: Actor, eligibleRoles: readonly string[]): bool
   return eligibleRoles.some((r) => actor.agentRoles.includes(r) || (actor.roles as readonly string[]).includes(r));
 }
 
+/**
+ * Reading requests, runs, snapshots, SQL and audit entries takes at least one role (a person
+ * role or an agent role): a new account sees an explanation until an admin gives it one.
+ */
+export const holdsAnyRole = (actor: Actor) => actor.roles.length > 0 || actor.agentRoles.length > 0;
+export const NO_ROLE_MESSAGE = 'Your account has no role yet; ask an admin to give you one on the People page.';
+
 export const canManageTargets = isAdmin;
 export const canManageUsers = isAdmin;
 export const canViewOverview = (a: Actor) => hasRole(a, 'lead') || isAdmin(a);

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { DATABASE_MIGRATION_V1, planWorkflow } from './procedure';
 import { AGENT_ROLES } from './roles';
 
-const procedure = readFileSync(path.resolve(__dirname, '../../../shared/procedure/database-migration.md'), 'utf8');
+// The repository keeps its own copy of the procedure, so a fresh clone tests against it.
+const procedure = readFileSync(path.resolve(__dirname, '../../docs/procedure/database-migration.md'), 'utf8');
 
 describe('the database migration template', () => {
   const plan = planWorkflow(DATABASE_MIGRATION_V1);

@@ -29,7 +29,7 @@ export interface WorkflowTemplateDefinition {
 }
 
 /**
- * The DATABASE MIGRATION procedure (shared/procedure/database-migration.md) as data.
+ * The DATABASE MIGRATION procedure (docs/procedure/database-migration.md) as data.
  * Where the procedure names no agent (steps 3, 8, 9) the choice is recorded in
  * docs/decisions/002-procedure-template.md. Change it by adding a new version.
  */

@@ -10,12 +10,42 @@ export function keepQuietWhenIdle<T extends { on(event: 'error', fn: (err: Error
   return client;
 }
 
-/** Opens a pg client that gives up after `timeoutMs` instead of hanging on a silent host. */
-export async function connectWithTimeout(config: ClientConfig, timeoutMs: number): Promise<Client> {
-  const client = new Client({ ...config, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs * 4 });
+/**
+ * Opens a pg client that gives up connecting after `timeoutMs` instead of hanging on a silent host.
+ * No client-side read timeout unless asked for (`queryTimeoutMs`): a runner's statement may run
+ * for as long as the server's statement_timeout allows, and a client that gave up early would
+ * leave it running on the server while the run reports a failure.
+ */
+export async function connectWithTimeout(config: ClientConfig, timeoutMs: number, options: { queryTimeoutMs?: number } = {}): Promise<Client> {
+  const client = new Client({ ...config, connectionTimeoutMillis: timeoutMs, ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}) });
   keepQuietWhenIdle(client);
   await client.connect();
   return client;
+}
+
+/**
+ * Startup options of a session that only reads a target (snapshots, status checks, the schema
+ * and sample a rehearsal copies): every transaction is read-only from the first statement on,
+ * and names resolve in pg_catalog only, so no object of the target's schemas can stand in for a
+ * catalog function or table. Queries of such a session qualify user objects with their schema.
+ */
+export const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c search_path=pg_catalog';
+
+/**
+ * The same config for a read-only session. Options given in a connection string's `?options=`
+ * come first, so ours (later -c settings win) cannot be switched off by the URL.
+ */
+export function readOnlySession(config: ClientConfig): ClientConfig {
+  let urlOptions = '';
+  let connectionString = config.connectionString;
+  if (connectionString) {
+    const u = new URL(connectionString);
+    urlOptions = u.searchParams.get('options') ?? '';
+    u.searchParams.delete('options');
+    connectionString = u.toString();
+  }
+  const options = [urlOptions, config.options, READ_ONLY_OPTIONS].filter(Boolean).join(' ');
+  return { ...config, ...(connectionString ? { connectionString } : {}), options };
 }
 
 export interface PgTargetSettings {
@@ -47,7 +77,8 @@ export async function checkPostgresConnection(t: PgTargetSettings): Promise<Conn
   const started = Date.now();
   let client: Client | undefined;
   try {
-    client = await connectWithTimeout(pgClientConfig(t), t.connectTimeoutMs);
+    // A connection check only reads the version: read-only, and bounded end to end.
+    client = await connectWithTimeout(readOnlySession(pgClientConfig(t)), t.connectTimeoutMs, { queryTimeoutMs: t.connectTimeoutMs * 2 });
     const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
     return { ok: true, serverVersion: `PostgreSQL ${rows[0].server_version}`, latencyMs: Date.now() - started };
   } catch (err) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 
 /**
@@ -65,4 +66,46 @@ export async function createDemoShop(client: Client): Promise<{ created: boolean
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The demo database's own login role: not a superuser, no CREATEDB/CREATEROLE, owner of the demo
+ * database and of everything in it, nothing else. `admin` is a session on the demo database as a
+ * role that may create roles. Keeps `knownPassword` when it still signs in; otherwise sets a new
+ * random one. Returns the password to store (encrypted) in the demo target.
+ */
+export async function ensureDemoOwner(
+  admin: Client,
+  opts: { role: string; knownPassword: string | null; canSignIn: (password: string) => Promise<boolean> },
+): Promise<{ password: string; changed: boolean }> {
+  const { rows: db } = await admin.query<{ name: string }>('SELECT current_database() AS name');
+  const role = ident(opts.role);
+  const { rowCount: exists } = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [opts.role]);
+  let password = opts.knownPassword;
+  let changed = false;
+  if (!exists || !password || !(await opts.canSignIn(password))) {
+    password = randomBytes(24).toString('base64url');
+    changed = true;
+    const attrs = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${admin.escapeLiteral(password)}`;
+    await admin.query(exists ? `ALTER ROLE ${role} ${attrs}` : `CREATE ROLE ${role} ${attrs}`);
+  }
+  await admin.query(`ALTER DATABASE ${ident(db[0].name)} OWNER TO ${role}`);
+  // A demo made by an earlier version belongs to the admin role: hand every object over.
+  const { rows: objects } = await admin.query<{ stmt: string }>(
+    `SELECT format('ALTER %s %s OWNER TO %I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass, $1::text) AS stmt
+       FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+        AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = $1)
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+     UNION ALL
+     SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, $1::text)
+       FROM pg_type t
+      WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd', 'c') AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+        AND t.typowner <> (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+    [opts.role],
+  );
+  for (const { stmt } of objects) await admin.query(stmt);
+  return { password, changed };
 }

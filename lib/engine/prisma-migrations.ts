@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import { runPlannedScript, type ScriptResult } from './postgres/runner';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './postgres/sql-plan';
+import { assertFenceAllows, type FenceAllowances } from './postgres/sql-guard';
 
 /** The advisory lock key Prisma Migrate itself takes, so Cutover and Prisma exclude each other. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
@@ -56,6 +57,11 @@ export class MigrationError extends Error {
     super(message);
     this.name = 'MigrationError';
   }
+
+  /** The migration was stopped on purpose (Cancel, a deadline), not refused by the database. */
+  get aborted(): boolean {
+    return this.evidence?.aborted === true;
+  }
 }
 
 // Same shape as the table Prisma Migrate creates, so `prisma migrate status` agrees with us.
@@ -90,6 +96,18 @@ export interface ApplyOptions {
    * Target databases want this; Cutover's own store retries on the next start instead.
    */
   recordFailure?: boolean;
+  /**
+   * Stops the run (see RunHooks.signal): the statement in flight is cancelled and rolled back,
+   * and the result returned once the rollback has finished. An atomic migration stopped this way
+   * leaves the target as it was, history included; a non-atomic one leaves its failed row saying so.
+   */
+  signal?: AbortSignal;
+  /**
+   * What the SQL fence lets through on this database (sql-guard.ts). Required, so that no caller
+   * can run a migration past the fence by forgetting it: every migration that would run is checked
+   * before the first one runs.
+   */
+  fence: FenceAllowances;
 }
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'modified' | 'missing_locally';
@@ -105,9 +123,14 @@ export interface MigrationStatusEntry {
 
 /** `prisma migrate status`: each migration in the folder (and any applied one not in it), with its state. */
 export async function migrationStatus(client: Client, migrations: MigrationFile[]): Promise<MigrationStatusEntry[]> {
-  const { rows: exists } = await client.query(`SELECT to_regclass('"_prisma_migrations"') AS t`);
+  // Status sessions resolve names in pg_catalog only (read-only, see connection.ts): look for the
+  // history where the default search_path ("$user", public) would find it, qualified.
+  const { rows: exists } = await client.query<{ t: string | null }>(
+    `SELECT COALESCE(pg_catalog.to_regclass('"_prisma_migrations"'), pg_catalog.to_regclass(pg_catalog.quote_ident(current_user) || '._prisma_migrations'),
+            pg_catalog.to_regclass('public._prisma_migrations'))::text AS t`,
+  );
   const rows: HistoryRow[] = exists[0].t
-    ? (await client.query<HistoryRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at`)).rows
+    ? (await client.query<HistoryRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM ${exists[0].t} ORDER BY started_at`)).rows
     : [];
   // The latest row that was not rolled back decides, as in Prisma.
   const current = new Map<string, HistoryRow>();
@@ -129,14 +152,15 @@ export async function migrationStatus(client: Client, migrations: MigrationFile[
  * under Prisma's advisory lock: two instances starting together apply each migration once.
  * Refuses (before applying anything) a migration whose file changed after it was applied.
  */
-export async function applyMigrations(client: Client, migrations: MigrationFile[], options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyMigrations(client: Client, migrations: MigrationFile[], options: ApplyOptions): Promise<ApplyResult> {
   if (options.lock && options.lock !== 'wait') await options.lock(client);
   else await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
-    await client.query(CREATE_HISTORY_TABLE);
-    const { rows } = await client.query<HistoryRow>(
-      `SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`,
-    );
+    // Read the history without creating it yet: a refused migration must leave the database as it was.
+    const { rows: exists } = await client.query(`SELECT to_regclass('"_prisma_migrations"') AS t`);
+    const rows: HistoryRow[] = exists[0].t
+      ? (await client.query<HistoryRow>(`SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at`)).rows
+      : [];
     const done = new Map<string, HistoryRow>();
     for (const row of rows) {
       if (row.rolled_back_at) continue;
@@ -157,6 +181,9 @@ export async function applyMigrations(client: Client, migrations: MigrationFile[
         );
       }
     }
+    // The SQL fence, for every migration that would run, before the first one runs.
+    for (const m of migrations) if (!done.has(m.name)) await assertFenceAllows(`${m.name}/migration.sql`, m.sql, options.fence);
+    await client.query(CREATE_HISTORY_TABLE);
     const result: ApplyResult = { applied: [], alreadyApplied: [], evidence: {} };
     for (const m of migrations) {
       if (done.has(m.name)) {
@@ -202,6 +229,7 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
   if (plan.atomic) {
     const result = await runPlannedScript(client, plan, {
       onStatement,
+      signal: options.signal,
       beforeCommit: (c) =>
         c.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count) VALUES ($1, $2, $3, $4, clock_timestamp(), 1)`,
@@ -209,6 +237,8 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
         ).then(() => undefined),
     });
     if (result.ok) return result;
+    // Cancelled and rolled back: nothing happened to the target, so its history says nothing either.
+    if (result.aborted) throw new MigrationError(m.name, `Migration ${m.name} was cancelled and rolled back: ${result.error}`, result);
     if (options.recordFailure) {
       await client.query(
         `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, 0)`,
@@ -224,6 +254,7 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
   );
   const result = await runPlannedScript(client, plan, {
     onStatement,
+    signal: options.signal,
     beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`, [id]).then(() => undefined),
   });
   if (result.ok) return result;
@@ -236,9 +267,10 @@ async function applyOne(client: Client, m: MigrationFile, options: ApplyOptions)
  * Runs a migration's down.sql and marks its history row rolled back, in one transaction when
  * the file allows it. Refuses when the migration is not applied or has no down.sql.
  */
-export async function rollbackMigration(client: Client, m: MigrationFile, options: Pick<ApplyOptions, 'lock' | 'onStatement'> = {}): Promise<ScriptResult> {
+export async function rollbackMigration(client: Client, m: MigrationFile, options: Pick<ApplyOptions, 'lock' | 'onStatement' | 'signal' | 'fence'>): Promise<ScriptResult> {
   if (m.downSql === undefined) throw new MigrationError(m.name, `Migration ${m.name} has no down.sql; write one to roll it back.`);
   const plan = await planOrRefuse(m.name, 'down.sql', m.downSql);
+  await assertFenceAllows(`${m.name}/down.sql`, m.downSql, options.fence);
   if (options.lock && options.lock !== 'wait') await options.lock(client);
   else await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
   try {
@@ -252,8 +284,10 @@ export async function rollbackMigration(client: Client, m: MigrationFile, option
     }
     const result = await runPlannedScript(client, plan, {
       onStatement: options.onStatement ? (s) => options.onStatement!(m.name, s, plan.statements.length) : undefined,
+      signal: options.signal,
       beforeCommit: (c) => c.query(`UPDATE "_prisma_migrations" SET rolled_back_at = clock_timestamp() WHERE id = $1`, [rows[0].id]).then(() => undefined),
     });
+    if (result.aborted) throw new MigrationError(m.name, `Rolling back ${m.name} was cancelled${plan.atomic ? ' and undone' : ''}: ${result.error}`, result);
     if (!result.ok) throw new MigrationError(m.name, `Rolling back ${m.name} failed${plan.atomic ? ' and was undone' : ''}: ${result.error}`, result);
     return result;
   } finally {

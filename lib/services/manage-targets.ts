@@ -13,20 +13,35 @@ function assertAdmin(actor: Actor) {
   if (!canManageTargets(actor)) throw forbidden('Managing target databases needs the admin role.');
 }
 
-/** What an audit row may say about a target: never the password, only whether one is set. */
-function auditView(t: Pick<TargetDatabase, 'name' | 'engine' | 'environment' | 'host' | 'port' | 'database' | 'username' | 'sslMode' | 'passwordEncrypted'>) {
+/**
+ * What an audit row may say about a target: never the password or the rehearsal server's URL
+ * (it holds a password too), only whether one is set.
+ */
+function auditView(t: Pick<TargetDatabase, 'name' | 'engine' | 'environment' | 'host' | 'port' | 'database' | 'username' | 'sslMode' | 'passwordEncrypted' | 'runDeadlineMs' | 'allowedStatementKinds' | 'rehearsalServerEncrypted'>) {
   return {
     name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port,
     database: t.database, username: t.username, sslMode: t.sslMode, hasPassword: t.passwordEncrypted !== null,
+    runDeadlineMs: t.runDeadlineMs, allowedStatementKinds: t.allowedStatementKinds, hasRehearsalServer: t.rehearsalServerEncrypted !== null,
   };
 }
+
+/** The stored rehearsal server: a new URL replaces it, the clear box forgets it, empty keeps it (undefined). */
+function rehearsalServerUpdate(input: { rehearsalServer?: string; clearRehearsalServer?: boolean }): string | null | undefined {
+  if (input.rehearsalServer) return encryptSecret(input.rehearsalServer, secretKey());
+  return input.clearRehearsalServer ? null : undefined;
+}
+
+/** The fence, deadline and rehearsal-server fields may be left out by callers other than the form (they keep what is stored). */
+type FenceFields = 'runDeadlineMs' | 'allowedStatementKinds' | 'clearRehearsalServer';
+type TargetServiceInput = Omit<TargetInput, FenceFields> & Partial<Pick<TargetInput, FenceFields>>;
+type UpdateTargetServiceInput = Omit<UpdateTargetInput, FenceFields> & Partial<Pick<UpdateTargetInput, FenceFields>>;
 
 function uniqueNameError(err: unknown): never {
   if ((err as { code?: string }).code === 'P2002') throw new DomainError('invalid', 'A target with this name already exists.', 'name');
   throw err;
 }
 
-export async function createTarget(actorId: string, input: TargetInput) {
+export async function createTarget(actorId: string, input: TargetServiceInput) {
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     assertAdmin(actor);
@@ -36,7 +51,9 @@ export async function createTarget(actorId: string, input: TargetInput) {
           name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
           database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
           lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
+          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds,
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : null,
+          rehearsalServerEncrypted: rehearsalServerUpdate(input) ?? null,
           createdById: actor.id,
         },
       })
@@ -46,7 +63,7 @@ export async function createTarget(actorId: string, input: TargetInput) {
   });
 }
 
-export async function updateTarget(actorId: string, input: UpdateTargetInput) {
+export async function updateTarget(actorId: string, input: UpdateTargetServiceInput) {
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     assertAdmin(actor);
@@ -59,8 +76,10 @@ export async function updateTarget(actorId: string, input: UpdateTargetInput) {
           name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
           database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
           lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
+          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds,
           // An empty password field keeps the stored one.
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : undefined,
+          rehearsalServerEncrypted: rehearsalServerUpdate(input),
         },
       })
       .catch(uniqueNameError);
@@ -68,6 +87,14 @@ export async function updateTarget(actorId: string, input: UpdateTargetInput) {
       actorId: actor.id, action: 'target.updated', entityType: 'TargetDatabase', entityId: after.id,
       before: auditView(before), after: auditView(after),
     });
+    // Letting a refused kind of statement through is a decision of its own: findable in the audit log by its action.
+    const kinds = (t: { allowedStatementKinds: string[] }) => [...t.allowedStatementKinds].sort().join(',');
+    if (kinds(before) !== kinds(after)) {
+      await recordAudit(tx, {
+        actorId: actor.id, action: 'target.fence_allowances_changed', entityType: 'TargetDatabase', entityId: after.id,
+        before: { allowedStatementKinds: before.allowedStatementKinds }, after: { allowedStatementKinds: after.allowedStatementKinds },
+      });
+    }
     return { id: after.id };
   });
 }
@@ -79,6 +106,14 @@ export function targetSettings(t: TargetDatabase): PgTargetSettings {
     host: t.host, port: t.port, database: t.database, username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs,
     password: t.passwordEncrypted ? decryptSecret(t.passwordEncrypted, secretKey()) : null,
   };
+}
+
+/**
+ * The rehearsal server an admin named for the target (a postgresql:// URL with its password), or
+ * null for Cutover's own sandbox. Decrypted for the worker only; never sent to a page or a log.
+ */
+export function targetRehearsalServerUrl(t: Pick<TargetDatabase, 'rehearsalServerEncrypted'>): string | null {
+  return t.rehearsalServerEncrypted ? decryptSecret(t.rehearsalServerEncrypted, secretKey()) : null;
 }
 
 /** Connects to the target for real; bounded by its connect timeout. */

@@ -29,8 +29,14 @@ export async function createUser(actorId: string, input: CreateUserInput) {
   });
 }
 
+// Transaction-scoped advisory lock ("CU", 1) serialising changes to who is an active admin.
+const ADMIN_SET_LOCK = [21845, 1] as const;
+
 export async function updateUserRoles(actorId: string, input: UpdateUserRolesInput) {
   return getDb().$transaction(async (tx) => {
+    // "At least one active admin" holds under concurrency: two admins demoting each other at once
+    // take turns here, and the second sees the first's change (and may no longer be an admin).
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADMIN_SET_LOCK[0]}::int, ${ADMIN_SET_LOCK[1]}::int)`;
     const actor = await loadActor(tx, actorId);
     if (!canManageUsers(actor)) throw forbidden('Managing people needs the admin role.');
     const before = await tx.user.findUnique({ where: { id: input.userId } });

@@ -1,10 +1,12 @@
 import { getDb } from '../db/client';
-import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
-import { canWorkTask, isAdmin } from '../domain/permissions';
+import { DomainError, forbidden, notFound } from '../domain/errors';
+import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole } from '../domain/permissions';
 import { SqlSyntaxError, planSql, summarizePlan } from '../engine/postgres/sql-plan';
 import { migrationChecksum } from '../engine/prisma-migrations';
+import { findFenceViolations, type FenceAllowances } from '../engine/postgres/sql-guard';
+import { fenceAllowancesFor } from './app-settings';
 import { loadActor } from '../auth/actor';
-import { QUEUES, enqueueInTransaction } from '../jobs/queue';
+import { queueRun } from './runs';
 import type { SaveRevisionInput } from '../validation/migration';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
@@ -24,6 +26,26 @@ async function assertParses(field: 'upSql' | 'downSql' | 'dataSql', file: string
   }
 }
 
+/**
+ * The SQL fence (sql-guard.ts): a statement that reaches beyond the target's database is refused
+ * on the field, with its line and the reason, and nothing is saved.
+ */
+async function assertFenced(field: 'upSql' | 'downSql' | 'dataSql', file: string, sql: string | undefined, fence: FenceAllowances) {
+  if (!sql?.trim()) return;
+  const violations = await findFenceViolations(sql, fence);
+  if (violations.length === 0) return;
+  const lines = violations.slice(0, 3).map((v) => `line ${v.line}: ${v.reason} (${v.statement.slice(0, 120)})`);
+  const more = violations.length > 3 ? ` And ${violations.length - 3} more.` : '';
+  throw new DomainError('invalid', `${file} was refused, ${lines.join(' ')}${more}`, field);
+}
+
+/** The fence allowances of a request's target (its allowed kinds and the app-wide extension list). */
+export async function fenceAllowancesOfRequest(requestId: string): Promise<FenceAllowances> {
+  const request = await getDb().migrationRequest.findUnique({ where: { id: requestId }, select: { target: { select: { allowedStatementKinds: true } } } });
+  if (!request) throw notFound('Migration request');
+  return fenceAllowancesFor(request.target);
+}
+
 async function stepFor(requestId: string, position: number) {
   const task = await getDb().task.findUnique({
     where: { requestId_position: { requestId, position } },
@@ -33,59 +55,78 @@ async function stepFor(requestId: string, position: number) {
   return task;
 }
 
+/** The files of a revision, exactly as they will be stored and exported (no trimming, no line-ending changes). */
+export interface RevisionFiles {
+  name: string;
+  upSql: string;
+  /** '' when the way back is still to write (an imported migration without down.sql). */
+  downSql: string;
+  dataSql?: string | null;
+}
+
+/**
+ * The checks every new revision passes, however it is made (typed, loaded, imported from a
+ * folder): each file parsed with PostgreSQL's parser, refused with its line and column.
+ */
+export async function checkRevisionFiles(files: RevisionFiles, fence: FenceAllowances) {
+  await assertParses('upSql', 'migration.sql', files.upSql);
+  await assertParses('downSql', 'down.sql', files.downSql);
+  await assertParses('dataSql', 'data transformation', files.dataSql ?? undefined);
+  await assertFenced('upSql', 'migration.sql', files.upSql, fence);
+  await assertFenced('downSql', 'down.sql', files.downSql, fence);
+  await assertFenced('dataSql', 'data transformation', files.dataSql ?? undefined, fence);
+}
+
+type Tx = Parameters<Parameters<ReturnType<typeof getDb>['$transaction']>[0]>[0];
+
+/**
+ * Writes the next revision of a request inside the caller's transaction, with its audit row.
+ * The checksum is the sha256 of the migration.sql the revision exports, byte for byte.
+ */
+export async function insertRevision(
+  tx: Tx,
+  actor: { id: string },
+  requestId: string,
+  files: RevisionFiles,
+  audit: { action: string; detail?: Record<string, unknown> } = { action: 'migration.revision_saved' },
+) {
+  await tx.$executeRaw`SELECT 1 FROM migration_requests WHERE id = ${requestId}::uuid FOR UPDATE`;
+  const last = await tx.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' } });
+  const dataSql = files.dataSql?.trim() ? files.dataSql : null;
+  const migrationSql = migrationSqlOf({ upSql: files.upSql, dataSql });
+  const checksum = migrationChecksum(migrationSql);
+  const plan = { up: await summarizePlan(migrationSql), down: files.downSql.trim() ? await summarizePlan(files.downSql) : null };
+  const saved = await tx.migrationRevision.create({
+    data: {
+      requestId, revision: (last?.revision ?? 0) + 1, name: files.name, upSql: files.upSql,
+      downSql: files.downSql, dataSql, checksum, plan: plan as unknown as InputJsonValue, createdById: actor.id,
+    },
+  });
+  await recordAudit(tx, {
+    actorId: actor.id, requestId, action: audit.action, entityType: 'MigrationRevision', entityId: saved.id,
+    before: last ? { revision: last.revision, checksum: last.checksum } : null,
+    after: { revision: saved.revision, name: saved.name, checksum, ...(files.downSql.trim() ? {} : { downSql: 'still to write' }), ...audit.detail },
+  });
+  return { id: saved.id, revision: saved.revision, checksum };
+}
+
 /**
  * "Create migration": saves a new revision of the request's migration after parsing every file
  * with PostgreSQL's parser; a syntax error is refused with its line and column and nothing is saved.
  */
 export async function saveMigrationRevision(actorId: string, input: SaveRevisionInput) {
-  await assertParses('upSql', 'migration.sql', input.upSql);
-  await assertParses('downSql', 'down.sql', input.downSql);
-  await assertParses('dataSql', 'data transformation', input.dataSql);
+  await checkRevisionFiles(input, await fenceAllowancesOfRequest(input.requestId));
   const step = await stepFor(input.requestId, 2);
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can write the migration.`);
-    await tx.$executeRaw`SELECT 1 FROM migration_requests WHERE id = ${input.requestId}::uuid FOR UPDATE`;
-    const last = await tx.migrationRevision.findFirst({ where: { requestId: input.requestId }, orderBy: { revision: 'desc' } });
-    const dataSql = input.dataSql?.trim() ? input.dataSql : null;
-    const checksum = migrationChecksum(migrationSqlOf({ upSql: input.upSql, dataSql }));
-    const plan = { up: await summarizePlan(migrationSqlOf({ upSql: input.upSql, dataSql })), down: await summarizePlan(input.downSql) };
-    const saved = await tx.migrationRevision.create({
-      data: {
-        requestId: input.requestId, revision: (last?.revision ?? 0) + 1, name: input.name, upSql: input.upSql,
-        downSql: input.downSql, dataSql, checksum, plan: plan as unknown as InputJsonValue, createdById: actor.id,
-      },
-    });
-    await recordAudit(tx, {
-      actorId: actor.id, requestId: input.requestId, action: 'migration.revision_saved', entityType: 'MigrationRevision', entityId: saved.id,
-      before: last ? { revision: last.revision, checksum: last.checksum } : null,
-      after: { revision: saved.revision, name: saved.name, checksum },
-    });
-    return { id: saved.id, revision: saved.revision, checksum };
+    return insertRevision(tx, actor, input.requestId, input);
   });
 }
 
-/** "Test migration locally": queue a rehearsal of the latest revision, with its job, in one transaction. */
+/** "Test migration locally": queue a rehearsal of the latest revision (see queueRun). */
 export async function requestRehearsal(actorId: string, input: { requestId: string; sampleRows?: number }) {
-  const step = await stepFor(input.requestId, 3);
-  return getDb().$transaction(async (tx) => {
-    const actor = await loadActor(tx, actorId);
-    if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can rehearse the migration.`);
-    const request = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { targetId: true } });
-    const revision = await tx.migrationRevision.findFirst({ where: { requestId: input.requestId }, orderBy: { revision: 'desc' } });
-    if (!revision) throw conflict('Save the migration (Create migration) before rehearsing it.');
-    const busy = await tx.run.findFirst({ where: { requestId: input.requestId, kind: 'rehearsal', status: { in: ['queued', 'running'] } } });
-    if (busy) throw conflict('A rehearsal of this request is already queued or running.');
-    const run = await tx.run.create({
-      data: { kind: 'rehearsal', targetId: request.targetId, requestId: input.requestId, revisionId: revision.id, requestedById: actor.id, phase: 'queued' },
-    });
-    await enqueueInTransaction(tx, QUEUES.rehearsal, { runId: run.id, sampleRows: input.sampleRows ?? 0 });
-    await recordAudit(tx, {
-      actorId: actor.id, requestId: input.requestId, action: 'run.queued', entityType: 'Run', entityId: run.id,
-      after: { kind: 'rehearsal', revision: revision.revision, sampleRows: input.sampleRows ?? 0 },
-    });
-    return { runId: run.id };
-  });
+  return queueRun(actorId, { kind: 'rehearsal', requestId: input.requestId, sampleRows: input.sampleRows ?? 0 });
 }
 
 /**
@@ -105,32 +146,7 @@ export function migrationFolderName(requestCreatedAt: Date, name: string): strin
  * behind the quality gate.
  */
 export async function requestApply(actorId: string, input: { requestId: string; direction: 'up' | 'down' }) {
-  return getDb().$transaction(async (tx) => {
-    const actor = await loadActor(tx, actorId);
-    if (!isAdmin(actor) && !actor.agentRoles.includes('database-administrator')) {
-      throw forbidden('Applying migrations to a target needs the database-administrator role (or admin).');
-    }
-    const request = await tx.migrationRequest.findUnique({ where: { id: input.requestId }, include: { target: true } });
-    if (!request) throw notFound('Migration request');
-    if (request.target.environment === 'production') {
-      throw forbidden(`${request.target.name} is a production target: production changes go through the Deploy step after the quality gate.`);
-    }
-    const revision = await tx.migrationRevision.findFirst({ where: { requestId: request.id }, orderBy: { revision: 'desc' } });
-    if (!revision) throw conflict('Save the migration (Create migration) before applying it.');
-    // One change at a time per target, whichever request asked for it.
-    const busy = await tx.run.findFirst({ where: { targetId: request.targetId, kind: { in: ['apply', 'down'] }, status: { in: ['queued', 'running'] } } });
-    if (busy) throw conflict(`Another run (${busy.kind}, queued ${busy.queuedAt.toISOString()}) is changing ${request.target.name}; wait for it to finish.`);
-    const kind = input.direction === 'up' ? 'apply' : 'down';
-    const run = await tx.run.create({
-      data: { kind, targetId: request.targetId, requestId: request.id, revisionId: revision.id, requestedById: actor.id, phase: 'queued' },
-    });
-    await enqueueInTransaction(tx, QUEUES.apply, { runId: run.id });
-    await recordAudit(tx, {
-      actorId: actor.id, requestId: request.id, action: 'run.queued', entityType: 'Run', entityId: run.id,
-      after: { kind, revision: revision.revision, target: request.target.name },
-    });
-    return { runId: run.id };
-  });
+  return queueRun(actorId, { kind: input.direction === 'up' ? 'apply' : 'down', requestId: input.requestId });
 }
 
 /**
@@ -139,7 +155,8 @@ export async function requestApply(actorId: string, input: { requestId: string; 
  */
 export async function exportMigrationFolder(actorId: string, input: { requestId: string; revision?: number }) {
   const db = getDb();
-  await loadActor(db, actorId);
+  // SQL is for people who hold a role (see holdsAnyRole).
+  if (!holdsAnyRole(await loadActor(db, actorId))) throw forbidden(NO_ROLE_MESSAGE);
   const request = await db.migrationRequest.findUnique({ where: { id: input.requestId }, select: { id: true, number: true, createdAt: true } });
   if (!request) throw notFound('Migration request');
   const revision = await db.migrationRevision.findFirst({
@@ -148,13 +165,16 @@ export async function exportMigrationFolder(actorId: string, input: { requestId:
   });
   if (!revision) throw notFound(input.revision ? `Revision ${input.revision}` : 'A saved migration');
   const folder = `prisma/migrations/${migrationFolderName(request.createdAt, revision.name)}`;
+  const migrationSql = migrationSqlOf(revision);
   return {
     fileName: `request-${request.number}-${revision.name}-r${revision.revision}.tar.gz`,
     files: [
       { path: 'prisma/migrations/migration_lock.toml', content: '# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "postgresql"\n' },
-      { path: `${folder}/migration.sql`, content: migrationSqlOf(revision) },
-      { path: `${folder}/down.sql`, content: revision.downSql },
+      { path: `${folder}/migration.sql`, content: migrationSql },
+      // A revision whose way back is still to write exports no down.sql, as a Prisma folder has none.
+      ...(revision.downSql.trim() ? [{ path: `${folder}/down.sql`, content: revision.downSql }] : []),
     ],
-    checksum: revision.checksum,
+    // The checksum of exactly the file exported; equal to the revision's (tests hold it to that).
+    checksum: migrationChecksum(migrationSql),
   };
 }

@@ -1,43 +1,66 @@
 import { getDb } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { canFileRequest, hasRole, isAdmin, type Actor } from '../domain/permissions';
-import { readTar, readZip } from '../engine/archive';
-import { migrationsFromArchive, type MigrationFile } from '../engine/prisma-migrations';
+import { ArchiveLimitError, DEFAULT_ARCHIVE_LIMITS, readArchive, type ArchiveLimits } from '../engine/archive';
+import { migrationChecksum, migrationsFromArchive, type MigrationFile } from '../engine/prisma-migrations';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { loadActor } from '../auth/actor';
-import { QUEUES, enqueueInTransaction } from '../jobs/queue';
+import { queueRunInTransaction } from './runs';
 import { recordAudit } from './audit';
-import { fileRequest } from './file-request';
-import { saveMigrationRevision } from './migration-revisions';
+import { fileRequestInTransaction } from './file-request';
+import { checkRevisionFiles, insertRevision } from './migration-revisions';
+import { fenceAllowancesForTarget, importFenceAllowances } from './app-settings';
+import { SYNTAX_KIND, findFenceViolations } from '../engine/postgres/sql-guard';
+import { MAX_SQL_BYTES, MIGRATION_NAME } from '../validation/migration';
 
-export const MAX_ARCHIVE_BYTES = 10 * 1024 * 1024;
+export const MAX_ARCHIVE_BYTES = DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes;
+
+/** An upload is unpacked within these caps; one file may hold what the editor accepts. */
+export const IMPORT_LIMITS: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: MAX_SQL_BYTES };
 
 const canCheckMigrations = (a: Actor) => isAdmin(a) || hasRole(a, 'lead') || a.agentRoles.includes('database-administrator');
+const IMPORT_REFUSAL = 'Importing migrations needs the database-administrator, lead or admin role.';
 
-/** Reads an uploaded .tar.gz, .tar or .zip by its first bytes, whatever its name says. */
-function readArchive(bytes: Buffer) {
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return readZip(bytes);
-  if ((bytes[0] === 0x1f && bytes[1] === 0x8b) || bytes.subarray(257, 262).toString() === 'ustar') return readTar(bytes);
-  throw new DomainError('invalid', 'Upload a .tar.gz, .tar or .zip of a Prisma migrations folder.', 'archive');
+/**
+ * The role check for an upload, made before a byte of it is read (the action calls it first;
+ * importMigrationFolder checks again before unpacking, and once more in its transaction).
+ */
+export async function assertCanImportMigrations(actorId: string): Promise<void> {
+  if (!canCheckMigrations(await loadActor(getDb(), actorId))) throw forbidden(IMPORT_REFUSAL);
 }
 
 /** Imports a Prisma migrations folder (as an archive) to compare targets with. */
 export async function importMigrationFolder(actorId: string, input: { fileName: string; bytes: Buffer }) {
+  await assertCanImportMigrations(actorId);
   if (input.bytes.length === 0) throw new DomainError('invalid', 'Choose an archive to upload.', 'archive');
   if (input.bytes.length > MAX_ARCHIVE_BYTES) throw new DomainError('invalid', 'Archives can be at most 10 MB.', 'archive');
   let migrations: MigrationFile[];
   try {
-    migrations = migrationsFromArchive(readArchive(input.bytes));
+    const files = readArchive(input.bytes, IMPORT_LIMITS);
+    if (!files) throw new DomainError('invalid', 'Upload a .tar.gz, .tar or .zip of a Prisma migrations folder.', 'archive');
+    migrations = migrationsFromArchive(files);
   } catch (err) {
     if (err instanceof DomainError) throw err;
+    if (err instanceof ArchiveLimitError) throw new DomainError('invalid', err.message, 'archive');
     throw new DomainError('invalid', `The archive could not be read: ${(err as Error).message}`, 'archive');
   }
   if (migrations.length === 0) {
     throw new DomainError('invalid', 'No Prisma migrations in this archive (expected <timestamp>_<name>/migration.sql folders).', 'archive');
   }
+  // The SQL fence: an archive naming a migration that reaches beyond its database is refused whole, nothing stored.
+  const fence = await importFenceAllowances();
+  for (const m of migrations) {
+    for (const [file, sql] of [['migration.sql', m.sql], ['down.sql', m.downSql]] as const) {
+      // A file that does not parse is not refused here: it is only compared, and saving it as a revision refuses it.
+      const violation = sql === undefined ? undefined : (await findFenceViolations(sql, fence)).find((v) => v.kind !== SYNTAX_KIND);
+      if (violation) {
+        throw new DomainError('invalid', `${m.name}/${file} was refused, line ${violation.line}: ${violation.reason} (${violation.statement.slice(0, 120)})`, 'archive');
+      }
+    }
+  }
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    if (!canCheckMigrations(actor)) throw forbidden('Importing migrations needs the database-administrator, lead or admin role.');
+    if (!canCheckMigrations(actor)) throw forbidden(IMPORT_REFUSAL);
     const folder = await tx.migrationFolder.create({
       data: { name: input.fileName.slice(0, 200) || 'migrations', migrations: migrations as unknown as InputJsonValue, importedById: actor.id },
     });
@@ -57,41 +80,74 @@ export async function requestStatusCheck(actorId: string, input: { folderId: str
     const folder = await tx.migrationFolder.findUnique({ where: { id: input.folderId }, select: { id: true } });
     if (!folder) throw notFound('Migrations folder');
     const targets = await tx.targetDatabase.findMany({ where: { engine: 'postgresql' }, select: { id: true } });
-    for (const t of targets) {
-      const run = await tx.run.create({ data: { kind: 'status', targetId: t.id, folderId: folder.id, requestedById: actor.id, phase: 'queued' } });
-      await enqueueInTransaction(tx, QUEUES.status, { runId: run.id });
-    }
+    for (const t of targets) await queueRunInTransaction(tx, actor, { kind: 'status', folderId: folder.id, targetId: t.id });
     return { runs: targets.length };
   });
 }
 
+/** The revision name of an imported migration: its folder name as is, so the target records it under the name the repository uses. */
+function revisionNameOf(folderName: string): string {
+  if (folderName.length <= 100 && MIGRATION_NAME.test(folderName)) return folderName;
+  return folderName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 100);
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
+
 /**
  * "A pending one can become a migration request in one click": files the request against the
- * target and, when the migration has a down.sql and the person may write migrations, saves it
- * as the request's first revision.
+ * target with the migration as revision 1 (its migration.sql byte for byte; its down.sql, or none
+ * yet: the way back is then still to write), in one transaction with their audit rows. Asking
+ * again for the same migration on the same target opens the request made the first time.
  */
 export async function requestFromPendingMigration(actorId: string, input: { folderId: string; migrationName: string; targetId: string }) {
   const db = getDb();
-  const actor = await loadActor(db, actorId);
-  if (!canFileRequest(actor)) throw forbidden('Filing migration requests needs the engineer, lead or admin role.');
   const folder = await db.migrationFolder.findUnique({ where: { id: input.folderId } });
   if (!folder) throw notFound('Migrations folder');
   const migration = (folder.migrations as unknown as MigrationFile[]).find((m) => m.name === input.migrationName);
   if (!migration) throw notFound(`Migration ${input.migrationName}`);
-  const target = await db.targetDatabase.findUnique({ where: { id: input.targetId }, select: { name: true } });
-  if (!target) throw notFound('Target database');
-  const { id } = await fileRequest(actor.id, {
-    title: `Apply ${migration.name} to ${target.name}`.slice(0, 200),
-    kind: 'schema_change',
-    targetId: input.targetId,
-    description: `Pending on ${target.name} in the imported folder "${folder.name}" (checksum ${migration.checksum}).`,
-    priority: 'HIGH',
-  });
-  const canWrite = isAdmin(actor) || actor.agentRoles.includes('database-administrator');
-  if (canWrite && migration.downSql?.trim()) {
-    // Keep the folder's own name (lower-cased as revision names are) so the target records it as Prisma would.
-    const name = migration.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 100);
-    await saveMigrationRevision(actor.id, { requestId: id, name, upSql: migration.sql, downSql: migration.downSql });
+  // The folder's checksum is of the file's bytes; a file that is not UTF-8 text cannot be kept exactly.
+  if (migrationChecksum(migration.sql) !== migration.checksum) {
+    throw new DomainError('invalid', `${migration.name}/migration.sql is not UTF-8 text, so Cutover cannot keep its exact bytes.`);
   }
-  return { requestId: id };
+  const files = { name: revisionNameOf(migration.name), upSql: migration.sql, downSql: migration.downSql ?? '' };
+  await checkRevisionFiles(files, await fenceAllowancesForTarget(input.targetId));
+  const existing = () =>
+    db.migrationRequest.findUnique({ where: { targetId_sourceMigration: { targetId: input.targetId, sourceMigration: migration.name } }, select: { id: true } });
+  try {
+    return await db.$transaction(async (tx) => {
+      const actor = await loadActor(tx, actorId);
+      if (!canFileRequest(actor)) throw forbidden('Filing migration requests needs the engineer, lead or admin role.');
+      const target = await tx.targetDatabase.findUnique({ where: { id: input.targetId }, select: { name: true } });
+      if (!target) throw notFound('Target database');
+      const made = await tx.migrationRequest.findUnique({
+        where: { targetId_sourceMigration: { targetId: input.targetId, sourceMigration: migration.name } },
+        select: { id: true },
+      });
+      if (made) return { requestId: made.id, existing: true };
+      const { id } = await fileRequestInTransaction(
+        tx,
+        actor,
+        {
+          title: `Apply ${migration.name} to ${target.name}`.slice(0, 200),
+          kind: 'schema_change',
+          targetId: input.targetId,
+          description: `Pending on ${target.name} in the imported folder "${folder.name}" (checksum ${migration.checksum}).`,
+          priority: 'HIGH',
+        },
+        { sourceMigration: migration.name },
+      );
+      // Revision 1 is the team's own file, not something this person wrote, so filing the request
+      // is enough to record it (importing the folder needed the database-administrator, lead or admin role).
+      await insertRevision(tx, actor, id, files, { action: 'migration.revision_imported', detail: { folder: folder.name, migration: migration.name } });
+      return { requestId: id, existing: false };
+    });
+  } catch (err) {
+    // Two people (or two clicks) at once: the unique (target, source migration) lets one request be
+    // made; the other opens it.
+    if (isUniqueViolation(err)) {
+      const made = await existing();
+      if (made) return { requestId: made.id, existing: true };
+    }
+    throw err;
+  }
 }

@@ -1,39 +1,196 @@
-import { getDb, getPool } from '../db/client';
-import { keepQuietWhenIdle } from '../engine/connection';
+import { createHmac, randomUUID } from 'node:crypto';
+import { getDb, getPool, type Tx } from '../db/client';
+import { secretKey } from '../db/settings';
+import { decryptSecret } from '../engine/secrets';
 import { conflict, forbidden, notFound } from '../domain/errors';
-import { canWorkTask } from '../domain/permissions';
+import { isAdmin, type Actor } from '../domain/permissions';
+import {
+  RUN_STEP_POSITION, frozenSettingsChange, isRunFinished, runRoleRefusal, runTargetRefusal,
+  type FrozenRunSettings, type RunKindName,
+} from '../domain/run-rules';
 import { describeChange, diffSnapshots } from '../engine/postgres/diff';
 import type { SchemaShape, SchemaSnapshot } from '../engine/postgres/snapshot';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
-import { loadActor } from '../auth/actor';
-import { QUEUES, enqueueInTransaction } from '../jobs/queue';
+import type { TargetDatabase } from '../generated/prisma/client';
+import { loadActor, type LoadedActor } from '../auth/actor';
+import { QUEUES, cancelJob, enqueueInTransaction, type QueueName } from '../jobs/queue';
 import { recordAudit } from './audit';
 
+/** Which queue carries each kind of run (apply and down share one: both change a target). */
+export const RUN_QUEUE: Record<RunKindName, QueueName> = {
+  snapshot: QUEUES.snapshot, rehearsal: QUEUES.rehearsal, apply: QUEUES.apply, down: QUEUES.apply, status: QUEUES.status,
+};
+
+/** A keyed fingerprint of a secret: equal secrets compare equal, and the secret cannot be read back from it. */
+function fingerprint(encrypted: string | null): string | null {
+  if (!encrypted) return null;
+  const key = secretKey();
+  return createHmac('sha256', key).update('cutover-frozen-secret\0').update(decryptSecret(encrypted, key)).digest('hex').slice(0, 32);
+}
+
+/** The settings a run depends on, as they are now (see FrozenRunSettings). */
+export function currentRunSettings(
+  target: TargetDatabase,
+  revisionChecksum: string | null,
+  requester: Pick<Actor, 'id' | 'roles' | 'agentRoles'>,
+): FrozenRunSettings {
+  return {
+    target: {
+      environment: target.environment, host: target.host, port: target.port, database: target.database, username: target.username,
+      passwordFingerprint: fingerprint(target.passwordEncrypted), sslMode: target.sslMode,
+      connectTimeoutMs: target.connectTimeoutMs, lockTimeoutMs: target.lockTimeoutMs, statementTimeoutMs: target.statementTimeoutMs,
+      runDeadlineMs: target.runDeadlineMs, allowedStatementKinds: [...(target.allowedStatementKinds ?? [])].sort(),
+      rehearsalServerFingerprint: fingerprint(target.rehearsalServerEncrypted),
+    },
+    revisionChecksum,
+    requester: { id: requester.id, roles: [...requester.roles], agentRoles: [...requester.agentRoles] },
+  };
+}
+
+async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
+  const position = RUN_STEP_POSITION[kind];
+  if (!position || !requestId) return null;
+  return tx.task.findUnique({ where: { requestId_position: { requestId, position } }, select: { subject: true, eligibleRoles: true, isGate: true } });
+}
+
+export type QueueRunSpec =
+  | { kind: 'snapshot'; requestId: string }
+  | { kind: 'rehearsal'; requestId: string; sampleRows?: number }
+  | { kind: 'apply' | 'down'; requestId: string }
+  | { kind: 'status'; folderId: string; targetId: string };
+
 /**
- * An Analysis-step holder asks for a schema snapshot of the request's target. The run row,
- * its audit row and its job are written in one transaction; the worker does the rest.
+ * Queues a run of any kind, inside the caller's transaction: who may start it, the target row
+ * locked (so two requests at once cannot both pass the busy check), the busy check, the run row
+ * with its deadline and frozen settings, its job and its audit row. Every kind goes through here.
  */
-export async function requestSnapshot(actorId: string, input: { requestId: string }) {
-  return getDb().$transaction(async (tx) => {
-    const actor = await loadActor(tx, actorId);
-    const request = await tx.migrationRequest.findUnique({
-      where: { id: input.requestId },
-      select: { id: true, targetId: true, tasks: { where: { position: 1 }, select: { subject: true, eligibleRoles: true, isGate: true } } },
-    });
+export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: QueueRunSpec): Promise<{ runId: string }> {
+  const kind = spec.kind;
+  let targetId: string;
+  let requestId: string | null = null;
+  if (spec.kind === 'status') {
+    targetId = spec.targetId;
+  } else {
+    const request = await tx.migrationRequest.findUnique({ where: { id: spec.requestId }, select: { id: true, targetId: true } });
     if (!request) throw notFound('Migration request');
-    const analysis = request.tasks[0];
-    if (!canWorkTask(actor, analysis)) {
-      throw forbidden(`Only holders of ${analysis.eligibleRoles.join(' or ')} (or admins) can take snapshots for "${analysis.subject}".`);
+    targetId = request.targetId;
+    requestId = request.id;
+  }
+  const roleRefusal = runRoleRefusal(actor, kind, await stepOf(tx, kind, requestId));
+  if (roleRefusal) throw forbidden(roleRefusal);
+
+  // The lock that makes the busy check below hold under concurrency: a second request for this
+  // target waits here until the first commits, then sees its run.
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM target_databases WHERE id = ${targetId}::uuid FOR UPDATE`;
+  if (locked.length === 0) throw notFound('Target database');
+  const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: targetId } });
+  const targetRefusal = runTargetRefusal(kind, target);
+  if (targetRefusal) throw forbidden(targetRefusal);
+
+  let revision: { id: string; revision: number; checksum: string } | null = null;
+  if (kind === 'rehearsal' || kind === 'apply' || kind === 'down') {
+    const latest = await tx.migrationRevision.findFirst({ where: { requestId: requestId! }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true, downSql: true } });
+    if (!latest) throw conflict(`Save the migration (Create migration) before ${kind === 'rehearsal' ? 'rehearsing' : 'applying'} it.`);
+    // An imported migration may have no way back yet: what runs it says so instead of failing later.
+    if (kind !== 'apply' && !latest.downSql.trim()) {
+      throw conflict(kind === 'rehearsal'
+        ? `down.sql is still to write: a rehearsal proves the way back, so revision ${latest.revision} needs one first (Create migration).`
+        : `down.sql is still to write: revision ${latest.revision} has no way back to run.`);
     }
-    const busy = await tx.run.findFirst({ where: { requestId: request.id, kind: 'snapshot', status: { in: ['queued', 'running'] } } });
-    if (busy) throw conflict('A snapshot of this target is already queued or running.');
-    const run = await tx.run.create({
-      data: { kind: 'snapshot', targetId: request.targetId, requestId: request.id, requestedById: actor.id, phase: 'queued' },
-    });
-    await enqueueInTransaction(tx, QUEUES.snapshot, { runId: run.id });
-    await recordAudit(tx, { actorId: actor.id, requestId: request.id, action: 'run.queued', entityType: 'Run', entityId: run.id, after: { kind: 'snapshot' } });
-    return { runId: run.id };
+    revision = { id: latest.id, revision: latest.revision, checksum: latest.checksum };
+  }
+  let folderId: string | null = null;
+  if (spec.kind === 'status') {
+    const folder = await tx.migrationFolder.findUnique({ where: { id: spec.folderId }, select: { id: true } });
+    if (!folder) throw notFound('Migrations folder');
+    folderId = folder.id;
+  }
+
+  const active = { in: ['queued', 'running'] as ('queued' | 'running')[] };
+  if (kind === 'apply' || kind === 'down') {
+    // One change at a time per target, whichever request asked for it.
+    const busy = await tx.run.findFirst({ where: { targetId, kind: { in: ['apply', 'down'] }, status: active } });
+    if (busy) throw conflict(`Another run (${busy.kind}, queued ${busy.queuedAt.toISOString()}) is changing ${target.name}; wait for it to finish.`);
+  } else if (kind === 'snapshot' || kind === 'rehearsal') {
+    const busy = await tx.run.findFirst({ where: { requestId, kind, status: active } });
+    if (busy) throw conflict(kind === 'snapshot' ? 'A snapshot of this target is already queued or running.' : 'A rehearsal of this request is already queued or running.');
+  } else {
+    const busy = await tx.run.findFirst({ where: { targetId, folderId, kind, status: active } });
+    if (busy) return { runId: busy.id }; // the same check is already on its way
+  }
+
+  const queuedAt = new Date();
+  const jobId = randomUUID();
+  const frozen = currentRunSettings(target, revision?.checksum ?? null, actor);
+  const run = await tx.run.create({
+    data: {
+      kind, targetId, requestId, revisionId: revision?.id ?? null, folderId, requestedById: actor.id, phase: 'queued',
+      queuedAt, deadlineAt: new Date(queuedAt.getTime() + target.runDeadlineMs), jobId,
+      frozenSettings: frozen as unknown as InputJsonValue,
+    },
   });
+  const sampleRows = spec.kind === 'rehearsal' ? (spec.sampleRows ?? 0) : undefined;
+  await enqueueInTransaction(tx, RUN_QUEUE[kind], { runId: run.id, ...(sampleRows !== undefined ? { sampleRows } : {}) }, jobId);
+  await recordAudit(tx, {
+    actorId: actor.id, requestId, action: 'run.queued', entityType: 'Run', entityId: run.id,
+    after: {
+      kind, target: target.name, deadlineAt: run.deadlineAt?.toISOString(),
+      ...(revision ? { revision: revision.revision } : {}), ...(sampleRows !== undefined ? { sampleRows } : {}),
+    },
+  });
+  return { runId: run.id };
+}
+
+/** Queues a run in a transaction of its own (see queueRunInTransaction). */
+export async function queueRun(actorId: string, spec: QueueRunSpec): Promise<{ runId: string }> {
+  return getDb().$transaction(async (tx) => queueRunInTransaction(tx, await loadActor(tx, actorId), spec));
+}
+
+/** An Analysis-step holder asks for a schema snapshot of the request's target. */
+export async function requestSnapshot(actorId: string, input: { requestId: string }) {
+  return queueRun(actorId, { kind: 'snapshot', requestId: input.requestId });
+}
+
+/**
+ * Cancel: the people who may start this kind of run, and admins. A queued run ends at once; a
+ * running one is marked, and its worker cancels the work and records it cancelled.
+ */
+export async function cancelRun(actorId: string, input: { runId: string }) {
+  const result = await getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM runs WHERE id = ${input.runId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw notFound('Run');
+    const run = await tx.run.findUniqueOrThrow({ where: { id: input.runId }, include: { target: { select: { name: true } } } });
+    if (!isAdmin(actor)) {
+      const refusal = runRoleRefusal(actor, run.kind, await stepOf(tx, run.kind, run.requestId));
+      if (refusal) throw forbidden(`Only the people who may start this run, and admins, can cancel it. ${refusal}`);
+    }
+    if (isRunFinished(run.status)) {
+      throw conflict(`This run already ended (${run.status.replace('_', ' ')}); there is nothing to cancel.`);
+    }
+    if (run.cancelRequestedAt) return { status: run.status, job: null };
+    const now = new Date();
+    if (run.status === 'queued') {
+      await tx.run.update({
+        where: { id: run.id },
+        data: { status: 'cancelled', cancelRequestedAt: now, cancelRequestedById: actor.id, finishedAt: now, error: `Cancelled by ${actor.name} before it started.` },
+      });
+      await recordAudit(tx, {
+        actorId: actor.id, requestId: run.requestId, action: 'run.cancelled', entityType: 'Run', entityId: run.id,
+        before: { status: 'queued' }, after: { kind: run.kind, status: 'cancelled', target: run.target.name },
+      });
+      return { status: 'cancelled' as const, job: run.jobId ? { queue: RUN_QUEUE[run.kind], id: run.jobId } : null };
+    }
+    await tx.run.update({ where: { id: run.id }, data: { cancelRequestedAt: now, cancelRequestedById: actor.id } });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId: run.requestId, action: 'run.cancel_requested', entityType: 'Run', entityId: run.id,
+      after: { kind: run.kind, phase: run.phase, target: run.target.name },
+    });
+    return { status: run.status, job: null };
+  });
+  // The job of a cancelled queued run is withdrawn too (a worker that already took it finds the run cancelled).
+  if (result.job) await cancelJob(result.job.queue, result.job.id).catch(() => undefined);
+  return { status: result.status };
 }
 
 // Advisory-lock namespace for runs in progress ("CU"): a worker holds (21845, hashtext(run id))
@@ -41,35 +198,122 @@ export async function requestSnapshot(actorId: string, input: { requestId: strin
 const RUN_LOCK_CLASS = 21845;
 
 /** Moves a queued run to running and returns a release function, or null if it is not queued. */
-export async function claimRun(runId: string): Promise<{ targetId: string; release: () => Promise<void> } | null> {
-  const client = keepQuietWhenIdle(await getPool().connect());
+export async function claimRun(runId: string): Promise<{ targetId: string; deadlineAt: Date | null; release: () => Promise<void> } | null> {
+  const client = await getPool().connect();
+  // Held for the whole run: an error on it while idle must not crash the worker. Removed on
+  // release, since the pool hands the same client out again.
+  const onError = (err: Error) => console.error('[cutover] run lock connection ended:', err.message);
+  client.on('error', onError);
+  const giveBack = () => {
+    client.off('error', onError);
+    client.release();
+  };
   try {
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [RUN_LOCK_CLASS, runId]);
-    const { rows } = await client.query<{ target_id: string }>(
+    const { rows } = await client.query<{ target_id: string; deadline_at: Date | null }>(
       `UPDATE runs SET status = 'running', started_at = now(), phase = 'starting', progress = 5
-       WHERE id = $1::uuid AND status = 'queued' RETURNING target_id`,
+       WHERE id = $1::uuid AND status = 'queued' RETURNING target_id, deadline_at`,
       [runId],
     );
     if (rows.length === 0) {
       await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [RUN_LOCK_CLASS, runId]);
-      client.release();
+      giveBack();
       return null;
     }
     return {
       targetId: rows[0].target_id,
+      deadlineAt: rows[0].deadline_at,
       release: async () => {
         await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [RUN_LOCK_CLASS, runId]).catch(() => undefined);
-        client.release();
+        giveBack();
       },
     };
   } catch (err) {
-    client.release();
+    giveBack();
     throw err;
   }
 }
 
 export async function reportProgress(runId: string, phase: string, progress: number): Promise<void> {
   await getDb().run.update({ where: { id: runId }, data: { phase, progress } });
+}
+
+/**
+ * What the worker re-checks when it claims a run: everything that was checked when it was
+ * queued. Returns why the run may not go ahead (the run's error), or null when it may.
+ */
+export async function checkClaimedRun(runId: string): Promise<string | null> {
+  return getDb().$transaction(async (tx) => {
+    const run = await tx.run.findUniqueOrThrow({
+      where: { id: runId },
+      include: { target: true, revision: { select: { checksum: true } }, requestedBy: { select: { id: true, name: true, roles: true, agentRoles: true, active: true } } },
+    });
+    const requester = run.requestedBy;
+    if (!requester.active) return `${requester.name}, who queued this run, is no longer active; queue it again.`;
+    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId)) ?? runTargetRefusal(run.kind, run.target);
+    if (refusal) return `${requester.name}, who queued this run, may no longer start it: ${refusal} Queue it again.`;
+    if (!run.frozenSettings) return null; // queued before settings were frozen on runs
+    const frozen = run.frozenSettings as unknown as FrozenRunSettings;
+    return frozenSettingsChange(frozen, currentRunSettings(run.target, run.revision?.checksum ?? (frozen.revisionChecksum === null ? null : ''), requester));
+  });
+}
+
+type RunRow = NonNullable<Awaited<ReturnType<Tx['run']['findUnique']>>>;
+
+/** Cancelled when someone pressed Cancel, timed out when its deadline has passed; otherwise null. */
+export function abortStatusOf(run: Pick<RunRow, 'cancelRequestedAt' | 'deadlineAt'>, now = new Date()): 'cancelled' | 'timed_out' | null {
+  if (run.cancelRequestedAt) return 'cancelled';
+  if (run.deadlineAt && run.deadlineAt.getTime() <= now.getTime()) return 'timed_out';
+  return null;
+}
+
+function minutes(ms: number) {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
+}
+
+// What each run this process is stopping was doing when it was stopped (the worker notes it
+// before aborting; the handler's clean-up may write later phases to the row).
+const abortPhases = new Map<string, string | null>();
+export function rememberAbortPhase(runId: string, phase: string | null) {
+  abortPhases.set(runId, phase);
+}
+
+/** Records a run that was ended on purpose (Cancel, or its deadline) with what it was doing, and its audit row. */
+async function recordAbortedInTx(tx: Tx, run: RunRow, status: 'cancelled' | 'timed_out', outcome: object | null) {
+  const phase = abortPhases.has(run.id) ? (abortPhases.get(run.id) ?? run.phase) : run.phase;
+  abortPhases.delete(run.id);
+  run = { ...run, phase };
+  const during = run.status === 'queued' ? 'before it started' : `during ${run.phase ?? 'start-up'}`;
+  let error: string;
+  if (status === 'cancelled') {
+    const by = run.cancelRequestedById ? await tx.user.findUnique({ where: { id: run.cancelRequestedById }, select: { name: true } }) : null;
+    error = `Cancelled by ${by?.name ?? 'someone'} ${during}.`;
+  } else {
+    const target = await tx.targetDatabase.findUnique({ where: { id: run.targetId }, select: { runDeadlineMs: true } });
+    const allowed = run.deadlineAt ? run.deadlineAt.getTime() - run.queuedAt.getTime() : (target?.runDeadlineMs ?? 0);
+    error = `Timed out: the run's deadline (${minutes(allowed)} after it was queued) passed ${during}.`;
+  }
+  const changed = await tx.run.updateMany({
+    where: { id: run.id, status: { in: ['queued', 'running'] } },
+    data: {
+      status, error, finishedAt: new Date(), phase: run.phase,
+      ...(outcome ? { result: { ...outcome, ok: false, aborted: status, abortedDuring: run.status === 'queued' ? null : run.phase } as InputJsonValue } : {}),
+    },
+  });
+  if (changed.count === 0) return;
+  await recordAudit(tx, {
+    actorId: status === 'cancelled' ? run.cancelRequestedById : null, requestId: run.requestId, action: `run.${status}`, entityType: 'Run', entityId: run.id,
+    before: { status: run.status }, after: { kind: run.kind, status, during: run.status === 'queued' ? null : run.phase },
+  });
+}
+
+/** The worker ends a run it stopped on purpose: recorded cancelled or timed out (never failed). */
+export async function recordAbortedRun(runId: string, outcome: object | null = null): Promise<void> {
+  await getDb().$transaction(async (tx) => {
+    const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+    if (isRunFinished(run.status)) return;
+    await recordAbortedInTx(tx, run, abortStatusOf(run) ?? 'timed_out', outcome);
+  });
 }
 
 /** Stores the snapshot and finishes the run, with its audit row, in one transaction. */
@@ -101,9 +345,14 @@ export async function completeSnapshotRun(runId: string, snapshot: SchemaSnapsho
   });
 }
 
+/** Records a run's failure; a run someone cancelled (or whose deadline passed) is recorded as that instead. */
 export async function failRun(runId: string, error: string) {
   await getDb().$transaction(async (tx) => {
-    const run = await tx.run.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: new Date() } });
+    const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+    if (isRunFinished(run.status)) return;
+    const aborted = abortStatusOf(run);
+    if (aborted) return recordAbortedInTx(tx, run, aborted, { error });
+    await tx.run.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: new Date() } });
     await recordAudit(tx, { actorId: null, requestId: run.requestId, action: 'run.failed', entityType: 'Run', entityId: runId, after: { kind: run.kind, error } });
   });
 }
@@ -141,14 +390,100 @@ export async function markInterruptedRuns(): Promise<string[]> {
   }
 }
 
+interface QueuedRunJob {
+  id: string;
+  job_id: string | null;
+  state: string | null;
+  started_on: Date | null;
+  output: { message?: string; value?: { message?: string } } | null;
+  found: boolean;
+}
+
+/** Why a queued run's job will never start it, or null while it may still be delivered. */
+function deadJobReason(r: QueuedRunJob, claimGraceMs: number, now: number): string | null {
+  if (!r.job_id) return null; // queued before job ids were kept: only its deadline can end it
+  if (!r.found) return 'Its job was never delivered: the job queue has no record of it. Queue it again.';
+  const why = r.output?.message ?? r.output?.value?.message;
+  switch (r.state) {
+    case 'failed':
+      return `The job queue gave up on its job before a worker started the run${why ? ` (${why})` : ' (it expired)'}. Queue it again.`;
+    case 'cancelled':
+      return 'Its job was cancelled in the job queue before a worker started the run. Queue it again.';
+    case 'completed':
+      return 'Its job ended without a worker starting the run. Queue it again.';
+    case 'active':
+      // A live worker claims a run within moments of taking its job; a job taken long ago by a
+      // worker that never claimed the run belongs to a worker that died in between.
+      if (r.started_on && now - r.started_on.getTime() > claimGraceMs) {
+        return `A worker took its job at ${r.started_on.toISOString()} and stopped before starting the run. Queue it again.`;
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Queued runs that can never start end here: past their deadline (timed out), or their job
+ * died, expired, was cancelled or never reached the queue (failed, with the reason).
+ */
+export async function failStrandedQueuedRuns(options: { claimGraceMs?: number } = {}): Promise<{ failed: string[]; timedOut: string[] }> {
+  const claimGraceMs = options.claimGraceMs ?? 60_000;
+  const failed: string[] = [];
+  const timedOut: string[] = [];
+  const pool = getPool();
+  const { rows: hasBoss } = await pool.query<{ t: string | null }>(`SELECT to_regclass('pgboss.job')::text AS t`);
+  const jobs = hasBoss[0].t
+    ? `LEFT JOIN LATERAL (
+         SELECT state::text AS state, started_on, output, true AS found FROM pgboss.job WHERE id = r.job_id::uuid
+         UNION ALL SELECT state::text, started_on, output, true FROM pgboss.archive WHERE id = r.job_id::uuid
+         LIMIT 1) j ON r.job_id IS NOT NULL`
+    : 'LEFT JOIN LATERAL (SELECT NULL::text AS state, NULL::timestamptz AS started_on, NULL::jsonb AS output, false AS found) j ON true';
+  const { rows } = await pool.query<QueuedRunJob & { overdue: boolean }>(
+    `SELECT r.id, r.job_id, j.state, j.started_on, j.output, coalesce(j.found, false) AS found,
+            coalesce(r.deadline_at <= now(), false) AS overdue
+     FROM runs r ${jobs} WHERE r.status = 'queued'`,
+  );
+  const now = Date.now();
+  for (const r of rows) {
+    const reason = r.overdue ? null : deadJobReason(r, claimGraceMs, now);
+    if (!r.overdue && !reason) continue;
+    await getDb().$transaction(async (tx) => {
+      const run = await tx.run.findUnique({ where: { id: r.id } });
+      if (!run || run.status !== 'queued') return;
+      if (r.overdue) {
+        await recordAbortedInTx(tx, run, 'timed_out', null);
+        timedOut.push(run.id);
+        return;
+      }
+      const changed = await tx.run.updateMany({ where: { id: run.id, status: 'queued' }, data: { status: 'failed', finishedAt: new Date(), error: reason } });
+      if (!changed.count) return;
+      await recordAudit(tx, {
+        actorId: null, requestId: run.requestId, action: 'run.failed', entityType: 'Run', entityId: run.id,
+        before: { status: 'queued' }, after: { kind: run.kind, error: reason, jobState: r.state ?? 'missing' },
+      });
+      failed.push(run.id);
+    });
+  }
+  return { failed, timedOut };
+}
+
 /** Keeps the rehearsal's evidence so far on the run, so the page can show each phase as it ends. */
 export async function recordRunEvidence(runId: string, phase: string, progress: number, result: object) {
   await getDb().run.update({ where: { id: runId }, data: { phase, progress, result: result as InputJsonValue } });
 }
 
-/** Finishes a run that records evidence (rehearsal, apply, down): the outcome and an audit row together. */
-export async function completeEvidenceRun(runId: string, outcome: { ok: boolean; error?: string; [key: string]: unknown }) {
+/**
+ * Finishes a run that records evidence (rehearsal, apply, down): the outcome and an audit row
+ * together. An outcome that did not succeed because the run was cancelled or passed its
+ * deadline is recorded as cancelled or timed out, with what it was doing.
+ */
+export async function completeEvidenceRun(runId: string, outcome: { ok: boolean; error?: string; aborted?: unknown; [key: string]: unknown }) {
   await getDb().$transaction(async (tx) => {
+    const current = await tx.run.findUniqueOrThrow({ where: { id: runId } });
+    if (isRunFinished(current.status)) return;
+    const aborted = outcome.ok ? null : abortStatusOf(current);
+    if (aborted) return recordAbortedInTx(tx, current, aborted, outcome);
     const run = await tx.run.update({
       where: { id: runId },
       data: {

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { AGENT_ROLES, DB_ENGINES, ENVIRONMENTS, ROLES } from '../domain/roles';
+import { FENCE_KIND_IDS } from '../domain/fence';
 import { idSchema, LIMITS } from './common';
+
+/** A postgres:// or postgresql:// URL naming a host; what `pg` would connect to. */
+function isPostgresUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 const name = z
   .string({ error: 'Give it a name.' })
@@ -24,6 +35,28 @@ export const TargetSchema = z
     // Runs on this target wait at most this long for a lock, and stop a statement after this long.
     lockTimeoutMs: z.coerce.number().int().min(100, 'At least 100 ms.').max(600_000, 'At most 600 000 ms.').default(5000),
     statementTimeoutMs: z.coerce.number().int().min(0, 'Zero means no limit.').max(86_400_000, 'At most a day.').default(600_000),
+    // Every run on this target ends by then (cancelled and recorded timed_out).
+    runDeadlineMs: z.coerce
+      .number({ error: 'The run deadline is a number of milliseconds.' })
+      .int('A whole number of milliseconds.')
+      .min(10_000, 'At least 10 000 ms (10 seconds).')
+      .max(86_400_000, 'At most 86 400 000 ms (24 hours).')
+      .default(1_800_000),
+    // Kinds of statement the SQL fence refuses that this target lets through (checkboxes).
+    allowedStatementKinds: z
+      .array(z.enum(FENCE_KIND_IDS, { error: 'Unknown kind of statement.' }))
+      .max(FENCE_KIND_IDS.length)
+      .default([])
+      .transform((kinds) => [...new Set(kinds)].sort()),
+    // A PostgreSQL URL with a role that may create databases and roles there; empty on edit keeps the stored one.
+    rehearsalServer: z
+      .string()
+      .trim()
+      .max(2000, 'At most 2000 characters.')
+      .refine((v) => v === '' || isPostgresUrl(v), 'Give a postgresql://user:password@host:port/database URL, or leave it empty.')
+      .optional(),
+    // Ticked on edit: forget the stored rehearsal server (rehearsals use Cutover's own sandbox again).
+    clearRehearsalServer: z.preprocess((v) => v === true || v === 'on' || v === 'true', z.boolean()).default(false),
   })
   .refine((t) => t.engine === 'postgresql', {
     path: ['engine'],
@@ -58,3 +91,21 @@ export const SignInSchema = z.object({
   email: z.email({ error: 'Give a valid email address.' }).max(LIMITS.email),
   password: z.string().min(1, 'Give your password.').max(LIMITS.password),
 });
+
+/** Extension names as PostgreSQL writes them (uuid-ossp has a dash). */
+const extensionName = z
+  .string()
+  .regex(/^[a-z0-9_][a-z0-9_-]{0,62}$/, 'Extension names are lower case letters, digits, _ and -, at most 63 characters.');
+
+/**
+ * The app-wide extension allow list of the SQL fence: one name per line (or separated by commas
+ * or spaces); `reset` puts PostgreSQL's trusted extensions back.
+ */
+export const FenceSettingsSchema = z.object({
+  allowedExtensions: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[\s,]+/).map((x) => x.trim().toLowerCase()).filter(Boolean) : v),
+    z.array(extensionName).max(200, 'At most 200 extensions.').transform((names) => [...new Set(names)].sort()),
+  ),
+  reset: z.preprocess((v) => v === true || v === 'on' || v === 'true', z.boolean()).default(false),
+});
+export type FenceSettingsInput = z.infer<typeof FenceSettingsSchema>;

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationChecksum } from '@/lib/engine/prisma-migrations';
-import { cutover } from '../support/cli';
+import { cutover, cutoverWithEnv } from '../support/cli';
+import { sandboxUrl, sandboxForFile, withSandbox } from '../support/sandbox';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
 
 
@@ -156,5 +157,49 @@ describe('cutover CLI', () => {
     const result = await cutover('status', '--url', 'postgresql://postgres@127.0.0.1:1/none', '--dir', migrationsFolder());
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: .*ECONNREFUSED/);
+  });
+});
+
+describe('cutover CLI: the password need not be on the command line', () => {
+  // A server that asks for passwords (scram-sha-256): the sandbox, with a role of our own.
+  const sandbox = sandboxForFile();
+  const user = 'cli_user';
+  const password = 'pa ss:w@rd/1';
+  beforeAll(async () => {
+    await withSandbox(sandbox(), async (c) => {
+      await c.query(`CREATE ROLE ${user} LOGIN PASSWORD '${password}'`);
+      await c.query(`CREATE DATABASE cli_db OWNER ${user}`);
+    });
+  });
+  const noPassword = () => `postgresql://${user}@127.0.0.1:${sandbox().port}/cli_db`;
+
+  it('says how in --help', async () => {
+    const help = await cutover('--help');
+    expect(help.stdout).toContain('PGPASSWORD');
+    expect(help.stdout).toContain('--url-env VAR');
+    expect(help.stdout).toContain('--sandbox-url');
+  });
+
+  it('reads the password from PGPASSWORD when the URL has none', async () => {
+    const refused = await cutoverWithEnv({ PGPASSWORD: 'wrong' }, 'snapshot', '--url', noPassword(), '--json');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatch(/password authentication failed/);
+    const ok = await cutoverWithEnv({ PGPASSWORD: password }, 'snapshot', '--url', noPassword(), '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads the whole URL from the variable named by --url-env, and never prints it', async () => {
+    const url = sandboxUrl(sandbox(), 'cli_db', user, password);
+    const ok = await cutoverWithEnv({ SHOP_DATABASE_URL: url }, 'snapshot', '--url-env', 'SHOP_DATABASE_URL');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^PostgreSQL 15\.\d+, schema hash [0-9a-f]{64}$/m);
+    expect(ok.stdout + ok.stderr).not.toContain(password);
+    const unset = await cutoverWithEnv({}, 'snapshot', '--url-env', 'NO_SUCH_VARIABLE_HERE');
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('--url-env: the environment variable NO_SUCH_VARIABLE_HERE is not set.');
+    const both = await cutoverWithEnv({ SHOP_DATABASE_URL: url }, 'snapshot', '--url', noPassword(), '--url-env', 'SHOP_DATABASE_URL');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('Give --url or --url-env, not both.');
   });
 });

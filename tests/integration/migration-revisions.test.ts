@@ -178,7 +178,7 @@ describe('the migration panel', () => {
     const { getMigrationPanel } = await import('@/lib/data/runs');
     await save(dba.id, { name: 'panel', upSql: 'CREATE TABLE p (id int);\n', downSql: 'DROP TABLE p;\n' });
     await save(dba.id, { name: 'panel', upSql: 'CREATE TABLE p (id int);\nCREATE INDEX p_id ON p (id);\n', downSql: 'DROP TABLE p;\n' });
-    const panel = await getMigrationPanel(requestId);
+    const panel = await getMigrationPanel(dba, requestId);
     expect(panel.latest).toMatchObject({ name: 'panel', upSql: 'CREATE TABLE p (id int);\nCREATE INDEX p_id ON p (id);\n' });
     expect(panel.revisions[0].revision).toBe(panel.revisions[1].revision + 1);
     expect(panel.changesFromPrevious!.files.map((f) => f.file)).toEqual(['migration.sql']);

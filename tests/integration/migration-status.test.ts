@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '@/lib/db/client';
 import { tarGz } from '@/lib/engine/archive';
@@ -47,6 +48,24 @@ describe('migration status across targets', () => {
     });
     const { migrations } = await importMigrationFolder(dba.id, { fileName: 'm.tar.gz', bytes: archive() });
     expect(migrations).toBe(2);
+  });
+
+  it('refuses uploads by people without the role before reading them, and archives past the caps with a clear message', async () => {
+    const dba = await makeUser({ agentRoles: ['database-administrator'] });
+    const engineer = await makeUser({ roles: ['engineer'] });
+    // 64 MB of zeros in ~64 KB: a 1,000:1 bomb.
+    const bomb = gzipSync(Buffer.alloc(64_000_000), { level: 9 });
+    expect(64_000_000 / bomb.length).toBeGreaterThan(1000);
+    // The role is checked first: an outsider learns nothing about the archive, not even that it is one.
+    expect(await importMigrationFolder(engineer.id, { fileName: 'b.tar.gz', bytes: bomb }).catch((e) => e)).toMatchObject({ code: 'forbidden' });
+    expect(await importMigrationFolder(dba.id, { fileName: 'b.tar.gz', bytes: bomb }).catch((e) => e)).toMatchObject({
+      code: 'invalid', field: 'archive', message: 'The archive unpacks to more than 32 MB; upload only the migrations folder.',
+    });
+    const huge = tarGz([{ path: 'prisma/migrations/20240101000000_init/migration.sql', content: `-- ${'x'.repeat(1_000_000)}\n` }]);
+    expect(await importMigrationFolder(dba.id, { fileName: 'h.tar.gz', bytes: huge }).catch((e) => e)).toMatchObject({
+      code: 'invalid', message: 'prisma/migrations/20240101000000_init/migration.sql is larger than 1 MB, the most one migration file may hold.',
+    });
+    expect(await getDb().migrationFolder.count({ where: { name: { in: ['b.tar.gz', 'h.tar.gz'] } } })).toBe(0);
   });
 
   it('shows applied, pending and modified per target, and turns a pending one into a request with its migration', async () => {

@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rehearseMigration } from '@/lib/engine/postgres/rehearsal';
+import type { PgTargetSettings } from '@/lib/engine/connection';
+import { rehearseMigration, type RehearsalOptions } from '@/lib/engine/postgres/rehearsal';
+import { DEFAULT_FENCE_ALLOWANCES } from '@/lib/engine/postgres/sql-guard';
 import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
-import { cutover } from '../support/cli';
+import { cutover, cutoverWithEnv } from '../support/cli';
+import { rehearsalLeftovers, sandboxUrl, sandboxForFile, withSandbox } from '../support/sandbox';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 
 let target: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -13,9 +16,16 @@ const settings = () => ({
   host: server.hostname, port: Number(server.port || 5432), database: target.name, username: decodeURIComponent(server.username),
   password: server.password ? decodeURIComponent(server.password) : null, sslMode: 'disable', connectTimeoutMs: 5000,
 });
-// Other test files rehearse at the same time: look for this rehearsal's own scratch database.
-const leftoverScratch = (result: { scratchDatabase: string }) =>
-  withClient(TEST_SERVER_URL, async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname = $1`, [result.scratchDatabase])).rows);
+const sandbox = sandboxForFile();
+const rehearse = (t: PgTargetSettings, m: Parameters<typeof rehearseMigration>[1], options: Partial<RehearsalOptions> = {}) =>
+  rehearseMigration(t, m, { sandbox: sandbox(), fence: DEFAULT_FENCE_ALLOWANCES, ...options });
+/** What a rehearsal may leave: nothing in its sandbox (database or role), nothing at all on the target's server. */
+const leftoverScratch = async (result: { scratchDatabase: string }) => [
+  ...(await withSandbox(sandbox(), async (c) => (await c.query(
+    `SELECT datname AS n FROM pg_database WHERE datname = $1 UNION ALL SELECT rolname FROM pg_roles WHERE rolname = $1`, [result.scratchDatabase],
+  )).rows)),
+  ...(await rehearsalLeftovers(TEST_SERVER_URL)),
+];
 
 beforeAll(async () => {
   target = await createScratchDatabase('cutover_target');
@@ -38,10 +48,12 @@ describe('rehearsal on a scratch copy of the target', () => {
   it('clones, applies up, shows the changes, proves the rollback and the redo, and drops the copy', async () => {
     const before = await withClient(target.url, takeSnapshot);
     const seen: string[] = [];
-    const result = await rehearseMigration(settings(), ADD_SHIPPED, { onPhase: (p) => seen.push(`${p.phase}:${p.status}`) });
+    const result = await rehearse(settings(), ADD_SHIPPED, { onPhase: (p) => seen.push(`${p.phase}:${p.status}`) });
     expect(result.error).toBeUndefined();
     expect(result.ok).toBe(true);
     expect(seen).toEqual(['clone:ok', 'snapshot:ok', 'up:ok', 'verify-schema:ok', 'down:ok', 'verify-rollback:ok', 'redo:ok', 'drop:ok']);
+    // The copy was replayed in the sandbox, never on the target's server.
+    expect(result.server).toMatch(/^the Cutover sandbox/);
     const verify = result.phases.find((p) => p.phase === 'verify-schema')!;
     expect(verify.changes!.sort()).toEqual([
       '+ column public.orders.shipped_at timestamp with time zone',
@@ -57,7 +69,7 @@ describe('rehearsal on a scratch copy of the target', () => {
   });
 
   it('fails "Verify rollback works" when down.sql forgets something, and lists what', async () => {
-    const result = await rehearseMigration(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\n' });
+    const result = await rehearse(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\n' });
     expect(result.ok).toBe(false);
     const verify = result.phases.find((p) => p.phase === 'verify-rollback')!;
     expect(verify).toMatchObject({ status: 'failed', detail: 'the schema after down differs from the original in 1 place(s)' });
@@ -67,7 +79,7 @@ describe('rehearsal on a scratch copy of the target', () => {
   });
 
   it('records the failing statement of a broken migration with its position, and still drops the copy', async () => {
-    const result = await rehearseMigration(settings(), { name: 'bad', upSql: 'ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orderz ADD COLUMN x int;\n', downSql: 'SELECT 1;' });
+    const result = await rehearse(settings(), { name: 'bad', upSql: 'ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE orderz ADD COLUMN x int;\n', downSql: 'SELECT 1;' });
     expect(result.ok).toBe(false);
     const up = result.phases.find((p) => p.phase === 'up')!;
     expect(up.status).toBe('failed');
@@ -78,12 +90,12 @@ describe('rehearsal on a scratch copy of the target', () => {
   });
 
   it('reports a syntax error in down.sql with line and column', async () => {
-    const result = await rehearseMigration(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUM shipped_at;\n' });
+    const result = await rehearse(settings(), { ...ADD_SHIPPED, downSql: 'DROP INDEX orders_shipped_at_idx;\nALTER TABLE orders DROP COLUM shipped_at;\n' });
     expect(result.phases.find((p) => p.phase === 'down')).toMatchObject({ status: 'failed', detail: 'down.sql: syntax error at or near "shipped_at" (line 2, column 31)' });
   });
 
   it('says clearly when the target cannot be reached', async () => {
-    const result = await rehearseMigration({ ...settings(), port: 1 }, ADD_SHIPPED);
+    const result = await rehearse({ ...settings(), port: 1 }, ADD_SHIPPED);
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/ECONNREFUSED/);
   });
@@ -95,8 +107,16 @@ describe('cutover rehearse', () => {
     mkdirSync(path.join(dir, ADD_SHIPPED.name));
     writeFileSync(path.join(dir, ADD_SHIPPED.name, 'migration.sql'), ADD_SHIPPED.upSql);
     writeFileSync(path.join(dir, ADD_SHIPPED.name, 'down.sql'), ADD_SHIPPED.downSql);
-    const ok = await cutover('rehearse', '--url', target.url, '--dir', dir);
+    // Its own data folder, to see that the sandbox it starts is gone when it exits.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'rehearse-data-'));
+    chmodSync(dataDir, 0o755);
+    const ok = await cutoverWithEnv({ CUTOVER_DATA_DIR: dataDir }, 'rehearse', '--url', target.url, '--dir', dir);
     expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^sandbox: the Cutover sandbox \(PostgreSQL 15\.\d+\), started in \d+ ms$/m);
+    expect(ok.stdout).toContain('ok     Copy the target schema into the sandbox');
+    expect(existsSync(path.join(dataDir, 'sandbox')) ? readdirSync(path.join(dataDir, 'sandbox')) : []).toEqual([]);
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(await rehearsalLeftovers(TEST_SERVER_URL)).toEqual([]);
     expect(ok.stdout).toContain('ok     Verify rollback works');
     expect(ok.stdout).toContain('+ column public.orders.shipped_at timestamp with time zone');
     expect(ok.stdout).toMatch(/Rehearsal of 20250101000000_shipped_at passed in \d+ ms\./);
@@ -105,6 +125,10 @@ describe('cutover rehearse', () => {
     const bad = await cutover('rehearse', '--url', target.url, '--dir', dir, '--json');
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, migration: ADD_SHIPPED.name, error: 'the schema after down differs from the original in 1 place(s)' });
+
+    // A rehearsal server named on the command line instead of a sandbox of its own.
+    const named = await cutover('rehearse', '--url', target.url, '--dir', dir, '--json', '--sandbox-url', sandboxUrl(sandbox()));
+    expect(JSON.parse(named.stdout)).toMatchObject({ migration: ADD_SHIPPED.name, server: `the rehearsal server 127.0.0.1:${sandbox().port}` });
   });
 });
 
@@ -119,7 +143,7 @@ describe('rehearsal with a data sample', () => {
       downSql: "DELETE FROM customers WHERE email = 'new@x.io';\nALTER TABLE customers DROP COLUMN shout;\n",
     };
     const statements: string[] = [];
-    const result = await rehearseMigration(settings(), migration, { sampleRows: 10, onStatement: (phase, s, total) => statements.push(`${phase} ${s.index + 1}/${total}`) });
+    const result = await rehearse(settings(), migration, { sampleRows: 10, onStatement: (phase, s, total) => statements.push(`${phase} ${s.index + 1}/${total}`) });
     expect(result.error).toBeUndefined();
     expect(result.phases.find((p) => p.phase === 'sample')).toMatchObject({ status: 'ok', detail: '20 rows from 2 tables (at most 10 each)' });
     // SET NOT NULL succeeded because the UPDATE filled the sampled rows; the INSERT got a fresh id past them.

@@ -1,13 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '@/lib/db/client';
 import { scratchDatabaseName } from '@/lib/engine/postgres/rehearsal';
+import { sandboxRoot } from '@/lib/engine/postgres/sandbox';
 import { stopBoss } from '@/lib/jobs/queue';
 import { startWorker } from '@/lib/jobs/worker';
 import { fileRequest } from '@/lib/services/file-request';
 import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
+import { backendsOf, processAlive } from '../support/sandbox';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
@@ -85,12 +89,21 @@ describe('a worker killed in the middle of a rehearsal', () => {
     // The page shows the statement the worker is in.
     expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).phase).toBe('up: statement 2 of 2 (line 2): SELECT pg_sleep(30)');
     const scratch = scratchDatabaseName(runId);
-    expect(await databaseExists(scratch)).toBe(true);
+    // The copy lives in the worker's own sandbox (its scratch database has server processes there),
+    // never on the target's server.
+    const sandboxes = readdirSync(sandboxRoot()).filter((d) => d.startsWith(`${worker!.pid}-`));
+    expect(sandboxes).toHaveLength(1);
+    const sandboxDir = path.join(sandboxRoot(), sandboxes[0]);
+    const postmaster = Number(readFileSync(path.join(sandboxDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(backendsOf(scratch).length).toBeGreaterThan(0);
+    expect(await databaseExists(scratch)).toBe(false);
 
     worker.kill('SIGKILL');
     await new Promise((r) => worker!.once('exit', r));
     worker = undefined;
     expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('running');
+    // The killed worker's sandbox runs on: PostgreSQL does not watch the process that started it.
+    expect(processAlive(postmaster)).toBe(true);
     // The server notices the dead client a moment later; then the run's lock is free.
     await runLockReleased(runId);
 
@@ -99,6 +112,10 @@ describe('a worker killed in the middle of a rehearsal', () => {
     expect(interrupted).toEqual([runId]);
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
     expect(run).toMatchObject({ status: 'interrupted', error: 'The worker stopped while this run was in progress; run it again.' });
+    // ... and stops and removes the sandbox the dead worker left: postmaster, scratch database, folder.
+    expect(processAlive(postmaster)).toBe(false);
+    expect(existsSync(sandboxDir)).toBe(false);
+    expect(backendsOf(scratch)).toEqual([]);
     expect(await databaseExists(scratch)).toBe(false);
     expect(await withClient(shop.url, async (c) => (await c.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'`)).rows[0].n)).toBe(0);
 

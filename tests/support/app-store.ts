@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { disconnectDb, getDb } from '@/lib/db/client';
 import { migrateAppStore } from '@/lib/db/migrate';
+import { stopWarmSandbox } from '@/lib/engine/postgres/sandbox';
 import { ensureTemplate } from '@/lib/services/bootstrap';
 import { hashPassword } from '@/lib/services/manage-users';
 import type { AgentRole, Role } from '@/lib/domain/roles';
@@ -21,6 +22,8 @@ export async function openTestAppStore() {
   return {
     url: scratch.url,
     async close() {
+      // A worker in this process may have started its warm sandbox for rehearsals.
+      await stopWarmSandbox();
       await disconnectDb();
       await scratch.drop();
     },
@@ -67,7 +70,7 @@ export async function waitForRun(runId: string, timeoutMs = 20_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
-    if (['succeeded', 'failed', 'interrupted'].includes(run.status)) return run;
+    if (['succeeded', 'failed', 'interrupted', 'cancelled', 'timed_out'].includes(run.status)) return run;
     if (Date.now() > until) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,5 +1,6 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
-import { Fragment } from 'react';
+import { Fragment, cache } from 'react';
 import { notFound } from 'next/navigation';
 import { EnvironmentBadge, StatusBadge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
@@ -19,16 +20,27 @@ import { DomainError } from '@/lib/domain/errors';
 import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
 import { idSchema } from '@/lib/validation/common';
 
-export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+// One read per page view, shared by the page and its title (React's cache lasts one request).
+const loadRequest = cache(async (id: string) => {
   const viewer = await getViewer();
-  const { id } = await params;
   if (!idSchema.safeParse(id).success) notFound();
   const request = await getRequestDetail(viewer, id).catch((err) => {
     if (err instanceof DomainError && err.code === 'not_found') notFound();
     throw err;
   });
+  return { viewer, request };
+});
+
+/** The tab names the request: "#12 Add loyalty points · Cutover". */
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const { request } = await loadRequest((await params).id);
+  return { title: `#${request.number} ${request.title}` };
+}
+
+export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
+  const { viewer, request } = await loadRequest((await params).id);
   const gateTask = request.tasks.find((t) => t.isGate);
-  const [snapshotRun, migration] = await Promise.all([getSnapshotPanel(request.id), getMigrationPanel(request.id)]);
+  const [snapshotRun, migration] = await Promise.all([getSnapshotPanel(viewer, request.id), getMigrationPanel(viewer, request.id)]);
 
   return (
     <div className="space-y-5">

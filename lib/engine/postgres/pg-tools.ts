@@ -17,8 +17,12 @@ export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
 }
 
 
-/** libpq's environment for a connection: the password never appears on a command line. */
-export function libpqEnv(c: PgTargetSettings): NodeJS.ProcessEnv {
+/**
+ * libpq's environment for a connection: the password never appears on a command line. With
+ * `readOnly`, the server makes every transaction of the session read-only (PGOPTIONS), so a
+ * dump of a target cannot write to it whatever pg_dump does.
+ */
+export function libpqEnv(c: PgTargetSettings, options: { readOnly?: boolean } = {}): NodeJS.ProcessEnv {
   return {
     // Only what libpq needs: nothing of this process's environment leaks into pg_dump's.
     NODE_ENV: process.env.NODE_ENV,
@@ -31,6 +35,7 @@ export function libpqEnv(c: PgTargetSettings): NodeJS.ProcessEnv {
     PGSSLMODE: c.sslMode === 'verify-full' ? 'verify-full' : c.sslMode === 'require' ? 'require' : 'disable',
     PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(c.connectTimeoutMs / 1000))),
     PGAPPNAME: 'cutover',
+    ...(options.readOnly ? { PGOPTIONS: '-c default_transaction_read_only=on' } : {}),
   };
 }
 
@@ -40,33 +45,70 @@ export function explainDumpError(stderr: string): string {
   if (mismatch) {
     return `pg_dump ${mismatch[2]} cannot dump a PostgreSQL ${mismatch[1]} server. Install the client tools of version ${mismatch[1].split('.')[0]} or newer and point CUTOVER_PG_BIN_DIR at them.`;
   }
-  return stderr.trim().split('\n').slice(-3).join(' ');
+  return lastLines(stderr);
+}
+
+const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' ');
+
+/**
+ * Runs pg_dump or pg_restore and resolves with its stdout. An aborted `signal` kills it at once
+ * (the rehearsal it belongs to was cancelled or ran out of time).
+ */
+function runTool(tool: 'pg_dump' | 'pg_restore', args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error(`${tool} was not started: cancelled`));
+    const child = spawn(findPgTool(tool), args, { env, signal, killSignal: 'SIGKILL' });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    child.on('error', (e) => reject(signal?.aborted ? new Error(`${tool} was stopped: cancelled`) : e));
+    child.on('close', (code) => {
+      if (signal?.aborted) reject(new Error(`${tool} was stopped: cancelled`));
+      else if (code === 0) resolve(out);
+      else reject(new Error(`${tool} failed: ${tool === 'pg_dump' ? explainDumpError(err) : lastLines(err)}`));
+    });
+  });
 }
 
 /**
- * Copies the schema of one database into another, empty one: pg_dump --schema-only piped into
- * pg_restore, without owners or privileges (the scratch database belongs to the runner).
+ * Dumps the schema of `from` (no data) into `file` in pg_dump's custom format, through a
+ * read-only session. Owners, privileges, tablespaces, publications, subscriptions and security
+ * labels stay behind: the copy belongs to the rehearsal's own role on another server.
  */
-export function cloneSchema(from: PgTargetSettings, to: PgTargetSettings): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const dump = spawn(findPgTool('pg_dump'), ['--schema-only', '--format=custom', '--no-owner', '--no-privileges'], { env: libpqEnv(from) });
-    const restore = spawn(findPgTool('pg_restore'), ['--no-owner', '--no-privileges', '--exit-on-error', '--dbname', to.database], { env: libpqEnv(to) });
-    let dumpErr = '';
-    let restoreErr = '';
-    dump.stderr.on('data', (b) => (dumpErr += b));
-    restore.stderr.on('data', (b) => (restoreErr += b));
-    dump.stdout.pipe(restore.stdin);
-    let dumpCode: number | null = null;
-    let restoreCode: number | null = null;
-    const settle = () => {
-      if (dumpCode === null || restoreCode === null) return;
-      if (dumpCode !== 0) reject(new Error(`pg_dump failed: ${explainDumpError(dumpErr)}`));
-      else if (restoreCode !== 0) reject(new Error(`pg_restore failed: ${restoreErr.trim().split('\n').slice(-3).join(' ')}`));
-      else resolve();
-    };
-    dump.on('error', reject);
-    restore.on('error', reject);
-    dump.on('close', (code) => ((dumpCode = code ?? 1), settle()));
-    restore.on('close', (code) => ((restoreCode = code ?? 1), settle()));
-  });
+export async function dumpSchema(from: PgTargetSettings, file: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  await runTool(
+    'pg_dump',
+    ['--schema-only', '--format=custom', '--no-owner', '--no-privileges', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', `--file=${file}`],
+    libpqEnv(from, { readOnly: true }),
+    options.signal,
+  );
+}
+
+/** The table of contents of a custom-format archive (`pg_restore -l`), one entry a line. */
+export async function listArchive(file: string): Promise<string[]> {
+  const out = await runTool('pg_restore', ['--list', file], { NODE_ENV: process.env.NODE_ENV, PATH: process.env.PATH });
+  return out.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+}
+
+/**
+ * Restores `file` (or the entries in `useList`) into `to.database`, stopping at the first error.
+ * With `role`, pg_restore runs SET ROLE first, so every object it creates belongs to that role.
+ */
+export async function restoreArchive(
+  file: string,
+  to: PgTargetSettings,
+  options: { useList?: string; role?: string; signal?: AbortSignal } = {},
+): Promise<void> {
+  await runTool(
+    'pg_restore',
+    [
+      '--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '--dbname', to.database,
+      ...(options.useList ? [`--use-list=${options.useList}`] : []),
+      ...(options.role ? [`--role=${options.role}`] : []),
+      file,
+    ],
+    libpqEnv(to),
+    options.signal,
+  );
 }

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { keepQuietWhenIdle, pgClientConfig, type PgTargetSettings } from '../connection';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, escapeIdentifier as id, escapeLiteral } from 'pg';
+import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { describeChange, diffSnapshots } from './diff';
-import { cloneSchema } from './pg-tools';
+import { dumpSchema, listArchive, restoreArchive } from './pg-tools';
 import { runPlannedScript, type ScriptResult } from './runner';
+import { assertRestorable, warmSandbox, type RehearsalServer } from './sandbox';
 import { takeSnapshot } from './snapshot';
+import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
 
 export type PhaseName = 'clone' | 'sample' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
@@ -22,17 +27,37 @@ export interface PhaseEvidence {
   hash?: string;
 }
 
+/** What the sandbox adds to a rehearsal, ms. */
+export interface SandboxTimings {
+  /** Getting the server: a warm sandbox is at hand (~0), a cold one starts (initdb + start). */
+  sandboxMs: number;
+  /** Creating the rehearsal's role and scratch database. */
+  prepareMs: number;
+  /** pg_dump --schema-only of the target (read-only). */
+  dumpMs: number;
+  /** pg_restore of the copy: extensions and schemas as the server's admin, the rest as the role. */
+  loadMs: number;
+  /** Dropping the scratch database and the role. */
+  cleanupMs: number;
+}
+
 export interface RehearsalResult {
   ok: boolean;
   scratchDatabase: string;
+  /** Where the copy was replayed: the sandbox or the target's rehearsal server, never the target's server. */
+  server?: string;
   phases: PhaseEvidence[];
   hashes: { before?: string; afterUp?: string; afterDown?: string; afterRedo?: string };
   durationMs: number;
+  timings?: SandboxTimings;
   error?: string;
+  /** Cancelled through options.signal; `abortedDuring` is the phase it was in. */
+  aborted?: boolean;
+  abortedDuring?: PhaseName;
 }
 
 const LABELS: Record<PhaseName, string> = {
-  clone: 'Clone the target schema into a scratch database',
+  clone: 'Copy the target schema into the sandbox',
   sample: 'Copy a sample of the data',
   snapshot: 'Snapshot the original schema',
   up: 'Run migration on local database',
@@ -40,58 +65,93 @@ const LABELS: Record<PhaseName, string> = {
   down: 'Apply the down migration',
   'verify-rollback': 'Verify rollback works',
   redo: 'Apply the migration again (redo)',
-  drop: 'Drop the scratch database',
+  drop: 'Drop the scratch database and its role',
 };
 
 class PhaseFailed extends Error {}
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
 
-const quoteName = (qualified: string) => qualified.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+/** "schema"."table", each part quoted on its own: names may hold dots and quotes. */
+const qualified = (schema: string, name: string) => `${id(schema)}.${id(name)}`;
+
+/** Ends a client without waiting for a statement the server is still running (bounded). */
+async function endSoon(client: Client | undefined): Promise<void> {
+  if (!client) return;
+  await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+}
 
 /**
- * Copies up to `limit` rows of every table from the target into the scratch copy, through JSON
- * (types survive), without foreign-key checks (a sample breaks references), and moves owned
- * sequences past the copied keys. Needs a superuser on the scratch server for the FK bypass.
+ * Copies up to `limit` rows of every table from the target (`source`, a read-only session) into
+ * the scratch copy (`scratch`, the server's admin), through JSON (types survive), without
+ * foreign-key checks (a sample breaks references), and moves owned sequences past the copied
+ * keys. Needs a superuser on the rehearsal server for the FK bypass (the sandbox's admin is one).
+ * The rows are written as `role`: the copy's own code (ALWAYS triggers, checks, generated
+ * columns, index expressions) came from the target and never runs with the admin's rights.
  */
-async function copySample(target: PgTargetSettings, scratch: Client, limit: number): Promise<Record<string, number>> {
+async function copySample(source: Client, scratch: Client, limit: number, where: string, role: string): Promise<Record<string, number>> {
   try {
     await scratch.query(`SET session_replication_role = replica`);
   } catch {
-    throw new Error(`Copying a data sample needs a superuser on ${target.host}:${target.port} (to load rows without foreign-key checks). Rehearse with the schema only, or register the target with a superuser.`);
+    throw new Error(`Copying a data sample needs a superuser on ${where} (to load rows without foreign-key checks). Rehearse with the schema only, or use Cutover's own sandbox.`);
   }
-  const shape = (await takeSnapshot(scratch)).shape;
-  const source = keepQuietWhenIdle(new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: 'cutover rehearsal sample' }));
-  await source.connect();
+  await scratch.query(`SET ROLE ${id(role)}`);
+  // Names come from the copy's catalog as separate parts; partitions are filled through their parent.
+  const { rows: tables } = await scratch.query<{ schema: string; name: string; columns: string[] }>(`
+    SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relname <> '_prisma_migrations'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype = 'e')
+    GROUP BY n.nspname, c.relname
+    ORDER BY n.nspname, c.relname`);
   const copied: Record<string, number> = {};
+  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    for (const [table, info] of Object.entries(shape.tables)) {
-      const columns = info.columns.filter((c) => !c.generated).map((c) => `"${c.name.replace(/"/g, '""')}"`);
+    for (const t of tables) {
+      const table = qualified(t.schema, t.name);
+      const columns = t.columns.map(id).join(', ');
       const { rows } = await source.query<{ rows: unknown; n: number }>(
-        `SELECT coalesce(json_agg(t), '[]'::json) AS rows, count(*)::int AS n FROM (SELECT * FROM ${quoteName(table)} LIMIT $1) t`,
+        `SELECT COALESCE(pg_catalog.json_agg(t), '[]'::pg_catalog.json) AS rows, pg_catalog.count(*)::int AS n FROM (SELECT * FROM ${table} LIMIT $1) t`,
         [limit],
       );
       if (rows[0].n > 0) {
         await scratch.query(
-          `INSERT INTO ${quoteName(table)} (${columns.join(', ')}) OVERRIDING SYSTEM VALUE
-           SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${quoteName(table)}, $1::json)`,
+          `INSERT INTO ${table} (${columns}) OVERRIDING SYSTEM VALUE
+           SELECT ${columns} FROM pg_catalog.json_populate_recordset(NULL::${table}, $1::pg_catalog.json)`,
           [JSON.stringify(rows[0].rows)],
         );
       }
-      copied[table] = rows[0].n;
+      copied[`${t.schema}.${t.name}`] = rows[0].n;
     }
     await source.query('COMMIT');
-  } finally {
-    await source.end().catch(() => undefined);
+  } catch (err) {
+    await source.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
-  await scratch.query(`SET session_replication_role = origin`);
-  for (const [sequence, info] of Object.entries(shape.sequences)) {
-    if (!info.ownedBy) continue;
-    const [schema, table, column] = info.ownedBy.split('.');
+  const { rows: sequences } = await scratch.query<{ seq: string; schema: string; table: string; column: string }>(`
+    SELECT s.oid::text AS seq, tn.nspname AS schema, t.relname AS table, a.attname AS column
+    FROM pg_catalog.pg_class s
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
+      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+    JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+    WHERE s.relkind = 'S'`);
+  for (const s of sequences) {
     await scratch.query(
-      `SELECT setval('${quoteName(sequence).replace(/'/g, "''")}', coalesce((SELECT max("${column}") FROM ${quoteName(`${schema}.${table}`)}), 0) + 1, false)`,
+      `SELECT pg_catalog.setval($1::pg_catalog.oid::pg_catalog.regclass, COALESCE((SELECT pg_catalog.max(${id(s.column)}) FROM ${qualified(s.schema, s.table)}), 0) + 1, false)`,
+      [s.seq],
     );
   }
   await scratch.query('ANALYZE');
+  await scratch.query('RESET ROLE');
+  await scratch.query(`SET session_replication_role = origin`);
   return copied;
 }
 
@@ -99,52 +159,109 @@ export function scratchDatabaseName(id: string): string {
   return `cutover_rehearsal_${id.replace(/[^0-9a-f]/gi, '').slice(0, 16).toLowerCase()}`;
 }
 
-/** Drops a scratch database a rehearsal left behind (its worker died); FORCE ends its sessions. */
-export async function dropScratchDatabase(target: PgTargetSettings, name: string): Promise<void> {
+/**
+ * Drops a scratch database and its role that a rehearsal left on a rehearsal server (its worker
+ * died); FORCE ends their sessions. Cutover's own sandbox needs no such sweep: a dead worker's
+ * sandbox is removed whole (reapAbandonedSandboxes).
+ */
+export async function dropScratchDatabase(server: RehearsalServer, name: string): Promise<void> {
   if (!name.startsWith('cutover_rehearsal_')) throw new Error(`${name} is not a rehearsal database.`);
-  const admin = new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs });
+  const admin = new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${id(name)} WITH (FORCE)`);
+    await admin.query(`DROP ROLE IF EXISTS ${id(name)}`);
   } finally {
     await admin.end();
   }
 }
 
+/** Archive entries restored by the server's admin before the rest: schemas and extensions (with their comments). */
+const ADMIN_ENTRY = /^\d+; \d+ \d+ (SCHEMA|EXTENSION|COMMENT - (SCHEMA|EXTENSION)) /;
+/** Event triggers need a superuser and would fire on the migration's own DDL: not copied. */
+const SKIPPED_ENTRY = /^\d+; \d+ \d+ (EVENT TRIGGER|COMMENT - EVENT TRIGGER) /;
+
 /**
- * "Test migration locally": clone the target's schema into a scratch database on the same
- * server, apply up, show what changed, apply down, prove the schema is the original again,
- * apply up once more, and drop the scratch database whatever happened. The target itself is
- * only read (by pg_dump). Every phase leaves evidence.
+ * "Test migration locally". The target is only read: its schema by pg_dump through a read-only
+ * session (and, with a sample, some rows through another one). The copy is replayed elsewhere:
+ * in Cutover's sandbox (a PostgreSQL cluster this process owns) or in the target's rehearsal
+ * server. There a fresh role without any special right owns a fresh scratch database; the
+ * server's admin loads the copy so that its objects belong to that role, and the migration runs
+ * as that role: up, what changed, down, the schema proven equal to the original, up again.
+ * The scratch database and the role are dropped whatever happened. Every phase leaves evidence.
  */
 export interface RehearsalOptions {
   /** Called as each phase ends, with its evidence. */
   onPhase?: (p: PhaseEvidence) => void;
   /** Called as each statement of up, down or redo starts (live progress). */
   onStatement?: (phase: PhaseName, statement: PlannedStatement, total: number) => void;
-  /** Name the scratch database after the run, so that a dead worker's copy can be found and dropped. */
+  /** Name the scratch database (and its role) after the run, so that a dead worker's copy can be found and dropped. */
   scratch?: string;
   /** Rows to copy from each table of the target (0: schema only). */
   sampleRows?: number;
+  /** Where to replay the copy; default: this process's warm sandbox. */
+  sandbox?: RehearsalServer | Promise<RehearsalServer>;
+  /** Aborting cancels the rehearsal: children killed, statement cancelled, copy dropped; resolves with aborted: true. */
+  signal?: AbortSignal;
+  /**
+   * The SQL fence (sql-guard.ts): both files are checked before any connection and a refusal
+   * throws FenceError. Required, so no caller can forget it (FENCE_OFF says so out loud); the
+   * sandbox's least privilege holds with or without it.
+   */
+  fence: FenceAllowances;
 }
 
 export async function rehearseMigration(
   target: PgTargetSettings,
   migration: { name: string; upSql: string; downSql: string },
-  options: RehearsalOptions = {},
+  options: RehearsalOptions,
 ): Promise<RehearsalResult> {
-  const { onPhase = () => undefined, onStatement, scratch = scratchDatabaseName(randomBytes(6).toString('hex')), sampleRows = 0 } = options;
+  const { onPhase = () => undefined, onStatement, scratch = scratchDatabaseName(randomBytes(6).toString('hex')), sampleRows = 0, signal } = options;
+  // A sandbox still starting when the fence refuses must not become an unhandled rejection.
+  if (options.sandbox instanceof Promise) options.sandbox.catch(() => undefined);
+  await assertFenceAllows('migration.sql', migration.upSql, options.fence);
+  await assertFenceAllows('down.sql', migration.downSql, options.fence);
+  // The role is named like its database: one name to find both after a crash.
+  const role = scratch;
   const started = performance.now();
   const phases: PhaseEvidence[] = [];
   const hashes: RehearsalResult['hashes'] = {};
-  const admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(target), connectionTimeoutMillis: target.connectTimeoutMs, application_name: `cutover rehearsal ${migration.name}` }));
-  let scratchClient: Client | undefined;
-  let created = false;
+  const timings: SandboxTimings = { sandboxMs: 0, prepareMs: 0, dumpMs: 0, loadMs: 0, cleanupMs: 0 };
+  const appName = `cutover rehearsal ${migration.name}`.slice(0, 63);
+  let server: RehearsalServer | undefined;
+  let admin: Client | undefined; // the server's admin, in its maintenance database
+  let scratchAdmin: Client | undefined; // the server's admin, in the scratch database (loads the sample)
+  let scratchClient: Client | undefined; // the rehearsal role: runs up, down and redo
+  let source: Client | undefined; // read-only session on the target
+  let roleCreated = false;
+  let current: PhaseName = 'clone';
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-rehearsal-'));
 
-  async function phase<T>(name: PhaseName, work: () => Promise<{ value: T; evidence?: Partial<PhaseEvidence> }>): Promise<T> {
+  const checkCancelled = () => {
+    if (signal?.aborted) throw new Cancelled();
+  };
+  // On cancel: pg_dump/pg_restore die through their own signal; the statement running in the
+  // scratch database is cancelled from a second session; the target's read is simply ended.
+  const onAbort = () => {
+    void endSoon(source);
+    if (!server || !roleCreated) return;
+    const canceller = new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover rehearsal cancel' });
+    canceller.on('error', () => undefined);
+    void canceller
+      .connect()
+      .then(() => canceller.query(`SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()`, [scratch]))
+      .catch(() => undefined)
+      .finally(() => canceller.end().catch(() => undefined));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  async function phase<T>(name: PhaseName, work: () => Promise<{ value: T; evidence?: Partial<PhaseEvidence> }>, evenIfCancelled = false): Promise<T> {
     const t0 = performance.now();
+    if (!evenIfCancelled) current = name;
     try {
+      if (!evenIfCancelled) checkCancelled();
       const { value, evidence } = await work();
+      if (!evenIfCancelled) checkCancelled();
       const failed = evidence?.status === 'failed';
       const p: PhaseEvidence = { phase: name, label: LABELS[name], status: failed ? 'failed' : 'ok', durationMs: Math.round(performance.now() - t0), ...evidence };
       phases.push(p);
@@ -153,10 +270,11 @@ export async function rehearseMigration(
       return value;
     } catch (err) {
       if (err instanceof PhaseFailed) throw err;
-      const p: PhaseEvidence = { phase: name, label: LABELS[name], status: 'failed', durationMs: Math.round(performance.now() - t0), detail: (err as Error).message };
+      const detail = signal?.aborted && !evenIfCancelled ? 'cancelled' : (err as Error).message;
+      const p: PhaseEvidence = { phase: name, label: LABELS[name], status: 'failed', durationMs: Math.round(performance.now() - t0), detail };
       phases.push(p);
       onPhase(p);
-      throw new PhaseFailed(p.detail);
+      throw new PhaseFailed(detail);
     }
   }
 
@@ -169,29 +287,105 @@ export async function rehearseMigration(
       throw err;
     }
     const script = await runPlannedScript(scratchClient!, plan, {
-      onStatement: onStatement ? (s) => onStatement(phaseName, s, plan.statements.length) : undefined,
+      onStatement: (s) => {
+        // Between statements a cancel stops the script (the copy is dropped right after).
+        checkCancelled();
+        onStatement?.(phaseName, s, plan.statements.length);
+      },
     });
     return { value: undefined, evidence: { script, ...(script.ok ? {} : { status: 'failed' as const, detail: `${file}: ${script.error}` }) } };
   };
 
   let error: string | undefined;
+  let aborted = false;
   try {
-    await admin.connect();
     await phase('clone', async () => {
-      await admin.query(`CREATE DATABASE "${scratch}"`);
-      created = true;
-      await cloneSchema({ ...target }, { ...target, database: scratch });
-      scratchClient = keepQuietWhenIdle(new Client({ ...pgClientConfig({ ...target, database: scratch }), application_name: `cutover rehearsal ${migration.name}` }));
+      source = keepQuietWhenIdle(new Client({ ...readOnlySession(pgClientConfig(target)), connectionTimeoutMillis: target.connectTimeoutMs, application_name: 'cutover rehearsal (read-only)' }));
+      await source.connect();
+      const targetVersion = (await source.query<{ num: number; v: string }>(`SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS v`)).rows[0];
+
+      let t = performance.now();
+      server = await (options.sandbox ?? warmSandbox());
+      timings.sandboxMs = Math.round(performance.now() - t);
+      checkCancelled();
+      admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: appName }));
+      await admin.connect();
+      const me = (await admin.query<{ num: number; v: string; superuser: boolean }>(
+        `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`,
+      )).rows[0];
+      assertRestorable({ num: targetVersion.num, version: targetVersion.v }, { num: me.num, version: me.v, label: server.label });
+
+      t = performance.now();
+      const password = randomBytes(24).toString('base64url');
+      await admin.query(`CREATE ROLE ${id(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${escapeLiteral(password)}`);
+      roleCreated = true;
+      // A rehearsal server's admin is no superuser: membership lets it create the database for the role and restore as it.
+      if (!me.superuser) await admin.query(`GRANT ${id(role)} TO CURRENT_USER`);
+      const spare = await server.takeSpareDatabase?.();
+      if (spare) {
+        await admin.query(`ALTER DATABASE ${id(spare)} RENAME TO ${id(scratch)}`);
+        await admin.query(`ALTER DATABASE ${id(scratch)} OWNER TO ${id(role)}`);
+      } else await admin.query(`CREATE DATABASE ${id(scratch)} OWNER ${id(role)} TEMPLATE template0`);
+      await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
+      timings.prepareMs = Math.round(performance.now() - t);
+      checkCancelled();
+
+      t = performance.now();
+      const dumpFile = path.join(workDir, 'schema.dump');
+      await dumpSchema(target, dumpFile, { signal });
+      timings.dumpMs = Math.round(performance.now() - t);
+
+      t = performance.now();
+      const entries = await listArchive(dumpFile);
+      const first = entries.filter((e) => ADMIN_ENTRY.test(e));
+      const skipped = entries.filter((e) => SKIPPED_ENTRY.test(e));
+      const rest = entries.filter((e) => !ADMIN_ENTRY.test(e) && !SKIPPED_ENTRY.test(e));
+      const asAdmin = { ...server.admin, database: scratch };
+      if (first.length) {
+        writeFileSync(path.join(workDir, 'first.list'), first.join('\n') + '\n');
+        await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'first.list'), signal });
+      }
+      scratchAdmin = keepQuietWhenIdle(new Client({ ...pgClientConfig(asAdmin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: appName }));
+      await scratchAdmin.connect();
+      // The schemas the admin created belong to the role, like everything else in the copy.
+      const { rows: schemas } = await scratchAdmin.query<{ nspname: string }>(
+        `SELECT n.nspname FROM pg_catalog.pg_namespace n
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+           AND pg_catalog.pg_get_userbyid(n.nspowner) NOT IN ($1, 'pg_database_owner')
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid AND d.deptype = 'e')`,
+        [role],
+      );
+      for (const s of schemas) await scratchAdmin.query(`ALTER SCHEMA ${id(s.nspname)} OWNER TO ${id(role)}`);
+      if (rest.length) {
+        writeFileSync(path.join(workDir, 'rest.list'), rest.join('\n') + '\n');
+        await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'rest.list'), role, signal });
+      }
+      timings.loadMs = Math.round(performance.now() - t);
+      checkCancelled();
+
+      scratchClient = keepQuietWhenIdle(new Client({
+        ...pgClientConfig({ ...server.admin, database: scratch, username: role, password }),
+        connectionTimeoutMillis: server.admin.connectTimeoutMs,
+        application_name: appName,
+      }));
       await scratchClient.connect();
-      return { value: undefined, evidence: { detail: `pg_dump --schema-only of ${target.database} restored into ${scratch}` } };
+      const notes = skipped.length ? `; ${skipped.length} event trigger entr${skipped.length === 1 ? 'y' : 'ies'} not copied` : '';
+      return {
+        value: undefined,
+        evidence: { detail: `pg_dump --schema-only of ${target.database} (read-only) loaded into ${scratch} in ${server.label}, owned by role ${role} (no superuser, cannot create databases or roles)${notes}` },
+      };
     });
     if (sampleRows > 0) {
       await phase('sample', async () => {
-        const copied = await copySample(target, scratchClient!, sampleRows);
+        const copied = await copySample(source!, scratchAdmin!, sampleRows, server!.label, role);
         const total = Object.values(copied).reduce((n, c) => n + c, 0);
         return { value: undefined, evidence: { detail: `${total} rows from ${Object.keys(copied).length} tables (at most ${sampleRows} each)` } };
       });
     }
+    await endSoon(source);
+    source = undefined;
+    await endSoon(scratchAdmin);
+    scratchAdmin = undefined;
     const before = await phase('snapshot', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.before = s.hash;
@@ -228,17 +422,31 @@ export async function rehearseMigration(
       };
     });
   } catch (err) {
-    error = err instanceof PhaseFailed ? err.message : (err as Error).message;
-    if (!(err instanceof PhaseFailed)) phases.push({ phase: 'clone', label: LABELS.clone, status: 'failed', durationMs: 0, detail: error });
-  } finally {
-    await scratchClient?.end().catch(() => undefined);
-    if (created) {
-      await phase('drop', async () => {
-        await admin.query(`DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`);
-        return { value: undefined, evidence: { detail: scratch } };
-      }).catch((e: Error) => (error ??= e.message));
+    if (signal?.aborted) {
+      aborted = true;
+      error = `cancelled during ${current}`;
+    } else {
+      error = (err as Error).message;
+      if (!(err instanceof PhaseFailed)) phases.push({ phase: 'clone', label: LABELS.clone, status: 'failed', durationMs: 0, detail: error });
     }
-    await admin.end().catch(() => undefined);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await Promise.all([endSoon(scratchClient), endSoon(scratchAdmin), endSoon(source)]);
+    if (admin && roleCreated) {
+      const t = performance.now();
+      await phase('drop', async () => {
+        await admin!.query(`DROP DATABASE IF EXISTS ${id(scratch)} WITH (FORCE)`);
+        await admin!.query(`DROP ROLE IF EXISTS ${id(role)}`);
+        return { value: undefined, evidence: { detail: `${scratch} and role ${role}` } };
+      }, true).catch((e: Error) => (error ??= e.message));
+      timings.cleanupMs = Math.round(performance.now() - t);
+    }
+    await endSoon(admin);
+    rmSync(workDir, { recursive: true, force: true });
+    server?.refillSpare?.();
   }
-  return { ok: !error, scratchDatabase: scratch, phases, hashes, durationMs: Math.round(performance.now() - started), error };
+  return {
+    ok: !error, scratchDatabase: scratch, server: server?.label, phases, hashes, durationMs: Math.round(performance.now() - started), timings, error,
+    ...(aborted ? { aborted: true, abortedDuring: current } : {}),
+  };
 }

@@ -79,23 +79,43 @@ const NOT_FROM_EXTENSION = (oid: string, catalog: string) =>
 const byName = <T extends { name: string }>(xs: T[]) => [...xs].sort((a, b) => a.name.localeCompare(b.name));
 const sortedRecord = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
 
-/** Reads the schema of the database `client` is connected to (read-only catalog queries). */
+/**
+ * Reads the schema of the database `client` is connected to: read-only catalog queries in one
+ * repeatable-read transaction (one consistent picture). PostgreSQL prints a name unqualified when
+ * the search_path finds it, so the path is fixed for the transaction (pg_catalog, then public):
+ * the hash is the same from a read-only pg_catalog session on a target and from the rehearsal's
+ * session on its copy. Catalog functions are called qualified, so no object of the database's own
+ * schemas can stand in for one.
+ */
 export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    await client.query(`SELECT pg_catalog.set_config('search_path', 'pg_catalog, public', true)`);
+    const snapshot = await readSchema(client);
+    await client.query('COMMIT');
+    return snapshot;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function readSchema(client: Client): Promise<SchemaSnapshot> {
   const q = async <R extends Record<string, unknown>>(sql: string) => (await client.query<R>(sql)).rows;
 
-  const [version] = await q<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+  const [version] = await q<{ v: string }>(`SELECT pg_catalog.current_setting('server_version') AS v`);
   const schemas = (await q<{ nspname: string }>(`SELECT n.nspname FROM pg_namespace n WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('n.oid', 'pg_namespace')}`)).map((r) => r.nspname);
 
   const relations = await q<{ oid: number; name: string; relkind: string; reltuples: number; bytes: string }>(`
-    SELECT c.oid, format('%s.%s', n.nspname, c.relname) AS name, c.relkind::text AS relkind,
-           c.reltuples::float8 AS reltuples, pg_total_relation_size(c.oid)::text AS bytes
+    SELECT c.oid, pg_catalog.format('%s.%s', n.nspname, c.relname) AS name, c.relkind::text AS relkind,
+           c.reltuples::float8 AS reltuples, pg_catalog.pg_total_relation_size(c.oid)::text AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relname <> '_prisma_migrations'
       AND ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`);
 
   const columns = await q<{ rel: number; name: string; type: string; notnull: boolean; def: string | null; identity: string; generated: string }>(`
-    SELECT a.attrelid AS rel, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
-           pg_get_expr(ad.adbin, ad.adrelid) AS def, a.attidentity::text AS identity, a.attgenerated::text AS generated
+    SELECT a.attrelid AS rel, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+           pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS def, a.attidentity::text AS identity, a.attgenerated::text AS generated
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -103,27 +123,27 @@ export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
     ORDER BY a.attrelid, a.attnum`);
 
   const constraints = await q<{ rel: number; name: string; type: string; def: string }>(`
-    SELECT con.conrelid AS rel, con.conname AS name, con.contype::text AS type, pg_get_constraintdef(con.oid, true) AS def
+    SELECT con.conrelid AS rel, con.conname AS name, con.contype::text AS type, pg_catalog.pg_get_constraintdef(con.oid, true) AS def
     FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
     WHERE con.conrelid <> 0 AND ${SYSTEM_SCHEMAS}`);
 
   const indexes = await q<{ rel: number; name: string; method: string; unique: boolean; primary: boolean; def: string; predicate: string | null }>(`
     SELECT i.indrelid AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
-           pg_get_indexdef(i.indexrelid) AS def, pg_get_expr(i.indpred, i.indrelid) AS predicate
+           pg_catalog.pg_get_indexdef(i.indexrelid) AS def, pg_catalog.pg_get_expr(i.indpred, i.indrelid) AS predicate
     FROM pg_index i
     JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
     JOIN pg_namespace n ON n.oid = ic.relnamespace
     WHERE ${SYSTEM_SCHEMAS}`);
 
   const views = await q<{ name: string; materialized: boolean; def: string }>(`
-    SELECT format('%s.%s', n.nspname, c.relname) AS name, c.relkind = 'm' AS materialized, pg_get_viewdef(c.oid, true) AS def
+    SELECT pg_catalog.format('%s.%s', n.nspname, c.relname) AS name, c.relkind = 'm' AS materialized, pg_catalog.pg_get_viewdef(c.oid, true) AS def
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('v', 'm') AND ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`);
 
   const sequences = await q<{ name: string; type: string; start: string; inc: string; min: string; max: string; cycle: boolean; owned_by: string | null }>(`
-    SELECT format('%s.%s', n.nspname, c.relname) AS name, format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
+    SELECT pg_catalog.format('%s.%s', n.nspname, c.relname) AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
            s.seqincrement::text AS inc, s.seqmin::text AS min, s.seqmax::text AS max, s.seqcycle AS cycle,
-           (SELECT format('%s.%s.%s', tn.nspname, t.relname, a.attname)
+           (SELECT pg_catalog.format('%s.%s.%s', tn.nspname, t.relname, a.attname)
               FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
               JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by
@@ -131,7 +151,7 @@ export async function takeSnapshot(client: Client): Promise<SchemaSnapshot> {
     WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`);
 
   const enums = await q<{ name: string; labels: string[] }>(`
-    SELECT format('%s.%s', n.nspname, t.typname) AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
+    SELECT pg_catalog.format('%s.%s', n.nspname, t.typname) AS name, pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
     FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('t.oid', 'pg_type')}
     GROUP BY 1`);

@@ -1,5 +1,5 @@
 import type { NextRequest } from 'next/server';
-import { handle, jsonBody } from '@/lib/api/route';
+import { handle, handleJson } from '@/lib/api/route';
 import { listRequests } from '@/lib/data/requests';
 import { fileRequest } from '@/lib/services/file-request';
 import { FileRequestSchema, ListRequestsSchema } from '@/lib/validation/request';
@@ -15,5 +15,5 @@ export async function GET(req: NextRequest) {
 
 /** POST /api/v1/requests: files a request (JSON body as the form) and answers 201 with its id. */
 export async function POST(req: NextRequest) {
-  return handle(FileRequestSchema, await jsonBody(req), (actor, input) => fileRequest(actor.id, input), 201);
+  return handleJson(req, FileRequestSchema, (body) => body, (actor, input) => fileRequest(actor.id, input), 201);
 }

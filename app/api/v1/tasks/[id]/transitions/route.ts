@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { handle, jsonBody } from '@/lib/api/route';
+import { handleJson, withParams } from '@/lib/api/route';
 import { blockTask, transitionTask } from '@/lib/services/work-task';
 import { LIMITS, idSchema } from '@/lib/validation/common';
 
@@ -11,9 +11,7 @@ const Body = z.discriminatedUnion('transition', [
 /** POST /api/v1/tasks/:id/transitions {"transition": "start"|"complete"|"resume"|"block", "reason"?} */
 export async function POST(req: Request, ctx: { params: Promise<{ id: string }> }) {
   const { id } = await ctx.params;
-  const body = await jsonBody(req);
-  const raw = typeof body === 'object' && body !== null ? { ...body, taskId: id } : body;
-  return handle(Body, raw, (actor, input) =>
+  return handleJson(req, Body, withParams({ taskId: id }), (actor, input) =>
     input.transition === 'block' ? blockTask(actor.id, input) : transitionTask(actor.id, input),
   );
 }

@@ -1,0 +1,595 @@
+import { loadModule, parsePlPgSQLSync, parseSync, scanSync } from 'libpg-query';
+import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KIND_LABELS, type FenceKindId } from '../../domain/fence';
+import { lineLocator, parseFile } from './sql-plan';
+
+/**
+ * The second fence (issue 6): statements that reach beyond the one database a migration is for
+ * are refused, from PostgreSQL's own parse tree, when a revision is saved, when a folder is
+ * imported, and again by the runner before anything runs. PL/pgSQL can build SQL at run time
+ * (EXECUTE of a computed string), so this fence never replaces the sandbox's least privilege:
+ * it catches what can be seen, early, with the line and the reason.
+ */
+
+export interface FenceAllowances {
+  /** Kind ids (FENCE_KINDS) an admin allowed for one target. */
+  allowedKinds: readonly string[];
+  /** Extensions CREATE EXTENSION may create (the app-wide allow list). */
+  allowedExtensions: readonly string[];
+}
+
+export interface FenceViolation {
+  kind: string;
+  line: number;
+  column: number;
+  /** The first line of the statement, as written. */
+  statement: string;
+  reason: string;
+}
+
+export { DEFAULT_ALLOWED_EXTENSIONS };
+
+/** Languages whose bodies the fence can read (and that PostgreSQL trusts). */
+export const CHECKED_LANGUAGES: readonly string[] = ['sql', 'plpgsql'];
+
+/** Why the fence refuses each kind (said after what was refused). An admin may allow any kind for one target. */
+const REASONS = {
+  database:
+    'acts on a whole database, not on the objects inside one; Cutover only runs migrations that stay inside their database',
+  role:
+    'manages roles, which belong to the whole server (their passwords and rights hold in every database); Cutover only runs migrations that stay inside their database',
+  role_membership:
+    'changes who is a member of a role, and a role carries its rights into every database of the server; Cutover only runs migrations that stay inside their database',
+  alter_system:
+    'changes the whole server\'s configuration; Cutover only runs migrations that stay inside their database',
+  copy_file:
+    'reads or writes a file on the database server, or runs a program there; only COPY FROM STDIN and COPY TO STDOUT stay inside their database',
+  load:
+    'loads a shared library into the server process; Cutover only runs migrations that stay inside their database',
+  set_role:
+    'changes the role the session runs as, so what follows runs with rights the migration was not given; Cutover only runs migrations that stay inside their database',
+  extension:
+    'creates an extension that is not on the allow list; untrusted extensions can read files, open connections or run code on the server (an admin keeps the list under Settings)',
+  untrusted_language:
+    'defines code in a language other than SQL or PL/pgSQL; untrusted languages run with the server\'s own access to files and the network, and the fence cannot read what other languages do',
+  server_files:
+    'reads, lists or writes files on the database server; Cutover only runs migrations that stay inside their database',
+  dblink:
+    'opens a connection to another database or server; Cutover only runs migrations that stay inside their database',
+  tablespace:
+    'manages a tablespace, a directory on the server shared by every database; Cutover only runs migrations that stay inside their database',
+  foreign_server:
+    'sets up a connection to another server or database; Cutover only runs migrations that stay inside their database',
+  server_control:
+    'acts on the whole server (other sessions, its configuration or replication); Cutover only runs migrations that stay inside their database',
+} as const satisfies Record<FenceKindId, string>;
+
+export type FenceKind = FenceKindId;
+
+export const FENCE_KINDS: readonly { id: string; label: string }[] = Object.entries(FENCE_KIND_LABELS).map(([id, label]) => ({ id, label }));
+
+/** Not allowable: SQL the fence cannot read is never run past it. */
+export const SYNTAX_KIND = 'syntax';
+
+const SERVER_FILE_FUNCTIONS = new Set([
+  'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', 'pg_stat_file', 'pg_ls_logdir', 'pg_ls_waldir', 'pg_ls_tmpdir',
+  'pg_ls_archive_statusdir', 'pg_ls_logicalsnapdir', 'pg_ls_logicalmapdir', 'pg_ls_replslotdir', 'pg_ls_summariesdir',
+  'lo_import', 'lo_export',
+  // adminpack
+  'pg_file_write', 'pg_file_rename', 'pg_file_unlink', 'pg_file_sync', 'pg_file_read', 'pg_file_length', 'pg_logdir_ls',
+]);
+
+const SERVER_CONTROL_FUNCTIONS = new Set([
+  'pg_terminate_backend', 'pg_cancel_backend', 'pg_signal_backend', 'pg_reload_conf', 'pg_rotate_logfile', 'pg_promote',
+  'pg_switch_wal', 'pg_create_restore_point', 'pg_backup_start', 'pg_backup_stop', 'pg_start_backup', 'pg_stop_backup',
+  'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot', 'pg_drop_replication_slot',
+  'pg_copy_physical_replication_slot', 'pg_copy_logical_replication_slot', 'pg_replication_slot_advance',
+  'pg_wal_replay_pause', 'pg_wal_replay_resume', 'pg_log_backend_memory_contexts', 'pg_sync_replication_slots',
+]);
+
+/** Settings that change who the session is. */
+const IDENTITY_SETTINGS = new Set(['role', 'session_authorization']);
+
+/** Which kind a call of this function is, if the fence refuses it. Schema and case do not matter. */
+function functionKind(name: string): FenceKind | undefined {
+  const n = name.toLowerCase();
+  if (SERVER_FILE_FUNCTIONS.has(n)) return 'server_files';
+  if (n.startsWith('dblink')) return 'dblink';
+  if (SERVER_CONTROL_FUNCTIONS.has(n)) return 'server_control';
+  return undefined;
+}
+
+type Node = Record<string, unknown>;
+
+/** Maps a byte offset in the text being checked to a line and column in the file. */
+type Locate = (offset: number) => { line: number; column: number };
+
+/** Skips whitespace and comments: a statement's location includes the comments before it. */
+function firstWordOffset(text: string): number {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (text.startsWith('--', i)) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl + 1;
+    } else if (text.startsWith('/*', i)) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else return i;
+  }
+}
+
+const lastName = (names: unknown): string | undefined => {
+  if (!Array.isArray(names) || names.length === 0) return undefined;
+  const last = names[names.length - 1] as Node;
+  return ((last.String as Node | undefined)?.sval as string | undefined) ?? undefined;
+};
+
+const stringConst = (node: unknown): string | undefined => {
+  const c = (node as Node | undefined)?.A_Const as Node | undefined;
+  return (c?.sval as Node | undefined)?.sval as string | undefined;
+};
+
+const defElems = (list: unknown): Node[] =>
+  Array.isArray(list) ? (list as Node[]).map((d) => d.DefElem as Node | undefined).filter((d): d is Node => !!d) : [];
+
+const defString = (list: unknown, name: string): string | undefined => {
+  const d = defElems(list).find((e) => e.defname === name);
+  return ((d?.arg as Node | undefined)?.String as Node | undefined)?.sval as string | undefined;
+};
+
+/** A function body given as a string (AS '...'): its text and where its DefElem stands. */
+function bodyOf(options: unknown): { text: string; location: number } | undefined {
+  const d = defElems(options).find((e) => e.defname === 'as');
+  const items = ((d?.arg as Node | undefined)?.List as Node | undefined)?.items ?? [(d?.arg as Node | undefined)];
+  const first = (items as Node[])[0]?.String as Node | undefined;
+  if (!first || typeof first.sval !== 'string') return undefined;
+  return { text: first.sval, location: typeof d?.location === 'number' ? d.location : -1 };
+}
+
+/** One text being checked: the file itself, or a body or string nested in it. */
+interface Scope {
+  text: string;
+  bytes: Buffer;
+  /** Maps an offset in `text` to the file's line and column. */
+  locate: Locate;
+  depth: number;
+}
+
+/**
+ * A scope for text nested in `outer` at about `anchor`: exact positions when the text stands
+ * verbatim in the outer text (a dollar-quoted body), else lines counted from the anchor.
+ */
+function nestedScope(outer: Scope, text: string, anchor: number): Scope {
+  const bytes = Buffer.from(text, 'utf8');
+  const from = Math.max(0, anchor);
+  const at = outer.bytes.indexOf(bytes, from);
+  if (bytes.length > 0 && at >= 0) return { text, bytes, locate: (o) => outer.locate(at + o), depth: outer.depth + 1 };
+  const start = outer.locate(from);
+  const inner = lineLocator(bytes);
+  return {
+    text,
+    bytes,
+    locate: (o) => {
+      const p = inner(o);
+      return p.line === 1 ? start : { line: start.line + p.line - 1, column: p.column };
+    },
+    depth: outer.depth + 1,
+  };
+}
+
+// Deeply nested EXECUTE strings are not worth following forever.
+const MAX_DEPTH = 8;
+
+class Checker {
+  readonly violations: FenceViolation[] = [];
+  private statement = '';
+
+  constructor(private readonly allowances: FenceAllowances) {}
+
+  private allowed(kind: FenceKind) {
+    return this.allowances.allowedKinds.includes(kind);
+  }
+
+  private report(kind: FenceKind | typeof SYNTAX_KIND, at: { line: number; column: number }, reason: string) {
+    if (kind !== SYNTAX_KIND && this.allowed(kind)) return;
+    // One report per kind and place: a call nested in two walks of the same tree counts once.
+    if (this.violations.some((v) => v.kind === kind && v.line === at.line && v.column === at.column)) return;
+    this.violations.push({ kind, line: at.line, column: at.column, statement: this.statement, reason });
+  }
+
+  private refuse(kind: FenceKind, at: { line: number; column: number }, what: string) {
+    this.report(kind, at, `${what} ${REASONS[kind]}.`);
+  }
+
+  /** Checks a whole text of SQL statements (the file, or SQL nested in it). */
+  checkSql(scope: Scope, topLevel: boolean): boolean {
+    let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+    try {
+      tree = topLevel ? parseFile(scope.text) : (parseSync(scope.text) as typeof tree);
+    } catch (err) {
+      if (topLevel) {
+        const details = (err as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
+        const prefix = [...scope.text].slice(0, details?.cursorPosition ?? 0).join('');
+        this.statement = scope.text.split('\n')[scope.locate(Buffer.byteLength(prefix)).line - 1]?.trim() ?? '';
+        this.report(SYNTAX_KIND, scope.locate(Buffer.byteLength(prefix)), `The fence cannot check SQL that does not parse: ${details?.message ?? (err as Error).message}.`);
+      } else {
+        this.scanTokens(scope);
+      }
+      return false;
+    }
+    for (const s of tree.stmts ?? []) {
+      const start = s.stmt_location ?? 0;
+      const end = s.stmt_len ? start + s.stmt_len : scope.bytes.length;
+      const raw = scope.bytes.subarray(start, end).toString('utf8');
+      const lead = Buffer.byteLength(raw.slice(0, firstWordOffset(raw)));
+      if (topLevel) this.statement = raw.slice(firstWordOffset(raw)).split('\n')[0].trim();
+      this.walk(s.stmt, scope, start + lead, { text: raw, offset: start });
+    }
+    return true;
+  }
+
+  /**
+   * Walks a parse tree, checking every node. `at` is the nearest location seen on the way down,
+   * so a node without its own location is reported where its statement or expression starts.
+   */
+  private walk(value: unknown, scope: Scope, at: number, stmt: { text: string; offset: number }): void {
+    if (Array.isArray(value)) {
+      for (const v of value) this.walk(v, scope, at, stmt);
+      return;
+    }
+    if (!value || typeof value !== 'object') return;
+    const obj = value as Node;
+    const here = typeof obj.location === 'number' && obj.location >= 0 ? obj.location : at;
+    for (const [key, child] of Object.entries(obj)) {
+      const c0 = key.charCodeAt(0);
+      // Node types are capitalised (SelectStmt, FuncCall); fields are not.
+      if (c0 >= 65 && c0 <= 90 && child && typeof child === 'object' && !Array.isArray(child)) {
+        const node = child as Node;
+        const nodeAt = typeof node.location === 'number' && node.location >= 0 ? node.location : here;
+        this.visit(key, node, scope, nodeAt, stmt);
+        this.walk(node, scope, nodeAt, stmt);
+      } else if (child && typeof child === 'object') {
+        this.walk(child, scope, here, stmt);
+      }
+    }
+  }
+
+  private checkCall(name: string | undefined, scope: Scope, at: number, how = 'Calling') {
+    if (!name) return;
+    const kind = functionKind(name);
+    if (kind) this.refuse(kind, scope.locate(at), `${how} ${name}()`);
+  }
+
+  private visit(type: string, n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
+    // Located only when something is refused: most nodes are fine, and locating costs a scan.
+    let located: { line: number; column: number } | undefined;
+    const where = {
+      get line() {
+        return (located ??= scope.locate(at)).line;
+      },
+      get column() {
+        return (located ??= scope.locate(at)).column;
+      },
+    };
+    const objectKind = (t: unknown): FenceKind | undefined =>
+      t === 'OBJECT_DATABASE' ? 'database'
+        : t === 'OBJECT_ROLE' ? 'role'
+          : t === 'OBJECT_TABLESPACE' ? 'tablespace'
+            : t === 'OBJECT_FOREIGN_SERVER' || t === 'OBJECT_FDW' || t === 'OBJECT_SUBSCRIPTION' ? 'foreign_server'
+              : undefined;
+    switch (type) {
+      case 'CreatedbStmt':
+        return this.refuse('database', where, 'CREATE DATABASE');
+      case 'DropdbStmt':
+        return this.refuse('database', where, 'DROP DATABASE');
+      case 'AlterDatabaseStmt':
+      case 'AlterDatabaseSetStmt':
+      case 'AlterDatabaseRefreshCollStmt':
+        return this.refuse('database', where, 'ALTER DATABASE');
+      case 'RenameStmt':
+      case 'AlterOwnerStmt': {
+        const kind = objectKind(type === 'RenameStmt' ? n.renameType : n.objectType);
+        if (kind) this.refuse(kind, where, `${type === 'RenameStmt' ? 'Renaming' : 'Changing the owner of'} this object`);
+        return;
+      }
+      case 'CreateRoleStmt':
+        return this.refuse('role', where, `CREATE ${n.stmt_type === 'ROLESTMT_USER' ? 'USER' : n.stmt_type === 'ROLESTMT_GROUP' ? 'GROUP' : 'ROLE'}`);
+      case 'AlterRoleStmt':
+        if (defElems(n.options).some((d) => d.defname === 'rolemembers')) return this.refuse('role_membership', where, 'ALTER GROUP ... ADD/DROP USER');
+        return this.refuse('role', where, 'ALTER ROLE');
+      case 'AlterRoleSetStmt':
+        return this.refuse('role', where, 'ALTER ROLE ... SET');
+      case 'DropRoleStmt':
+        return this.refuse('role', where, 'DROP ROLE');
+      case 'ReassignOwnedStmt':
+        return this.refuse('role', where, 'REASSIGN OWNED (which also moves databases and tablespaces)');
+      case 'DropOwnedStmt':
+        return this.refuse('role', where, 'DROP OWNED');
+      case 'GrantRoleStmt':
+        return this.refuse('role_membership', where, n.is_grant ? 'GRANT <role> TO' : 'REVOKE <role> FROM');
+      case 'AlterSystemStmt':
+        return this.refuse('alter_system', where, 'ALTER SYSTEM');
+      case 'GrantStmt': {
+        if (n.objtype === 'OBJECT_PARAMETER_ACL') return this.refuse('alter_system', where, `${n.is_grant ? 'GRANT' : 'REVOKE'} ... ON PARAMETER`);
+        const kind = objectKind(n.objtype);
+        if (kind && kind !== 'database') return this.refuse(kind, where, `${n.is_grant ? 'GRANT' : 'REVOKE'} on this object`);
+        if (n.objtype === 'OBJECT_FUNCTION' || n.objtype === 'OBJECT_PROCEDURE' || n.objtype === 'OBJECT_ROUTINE') {
+          for (const o of (n.objects as Node[] | undefined) ?? []) {
+            this.checkCall(lastName((o.ObjectWithArgs as Node | undefined)?.objname), scope, at, 'Granting the use of');
+          }
+        }
+        return;
+      }
+      case 'CopyStmt':
+        if (n.is_program) return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} PROGRAM`);
+        if (typeof n.filename === 'string') return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} a file`);
+        return;
+      case 'LoadStmt':
+        return this.refuse('load', where, 'LOAD');
+      case 'VariableSetStmt':
+        if (typeof n.name === 'string' && IDENTITY_SETTINGS.has(n.name)) {
+          const what = n.name === 'role' ? 'ROLE' : 'SESSION AUTHORIZATION';
+          this.refuse('set_role', where, `${n.kind === 'VAR_RESET' ? 'RESET' : 'SET'} ${what}`);
+        }
+        return;
+      case 'CreateExtensionStmt': {
+        const name = String(n.extname ?? '');
+        if (!this.allowances.allowedExtensions.some((e) => e.toLowerCase() === name.toLowerCase())) {
+          this.refuse('extension', where, `CREATE EXTENSION ${name}`);
+        }
+        return;
+      }
+      case 'CreatePLangStmt':
+        return this.refuse('untrusted_language', where, `CREATE LANGUAGE ${String(n.plname ?? '')}`);
+      case 'CreateTableSpaceStmt':
+      case 'DropTableSpaceStmt':
+      case 'AlterTableSpaceOptionsStmt':
+        return this.refuse('tablespace', where, type === 'CreateTableSpaceStmt' ? 'CREATE TABLESPACE' : type === 'DropTableSpaceStmt' ? 'DROP TABLESPACE' : 'ALTER TABLESPACE');
+      case 'CreateFdwStmt':
+      case 'AlterFdwStmt':
+      case 'CreateForeignServerStmt':
+      case 'AlterForeignServerStmt':
+      case 'CreateUserMappingStmt':
+      case 'AlterUserMappingStmt':
+      case 'ImportForeignSchemaStmt':
+      case 'CreateSubscriptionStmt':
+      case 'AlterSubscriptionStmt':
+        return this.refuse('foreign_server', where, 'This statement');
+      case 'FuncCall': {
+        const name = lastName(n.funcname);
+        this.checkCall(name, scope, at);
+        if (name?.toLowerCase() === 'set_config') {
+          const setting = stringConst((n.args as unknown[] | undefined)?.[0]);
+          if (setting === undefined || IDENTITY_SETTINGS.has(setting.toLowerCase())) {
+            this.refuse('set_role', where, setting === undefined ? 'set_config() with a setting named at run time' : `set_config('${setting}', ...)`);
+          }
+        }
+        return;
+      }
+      case 'CreateTrigStmt':
+      case 'CreateEventTrigStmt':
+        return this.checkCall(lastName(n.funcname), scope, at, 'A trigger running');
+      case 'CreateCastStmt':
+        return this.checkCall(lastName((n.func as Node | undefined)?.objname), scope, at, 'A cast calling');
+      case 'CreateTransformStmt':
+        this.checkCall(lastName((n.fromsql as Node | undefined)?.objname), scope, at, 'A transform calling');
+        return this.checkCall(lastName((n.tosql as Node | undefined)?.objname), scope, at, 'A transform calling');
+      case 'CreateOpClassItem':
+        return this.checkCall(lastName((n.name as Node | undefined)?.objname), scope, at, 'An operator class calling');
+      case 'DefineStmt':
+      case 'AlterOperatorStmt':
+      case 'AlterTypeStmt':
+        // CREATE OPERATOR (function = f), CREATE AGGREGATE (sfunc = f), ...: a call made later by an operator or aggregate.
+        for (const d of defElems(type === 'DefineStmt' ? n.definition : n.options)) {
+          const arg = d.arg as Node | undefined;
+          const names = (arg?.TypeName as Node | undefined)?.names ?? ((arg?.List as Node | undefined)?.items as unknown);
+          this.checkCall(lastName(names), scope, at, `An operator or aggregate (${String(d.defname)}) calling`);
+        }
+        return;
+      case 'CreateFunctionStmt':
+        return this.checkRoutine(n, scope, at, stmt);
+      case 'DoStmt':
+        return this.checkDo(n, scope, at, stmt);
+      default:
+        return;
+    }
+  }
+
+  private checkLanguage(language: string, where: { line: number; column: number }, what: string): boolean {
+    if (CHECKED_LANGUAGES.includes(language.toLowerCase())) return true;
+    this.refuse('untrusted_language', where, `${what} in LANGUAGE ${language}`);
+    return false;
+  }
+
+  private checkRoutine(n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
+    // A SQL-standard body (BEGIN ATOMIC / RETURN) is in the tree already and walked as such.
+    if (n.sql_body) return;
+    const language = (defString(n.options, 'language') ?? 'sql').toLowerCase();
+    const what = n.is_procedure ? 'A procedure' : 'A function';
+    if (!this.checkLanguage(language, scope.locate(at), what)) return;
+    const body = bodyOf(n.options);
+    if (!body) return;
+    this.checkBody(language, body, scope, stmt);
+  }
+
+  private checkDo(n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
+    const language = (defString(n.args, 'language') ?? 'plpgsql').toLowerCase();
+    if (!this.checkLanguage(language, scope.locate(at), 'A DO block')) return;
+    const body = bodyOf(n.args);
+    if (!body) return;
+    this.checkBody(language, body, scope, stmt);
+  }
+
+  private checkBody(language: string, body: { text: string; location: number }, scope: Scope, stmt: { text: string; offset: number }) {
+    const inner = nestedScope(scope, body.text, body.location >= 0 ? body.location : stmt.offset);
+    if (inner.depth > MAX_DEPTH) return this.scanTokens(inner);
+    if (language === 'sql') {
+      this.checkSql(inner, false);
+      return;
+    }
+    this.checkPlpgsql(stmt.text, inner);
+  }
+
+  /**
+   * Reads a PL/pgSQL body with PostgreSQL's PL/pgSQL parser and checks every SQL statement and
+   * expression in it, and the SQL of EXECUTE when it is a string constant. SQL built at run time
+   * cannot be seen here; the sandbox's least privilege is what holds against it.
+   */
+  private checkPlpgsql(statementText: string, body: Scope) {
+    let parsed: { plpgsql_funcs?: Node[] };
+    try {
+      parsed = parsePlPgSQLSync(statementText) as typeof parsed;
+    } catch {
+      return this.scanTokens(body);
+    }
+    const bodyLines = body.text.split('\n');
+    const lineAt = (lineno: number) => {
+      // lineno counts from the body's first line; point at its first word.
+      const index = Math.max(0, Math.min(lineno - 1, bodyLines.length - 1));
+      const offset = Buffer.byteLength(bodyLines.slice(0, index).map((l) => `${l}\n`).join('')) + Buffer.byteLength(bodyLines[index].slice(0, bodyLines[index].length - bodyLines[index].trimStart().length));
+      return offset;
+    };
+    // The SQL of EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE and RETURN QUERY EXECUTE.
+    const dynamic = (stmtType: string, field: string) =>
+      field === 'dynquery' || ((stmtType === 'PLpgSQL_stmt_dynexecute' || stmtType === 'PLpgSQL_stmt_dynfors') && field === 'query');
+    const visitPl = (value: unknown, lineno: number, stmtType: string, field: string): void => {
+      if (Array.isArray(value)) return value.forEach((v) => visitPl(v, lineno, stmtType, field));
+      if (!value || typeof value !== 'object') return;
+      const obj = value as Node;
+      const here = typeof obj.lineno === 'number' && obj.lineno > 0 ? obj.lineno : lineno;
+      for (const [key, child] of Object.entries(obj)) {
+        if (key === 'PLpgSQL_expr' && child && typeof child === 'object') {
+          const expr = child as { query?: string; parseMode?: number };
+          if (typeof expr.query === 'string') this.checkPlExpr(expr.query, expr.parseMode ?? 0, body, lineAt(here), dynamic(stmtType, field));
+        } else if (key.startsWith('PLpgSQL_')) visitPl(child, here, key, field);
+        else visitPl(child, here, stmtType, key);
+      }
+    };
+    visitPl(parsed.plpgsql_funcs ?? [], 1, '', '');
+  }
+
+  /** One PL/pgSQL expression or statement, parsed as PostgreSQL's PL/pgSQL parses it (by mode). */
+  private checkPlExpr(query: string, parseMode: number, body: Scope, lineOffset: number, dynamicSql: boolean) {
+    let sql: string;
+    if (parseMode === 0) sql = query;
+    else if (parseMode === 2) sql = `SELECT ${query}`;
+    else if (parseMode >= 3 && parseMode <= 5) {
+      // "target := expression": check the expression.
+      let tokens: { start: number; end: number; text: string }[] = [];
+      try {
+        tokens = scanSync(query).tokens;
+      } catch {
+        tokens = [];
+      }
+      const assign = tokens.find((t) => t.text === ':=' || t.text === '=');
+      sql = `SELECT ${assign ? Buffer.from(query, 'utf8').subarray(assign.end).toString('utf8') : query}`;
+    } else return;
+    const at = body.locate(lineOffset);
+    const scope: Scope = { text: sql, bytes: Buffer.from(sql, 'utf8'), locate: () => at, depth: body.depth + 1 };
+    if (!this.checkSql(scope, false)) return;
+    // EXECUTE 'constant SQL': that SQL is as visible as any other.
+    if (dynamicSql && parseMode === 2) {
+      try {
+        const tree = parseSync(sql) as { stmts?: { stmt: Node }[] };
+        const target = ((tree.stmts?.[0]?.stmt.SelectStmt as Node | undefined)?.targetList as Node[] | undefined) ?? [];
+        const only = target.length === 1 ? stringConst((target[0].ResTarget as Node | undefined)?.val) : undefined;
+        if (only !== undefined && scope.depth < MAX_DEPTH) {
+          const dynamic: Scope = { text: only, bytes: Buffer.from(only, 'utf8'), locate: () => at, depth: scope.depth + 1 };
+          this.checkSql(dynamic, false);
+        }
+      } catch {
+        // Already scanned above.
+      }
+    }
+  }
+
+  /**
+   * For nested text the parser cannot read (a body with an error PostgreSQL would report when it
+   * runs, or nesting too deep): look at its tokens for calls the fence refuses.
+   */
+  private scanTokens(scope: Scope) {
+    let tokens: { start: number; end: number; text: string; tokenName: string }[];
+    try {
+      tokens = scanSync(scope.text).tokens;
+    } catch {
+      return;
+    }
+    const words = tokens.filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+    for (const t of words) {
+      // A string here may be SQL run by EXECUTE; the body did not parse, so look inside every string.
+      const literal = t.tokenName === 'SCONST' ? stringLiteralText(t.text) : undefined;
+      if (literal?.trim() && scope.depth < MAX_DEPTH) {
+        const at = scope.locate(t.start);
+        this.checkSql({ text: literal, bytes: Buffer.from(literal, 'utf8'), locate: () => at, depth: scope.depth + 1 }, false);
+      }
+    }
+    words.forEach((t, i) => {
+      const next = words[i + 1];
+      if (next?.text !== '(') return;
+      const name = t.text.startsWith('"') ? t.text.slice(1, -1).replace(/""/g, '"') : t.text.toLowerCase();
+      this.checkCall(name, scope, t.start);
+    });
+  }
+}
+
+/** The text of a '...' or $tag$...$tag$ literal as the scanner returns it (other forms: undefined). */
+function stringLiteralText(token: string): string | undefined {
+  if (token.length >= 2 && token.startsWith("'") && token.endsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
+  const tag = /^\$[A-Za-z_0-9]*\$/.exec(token)?.[0];
+  if (tag && token.length >= tag.length * 2 && token.endsWith(tag)) return token.slice(tag.length, token.length - tag.length);
+  return undefined;
+}
+
+let loaded: Promise<void> | undefined;
+
+/**
+ * Every statement in `sql` that reaches beyond its database, with its line, column and reason;
+ * kinds the allowances name are let through. SQL that does not parse is reported (kind
+ * "syntax"): the fence never lets through what it cannot read.
+ */
+export async function findFenceViolations(sql: string, allowances: FenceAllowances): Promise<FenceViolation[]> {
+  // An empty file runs nothing (the parser refuses to read one).
+  if (!sql.trim()) return [];
+  loaded ??= loadModule();
+  await loaded;
+  const bytes = Buffer.from(sql, 'utf8');
+  const checker = new Checker(allowances);
+  checker.checkSql({ text: sql, bytes, locate: lineLocator(bytes), depth: 0 }, true);
+  return checker.violations.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** A one-line description of a violation: where, why and which statement. */
+export function describeViolation(v: FenceViolation): string {
+  return `line ${v.line}, column ${v.column}: ${v.reason} (${v.statement})`;
+}
+
+export class FenceError extends Error {
+  constructor(
+    readonly file: string,
+    readonly violations: FenceViolation[],
+  ) {
+    const first = violations[0];
+    const more = violations.length > 1 ? ` (and ${violations.length - 1} more)` : '';
+    super(`${file} was refused: ${first ? describeViolation(first) : 'no reason'}${more}`);
+    this.name = 'FenceError';
+  }
+}
+
+/**
+ * Throws FenceError when `sql` holds anything the fence refuses; nothing has run. For the
+ * runners: a file that does not parse is left to the planner, which refuses it before it runs,
+ * with its own line and column (findFenceViolations reports it as kind "syntax").
+ */
+export async function assertFenceAllows(file: string, sql: string, allowances: FenceAllowances): Promise<void> {
+  const violations = (await findFenceViolations(sql, allowances)).filter((v) => v.kind !== SYNTAX_KIND);
+  if (violations.length) throw new FenceError(file, violations);
+}
+
+/** The allowances Cutover uses when nobody has allowed anything: the CLI's default. */
+export const DEFAULT_FENCE_ALLOWANCES: FenceAllowances = { allowedKinds: [], allowedExtensions: DEFAULT_ALLOWED_EXTENSIONS };
+
+/**
+ * Every kind let through: only for proving that the sandbox's least privilege holds on its own
+ * (tests). Said out loud at the call, since the allowances are a required option.
+ */
+export const FENCE_OFF: FenceAllowances = { allowedKinds: FENCE_KINDS.map((k) => k.id), allowedExtensions: [] };

@@ -1,0 +1,342 @@
+/**
+ * Every way into Cutover from outside: each server action (exports ending in `Action` in
+ * lib/actions) and each API route method (app/api/**\/route.ts), with how to call it, a valid
+ * input and who may call it. The authorization matrix (e2e/authorization-matrix.spec.ts) and the
+ * fuzzer (e2e/fuzz-entry-points.spec.ts) are generated from this one table, and
+ * tests/integration/entry-points-guard.test.ts fails when the source has an entry point that
+ * is not listed here, so a new action cannot be forgotten.
+ */
+import { AGENT_ROLES, ROLES, type AgentRole, type Role } from '../../lib/domain/roles';
+
+export type PersonaName = 'anonymous' | 'no-role' | Role | AgentRole;
+
+export interface Persona {
+  name: PersonaName;
+  signedIn: boolean;
+  roles: Role[];
+  agentRoles: AgentRole[];
+}
+
+/** Everyone the matrix calls as: no session, an account with no role, each role, each agent role (alone). */
+export const PERSONAS: Persona[] = [
+  { name: 'anonymous', signedIn: false, roles: [], agentRoles: [] },
+  { name: 'no-role', signedIn: true, roles: [], agentRoles: [] },
+  ...ROLES.map((r): Persona => ({ name: r, signedIn: true, roles: [r], agentRoles: [] })),
+  ...AGENT_ROLES.map((r): Persona => ({ name: r, signedIn: true, roles: [], agentRoles: [r] })),
+];
+
+/** Whose record the call is about: the caller's own, someone else's, or no one's (global entry points). */
+export type Scope = 'own' | 'other' | 'global';
+
+export type RefusalCode = 'unauthenticated' | 'forbidden' | 'not_found';
+
+export const HTTP_OF: Record<RefusalCode | 'invalid' | 'conflict', number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid: 400,
+  conflict: 409,
+};
+
+export type CallSpec =
+  /** A server action: `json` takes one argument (the input), `form` is `(prevState, FormData)`. */
+  | { kind: 'action'; file: string; name: string; args: 'json' | 'form' }
+  /** An API route method; `path` with `:id` for the dynamic segment. */
+  | { kind: 'route'; file: string; method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string };
+
+/** What a call sends: an action's input (fields of the form for form actions), or a route's path, query and body. */
+export interface CallInput {
+  input?: Record<string, unknown>;
+  id?: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface RequestFixture {
+  id: string;
+  number: number;
+  tasks: { id: string; position: number; status: string; checklist: string[] }[];
+  gateItems: string[];
+}
+
+/** What a valid-input builder may ask for; the e2e side builds them through the real services. */
+export interface Fixtures {
+  /** The staging target the matrix works on (a database of its own on the test server). */
+  target: { id: string; name: string };
+  /** A fresh request on that target credited to `authorId`, steps 1..through completed, optionally step `start` started and a revision saved. */
+  request(opts: { authorId: string; through?: number; start?: number; revision?: boolean }): Promise<RequestFixture>;
+  /** A fresh target on the matrix database. */
+  freshTarget(): Promise<{ id: string; name: string }>;
+  /** A fresh person (engineer). */
+  user(): Promise<{ id: string }>;
+  /** A freshly imported migrations folder with one pending migration. */
+  folder(): Promise<{ id: string; migrationName: string }>;
+  /** A small valid Prisma migrations archive. */
+  archive(): { fileName: string; bytes: Buffer };
+  /** A queued rehearsal of `requestId` that no worker will take (it waits to be cancelled). */
+  queuedRun(opts: { requestId: string; requestedById: string }): Promise<{ id: string }>;
+  /** A unique lower-case tag. */
+  unique(): string;
+  /** The matrix target's connection settings, as the target form takes them. */
+  targetFields(): Record<string, string>;
+}
+
+export interface PrepareContext {
+  persona: Persona;
+  /** The caller's user id (an unrelated id for anonymous). */
+  selfId: string;
+  /** The author of "other" records. */
+  otherId: string;
+  scope: Scope;
+}
+
+export interface EntryPoint {
+  /** `<exportedName>` for actions, `<METHOD> <path>` for routes. */
+  id: string;
+  call: CallSpec;
+  scopes: readonly Scope[];
+  /** Who may call it, in words (the report's table). */
+  who: string;
+  may: (p: Persona, scope: Scope) => boolean;
+  /** Does an allowed call change the store? Reads must not; writes must (so the digest check can fail). */
+  writes: boolean;
+  /** Runs queued by an allowed call (the spec waits for the worker before the next digest). */
+  queuesRuns?: boolean;
+  /** Not fuzzed (the sign-in endpoint: fuzzing it would trip the per-address rate limit other specs rely on). */
+  noFuzz?: boolean;
+  prepare: (fx: Fixtures, ctx: PrepareContext) => Promise<CallInput>;
+}
+
+const has = (p: Persona, role: Role | AgentRole) => (p.roles as string[]).includes(role) || (p.agentRoles as string[]).includes(role);
+const admin = (p: Persona) => has(p, 'admin');
+const anyRole = (p: Persona) => p.signedIn && p.roles.length + p.agentRoles.length > 0;
+const canFile = (p: Persona) => has(p, 'engineer') || has(p, 'lead') || admin(p);
+const analysis = (p: Persona) => admin(p) || has(p, 'database-optimizer') || has(p, 'postgres-pro');
+const dba = (p: Persona) => admin(p) || has(p, 'database-administrator');
+const migrationsDesk = (p: Persona) => admin(p) || has(p, 'lead') || has(p, 'database-administrator');
+
+const RECORD: readonly Scope[] = ['own', 'other'];
+const GLOBAL: readonly Scope[] = ['global'];
+const authorOf = (ctx: PrepareContext) => (ctx.scope === 'own' ? ctx.selfId : ctx.otherId);
+
+const migrationSql = (tag: string) => ({
+  name: `proof_${tag}`,
+  upSql: `CREATE TABLE proof_${tag} (id integer PRIMARY KEY);\n`,
+  downSql: `DROP TABLE proof_${tag};\n`,
+});
+
+export const ENTRY_POINTS: EntryPoint[] = [
+  // ---- server actions: lib/actions/admin-actions.ts
+  {
+    id: 'createTargetAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'createTargetAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { ...fx.targetFields(), name: `Proof target ${fx.unique()}`, environment: 'staging' } }),
+  },
+  {
+    id: 'updateTargetAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'updateTargetAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => {
+      const t = await fx.freshTarget();
+      return { input: { ...fx.targetFields(), id: t.id, name: `${t.name} renamed`, environment: 'staging', password: '' } };
+    },
+  },
+  {
+    id: 'testTargetConnectionAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'testTargetConnectionAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: false,
+    prepare: async (fx) => ({ input: { targetId: fx.target.id } }),
+  },
+  {
+    id: 'createUserAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'createUserAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => {
+      const tag = fx.unique();
+      return { input: { email: `made-${tag}@e2e.test`, name: `Made ${tag}`, password: 'made-password-0123', roles: ['engineer'], agentRoles: [] } };
+    },
+  },
+  {
+    id: 'updateUserRolesAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'updateUserRolesAction', args: 'form' },
+    // own: the caller's own account (an admin may change their own roles while another admin remains).
+    scopes: RECORD, who: 'admin', may: admin, writes: true,
+    prepare: async (fx, ctx) => {
+      if (ctx.scope === 'own') {
+        return { input: { userId: ctx.selfId, roles: [...new Set([...ctx.persona.roles, 'engineer'])], agentRoles: ctx.persona.agentRoles, active: 'on' } };
+      }
+      const u = await fx.user();
+      return { input: { userId: u.id, roles: ['engineer', 'reviewer'], agentRoles: ['test-automator'], active: 'on' } };
+    },
+  },
+  {
+    id: 'updateFenceSettingsAction',
+    call: { kind: 'action', file: 'lib/actions/admin-actions.ts', name: 'updateFenceSettingsAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    // Saved as the defaults are: the allow list other specs rely on stays as it was.
+    prepare: async () => ({ input: { allowedExtensions: '', reset: 'on' } }),
+  },
+  // ---- lib/actions/migration-status-actions.ts
+  {
+    id: 'importMigrationFolderAction',
+    call: { kind: 'action', file: 'lib/actions/migration-status-actions.ts', name: 'importMigrationFolderAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin, lead, database-administrator', may: migrationsDesk, writes: true,
+    prepare: async (fx) => {
+      const a = fx.archive();
+      return { input: { archive: new File([new Uint8Array(a.bytes)], a.fileName, { type: 'application/gzip' }) } };
+    },
+  },
+  {
+    id: 'requestStatusCheckAction',
+    call: { kind: 'action', file: 'lib/actions/migration-status-actions.ts', name: 'requestStatusCheckAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin, lead, database-administrator', may: migrationsDesk, writes: true, queuesRuns: true,
+    prepare: async (fx) => ({ input: { folderId: (await fx.folder()).id } }),
+  },
+  {
+    id: 'requestFromPendingMigrationAction',
+    call: { kind: 'action', file: 'lib/actions/migration-status-actions.ts', name: 'requestFromPendingMigrationAction', args: 'json' },
+    scopes: GLOBAL, who: 'engineer, lead, admin', may: canFile, writes: true,
+    prepare: async (fx) => {
+      const f = await fx.folder();
+      return { input: { folderId: f.id, targetId: fx.target.id, migrationName: f.migrationName } };
+    },
+  },
+  // ---- lib/actions/request-actions.ts
+  {
+    id: 'fileRequestAction',
+    call: { kind: 'action', file: 'lib/actions/request-actions.ts', name: 'fileRequestAction', args: 'form' },
+    scopes: GLOBAL, who: 'engineer, lead, admin', may: canFile, writes: true,
+    prepare: async (fx) => ({
+      input: { title: `Proof filing ${fx.unique()}`, kind: 'index_optimization', targetId: fx.target.id, description: 'Index orders by placed_at for the report.', priority: 'LOW' },
+    }),
+  },
+  // ---- lib/actions/run-actions.ts
+  {
+    id: 'requestSnapshotAction',
+    call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'requestSnapshotAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-optimizer, postgres-pro (the Analysis step)', may: analysis, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id } }),
+  },
+  {
+    id: 'requestRehearsalAction',
+    call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'requestRehearsalAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (Test migration locally)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx), revision: true })).id, sampleRows: 0 } }),
+  },
+  {
+    id: 'saveRevisionAction',
+    call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'saveRevisionAction', args: 'form' },
+    scopes: RECORD, who: 'admin, database-administrator (Create migration)', may: dba, writes: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, ...migrationSql(fx.unique()) } }),
+  },
+  {
+    id: 'requestApplyAction',
+    call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'requestApplyAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (never on production)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx), revision: true })).id, direction: 'up' } }),
+  },
+  {
+    id: 'cancelRunAction',
+    call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'cancelRunAction', args: 'json' },
+    // own: a rehearsal the caller asked for on their own request.
+    scopes: RECORD, who: 'who may start the run (a rehearsal: database-administrator), and admins', may: dba, writes: true,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      return { input: { runId: (await fx.queuedRun({ requestId: request.id, requestedById: authorOf(ctx) })).id } };
+    },
+  },
+  // ---- lib/actions/task-actions.ts (on the Analysis step: database-optimizer or postgres-pro, or admin)
+  {
+    id: 'transitionTaskAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'transitionTaskAction', args: 'json' },
+    scopes: RECORD, who: "the step's agent roles, or admin (the gate: reviewers)", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ input: { taskId: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, transition: 'start' } }),
+  },
+  {
+    id: 'blockTaskAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'blockTaskAction', args: 'json' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ input: { taskId: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, reason: 'Waiting for the DBA.' } }),
+  },
+  {
+    id: 'toggleChecklistItemAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'toggleChecklistItemAction', args: 'json' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ input: { itemId: (await fx.request({ authorId: authorOf(ctx), start: 1 })).tasks[0].checklist[0], done: true } }),
+  },
+  {
+    id: 'addTaskNoteAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'addTaskNoteAction', args: 'json' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ input: { taskId: (await fx.request({ authorId: authorOf(ctx), start: 1 })).tasks[0].id, body: 'Looked at the plan.' } }),
+  },
+  {
+    id: 'signGateItemAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'signGateItemAction', args: 'json' },
+    scopes: RECORD, who: 'reviewer, never on their own request', may: (p, s) => has(p, 'reviewer') && s !== 'own', writes: true,
+    prepare: async (fx, ctx) => ({ input: { gateItemId: (await fx.request({ authorId: authorOf(ctx), through: 6 })).gateItems[0], note: 'Evidence read.' } }),
+  },
+  // ---- API routes
+  {
+    id: 'GET /api/v1/requests',
+    call: { kind: 'route', file: 'app/api/v1/requests/route.ts', method: 'GET', path: '/api/v1/requests' },
+    scopes: GLOBAL, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async () => ({ query: { pageSize: '5' } }),
+  },
+  {
+    id: 'POST /api/v1/requests',
+    call: { kind: 'route', file: 'app/api/v1/requests/route.ts', method: 'POST', path: '/api/v1/requests' },
+    scopes: GLOBAL, who: 'engineer, lead, admin', may: canFile, writes: true,
+    prepare: async (fx) => ({
+      body: { title: `Proof API filing ${fx.unique()}`, kind: 'schema_change', targetId: fx.target.id, description: 'Rename orders.note to orders.notes.' },
+    }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/route.ts', method: 'GET', path: '/api/v1/requests/:id' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id/migration',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/migration/route.ts', method: 'GET', path: '/api/v1/requests/:id/migration' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), revision: true })).id }),
+  },
+  {
+    id: 'POST /api/v1/tasks/:id/transitions',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/transitions/route.ts', method: 'POST', path: '/api/v1/tasks/:id/transitions' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, body: { transition: 'start' } }),
+  },
+  {
+    id: 'POST /api/v1/gate-items/:id/signatures',
+    call: { kind: 'route', file: 'app/api/v1/gate-items/[id]/signatures/route.ts', method: 'POST', path: '/api/v1/gate-items/:id/signatures' },
+    scopes: RECORD, who: 'reviewer, never on their own request', may: (p, s) => has(p, 'reviewer') && s !== 'own', writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), through: 6 })).gateItems[0], body: { note: 'Signed over the API.' } }),
+  },
+  // next-auth: the sign-in endpoint itself, open to everyone; the matrix reads the session it reports.
+  {
+    id: 'GET /api/auth/[...nextauth]',
+    call: { kind: 'route', file: 'app/api/auth/[...nextauth]/route.ts', method: 'GET', path: '/api/auth/session' },
+    scopes: GLOBAL, who: 'everyone (next-auth: csrf, session, providers)', may: () => true, writes: false, noFuzz: true,
+    prepare: async () => ({}),
+  },
+  {
+    id: 'POST /api/auth/[...nextauth]',
+    call: { kind: 'route', file: 'app/api/auth/[...nextauth]/route.ts', method: 'POST', path: '/api/auth/callback/credentials' },
+    // Checked by the sign-in specs (rate limits, timing, callbackUrl); the matrix only lists it.
+    scopes: [], who: 'everyone (next-auth: sign-in and sign-out)', may: () => true, writes: false, noFuzz: true,
+    prepare: async () => ({}),
+  },
+];
+
+/** The table as markdown, for the issue note. */
+export function entryPointTable(): string {
+  const lines = ['| entry point | kind | file | who may call |', '|---|---|---|---|'];
+  for (const e of ENTRY_POINTS) {
+    lines.push(`| \`${e.id}\` | ${e.call.kind === 'action' ? 'server action' : 'API route'} | \`${e.call.file}\` | ${e.who} |`);
+  }
+  return lines.join('\n');
+}
