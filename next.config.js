@@ -5,8 +5,13 @@ const nextConfig = {
   poweredByHeader: false,
   compress: false,
   typedRoutes: false,
-  // Imported migration folders (archives) may be up to 10 MB.
-  experimental: { serverActions: { bodySizeLimit: '11mb' } },
+  // Next reads an action's whole body before the action runs, for anyone, so this is what an
+  // anonymous caller can make the server buffer. The largest legitimate action is saving a
+  // revision: up, down and data SQL, each at most MAX_SQL_BYTES (1,000,000; lib/validation/
+  // migration.ts), sent as base64 exact bytes: 3 x 1,333,336 = 4.0 MB, plus a few hundred bytes
+  // of other fields and framing, and room for a typed field's CRLF line endings. Archives do not
+  // come through actions (POST /api/v1/migration-folders checks the role, then reads with a cap).
+  experimental: { serverActions: { bodySizeLimit: '5mb' } },
 };
 
 module.exports = nextConfig;

@@ -17,7 +17,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">
-        <Nav viewer={viewer && { name: viewer.name, email: viewer.email, roles: viewer.roles, agentRoles: viewer.agentRoles, canAdmin: viewer.canAdmin, canOverview: viewer.canOverview }} />
+        <Nav viewer={viewer && { name: viewer.name, email: viewer.email, roles: viewer.roles, agentRoles: viewer.agentRoles, canAdmin: viewer.canAdmin, canOverview: viewer.canOverview, hasRole: viewer.hasRole }} />
         <main className="mx-auto max-w-7xl px-4 py-6">{children}</main>
       </body>
     </html>

@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { tarGz } from '../lib/engine/archive';
 import { admin, signIn } from './support/auth';
 import { cleanDemoDatabase } from './support/demo-db';
+import { factory } from './support/factories';
 
 // A real project's folder is long: 163 migrations, no down.sql anywhere, some written on Windows.
 const FIRST = '20230404095503_initial_migration';
@@ -108,4 +109,14 @@ test('the Migrations page at 163 rows: summary, filters, a header in view, named
   await expect(rows.filter({ hasText: 'step_' })).toHaveCount(0);
   await edited.getByRole('radio', { name: /^All/ }).check();
   await expect(rows.filter({ hasText: 'step_' })).toHaveCount(162);
+
+  // Someone who may not file requests sees the board without buttons, and is told who can.
+  const editedUrl = page.url();
+  await context.clearCookies();
+  await signIn(context, await factory.createUser({ name: 'Board Reviewer', roles: ['reviewer'] }));
+  await page.goto(editedUrl);
+  await expect(rows.filter({ hasText: 'step_' })).toHaveCount(162);
+  await expect(edited.getByRole('button')).toHaveCount(0);
+  await expect(edited.getByTestId('request-who')).toHaveText('Only engineers and leads (or admins) can create a request from a pending migration.');
+  await expect(page.getByTestId('migrations-who')).toContainText('can import a folder and check targets');
 });

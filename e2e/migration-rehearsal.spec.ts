@@ -1,4 +1,6 @@
 import { expect, test } from '@playwright/test';
+import { Client } from 'pg';
+import { DATABASE_URL } from './support/env';
 import { signIn } from './support/auth';
 import { factory } from './support/factories';
 import { requestPath } from './support/request-page';
@@ -40,6 +42,15 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
   // Live progress: phases appear as the worker finishes them, then the run ends green.
   await expect(rehearsal.locator('[data-phase="clone"][data-status="ok"]')).toBeVisible({ timeout: 20_000 });
   await expect(rehearsal).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  // The panel follows the run: it shows the end within a few seconds of the worker recording it
+  // (it polls every 750 ms while the run is queued or running), not whenever something else reloads the page.
+  const shownAt = Date.now();
+  const store = new Client({ connectionString: DATABASE_URL });
+  await store.connect();
+  const { rows: [finished] } = await store.query<{ finished_at: Date }>(
+    "SELECT finished_at FROM runs WHERE request_id = $1 AND kind = 'rehearsal' ORDER BY queued_at DESC LIMIT 1", [request.id],
+  ).finally(() => store.end());
+  expect(shownAt - finished.finished_at.getTime()).toBeLessThan(5_000);
   await expect(rehearsal.getByTestId('rehearsal-phases').locator('[data-status="ok"]')).toHaveCount(9);
   await expect(rehearsal.locator('[data-phase="sample"]')).toContainText('400 rows from 4 tables (at most 100 each)');
   const diff = rehearsal.getByTestId('rehearsal-diff');

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { signIn } from './support/auth';
 import { factory } from './support/factories';
+import { ADMIN_EMAIL } from './support/env';
 import { requestPath } from './support/request-page';
 
 const EXPLANATION = 'Your account has no role yet; ask an admin to give you one on the People page.';
@@ -16,6 +17,11 @@ test('an account with no role sees the explanation page, never the requests, in 
     await expect(page, `visiting ${path}`).toHaveURL(/\/no-role$/);
     await expect(page.getByRole('heading', { name: 'Your account has no role yet' })).toBeVisible();
     await expect(page.getByTestId('admin-names')).toContainText('Administrator');
+    // Whom to ask, and how to reach them.
+    await expect(page.getByTestId('admin-names').getByRole('link', { name: ADMIN_EMAIL })).toHaveAttribute('href', `mailto:${ADMIN_EMAIL}`);
+    // The navigation offers nothing this account cannot open.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const label of ['Requests', 'My tasks', 'Migrations']) await expect(nav.getByRole('link', { name: label, exact: true })).toHaveCount(0);
     expect(await page.content()).not.toContain('Secret roadmap column');
   }
 
@@ -35,4 +41,5 @@ test('an account with no role sees the explanation page, never the requests, in 
   await page.goto('/no-role');
   await expect(page).toHaveURL(/\/requests$/);
   await expect(page.getByText('Secret roadmap column for no-role spec')).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My tasks', exact: true })).toBeVisible();
 });

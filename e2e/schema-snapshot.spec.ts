@@ -15,6 +15,8 @@ test('an Analysis holder snapshots the demo target through the worker and watche
   await other.goto(requestPath(request));
   await expect(other.getByTestId('snapshot-panel')).toHaveAttribute('data-status', 'none');
   await expect(other.getByRole('button', { name: 'Take schema snapshot' })).toHaveCount(0);
+  // ...and is told why, and who can.
+  await expect(other.getByTestId('snapshot-who')).toHaveText('Only holders of database-optimizer or postgres-pro (or admins) can take snapshots.');
   await otherContext.close();
 
   await signIn(context, optimizer);

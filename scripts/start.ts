@@ -25,6 +25,7 @@ import { MigrationError } from '../lib/engine/prisma-migrations';
 import { ensureDemo, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
 import { initialAdminPasswordFile } from '../lib/db/initial-admin-password';
 import { stopBoss } from '../lib/jobs/queue';
+import { stopWarmSandbox } from '../lib/engine/postgres/sandbox';
 import { startWorker } from '../lib/jobs/worker';
 import { buildState } from './build-state';
 
@@ -64,6 +65,8 @@ async function main() {
 
   const stopAll = async () => {
     await stopBoss();
+    // The warm rehearsal sandbox goes with this process (a killed one is reaped at the next start).
+    await stopWarmSandbox().catch(() => undefined);
     await disconnectDb().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
   };

@@ -41,9 +41,18 @@ if (cluster.isPrimary) {
   process.on('SIGINT', stop);
   console.log(`[cutover] web server on http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${port} (${workers} worker${workers === 1 ? '' : 's'})`);
 } else {
+  // Sign-in limits count per client address (lib/auth/client-address.ts). Next's route handlers
+  // never see the socket, so this server hands its address on in a header of its own, replacing
+  // any a client sent, and says so through the environment of this process (Next runs in it).
+  process.env.CUTOVER_SOCKET_ADDRESS_HEADER = '1';
   const app = next({ dev: false, hostname, port });
   const handle = app.getRequestHandler();
   await app.prepare();
-  http.createServer((req, res) => handle(req, res)).listen(port, hostname);
+  http
+    .createServer((req, res) => {
+      req.headers['x-cutover-client-address'] = req.socket.remoteAddress ?? '';
+      return handle(req, res);
+    })
+    .listen(port, hostname);
   process.on('SIGTERM', () => process.exit(0));
 }

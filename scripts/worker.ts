@@ -5,6 +5,7 @@
  */
 import { disconnectDb } from '../lib/db/client';
 import { stopBoss } from '../lib/jobs/queue';
+import { stopWarmSandbox } from '../lib/engine/postgres/sandbox';
 import { startWorker } from '../lib/jobs/worker';
 
 async function main() {
@@ -14,6 +15,8 @@ async function main() {
   console.log(`[cutover] worker started${interrupted.length ? `; marked ${interrupted.length} orphaned run(s) interrupted` : ''}`);
   const stop = async () => {
     await stopBoss();
+    // The warm rehearsal sandbox goes with this process (a killed one is reaped at the next start).
+    await stopWarmSandbox().catch(() => undefined);
     await disconnectDb();
     process.exit(0);
   };

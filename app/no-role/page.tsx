@@ -17,12 +17,17 @@ export default async function NoRolePage() {
           </p>
           <p>
             Ask an admin to give you a role (engineer, reviewer, lead) or an agent role on the <strong>People</strong> page.
-            {admins.length > 0 ? (
-              <>
-                {' '}Admins: <span data-testid="admin-names">{admins.join(', ')}</span>.
-              </>
-            ) : null}
+            {admins.length > 0 ? ' Admins:' : null}
           </p>
+          {admins.length > 0 && (
+            <ul className="list-disc pl-5" data-testid="admin-names">
+              {admins.map((a) => (
+                <li key={a.email}>
+                  {a.name} (<a className="text-indigo-700 underline" href={`mailto:${a.email}`}>{a.email}</a>)
+                </li>
+              ))}
+            </ul>
+          )}
           <p className="text-slate-500">Roles apply at once: reload this page after an admin has added yours.</p>
         </div>
       </Card>

@@ -5,23 +5,22 @@ import { usePathname } from 'next/navigation';
 import { signOut } from 'next-auth/react';
 
 interface NavProps {
-  viewer: { name: string; email: string; roles: readonly string[]; agentRoles: readonly string[]; canAdmin: boolean; canOverview: boolean } | null;
+  viewer: { name: string; email: string; roles: readonly string[]; agentRoles: readonly string[]; canAdmin: boolean; canOverview: boolean; hasRole: boolean } | null;
 }
 
 export function Nav({ viewer }: NavProps) {
   const path = usePathname();
   if (!viewer) return null;
+  // Only what the viewer can open: without a role, Requests, My tasks and Migrations all lead to /no-role.
   const links = [
-    { href: '/requests', label: 'Requests' },
-    { href: '/tasks', label: 'My tasks' },
-    { href: '/migrations', label: 'Migrations' },
+    ...(viewer.hasRole ? [{ href: '/requests', label: 'Requests' }, { href: '/tasks', label: 'My tasks' }, { href: '/migrations', label: 'Migrations' }] : []),
     ...(viewer.canOverview ? [{ href: '/overview', label: 'Overview' }] : []),
     ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/users', label: 'People' }, { href: '/admin/settings', label: 'Settings' }] : []),
   ];
   return (
     <header className="border-b border-slate-200 bg-white">
       <nav className="mx-auto flex max-w-7xl items-center gap-6 px-4 py-2.5" aria-label="Main">
-        <Link href="/requests" className="flex items-center gap-2 font-semibold text-indigo-800">
+        <Link href={viewer.hasRole ? '/requests' : '/no-role'} className="flex items-center gap-2 font-semibold text-indigo-800">
           {/* eslint-disable-next-line @next/next/no-img-element */}
           <img src="/icon.svg" alt="" width={22} height={22} /> Cutover
         </Link>

@@ -132,6 +132,10 @@ export function StatusBoard({ board, canCheck, canRequest }: { board: Board; can
       </header>
       <div className="space-y-4 p-4">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{error}</p>}</div>
+        {/* No buttons without a reason: say who may create a request from a pending migration. */}
+        {!canRequest && counts.pending > 0 && (
+          <p className="text-xs text-slate-500" data-testid="request-who">Only engineers and leads (or admins) can create a request from a pending migration.</p>
+        )}
         <div className="flex flex-wrap gap-8">
           <Summary targets={board.targets} />
           <Legend />

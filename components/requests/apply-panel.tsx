@@ -23,7 +23,7 @@ function WhatWillRun({ direction, panel, target }: { direction: 'up' | 'down'; p
         back {direction === 'up' ? 'except by running down.sql' : '(data removed by down.sql is gone)'}.
       </p>
       {plan && <p className="text-xs"><PlanSummary file={direction === 'up' ? 'migration.sql' : 'down.sql'} plan={plan} /></p>}
-      <pre className="max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs leading-5" aria-label={direction === 'up' ? 'migration.sql' : 'down.sql'}>{sql}</pre>
+      <pre className="max-h-64 overflow-auto whitespace-pre-wrap rounded bg-slate-50 p-2 font-mono text-xs leading-5 [overflow-wrap:anywhere]" aria-label={direction === 'up' ? 'migration.sql' : 'down.sql'}>{sql}</pre>
     </div>
   );
 }
@@ -42,6 +42,15 @@ export function ApplyPanel({ requestId, panel, target, canApply }: {
   const active = run?.status === 'queued' || run?.status === 'running';
   usePollWhile(active);
   const production = target.environment === 'production';
+  // Roll back runs down.sql of the latest revision: only sensible once that revision's apply went
+  // through on this target (and was not rolled back since).
+  const noRollback = !panel.latest
+    ? null
+    : !panel.latest.downSql.trim()
+      ? 'down.sql is still to write (Create migration).'
+      : panel.appliedRevision !== panel.latest.revision
+        ? `Nothing to roll back: revision ${panel.latest.revision} has not been applied to ${target.name}${panel.appliedRevision ? ` (revision ${panel.appliedRevision} was)` : ''}.`
+        : null;
 
   return (
     <section aria-labelledby="apply-title" data-testid="apply-panel" data-kind={run?.kind ?? 'none'} data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -52,8 +61,8 @@ export function ApplyPanel({ requestId, panel, target, canApply }: {
             <Button variant="secondary" disabled={pending || active} onClick={() => setConfirming('up')}>
               Apply revision {panel.latest.revision}
             </Button>
-            <Button variant="danger" disabled={pending || active || !panel.latest.downSql.trim()} onClick={() => setConfirming('down')}
-              title={panel.latest.downSql.trim() ? undefined : 'down.sql is still to write (Create migration)'}>
+            <Button variant="danger" disabled={pending || active || noRollback !== null} onClick={() => setConfirming('down')}
+              title={noRollback ?? undefined} aria-describedby={noRollback && !active ? 'rollback-reason' : undefined}>
               Roll back
             </Button>
           </span>
@@ -78,6 +87,7 @@ export function ApplyPanel({ requestId, panel, target, canApply }: {
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
         {production && <p className="text-slate-600">Production changes go through the Deploy step, after the quality gate.</p>}
         {!production && !canApply && <p className="text-xs text-slate-500">Database-administrators (and admins) apply migrations to non-production targets.</p>}
+        {canApply && !production && noRollback && !active && <p id="rollback-reason" className="text-xs text-slate-500" data-testid="rollback-reason">Roll back: {noRollback}</p>}
         {run && (
           <>
             <p className="text-xs text-slate-600">

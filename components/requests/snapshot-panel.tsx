@@ -15,7 +15,7 @@ const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString(
 const runTone: Record<string, Tone> = { queued: 'slate', running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'red', cancelled: 'amber', timed_out: 'red' };
 
 /** The target's schema as the Analysis step sees it: take a snapshot, watch it run, read it. */
-export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; run: SnapshotPanelView | null; canTake: boolean }) {
+export function SnapshotPanel({ requestId, run, canTake, takers = [] }: { requestId: string; run: SnapshotPanelView | null; canTake: boolean; takers?: readonly string[] }) {
   const { pending, error, call } = useActionCall();
   const active = run?.status === 'queued' || run?.status === 'running';
   // While the worker is at it, look again every second (the run's progress is in the store).
@@ -37,6 +37,10 @@ export function SnapshotPanel({ requestId, run, canTake }: { requestId: string; 
       </header>
       <div className="space-y-3 p-4 text-sm">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
+        {/* No button without a reason: say who may take one, as the task cards do. */}
+        {!canTake && takers.length > 0 && (
+          <p className="text-xs text-slate-500" data-testid="snapshot-who">Only holders of {takers.join(' or ')} (or admins) can take snapshots.</p>
+        )}
         {!run && <p className="text-slate-600">No snapshot yet. A snapshot reads the target&apos;s catalog (tables, columns, indexes, constraints, views, sequences, enums) and keeps it, so later snapshots can be compared.</p>}
         {active && (
           <div role="progressbar" aria-valuenow={run.progress} aria-valuemin={0} aria-valuemax={100} aria-label="Snapshot progress" className="h-2 overflow-hidden rounded-full bg-slate-200">

@@ -30,7 +30,8 @@ export function ConfirmDialog({ open, title, confirmLabel, danger, onConfirm, on
       ref={ref}
       aria-labelledby={titleId}
       onClose={onClose}
-      className="w-[min(44rem,calc(100vw-2rem))] rounded-lg border border-slate-300 p-0 shadow-xl backdrop:bg-slate-900/40"
+      // m-auto: Tailwind's preflight zeroes <dialog>'s margin, which pins a modal to the top-left corner.
+      className="m-auto max-h-[calc(100vh-2rem)] w-[min(44rem,calc(100vw-2rem))] overflow-y-auto rounded-lg border border-slate-300 p-0 shadow-xl backdrop:bg-slate-900/40"
     >
       {open && (
         <div className="space-y-3 p-5 text-sm">

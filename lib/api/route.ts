@@ -1,5 +1,6 @@
 import 'server-only';
 import { NextResponse } from 'next/server';
+import { readBodyCapped } from './read-body';
 import type { z } from 'zod';
 import { HTTP_STATUS } from '../domain/errors';
 import { runAction, toActionError, type ActionResult } from '../actions/run-action';
@@ -63,27 +64,6 @@ function isJsonContentType(value: string | null): boolean {
   return (value ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
 }
 
-/** Reads at most `max` bytes of the body; null when there is more (the rest is not read). */
-async function readCapped(req: Request, max: number): Promise<string | null> {
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > max) return null;
-  if (!req.body) return '';
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * The API's path for calls with a JSON body, in this order, so that nothing is read for
  * someone who may not call: who is asking (401), where the call comes from (403 cross-site),
@@ -106,7 +86,7 @@ export async function handleJson<S extends z.ZodType, T>(
   if (!isJsonContentType(req.headers.get('content-type'))) {
     return apiError(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json.');
   }
-  const text = await readCapped(req, MAX_JSON_BODY_BYTES);
+  const text = (await readBodyCapped(req, MAX_JSON_BODY_BYTES))?.toString('utf8') ?? null;
   if (text === null) return apiError(413, 'payload_too_large', `The request body is larger than ${MAX_JSON_BODY_BYTES / 1024 / 1024} MiB.`);
   let body: unknown;
   try {

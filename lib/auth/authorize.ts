@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import { getDb } from '../db/client';
 import { SignInSchema } from '../validation/admin';
 import { clientAddress } from './client-address';
-import { SignInLimitError, assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from './sign-in-limits';
+import { SignInLimitError, beginSignInAttempt } from './sign-in-limits';
 
 export const SIGN_IN_UNAVAILABLE = 'Sign-in is not available right now; try again in a minute.';
 
@@ -37,18 +37,16 @@ async function checkCredentials(credentials: unknown, headers: Headers) {
   const parsed = SignInSchema.safeParse(credentials);
   if (!parsed.success) return null;
   const email = parsed.data.email.toLowerCase();
-  const address = clientAddress(headers);
-  await assertSignInAllowed(email, address);
+  // The attempt is counted before the password is checked (a parallel burst cannot pass a check
+  // made before any of it failed); a right password gives the point back.
+  const attempt = await beginSignInAttempt(email, clientAddress(headers));
   const [user, fallbackHash] = await Promise.all([
     getDb().user.findUnique({ where: { email }, select: { id: true, name: true, email: true, active: true, passwordHash: true } }),
     getDummyHash(),
   ]);
   // Always one bcrypt comparison, whether the account exists, is inactive or not.
   const matches = await bcrypt.compare(parsed.data.password, user?.passwordHash ?? fallbackHash);
-  if (!user || !user.active || !matches) {
-    await recordSignInFailure(email, address);
-    return null;
-  }
-  await recordSignInSuccess(email);
+  if (!user || !user.active || !matches) return null; // the point stays: a failure
+  await attempt.succeeded();
   return { id: user.id, name: user.name, email: user.email };
 }

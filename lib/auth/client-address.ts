@@ -1,13 +1,20 @@
 /**
  * The address a sign-in comes from, as a rate-limit key.
  *
- * Next fills `x-forwarded-for` from the socket only when the client did not send one, so the
- * header is the client's own word unless a proxy in front of Cutover sets it: it is trusted
- * only when CUTOVER_TRUST_PROXY says a proxy does (then the right-most entry, the one the
- * nearest proxy appended). Otherwise the socket address cannot be told apart from a forged
- * header, and every sign-in shares one key (UNKNOWN_ADDRESS, with a larger allowance).
+ * - Behind a reverse proxy (CUTOVER_TRUST_PROXY): the right-most `x-forwarded-for` entry, the
+ *   one the nearest proxy appended. Without that setting the header is the client's own word.
+ * - Otherwise Cutover's own web server (scripts/web-server.mjs, what `npm start` runs) puts the
+ *   socket's address in `x-cutover-client-address`, replacing any the client sent, and says so
+ *   in CLIENT_ADDRESS_HEADER_ENV. Next's route handlers do not see the socket themselves.
+ * - Anything else (`next dev`, a bare `next start`): UNKNOWN_ADDRESS, and the limits count per
+ *   account only (lib/auth/sign-in-limits.ts); never one key shared by every sign-in.
  */
 export const UNKNOWN_ADDRESS = 'unknown';
+
+/** The header scripts/web-server.mjs sets from the socket. */
+export const CLIENT_ADDRESS_HEADER = 'x-cutover-client-address';
+/** Set by scripts/web-server.mjs in its own process: the header above is its word, not the client's. */
+export const CLIENT_ADDRESS_HEADER_ENV = 'CUTOVER_SOCKET_ADDRESS_HEADER';
 
 type HeaderBag = Headers | Record<string, string | string[] | undefined> | undefined;
 
@@ -24,10 +31,15 @@ export function trustsProxy(env: Env = process.env): boolean {
   return ['1', 'true', 'yes'].includes((env.CUTOVER_TRUST_PROXY ?? '').trim().toLowerCase());
 }
 
+// An address, not free text: it becomes a key in the store.
+const asAddress = (value: string | undefined) =>
+  value && /^[0-9a-fA-F.:]{2,45}$/.test(value) ? value.toLowerCase() : UNKNOWN_ADDRESS;
+
 export function clientAddress(headers: HeaderBag, env: Env = process.env): string {
-  if (!trustsProxy(env)) return UNKNOWN_ADDRESS;
-  const hops = (header(headers, 'x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const nearest = hops.at(-1);
-  // An address, not free text: it becomes a key in the store.
-  return nearest && /^[0-9a-fA-F.:]{2,45}$/.test(nearest) ? nearest.toLowerCase() : UNKNOWN_ADDRESS;
+  if (trustsProxy(env)) {
+    const hops = (header(headers, 'x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    return asAddress(hops.at(-1));
+  }
+  if (env[CLIENT_ADDRESS_HEADER_ENV] === '1') return asAddress(header(headers, CLIENT_ADDRESS_HEADER)?.trim());
+  return UNKNOWN_ADDRESS;
 }

@@ -8,7 +8,7 @@ import { readOnlySession, type PgTargetSettings } from '../engine/connection';
 import { summarizePlan, type PlanSummary } from '../engine/postgres/sql-plan';
 import { rehearseMigration } from '../engine/postgres/rehearsal';
 import { reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox, type RehearsalServer, type Sandbox } from '../engine/postgres/sandbox';
-import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, FenceError, type FenceAllowances } from '../engine/postgres/sql-guard';
+import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, FenceError, assertFenceAllows, type FenceAllowances } from '../engine/postgres/sql-guard';
 import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
 
@@ -84,19 +84,24 @@ export interface Io {
 }
 const consoleIo: Io = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
-class UsageError extends Error {}
+/** The command line was wrong: exit 2. Only mistakes in the arguments themselves show the whole usage text. */
+class UsageError extends Error {
+  constructor(message: string, readonly showUsage = false) {
+    super(message);
+  }
+}
 
 function parseArgs(argv: string[]): { command: string | undefined; flags: Record<string, string | true> } {
   const [command, ...rest] = argv;
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}".`);
+    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument "${arg}".`, true);
     const [key, inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (inline !== undefined) flags[key] = inline;
     else if (key === 'json' || key === 'help') flags[key] = true;
     else if (i + 1 < rest.length && !rest[i + 1].startsWith('--')) flags[key] = rest[++i];
-    else throw new UsageError(`--${key} needs a value.`);
+    else throw new UsageError(`--${key} needs a value.`, true);
   }
   return { command, flags };
 }
@@ -126,9 +131,11 @@ async function loadSchema(source: string): Promise<SchemaSnapshot> {
   return parsed;
 }
 
+const statements = (n: number) => `${n} statement${n === 1 ? '' : 's'}`;
+
 function describeRun(r: ScriptResult): string {
   const outside = r.statements.filter((x) => !x.transactional).length;
-  return `(${r.statements.length} statement${r.statements.length === 1 ? '' : 's'}, ${r.durationMs} ms${outside ? `, ${outside} outside a transaction` : ''})`;
+  return `(${statements(r.statements.length)}, ${r.durationMs} ms${outside ? `, ${outside} outside a transaction` : ''})`;
 }
 
 const lastApplied = (entries: { name: string; finishedAt: Date | null }[]) =>
@@ -167,7 +174,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
       io.out(USAGE);
       return command ? EXIT.ok : EXIT.usage;
     }
-    if (!(command in schemas)) throw new UsageError(`Unknown command "${command}".`);
+    if (!(command in schemas)) throw new UsageError(`Unknown command "${command}".`, true);
     const { json: _json, ...values } = flags;
     // --url-env VAR: the URL (and its password) from the environment, not the command line.
     if (values['url-env'] !== undefined) {
@@ -184,13 +191,13 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
           ? `${command} takes no ${i.keys.map((k) => `--${k}`).join(', ')}.`
           : `--${i.path.join('.')}: ${i.message === 'Invalid input: expected string, received undefined' ? 'is required' : i.message}`,
       );
-      throw new UsageError(issues.join('\n'));
+      throw new UsageError(issues.join('\n'), true);
     }
     return await run(command as Command, parsed.data as never, json, io);
   } catch (err) {
     if (err instanceof UsageError) {
       if (json) io.out(JSON.stringify({ ok: false, error: err.message, usage: true }));
-      else io.err(`${err.message}\n\n${USAGE}`);
+      else io.err(err.showUsage ? `${err.message}\n\n${USAGE}` : `error: ${err.message}\n(cutover --help lists the commands and options)`);
       return EXIT.usage;
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -222,9 +229,9 @@ async function run(command: Command, input: Record<string, string>, json: boolea
         for (const e of entries) {
           const plan = plans.get(e.name);
           const how = plan === undefined ? '' : plan === null ? '  (syntax error: apply will refuse it)'
-            : plan.atomic ? `  (${plan.statements} statements, one transaction)`
-            : plan.ownsTransactions ? `  (${plan.statements} statements, its own transactions)`
-            : `  (${plan.statements} statements; not atomic: ${plan.outside.map((o) => `line ${o.line} runs outside a transaction`).join(', ')})`;
+            : plan.atomic ? `  (${statements(plan.statements)}, one transaction)`
+            : plan.ownsTransactions ? `  (${statements(plan.statements)}, its own transactions)`
+            : `  (${statements(plan.statements)}; not atomic: ${plan.outside.map((o) => `line ${o.line} runs outside a transaction`).join(', ')})`;
           io.out(`${e.state.padEnd(15)} ${e.name}${how}`);
         }
         for (const e of entries.filter((x) => x.state === 'modified'))
@@ -272,6 +279,9 @@ async function run(command: Command, input: Record<string, string>, json: boolea
       const m = migrations.find((x) => x.name === name);
       if (!m) throw new UsageError(`There is no migration named "${name}" in ${input.dir}.`);
       if (m.downSql === undefined) throw new UsageError(`${name} has no down.sql: a rehearsal proves the way back, so write one first.`);
+      // The fence first: a refused file never costs a sandbox start.
+      await assertFenceAllows('migration.sql', m.sql, fenceFrom(input));
+      await assertFenceAllows('down.sql', m.downSql, fenceFrom(input));
       // Never on the database's own server: a sandbox started for this command, or the one named.
       const sandboxUrl = input['sandbox-url'] ?? process.env.CUTOVER_SANDBOX_URL;
       let own: Sandbox | undefined;

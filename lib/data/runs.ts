@@ -90,7 +90,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
   assertCanRead(actor);
   const redact = runTextRedactor(actor);
   const db = getDb();
-  const [revisions, rehearsal, change] = await Promise.all([
+  const [revisions, rehearsal, change, lastDone] = await Promise.all([
     db.migrationRevision.findMany({
       where: { requestId },
       orderBy: { revision: 'desc' },
@@ -106,6 +106,13 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
       where: { requestId, kind: { in: ['apply', 'down'] } },
       orderBy: { queuedAt: 'desc' },
       include: { requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
+    }),
+    // The last apply or roll back that went through: what is on the target now, so Roll back
+    // is offered only once an apply of this revision succeeded there.
+    db.run.findFirst({
+      where: { requestId, kind: { in: ['apply', 'down'] }, status: 'succeeded' },
+      orderBy: { queuedAt: 'desc' },
+      select: { kind: true, revision: { select: { revision: true } } },
     }),
   ]);
   const changeResult = (change?.result ?? {}) as {
@@ -155,6 +162,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
           })),
         }
       : null,
+    appliedRevision: lastDone?.kind === 'apply' ? (lastDone.revision?.revision ?? null) : null,
     lastChange: change
       ? {
           id: change.id,

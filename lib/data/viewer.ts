@@ -22,8 +22,8 @@ export async function getViewer() {
 export async function getRolelessViewer() {
   const actor = await requireUserOrRedirect();
   if (holdsAnyRole(actor)) redirect('/requests');
-  const admins = await getDb().user.findMany({ where: { active: true, roles: { has: 'admin' } }, orderBy: { name: 'asc' }, select: { name: true }, take: 20 });
-  return { name: actor.name, email: actor.email, admins: admins.map((a) => a.name) };
+  const admins = await getDb().user.findMany({ where: { active: true, roles: { has: 'admin' } }, orderBy: { name: 'asc' }, select: { name: true, email: true }, take: 20 });
+  return { name: actor.name, email: actor.email, admins };
 }
 
 /** The signed-in person, or null: for the layout, which also renders the sign-in page. */

@@ -5,20 +5,24 @@
  */
 
 export const FENCE_KIND_LABELS = {
-  database: 'CREATE, ALTER and DROP DATABASE',
-  role: 'CREATE, ALTER and DROP ROLE / USER / GROUP; REASSIGN OWNED and DROP OWNED',
+  database: 'CREATE, ALTER and DROP DATABASE; COMMENT ON and SECURITY LABEL ON a database',
+  role: 'CREATE, ALTER and DROP ROLE / USER / GROUP; REASSIGN OWNED and DROP OWNED; COMMENT ON and SECURITY LABEL ON a role',
   role_membership: 'GRANT and REVOKE of role membership',
   alter_system: 'ALTER SYSTEM and GRANT ... ON PARAMETER',
   copy_file: 'COPY to or from a server file or program',
   load: 'LOAD of a shared library',
-  set_role: 'SET ROLE and SET SESSION AUTHORIZATION (and set_config of them)',
-  extension: 'CREATE EXTENSION outside the allow list',
+  set_role: 'SET ROLE and SET SESSION AUTHORIZATION (and set_config of them, DISCARD ALL)',
+  extension: 'CREATE EXTENSION and ALTER EXTENSION ... UPDATE outside the allow list',
   untrusted_language: 'Functions, procedures and DO blocks in languages other than SQL and PL/pgSQL',
-  server_files: 'Server file functions (pg_read_file, pg_read_binary_file, pg_ls_dir, pg_stat_file, lo_import, lo_export, ...)',
+  server_files: 'Server file functions (pg_read_file, pg_ls_dir, lo_import, lo_export, ...) and the configuration file views (pg_file_settings, pg_hba_file_rules, ...)',
   dblink: 'dblink calls (dblink, dblink_exec, dblink_connect, ...)',
-  tablespace: 'CREATE, ALTER and DROP TABLESPACE',
-  foreign_server: 'Foreign data wrappers, servers, user mappings, IMPORT FOREIGN SCHEMA and subscriptions',
-  server_control: 'Server control functions (pg_terminate_backend, pg_cancel_backend, pg_reload_conf, replication slots, ...)',
+  tablespace: 'CREATE, ALTER and DROP TABLESPACE; TABLESPACE clauses, SET TABLESPACE and default_tablespace (other than pg_default)',
+  foreign_server: 'Foreign data wrappers, servers, user mappings, IMPORT FOREIGN SCHEMA, subscriptions, and publications of all tables or whole schemas',
+  server_control: 'Server control functions (pg_terminate_backend, pg_cancel_backend, pg_reload_conf, replication slots and origins, ...)',
+  catalog: 'Writes to the system catalogs (INSERT, UPDATE, DELETE, MERGE, TRUNCATE, LOCK, ALTER, GRANT on pg_catalog and information_schema) and reading pg_authid, pg_shadow or pg_user_mapping',
+  event_trigger: 'CREATE, ALTER and DROP EVENT TRIGGER',
+  dynamic_sql: 'Functions that run a string as SQL (query_to_xml, cursor_to_xml, table_to_xml, ts_stat, crosstab, connectby, ...)',
+  unreadable: 'Function bodies and DO blocks the fence cannot read (they do not parse)',
 } as const;
 
 export type FenceKindId = keyof typeof FENCE_KIND_LABELS;

@@ -22,7 +22,7 @@ const canCheckMigrations = (a: Actor) => isAdmin(a) || hasRole(a, 'lead') || a.a
 const IMPORT_REFUSAL = 'Importing migrations needs the database-administrator, lead or admin role.';
 
 /**
- * The role check for an upload, made before a byte of it is read (the action calls it first;
+ * The role check for an upload, made before a byte of it is read (POST /api/v1/migration-folders calls it first;
  * importMigrationFolder checks again before unpacking, and once more in its transaction).
  */
 export async function assertCanImportMigrations(actorId: string): Promise<void> {
@@ -91,6 +91,7 @@ function revisionNameOf(folderName: string): string {
   return folderName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 100);
 }
 
+const FILE_REFUSAL = 'Filing migration requests needs the engineer, lead or admin role.';
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
 /**
@@ -101,6 +102,9 @@ const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 
  */
 export async function requestFromPendingMigration(actorId: string, input: { folderId: string; migrationName: string; targetId: string }) {
   const db = getDb();
+  // Who is asking comes first: an account that may not file learns nothing of folders, migrations
+  // or fence verdicts. (Checked again inside the transaction.)
+  if (!canFileRequest(await loadActor(db, actorId))) throw forbidden(FILE_REFUSAL);
   const folder = await db.migrationFolder.findUnique({ where: { id: input.folderId } });
   if (!folder) throw notFound('Migrations folder');
   const migration = (folder.migrations as unknown as MigrationFile[]).find((m) => m.name === input.migrationName);
@@ -116,7 +120,7 @@ export async function requestFromPendingMigration(actorId: string, input: { fold
   try {
     return await db.$transaction(async (tx) => {
       const actor = await loadActor(tx, actorId);
-      if (!canFileRequest(actor)) throw forbidden('Filing migration requests needs the engineer, lead or admin role.');
+      if (!canFileRequest(actor)) throw forbidden(FILE_REFUSAL);
       const target = await tx.targetDatabase.findUnique({ where: { id: input.targetId }, select: { name: true } });
       if (!target) throw notFound('Target database');
       const made = await tx.migrationRequest.findUnique({

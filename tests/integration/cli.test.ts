@@ -50,6 +50,14 @@ describe('cutover CLI', () => {
     expect((await cutover('help')).code).toBe(0);
   });
 
+  it('says what is wrong with the work itself without burying it under the usage text', async () => {
+    const db = await freshDb();
+    const nothing = await cutover('down', '--url', db.url, '--dir', migrationsFolder());
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('error: No migration of this folder is applied; there is nothing to roll back.');
+    expect(nothing.stderr).not.toContain('Usage:');
+  });
+
   it('shows pending migrations, applies them once, and is a no-op the second time', async () => {
     const db = await freshDb();
     const dir = migrationsFolder();

@@ -103,4 +103,18 @@ describe('a pending migration becomes a request with its SQL', () => {
     expect(await requestFromPendingMigration(dba.id, { folderId: folder.id, migrationName: 'nope', targetId: target.id }).catch((e) => e)).toMatchObject({ code: 'not_found' });
     expect(await getDb().migrationRequest.count()).toBe(before);
   });
+
+  it('checks who is asking before anything else: no not-found messages for people who may not file', async () => {
+    const noRole = await makeUser({ roles: [] });
+    const dba = await makeUser({ agentRoles: ['database-administrator'] });
+    const target = await makeTarget();
+    const folder = await importFolder(dba.id);
+    const unknownFolder = '00000000-0000-4000-8000-000000000000';
+    for (const input of [
+      { folderId: unknownFolder, migrationName: '20230405000000_posts', targetId: target.id },
+      { folderId: folder.id, migrationName: 'nope', targetId: target.id },
+    ]) {
+      expect(await requestFromPendingMigration(noRole.id, input).catch((e) => e)).toMatchObject({ code: 'forbidden' });
+    }
+  });
 });

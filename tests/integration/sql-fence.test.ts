@@ -61,6 +61,12 @@ const ESCAPES: [string, string][] = [
   ['server_files', "CREATE FUNCTION leak() RETURNS text LANGUAGE sql AS $$ SELECT pg_read_binary_file('global/pg_control')::text $$;"],
   ['server_files', "DO $$ BEGIN PERFORM lo_export(1, '/tmp/cutover-fence-owned'); END $$;"],
   ['dblink', "SELECT dblink_exec('dbname=postgres', 'CREATE DATABASE cutover_fence_owned');"],
+  // Found in review: a %TYPE in the signature once hid the whole PL/pgSQL body from the fence,
+  ['role', 'CREATE FUNCTION f(x orders.id%TYPE) RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE ROLE cutover_fence_owned; END $$;'],
+  // a call written in attribute notation, a string run as SQL, and a write to the catalogs.
+  ['server_files', "CREATE VIEW cutover_fence_leak AS SELECT ('/etc/passwd'::text).pg_read_file AS f;"],
+  ['dynamic_sql', "SELECT query_to_xml('SELECT set_config(''role'', ''postgres'', false)', true, true, '');"],
+  ['catalog', 'UPDATE pg_authid SET rolsuper = true WHERE rolname = current_user;'],
 ];
 
 const HARMLESS = 'ALTER TABLE orders ADD COLUMN note text;\n';
@@ -241,6 +247,11 @@ describe('the CLI refuses too (exit 1, the line and the reason)', () => {
     const rehearse = await cutover('rehearse', '--url', shop.url, '--dir', dir, '--name', '20250101000000_escape', '--json');
     expect(rehearse.code).toBe(1);
     expect(JSON.parse(rehearse.stdout)).toMatchObject({ ok: false, file: 'migration.sql', violations: [{ kind: 'copy_file', line: 2, column: 1 }] });
+    // Refused before a sandbox is started for it, and said without the usage text.
+    const plain = await cutover('rehearse', '--url', shop.url, '--dir', dir, '--name', '20250101000000_escape');
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).not.toContain('sandbox:');
+    expect(plain.stderr).not.toContain('Usage:');
     const down = await cutover('down', '--url', shop.url, '--dir', dir, '--name', '20250101000000_escape');
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/down\.sql was refused: line 2, column 1: LOAD loads a shared library/);

@@ -73,7 +73,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
             ) : (
               <Fragment key={task.id}>
                 <TaskCard task={task} />
-                {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} />}
+                {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} takers={task.eligibleRoles} />}
                 {task.key === 'create-migration' && <MigrationEditor requestId={request.id} panel={migration} canEdit={task.canWork} />}
                 {task.key === 'test-locally' && <RehearsalPanel requestId={request.id} panel={migration} canRun={task.canWork} />}
                 {task.key === 'deploy' && (

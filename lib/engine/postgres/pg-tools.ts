@@ -92,20 +92,20 @@ export async function listArchive(file: string): Promise<string[]> {
 }
 
 /**
- * Restores `file` (or the entries in `useList`) into `to.database`, stopping at the first error.
- * With `role`, pg_restore runs SET ROLE first, so every object it creates belongs to that role.
+ * Restores `file` (or the entries in `useList`) into `to.database` as `to.username`, stopping at
+ * the first error. Objects belong to whoever logs in: a restore that must not run with an admin's
+ * rights logs in as the role itself (a superuser with --role could be led back by RESET ROLE).
  */
 export async function restoreArchive(
   file: string,
   to: PgTargetSettings,
-  options: { useList?: string; role?: string; signal?: AbortSignal } = {},
+  options: { useList?: string; signal?: AbortSignal } = {},
 ): Promise<void> {
   await runTool(
     'pg_restore',
     [
       '--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', '--dbname', to.database,
       ...(options.useList ? [`--use-list=${options.useList}`] : []),
-      ...(options.role ? [`--role=${options.role}`] : []),
       file,
     ],
     libpqEnv(to),

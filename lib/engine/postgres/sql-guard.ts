@@ -61,6 +61,14 @@ const REASONS = {
     'sets up a connection to another server or database; Cutover only runs migrations that stay inside their database',
   server_control:
     'acts on the whole server (other sessions, its configuration or replication); Cutover only runs migrations that stay inside their database',
+  catalog:
+    'touches PostgreSQL\'s own system catalogs, where roles, rights and databases are kept for the whole server (with a superuser this bypasses every check); Cutover only runs migrations that stay inside their database',
+  event_trigger:
+    'manages an event trigger, which runs its function on DDL by any role of the database, superusers included; Cutover only runs migrations that stay inside their database',
+  dynamic_sql:
+    'runs a string as SQL, out of the fence\'s sight; Cutover only runs SQL the fence can read',
+  unreadable:
+    'cannot be read by the fence, so what it would run cannot be checked (PostgreSQL may still store it, with check_function_bodies off, and run it later); the fence refuses what it cannot read',
 } as const satisfies Record<FenceKindId, string>;
 
 export type FenceKind = FenceKindId;
@@ -74,6 +82,8 @@ const SERVER_FILE_FUNCTIONS = new Set([
   'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', 'pg_stat_file', 'pg_ls_logdir', 'pg_ls_waldir', 'pg_ls_tmpdir',
   'pg_ls_archive_statusdir', 'pg_ls_logicalsnapdir', 'pg_ls_logicalmapdir', 'pg_ls_replslotdir', 'pg_ls_summariesdir',
   'lo_import', 'lo_export',
+  // The server's configuration files and log.
+  'pg_show_all_file_settings', 'pg_hba_file_rules', 'pg_ident_file_mappings', 'pg_current_logfile',
   // adminpack
   'pg_file_write', 'pg_file_rename', 'pg_file_unlink', 'pg_file_sync', 'pg_file_read', 'pg_file_length', 'pg_logdir_ls',
 ]);
@@ -84,19 +94,78 @@ const SERVER_CONTROL_FUNCTIONS = new Set([
   'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot', 'pg_drop_replication_slot',
   'pg_copy_physical_replication_slot', 'pg_copy_logical_replication_slot', 'pg_replication_slot_advance',
   'pg_wal_replay_pause', 'pg_wal_replay_resume', 'pg_log_backend_memory_contexts', 'pg_sync_replication_slots',
+  'pg_logical_emit_message', 'pg_stat_reset_shared', 'pg_stat_reset_slru', 'pg_stat_reset_replication_slot',
+  'pg_stat_reset_subscription_stats',
 ]);
+
+/** Prefixes of server control function families (replication origins, logical slot changes). */
+const SERVER_CONTROL_PREFIXES = ['pg_replication_origin_', 'pg_logical_slot_'];
+
+/**
+ * Functions that run a string (or a cursor, table or schema) as SQL: what they run is out of the
+ * fence's sight, e.g. query_to_xml('SELECT set_config(''role'', ...)', ...). crosstab, connectby
+ * (tablefunc, on the default allow list) and xpath_table (xml2) run a query string too.
+ */
+const DYNAMIC_SQL_FUNCTIONS = new Set([
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema',
+  'cursor_to_xml', 'cursor_to_xmlschema',
+  'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
+  'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema',
+  'database_to_xml', 'database_to_xmlschema', 'database_to_xml_and_xmlschema',
+  'ts_stat', 'connectby', 'xpath_table',
+]);
+
+/** Relations that expose the server's configuration files. */
+const SERVER_FILE_RELATIONS = new Set(['pg_file_settings', 'pg_hba_file_rules', 'pg_ident_file_mappings']);
+
+/** Catalogs that hold password hashes and connection secrets: refused even to read. */
+const SECRET_RELATIONS = new Set(['pg_authid', 'pg_shadow', 'pg_user_mapping']);
+
+/** Schemas of PostgreSQL's own objects. Quoted names that differ in case are other schemas. */
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
 
 /** Settings that change who the session is. */
 const IDENTITY_SETTINGS = new Set(['role', 'session_authorization']);
 
 /** Which kind a call of this function is, if the fence refuses it. Schema and case do not matter. */
-function functionKind(name: string): FenceKind | undefined {
+function functionKind(name: string, exact = false): FenceKind | undefined {
   const n = name.toLowerCase();
   if (SERVER_FILE_FUNCTIONS.has(n)) return 'server_files';
-  if (n.startsWith('dblink')) return 'dblink';
-  if (SERVER_CONTROL_FUNCTIONS.has(n)) return 'server_control';
+  // A field named like dblink_id is common; the dblink functions are all dblink or dblink_<verb>.
+  if (n.startsWith('dblink') && (!exact || n === 'dblink' || /^dblink_(exec|connect|connect_u|disconnect|open|fetch|close|send_query|get_result|is_busy|cancel_query|error_message|get_connections|get_notify|get_pkey|build_sql_\w+)$/.test(n))) return 'dblink';
+  if (SERVER_CONTROL_FUNCTIONS.has(n) || SERVER_CONTROL_PREFIXES.some((p) => n.startsWith(p))) return 'server_control';
+  if (DYNAMIC_SQL_FUNCTIONS.has(n) || n.startsWith('crosstab')) return 'dynamic_sql';
   return undefined;
 }
+
+/** A qualified name as its parts (String nodes of a List, an ObjectWithArgs or a bare String). */
+function nameParts(node: unknown): string[] {
+  const n = node as Node | undefined;
+  if (!n) return [];
+  if (Array.isArray(n)) return (n as Node[]).map((x) => (x.String as Node | undefined)?.sval).filter((x): x is string => typeof x === 'string');
+  if (n.ObjectWithArgs) return nameParts((n.ObjectWithArgs as Node).objname);
+  if (n.objname) return nameParts(n.objname);
+  if (n.List) return nameParts((n.List as Node).items);
+  if (n.String) return [String((n.String as Node).sval)];
+  return [];
+}
+
+/**
+ * Whether a name is one of PostgreSQL's own objects: in a system schema, or (`unqualified`) a
+ * bare pg_ name, which resolves to pg_catalog first whatever the search_path says. Names being
+ * created go where they are qualified, so only the schema counts for them.
+ */
+function isSystemName(parts: string[], unqualified: boolean): boolean {
+  if (parts.length >= 2) return SYSTEM_SCHEMAS.has(parts[parts.length - 2]);
+  return unqualified && parts.length === 1 && parts[0].startsWith('pg_');
+}
+
+/** A RangeVar (the `relation` of a statement) as name parts. */
+const relationParts = (rv: unknown): string[] => {
+  const r = ((rv as Node | undefined)?.RangeVar as Node | undefined) ?? (rv as Node | undefined);
+  if (!r || typeof r.relname !== 'string') return [];
+  return typeof r.schemaname === 'string' ? [r.schemaname, r.relname] : [r.relname];
+};
 
 type Node = Record<string, unknown>;
 
@@ -180,6 +249,24 @@ function nestedScope(outer: Scope, text: string, anchor: number): Scope {
 // Deeply nested EXECUTE strings are not worth following forever.
 const MAX_DEPTH = 8;
 
+/** The node types visit() looks at: every other node is only walked through (most of a tree). */
+const VISITED = new Set([
+  'CreatedbStmt', 'DropdbStmt', 'AlterDatabaseStmt', 'AlterDatabaseSetStmt', 'AlterDatabaseRefreshCollStmt',
+  'RenameStmt', 'AlterOwnerStmt', 'AlterObjectSchemaStmt', 'AlterFunctionStmt', 'CommentStmt', 'SecLabelStmt',
+  'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'TruncateStmt', 'LockStmt', 'AlterTableStmt', 'IndexStmt',
+  'CreateTrigStmt', 'RuleStmt', 'CreatePolicyStmt', 'AlterPolicyStmt', 'CreateStmt', 'CreateTableAsStmt', 'ViewStmt',
+  'CreateSeqStmt', 'DefineStmt', 'CreateDomainStmt', 'CreateEnumStmt', 'CompositeTypeStmt', 'Constraint',
+  'AlterTableCmd', 'AlterTableMoveAllStmt', 'ReindexStmt', 'DropStmt', 'DropUserMappingStmt', 'DropSubscriptionStmt',
+  'CreatePublicationStmt', 'AlterPublicationStmt', 'CreateEventTrigStmt', 'AlterEventTrigStmt', 'DiscardStmt',
+  'AlterExtensionStmt', 'AlterDefaultPrivilegesStmt', 'RangeVar', 'A_Indirection', 'ColumnRef', 'CreateRoleStmt',
+  'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt', 'ReassignOwnedStmt', 'DropOwnedStmt', 'GrantRoleStmt',
+  'AlterSystemStmt', 'GrantStmt', 'CopyStmt', 'LoadStmt', 'VariableSetStmt', 'CreateExtensionStmt', 'CreatePLangStmt',
+  'CreateTableSpaceStmt', 'DropTableSpaceStmt', 'AlterTableSpaceOptionsStmt', 'CreateFdwStmt', 'AlterFdwStmt',
+  'CreateForeignServerStmt', 'AlterForeignServerStmt', 'CreateUserMappingStmt', 'AlterUserMappingStmt',
+  'ImportForeignSchemaStmt', 'CreateSubscriptionStmt', 'AlterSubscriptionStmt', 'FuncCall', 'CreateCastStmt',
+  'CreateTransformStmt', 'CreateOpClassItem', 'AlterOperatorStmt', 'AlterTypeStmt', 'CreateFunctionStmt', 'DoStmt',
+]);
+
 class Checker {
   readonly violations: FenceViolation[] = [];
   private statement = '';
@@ -201,8 +288,12 @@ class Checker {
     this.report(kind, at, `${what} ${REASONS[kind]}.`);
   }
 
-  /** Checks a whole text of SQL statements (the file, or SQL nested in it). */
-  checkSql(scope: Scope, topLevel: boolean): boolean {
+  /**
+   * Checks a whole text of SQL statements (the file, or SQL nested in it). Nested SQL that does
+   * not parse is refused as unreadable unless `quiet` (text that may not be SQL at all, such as
+   * the strings of a body already refused), and its tokens are looked at either way.
+   */
+  checkSql(scope: Scope, topLevel: boolean, quiet = false): boolean {
     let tree: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
     try {
       tree = topLevel ? parseFile(scope.text) : (parseSync(scope.text) as typeof tree);
@@ -213,6 +304,7 @@ class Checker {
         this.statement = scope.text.split('\n')[scope.locate(Buffer.byteLength(prefix)).line - 1]?.trim() ?? '';
         this.report(SYNTAX_KIND, scope.locate(Buffer.byteLength(prefix)), `The fence cannot check SQL that does not parse: ${details?.message ?? (err as Error).message}.`);
       } else {
+        if (!quiet) this.unreadable(scope, `SQL that does not parse (${(err as Error).message})`);
         this.scanTokens(scope);
       }
       return false;
@@ -254,13 +346,14 @@ class Checker {
     }
   }
 
-  private checkCall(name: string | undefined, scope: Scope, at: number, how = 'Calling') {
+  private checkCall(name: string | undefined, scope: Scope, at: number, how = 'Calling', exact = false) {
     if (!name) return;
-    const kind = functionKind(name);
+    const kind = functionKind(name, exact);
     if (kind) this.refuse(kind, scope.locate(at), `${how} ${name}()`);
   }
 
   private visit(type: string, n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
+    if (!VISITED.has(type)) return;
     // Located only when something is refused: most nodes are fine, and locating costs a scan.
     let located: { line: number; column: number } | undefined;
     const where = {
@@ -276,7 +369,13 @@ class Checker {
         : t === 'OBJECT_ROLE' ? 'role'
           : t === 'OBJECT_TABLESPACE' ? 'tablespace'
             : t === 'OBJECT_FOREIGN_SERVER' || t === 'OBJECT_FDW' || t === 'OBJECT_SUBSCRIPTION' ? 'foreign_server'
-              : undefined;
+              : t === 'OBJECT_EVENT_TRIGGER' ? 'event_trigger'
+                : undefined;
+    const catalog = (parts: string[], what: string, unqualified = true) => this.catalogWrite(parts, where, what, unqualified);
+    const relations = (list: unknown, what: string) => {
+      for (const r of Array.isArray(list) ? list : []) catalog(relationParts(r), what);
+    };
+    const tablespace = (name: unknown, what: string) => this.tablespaceClause(name, where, what);
     switch (type) {
       case 'CreatedbStmt':
         return this.refuse('database', where, 'CREATE DATABASE');
@@ -289,9 +388,137 @@ class Checker {
       case 'RenameStmt':
       case 'AlterOwnerStmt': {
         const kind = objectKind(type === 'RenameStmt' ? n.renameType : n.objectType);
-        if (kind) this.refuse(kind, where, `${type === 'RenameStmt' ? 'Renaming' : 'Changing the owner of'} this object`);
+        const what = type === 'RenameStmt' ? 'Renaming' : 'Changing the owner of';
+        if (kind) return this.refuse(kind, where, `${what} this object`);
+        catalog(n.relation ? relationParts(n.relation) : nameParts(n.object), what);
         return;
       }
+      case 'AlterObjectSchemaStmt':
+        return catalog(n.relation ? relationParts(n.relation) : nameParts(n.object), 'Moving');
+      case 'AlterFunctionStmt':
+        catalog(nameParts(n.func), 'Altering');
+        return this.checkCall(lastName((n.func as Node | undefined)?.objname), scope, at, 'Altering');
+      case 'CommentStmt':
+      case 'SecLabelStmt': {
+        // Comments and labels on databases, roles and tablespaces are kept once for the whole server.
+        const kind = objectKind(n.objtype);
+        if (kind === 'database' || kind === 'role' || kind === 'tablespace') this.refuse(kind, where, `${type === 'CommentStmt' ? 'COMMENT ON' : 'SECURITY LABEL ON'} this object`);
+        return;
+      }
+      case 'InsertStmt':
+        return catalog(relationParts(n.relation), 'INSERT INTO');
+      case 'UpdateStmt':
+        return catalog(relationParts(n.relation), 'UPDATE of');
+      case 'DeleteStmt':
+        return catalog(relationParts(n.relation), 'DELETE FROM');
+      case 'MergeStmt':
+        return catalog(relationParts(n.relation), 'MERGE INTO');
+      case 'TruncateStmt':
+        return relations(n.relations, 'TRUNCATE of');
+      case 'LockStmt':
+        return relations(n.relations, 'LOCK of');
+      case 'AlterTableStmt':
+        return catalog(relationParts(n.relation), 'ALTER of');
+      case 'IndexStmt':
+        catalog(relationParts(n.relation), 'An index on');
+        return tablespace(n.tableSpace, 'An index in tablespace');
+      case 'CreateTrigStmt':
+        catalog(relationParts(n.relation), 'A trigger on');
+        return this.checkCall(lastName(n.funcname), scope, at, 'A trigger running');
+      case 'RuleStmt':
+        return catalog(relationParts(n.relation), 'A rule on');
+      case 'CreatePolicyStmt':
+      case 'AlterPolicyStmt':
+        return catalog(relationParts(n.table), 'A policy on');
+      case 'CreateStmt':
+        catalog(relationParts(n.relation), 'Creating', false);
+        return tablespace(n.tablespacename, 'A table in tablespace');
+      case 'CreateTableAsStmt': {
+        const into = n.into as Node | undefined;
+        catalog(relationParts(into?.rel), 'Creating', false);
+        return tablespace(into?.tableSpaceName, 'A table in tablespace');
+      }
+      case 'ViewStmt':
+        return catalog(relationParts(n.view), 'Creating', false);
+      case 'CreateSeqStmt':
+        return catalog(relationParts(n.sequence), 'Creating', false);
+      case 'DefineStmt':
+      case 'CreateDomainStmt':
+      case 'CreateEnumStmt':
+        catalog(nameParts(type === 'DefineStmt' ? n.defnames : type === 'CreateDomainStmt' ? n.domainname : n.typeName), 'Creating', false);
+        if (type === 'DefineStmt') this.checkDefinition(n.definition, scope, at);
+        return;
+      case 'CompositeTypeStmt':
+        return catalog(relationParts(n.typevar), 'Creating', false);
+      case 'Constraint':
+        return tablespace(n.indexspace, 'An index in tablespace');
+      case 'AlterTableCmd':
+        if (n.subtype === 'AT_SetTableSpace') tablespace(n.name, 'SET TABLESPACE');
+        return;
+      case 'AlterTableMoveAllStmt':
+        return this.refuse('tablespace', where, 'ALTER ... ALL IN TABLESPACE');
+      case 'ReindexStmt':
+        return tablespace(defString(n.params, 'tablespace'), 'REINDEX into tablespace');
+      case 'DropStmt': {
+        const kind = objectKind(n.removeType);
+        if (kind === 'foreign_server' || kind === 'event_trigger') return this.refuse(kind, where, 'This DROP');
+        for (const o of (n.objects as unknown[] | undefined) ?? []) catalog(nameParts(o), 'Dropping', false);
+        return;
+      }
+      case 'DropUserMappingStmt':
+      case 'DropSubscriptionStmt':
+        return this.refuse('foreign_server', where, 'This DROP');
+      case 'CreatePublicationStmt':
+      case 'AlterPublicationStmt': {
+        // A publication of all tables (or whole schemas) covers tables nobody named, future ones too.
+        const wide = n.for_all_tables === true || ((n.pubobjects as Node[] | undefined) ?? []).some((o) => {
+          const t = (o.PublicationObjSpec as Node | undefined)?.pubobjtype;
+          return t === 'PUBLICATIONOBJ_TABLES_IN_SCHEMA' || t === 'PUBLICATIONOBJ_TABLES_IN_CUR_SCHEMA';
+        });
+        if (wide) this.refuse('foreign_server', where, 'A publication of all tables or of whole schemas');
+        return;
+      }
+      case 'CreateEventTrigStmt':
+        this.refuse('event_trigger', where, 'CREATE EVENT TRIGGER');
+        return this.checkCall(lastName(n.funcname), scope, at, 'An event trigger running');
+      case 'AlterEventTrigStmt':
+        return this.refuse('event_trigger', where, 'ALTER EVENT TRIGGER');
+      case 'DiscardStmt':
+        // DISCARD ALL includes SET SESSION AUTHORIZATION DEFAULT.
+        if (n.target === 'DISCARD_ALL') this.refuse('set_role', where, 'DISCARD ALL');
+        return;
+      case 'AlterExtensionStmt': {
+        // An update runs the extension's scripts with the rights CREATE EXTENSION has: the same list decides.
+        const name = String(n.extname ?? '');
+        if (!this.allowances.allowedExtensions.some((e) => e.toLowerCase() === name.toLowerCase())) {
+          this.refuse('extension', where, `ALTER EXTENSION ${name} UPDATE`);
+        }
+        return;
+      }
+      case 'AlterDefaultPrivilegesStmt': {
+        const schemas = defElems(n.options).find((d) => d.defname === 'schemas');
+        for (const sch of nameParts(((schemas?.arg as Node | undefined)?.List as Node | undefined)?.items ?? schemas?.arg)) {
+          if (SYSTEM_SCHEMAS.has(sch)) this.refuse('catalog', where, `ALTER DEFAULT PRIVILEGES IN SCHEMA ${sch}`);
+        }
+        return;
+      }
+      case 'RangeVar': {
+        // Reads: the configuration file views, and the catalogs holding password hashes.
+        const parts = relationParts(n);
+        const name = parts[parts.length - 1];
+        if (parts.length > 1 && parts[0] !== 'pg_catalog') return;
+        if (SERVER_FILE_RELATIONS.has(name)) return this.refuse('server_files', where, `Reading ${name}`);
+        if (SECRET_RELATIONS.has(name)) return this.refuse('catalog', where, `Reading ${name}`);
+        return;
+      }
+      case 'A_Indirection':
+        // ('/etc/passwd'::text).pg_read_file is pg_read_file('/etc/passwd') in attribute notation.
+        for (const f of nameParts(n.indirection)) this.checkCall(f, scope, at, 'Calling (in attribute notation)', true);
+        return;
+      case 'ColumnRef':
+        // t.col.f and t.f are f(t.col) and f(t) when f is a function of that type.
+        for (const f of nameParts(n.fields).slice(1)) this.checkCall(f, scope, at, 'Calling (in attribute notation)', true);
+        return;
       case 'CreateRoleStmt':
         return this.refuse('role', where, `CREATE ${n.stmt_type === 'ROLESTMT_USER' ? 'USER' : n.stmt_type === 'ROLESTMT_GROUP' ? 'GROUP' : 'ROLE'}`);
       case 'AlterRoleStmt':
@@ -313,14 +540,22 @@ class Checker {
         if (n.objtype === 'OBJECT_PARAMETER_ACL') return this.refuse('alter_system', where, `${n.is_grant ? 'GRANT' : 'REVOKE'} ... ON PARAMETER`);
         const kind = objectKind(n.objtype);
         if (kind && kind !== 'database') return this.refuse(kind, where, `${n.is_grant ? 'GRANT' : 'REVOKE'} on this object`);
-        if (n.objtype === 'OBJECT_FUNCTION' || n.objtype === 'OBJECT_PROCEDURE' || n.objtype === 'OBJECT_ROUTINE') {
-          for (const o of (n.objects as Node[] | undefined) ?? []) {
-            this.checkCall(lastName((o.ObjectWithArgs as Node | undefined)?.objname), scope, at, 'Granting the use of');
+        const verb = n.is_grant ? 'GRANT on' : 'REVOKE on';
+        if (n.targtype === 'ACL_TARGET_ALL_IN_SCHEMA' || n.objtype === 'OBJECT_SCHEMA') {
+          for (const sch of nameParts(n.objects)) if (SYSTEM_SCHEMAS.has(sch)) this.refuse('catalog', where, `${verb} schema ${sch}`);
+          return;
+        }
+        for (const o of (n.objects as Node[] | undefined) ?? []) {
+          if (o.RangeVar) catalog(relationParts(o), verb);
+          else if (o.ObjectWithArgs) {
+            catalog(nameParts(o), verb);
+            this.checkCall(lastName((o.ObjectWithArgs as Node).objname), scope, at, 'Granting the use of');
           }
         }
         return;
       }
       case 'CopyStmt':
+        if (n.is_from) catalog(relationParts(n.relation), 'COPY into');
         if (n.is_program) return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} PROGRAM`);
         if (typeof n.filename === 'string') return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} a file`);
         return;
@@ -330,6 +565,9 @@ class Checker {
         if (typeof n.name === 'string' && IDENTITY_SETTINGS.has(n.name)) {
           const what = n.name === 'role' ? 'ROLE' : 'SESSION AUTHORIZATION';
           this.refuse('set_role', where, `${n.kind === 'VAR_RESET' ? 'RESET' : 'SET'} ${what}`);
+        }
+        if (n.name === 'default_tablespace' || n.name === 'temp_tablespaces') {
+          for (const a of (n.args as unknown[] | undefined) ?? []) tablespace(stringConst(a), `SET ${n.name} to`);
         }
         return;
       case 'CreateExtensionStmt': {
@@ -358,6 +596,8 @@ class Checker {
       case 'FuncCall': {
         const name = lastName(n.funcname);
         this.checkCall(name, scope, at);
+        // ts_rewrite(query, 'SELECT ...') runs its second argument as SQL; the three-argument form does not.
+        if (name?.toLowerCase() === 'ts_rewrite' && (n.args as unknown[] | undefined)?.length === 2) this.refuse('dynamic_sql', where, 'Calling ts_rewrite(tsquery, text)');
         if (name?.toLowerCase() === 'set_config') {
           const setting = stringConst((n.args as unknown[] | undefined)?.[0]);
           if (setting === undefined || IDENTITY_SETTINGS.has(setting.toLowerCase())) {
@@ -366,9 +606,6 @@ class Checker {
         }
         return;
       }
-      case 'CreateTrigStmt':
-      case 'CreateEventTrigStmt':
-        return this.checkCall(lastName(n.funcname), scope, at, 'A trigger running');
       case 'CreateCastStmt':
         return this.checkCall(lastName((n.func as Node | undefined)?.objname), scope, at, 'A cast calling');
       case 'CreateTransformStmt':
@@ -376,16 +613,9 @@ class Checker {
         return this.checkCall(lastName((n.tosql as Node | undefined)?.objname), scope, at, 'A transform calling');
       case 'CreateOpClassItem':
         return this.checkCall(lastName((n.name as Node | undefined)?.objname), scope, at, 'An operator class calling');
-      case 'DefineStmt':
       case 'AlterOperatorStmt':
       case 'AlterTypeStmt':
-        // CREATE OPERATOR (function = f), CREATE AGGREGATE (sfunc = f), ...: a call made later by an operator or aggregate.
-        for (const d of defElems(type === 'DefineStmt' ? n.definition : n.options)) {
-          const arg = d.arg as Node | undefined;
-          const names = (arg?.TypeName as Node | undefined)?.names ?? ((arg?.List as Node | undefined)?.items as unknown);
-          this.checkCall(lastName(names), scope, at, `An operator or aggregate (${String(d.defname)}) calling`);
-        }
-        return;
+        return this.checkDefinition(n.options, scope, at);
       case 'CreateFunctionStmt':
         return this.checkRoutine(n, scope, at, stmt);
       case 'DoStmt':
@@ -395,16 +625,38 @@ class Checker {
     }
   }
 
+  /** A write to a system catalog; `unqualified` for targets that exist already (see isSystemName). */
+  private catalogWrite(parts: string[], where: { line: number; column: number }, what: string, unqualified: boolean) {
+    if (isSystemName(parts, unqualified)) this.refuse('catalog', where, `${what} ${parts.join('.')}`);
+  }
+
+  /** A TABLESPACE clause: pg_default is the cluster's own default place, '' the database's default. */
+  private tablespaceClause(name: unknown, where: { line: number; column: number }, what: string) {
+    if (typeof name === 'string' && name !== '' && name !== 'pg_default') this.refuse('tablespace', where, `${what} ${name}`);
+  }
+
+  /** CREATE OPERATOR (function = f), CREATE AGGREGATE (sfunc = f), ...: a call made later by an operator or aggregate. */
+  private checkDefinition(definition: unknown, scope: Scope, at: number) {
+    for (const d of defElems(definition)) {
+      const arg = d.arg as Node | undefined;
+      const names = (arg?.TypeName as Node | undefined)?.names ?? ((arg?.List as Node | undefined)?.items as unknown);
+      this.checkCall(lastName(names), scope, at, `An operator or aggregate (${String(d.defname)}) calling`);
+    }
+  }
+
   private checkLanguage(language: string, where: { line: number; column: number }, what: string): boolean {
-    if (CHECKED_LANGUAGES.includes(language.toLowerCase())) return true;
+    // Compared exactly: PostgreSQL folds only unquoted names, so LANGUAGE "PLPGSQL" is another (unknown) language.
+    if (CHECKED_LANGUAGES.includes(language)) return true;
     this.refuse('untrusted_language', where, `${what} in LANGUAGE ${language}`);
     return false;
   }
 
   private checkRoutine(n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
+    const parts = nameParts(n.funcname);
+    if (isSystemName(parts, false)) this.refuse('catalog', scope.locate(at), `Creating ${parts.join('.')}`);
     // A SQL-standard body (BEGIN ATOMIC / RETURN) is in the tree already and walked as such.
     if (n.sql_body) return;
-    const language = (defString(n.options, 'language') ?? 'sql').toLowerCase();
+    const language = defString(n.options, 'language') ?? 'sql';
     const what = n.is_procedure ? 'A procedure' : 'A function';
     if (!this.checkLanguage(language, scope.locate(at), what)) return;
     const body = bodyOf(n.options);
@@ -413,16 +665,24 @@ class Checker {
   }
 
   private checkDo(n: Node, scope: Scope, at: number, stmt: { text: string; offset: number }) {
-    const language = (defString(n.args, 'language') ?? 'plpgsql').toLowerCase();
+    const language = defString(n.args, 'language') ?? 'plpgsql';
     if (!this.checkLanguage(language, scope.locate(at), 'A DO block')) return;
     const body = bodyOf(n.args);
     if (!body) return;
     this.checkBody(language, body, scope, stmt);
   }
 
+  /** Refuses a body the fence cannot read, where it starts, saying why it could not. */
+  private unreadable(scope: Scope, what: string) {
+    this.refuse('unreadable', scope.locate(firstWordOffset(scope.text)), what);
+  }
+
   private checkBody(language: string, body: { text: string; location: number }, scope: Scope, stmt: { text: string; offset: number }) {
     const inner = nestedScope(scope, body.text, body.location >= 0 ? body.location : stmt.offset);
-    if (inner.depth > MAX_DEPTH) return this.scanTokens(inner);
+    if (inner.depth > MAX_DEPTH) {
+      this.unreadable(inner, 'A body nested this deep');
+      return this.scanTokens(inner);
+    }
     if (language === 'sql') {
       this.checkSql(inner, false);
       return;
@@ -432,14 +692,26 @@ class Checker {
 
   /**
    * Reads a PL/pgSQL body with PostgreSQL's PL/pgSQL parser and checks every SQL statement and
-   * expression in it, and the SQL of EXECUTE when it is a string constant. SQL built at run time
-   * cannot be seen here; the sandbox's least privilege is what holds against it.
+   * expression in it, and the SQL of EXECUTE when it is a string constant (or a variable only
+   * ever given constants). SQL built at run time cannot be seen here; the sandbox's least
+   * privilege is what holds against it. A body the parser cannot read is refused.
    */
   private checkPlpgsql(statementText: string, body: Scope) {
     let parsed: { plpgsql_funcs?: Node[] };
     try {
       parsed = parsePlPgSQLSync(statementText) as typeof parsed;
     } catch {
+      // libpg-query cannot resolve %TYPE (it needs the catalog): without it the names still parse as types.
+      try {
+        parsed = parsePlPgSQLSync(withoutPercentType(statementText)) as typeof parsed;
+      } catch (err) {
+        this.unreadable(body, `A PL/pgSQL body that does not parse (${(err as Error).message})`);
+        return this.scanTokens(body);
+      }
+    }
+    const funcs = (parsed.plpgsql_funcs ?? []).map((f) => f.PLpgSQL_function as Node | undefined);
+    if (funcs.length === 0 || funcs.some((f) => !f?.action)) {
+      this.unreadable(body, 'A PL/pgSQL body the PL/pgSQL parser returned nothing for');
       return this.scanTokens(body);
     }
     const bodyLines = body.text.split('\n');
@@ -449,6 +721,7 @@ class Checker {
       const offset = Buffer.byteLength(bodyLines.slice(0, index).map((l) => `${l}\n`).join('')) + Buffer.byteLength(bodyLines[index].slice(0, bodyLines[index].length - bodyLines[index].trimStart().length));
       return offset;
     };
+    const constants = constantAssignments(funcs as Node[]);
     // The SQL of EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE and RETURN QUERY EXECUTE.
     const dynamic = (stmtType: string, field: string) =>
       field === 'dynquery' || ((stmtType === 'PLpgSQL_stmt_dynexecute' || stmtType === 'PLpgSQL_stmt_dynfors') && field === 'query');
@@ -460,52 +733,43 @@ class Checker {
       for (const [key, child] of Object.entries(obj)) {
         if (key === 'PLpgSQL_expr' && child && typeof child === 'object') {
           const expr = child as { query?: string; parseMode?: number };
-          if (typeof expr.query === 'string') this.checkPlExpr(expr.query, expr.parseMode ?? 0, body, lineAt(here), dynamic(stmtType, field));
+          if (typeof expr.query === 'string') this.checkPlExpr(expr.query, expr.parseMode ?? 0, body, lineAt(here), dynamic(stmtType, field) ? constants : undefined);
         } else if (key.startsWith('PLpgSQL_')) visitPl(child, here, key, field);
         else visitPl(child, here, stmtType, key);
       }
     };
-    visitPl(parsed.plpgsql_funcs ?? [], 1, '', '');
+    visitPl(funcs, 1, '', '');
   }
 
-  /** One PL/pgSQL expression or statement, parsed as PostgreSQL's PL/pgSQL parses it (by mode). */
-  private checkPlExpr(query: string, parseMode: number, body: Scope, lineOffset: number, dynamicSql: boolean) {
-    let sql: string;
-    if (parseMode === 0) sql = query;
-    else if (parseMode === 2) sql = `SELECT ${query}`;
-    else if (parseMode >= 3 && parseMode <= 5) {
-      // "target := expression": check the expression.
-      let tokens: { start: number; end: number; text: string }[] = [];
-      try {
-        tokens = scanSync(query).tokens;
-      } catch {
-        tokens = [];
-      }
-      const assign = tokens.find((t) => t.text === ':=' || t.text === '=');
-      sql = `SELECT ${assign ? Buffer.from(query, 'utf8').subarray(assign.end).toString('utf8') : query}`;
-    } else return;
+  /**
+   * One PL/pgSQL expression or statement, parsed as PostgreSQL's PL/pgSQL parses it (by mode).
+   * `constants` is given for the SQL of EXECUTE: the strings each variable is only ever set to.
+   */
+  private checkPlExpr(query: string, parseMode: number, body: Scope, lineOffset: number, constants?: Map<string, string[]>) {
+    const sql = plExprAsSql(query, parseMode);
+    if (sql === undefined) return;
     const at = body.locate(lineOffset);
     const scope: Scope = { text: sql, bytes: Buffer.from(sql, 'utf8'), locate: () => at, depth: body.depth + 1 };
     if (!this.checkSql(scope, false)) return;
-    // EXECUTE 'constant SQL': that SQL is as visible as any other.
-    if (dynamicSql && parseMode === 2) {
-      try {
-        const tree = parseSync(sql) as { stmts?: { stmt: Node }[] };
-        const target = ((tree.stmts?.[0]?.stmt.SelectStmt as Node | undefined)?.targetList as Node[] | undefined) ?? [];
-        const only = target.length === 1 ? stringConst((target[0].ResTarget as Node | undefined)?.val) : undefined;
-        if (only !== undefined && scope.depth < MAX_DEPTH) {
-          const dynamic: Scope = { text: only, bytes: Buffer.from(only, 'utf8'), locate: () => at, depth: scope.depth + 1 };
-          this.checkSql(dynamic, false);
-        }
-      } catch {
-        // Already scanned above.
+    // EXECUTE 'constant SQL' (or 'a' || 'b', 'x'::text, a constant variable): that SQL is as visible as any other.
+    if (constants && parseMode === 2 && scope.depth < MAX_DEPTH) {
+      const tree = parseSync(sql) as { stmts?: { stmt: Node }[] };
+      const target = ((tree.stmts?.[0]?.stmt.SelectStmt as Node | undefined)?.targetList as Node[] | undefined) ?? [];
+      const expr = target.length === 1 ? (target[0].ResTarget as Node | undefined)?.val : undefined;
+      const direct = foldConstant(expr, new Map());
+      const texts = direct ?? foldConstant(expr, constants) ?? [];
+      for (const text of texts) {
+        if (!text.trim()) continue;
+        // A variable may be set at run time too; only a string written in the EXECUTE is refused for not parsing.
+        this.checkSql({ text, bytes: Buffer.from(text, 'utf8'), locate: () => at, depth: scope.depth + 1 }, false, direct === undefined);
       }
     }
   }
 
   /**
    * For nested text the parser cannot read (a body with an error PostgreSQL would report when it
-   * runs, or nesting too deep): look at its tokens for calls the fence refuses.
+   * runs, or nesting too deep), already refused as unreadable: look at its tokens for calls the
+   * fence refuses too, so the author hears about those as well.
    */
   private scanTokens(scope: Scope) {
     let tokens: { start: number; end: number; text: string; tokenName: string }[];
@@ -520,7 +784,7 @@ class Checker {
       const literal = t.tokenName === 'SCONST' ? stringLiteralText(t.text) : undefined;
       if (literal?.trim() && scope.depth < MAX_DEPTH) {
         const at = scope.locate(t.start);
-        this.checkSql({ text: literal, bytes: Buffer.from(literal, 'utf8'), locate: () => at, depth: scope.depth + 1 }, false);
+        this.checkSql({ text: literal, bytes: Buffer.from(literal, 'utf8'), locate: () => at, depth: scope.depth + 1 }, false, true);
       }
     }
     words.forEach((t, i) => {
@@ -530,6 +794,113 @@ class Checker {
       this.checkCall(name, scope, t.start);
     });
   }
+}
+
+/** A PL/pgSQL expression or statement as SQL the SQL parser reads, by its PL/pgSQL parse mode. */
+function plExprAsSql(query: string, parseMode: number): string | undefined {
+  if (parseMode === 0) return query;
+  if (parseMode === 2) return `SELECT ${query}`;
+  if (parseMode >= 3 && parseMode <= 5) {
+    // "target := expression": check the expression.
+    const assign = assignment(query);
+    return `SELECT ${assign ? assign.value : query}`;
+  }
+  return undefined;
+}
+
+/** "target := value" (or "target = value") split at its operator, by tokens. */
+function assignment(query: string): { target: string; value: string } | undefined {
+  let tokens: { start: number; end: number; text: string }[] = [];
+  try {
+    tokens = scanSync(query).tokens;
+  } catch {
+    return undefined;
+  }
+  const op = tokens.find((t) => t.text === ':=' || t.text === '=');
+  if (!op) return undefined;
+  const bytes = Buffer.from(query, 'utf8');
+  return { target: bytes.subarray(0, op.start).toString('utf8').trim(), value: bytes.subarray(op.end).toString('utf8') };
+}
+
+/** A PL/pgSQL variable name as PostgreSQL compares it (unquoted names fold to lower case). */
+const variableName = (name: string) => (name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase());
+
+/** Every string constant each variable of these PL/pgSQL functions is given, by default or by :=. */
+function constantAssignments(funcs: Node[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const add = (name: string, sql: string | undefined) => {
+    if (sql === undefined) return;
+    let values: string[] | undefined;
+    try {
+      const tree = parseSync(sql) as { stmts?: { stmt: Node }[] };
+      const target = ((tree.stmts?.[0]?.stmt.SelectStmt as Node | undefined)?.targetList as Node[] | undefined) ?? [];
+      values = target.length === 1 ? foldConstant((target[0].ResTarget as Node | undefined)?.val, new Map()) : undefined;
+    } catch {
+      values = undefined;
+    }
+    if (values) found.set(name, [...(found.get(name) ?? []), ...values].slice(0, 16));
+  };
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== 'object') return;
+    const obj = value as Node;
+    const v = obj.PLpgSQL_var as Node | undefined;
+    const defaultQuery = ((v?.default_val as Node | undefined)?.PLpgSQL_expr as Node | undefined)?.query;
+    if (v && typeof v.refname === 'string' && typeof defaultQuery === 'string') add(v.refname, `SELECT ${defaultQuery}`);
+    const assign = ((obj.PLpgSQL_stmt_assign as Node | undefined)?.expr as Node | undefined)?.PLpgSQL_expr as Node | undefined;
+    if (assign && typeof assign.query === 'string') {
+      const a = assignment(assign.query);
+      if (a) add(variableName(a.target), `SELECT ${a.value}`);
+    }
+    for (const child of Object.values(obj)) visit(child);
+  };
+  visit(funcs);
+  return found;
+}
+
+/**
+ * The strings an expression can only be: a constant, a cast of one, constants joined by ||, or
+ * a variable given only constants (`variables`). undefined when anything is computed at run time.
+ */
+function foldConstant(node: unknown, variables: Map<string, string[]>): string[] | undefined {
+  const n = node as Node | undefined;
+  if (!n) return undefined;
+  const s = stringConst(n);
+  if (s !== undefined) return [s];
+  if (n.TypeCast) return foldConstant((n.TypeCast as Node).arg, variables);
+  const ref = n.ColumnRef as Node | undefined;
+  if (ref) {
+    const parts = nameParts(ref.fields);
+    return parts.length === 1 ? variables.get(parts[0]) : undefined;
+  }
+  const op = n.A_Expr as Node | undefined;
+  if (op && op.kind === 'AEXPR_OP' && lastName(op.name) === '||') {
+    const left = foldConstant(op.lexpr, variables);
+    const right = foldConstant(op.rexpr, variables);
+    if (!left || !right) return undefined;
+    return left.flatMap((l) => right.map((r) => l + r)).slice(0, 16);
+  }
+  return undefined;
+}
+
+/**
+ * The statement with %TYPE taken out (blanked, so every offset and line stays), outside strings
+ * and comments: `x t.a%TYPE` reads as `x t.a`, a type name. Nothing else changes, so a call or
+ * name the fence looks for stays as written.
+ */
+function withoutPercentType(sql: string): string {
+  let tokens: { start: number; end: number; text: string }[];
+  try {
+    tokens = scanSync(sql).tokens;
+  } catch {
+    return sql;
+  }
+  const bytes = Buffer.from(sql, 'utf8');
+  tokens.forEach((t, i) => {
+    const next = tokens[i + 1];
+    if (t.text === '%' && next && /^(row)?type$/i.test(next.text)) bytes.fill(0x20, t.start, next.end);
+  });
+  return bytes.toString('utf8');
 }
 
 /** The text of a '...' or $tag$...$tag$ literal as the scanner returns it (other forms: undefined). */
