@@ -19,8 +19,9 @@ test.describe('the SQL fence', () => {
     await editor.getByLabel('Down: down.sql').fill('ALTER TABLE orders DROP COLUMN note;');
     await editor.getByRole('button', { name: 'Save revision' }).click();
     await expect(editor).toContainText(
-      "migration.sql was refused, line 2: ALTER SYSTEM changes the whole server's configuration; Cutover only runs migrations that stay inside their database.",
+      "line 2 [alter_system]: ALTER SYSTEM changes the whole server's configuration; Cutover only runs migrations that stay inside their database.",
     );
+    await expect(editor).toContainText('an admin can allow the kind for this one target');
     // No revision list at all: nothing was saved.
     await expect(editor.getByTestId('revisions')).toHaveCount(0);
   });

@@ -24,7 +24,7 @@ export function Field({ name, label, errors, hint, children }: FieldProps) {
       {hint && !errors?.length && <p className="mt-1 text-xs text-slate-500">{hint}</p>}
       <div id={errorId} aria-live="polite" aria-atomic="true">
         {errors?.map((e) => (
-          <p key={e} className="mt-1 text-sm text-red-700" data-testid={`error-${name}`}>
+          <p key={e} className="mt-1 whitespace-pre-line text-sm text-red-700" data-testid={`error-${name}`}>
             {e}
           </p>
         ))}

@@ -3,7 +3,7 @@ import { DomainError, forbidden, notFound } from '../domain/errors';
 import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole } from '../domain/permissions';
 import { SqlSyntaxError, planSql, summarizePlan } from '../engine/postgres/sql-plan';
 import { migrationChecksum } from '../engine/prisma-migrations';
-import { findFenceViolations, type FenceAllowances } from '../engine/postgres/sql-guard';
+import { describeRefusal, findFenceViolations, type FenceAllowances } from '../engine/postgres/sql-guard';
 import { fenceAllowancesFor } from './app-settings';
 import { loadActor } from '../auth/actor';
 import { queueRun } from './runs';
@@ -34,9 +34,7 @@ async function assertFenced(field: 'upSql' | 'downSql' | 'dataSql', file: string
   if (!sql?.trim()) return;
   const violations = await findFenceViolations(sql, fence);
   if (violations.length === 0) return;
-  const lines = violations.slice(0, 3).map((v) => `line ${v.line}: ${v.reason} (${v.statement.slice(0, 120)})`);
-  const more = violations.length > 3 ? ` And ${violations.length - 3} more.` : '';
-  throw new DomainError('invalid', `${file} was refused, ${lines.join(' ')}${more}`, field);
+  throw new DomainError('invalid', describeRefusal(file, violations), field);
 }
 
 /** The fence allowances of a request's target (its allowed kinds and the app-wide extension list). */

@@ -10,7 +10,7 @@ import { recordAudit } from './audit';
 import { fileRequestInTransaction } from './file-request';
 import { checkRevisionFiles, insertRevision } from './migration-revisions';
 import { fenceAllowancesForTarget, importFenceAllowances } from './app-settings';
-import { SYNTAX_KIND, findFenceViolations } from '../engine/postgres/sql-guard';
+import { SYNTAX_KIND, describeRefusal, findFenceViolations } from '../engine/postgres/sql-guard';
 import { MAX_SQL_BYTES, MIGRATION_NAME } from '../validation/migration';
 
 export const MAX_ARCHIVE_BYTES = DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes;
@@ -52,10 +52,8 @@ export async function importMigrationFolder(actorId: string, input: { fileName: 
   for (const m of migrations) {
     for (const [file, sql] of [['migration.sql', m.sql], ['down.sql', m.downSql]] as const) {
       // A file that does not parse is not refused here: it is only compared, and saving it as a revision refuses it.
-      const violation = sql === undefined ? undefined : (await findFenceViolations(sql, fence)).find((v) => v.kind !== SYNTAX_KIND);
-      if (violation) {
-        throw new DomainError('invalid', `${m.name}/${file} was refused, line ${violation.line}: ${violation.reason} (${violation.statement.slice(0, 120)})`, 'archive');
-      }
+      const violations = sql === undefined ? [] : (await findFenceViolations(sql, fence)).filter((v) => v.kind !== SYNTAX_KIND);
+      if (violations.length) throw new DomainError('invalid', describeRefusal(`${m.name}/${file}`, violations), 'archive');
     }
   }
   return getDb().$transaction(async (tx) => {

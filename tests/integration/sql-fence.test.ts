@@ -7,7 +7,7 @@ import { DomainError } from '@/lib/domain/errors';
 import { tarGz } from '@/lib/engine/archive';
 import { rehearseMigration } from '@/lib/engine/postgres/rehearsal';
 import { takeSnapshot } from '@/lib/engine/postgres/snapshot';
-import { FenceError, findFenceViolations } from '@/lib/engine/postgres/sql-guard';
+import { FenceError, describeRefusal, findFenceViolations } from '@/lib/engine/postgres/sql-guard';
 import { applyMigrations, migrationChecksum, rollbackMigration } from '@/lib/engine/prisma-migrations';
 import { listTargets } from '@/lib/data/admin';
 import { stopBoss } from '@/lib/jobs/queue';
@@ -125,15 +125,16 @@ describe('saving a revision', () => {
     // The message is the fence's own finding for that line, with its reason in words.
     const [finding] = await findFenceViolations(smuggled(escape), await fenceAllowancesFor({ allowedStatementKinds: [] }));
     expect(finding).toMatchObject({ kind, line: 2 });
-    expect(err.message).toBe(`migration.sql was refused, line 2: ${finding.reason} (${finding.statement})`);
+    expect(err.message).toBe(describeRefusal('migration.sql', [finding]));
+    expect(err.message.split('\n').slice(0, 2)).toEqual(['migration.sql was refused:', `line 2 [${kind}]: ${finding.reason} (${finding.statement})`]);
     expect(await getDb().migrationRevision.count({ where: { requestId: shopRequestId } })).toBe(0);
   });
 
   it('refuses on down.sql and on the data transformation too, naming the field', async () => {
     expect(await save(shopRequestId, { downSql: "ALTER TABLE orders DROP COLUMN note;\nSELECT pg_read_file('/etc/passwd');\n" }).catch((e) => e))
-      .toMatchObject({ code: 'invalid', field: 'downSql', message: expect.stringMatching(/^down\.sql was refused, line 2: Calling pg_read_file\(\) reads/) });
+      .toMatchObject({ code: 'invalid', field: 'downSql', message: expect.stringMatching(/^down\.sql was refused:\nline 2 \[server_files\]: Calling pg_read_file\(\) reads/) });
     expect(await save(shopRequestId, { dataSql: "UPDATE orders SET placed_at = now();\nALTER SYSTEM SET work_mem = '1GB';" }).catch((e) => e))
-      .toMatchObject({ code: 'invalid', field: 'dataSql', message: expect.stringContaining("line 2: ALTER SYSTEM changes the whole server's configuration") });
+      .toMatchObject({ code: 'invalid', field: 'dataSql', message: expect.stringContaining("line 2 [alter_system]: ALTER SYSTEM changes the whole server's configuration") });
     expect(await getDb().migrationRevision.count({ where: { requestId: shopRequestId } })).toBe(0);
     expect(await getDb().auditLog.count({ where: { requestId: shopRequestId, action: 'migration.revision_saved' } })).toBe(0);
   });
@@ -163,13 +164,13 @@ describe('importing a folder', () => {
   it.each(ESCAPES)('refuses an archive smuggling %s (%s), naming the migration, line and reason; nothing stored', async (_kind, escape) => {
     const before = await getDb().migrationFolder.count();
     const err = await importMigrationFolder(dba.id, { fileName: 'sneaky.tar.gz', bytes: folder(escape) }).catch((e) => e);
-    expect(err).toMatchObject({ code: 'invalid', field: 'archive', message: expect.stringMatching(/^20240102000000_sneaky\/migration\.sql was refused, line 2: .{40,}/) });
+    expect(err).toMatchObject({ code: 'invalid', field: 'archive', message: expect.stringMatching(/^20240102000000_sneaky\/migration\.sql was refused:\nline 2 \[\w+\]: .{40,}/) });
     expect(await getDb().migrationFolder.count()).toBe(before);
   });
 
   it('refuses an escape in a down.sql as well, and stores the folder once it is clean', async () => {
     expect(await importMigrationFolder(dba.id, { fileName: 'sneaky.tar.gz', bytes: folder("LOAD 'x';", 'down.sql') }).catch((e) => e))
-      .toMatchObject({ code: 'invalid', message: expect.stringMatching(/^20240102000000_sneaky\/down\.sql was refused, line 2: LOAD loads a shared library/) });
+      .toMatchObject({ code: 'invalid', message: expect.stringMatching(/^20240102000000_sneaky\/down\.sql was refused:\nline 2 \[load\]: LOAD loads a shared library/) });
     expect(await importMigrationFolder(dba.id, { fileName: 'clean.tar.gz', bytes: folder('SELECT 1;') })).toMatchObject({ migrations: 2 });
   });
 });

@@ -934,6 +934,19 @@ export function describeViolation(v: FenceViolation): string {
   return `line ${v.line}, column ${v.column}: ${v.reason} (${v.statement})`;
 }
 
+/**
+ * A refusal as people read it on the page: each finding on its own line with its kind (what an
+ * admin would allow), then where to allow it. At most `max` findings are spelled out.
+ */
+export function describeRefusal(file: string, violations: FenceViolation[], max = 3): string {
+  const lines = violations.slice(0, max).map((v) => `line ${v.line} [${v.kind}]: ${v.reason} (${v.statement.slice(0, 120)})`);
+  const more = violations.length > max ? [`... and ${violations.length - max} more.`] : [];
+  return [`${file} was refused:`, ...lines, ...more, FENCE_HINT].join('\n');
+}
+
+const FENCE_HINT =
+  'If this target really needs it, an admin can allow the kind for this one target (Targets › Edit › allowed statement kinds) or an extension for all (Settings).';
+
 export class FenceError extends Error {
   constructor(
     readonly file: string,
