@@ -106,3 +106,14 @@ function describeConnectionError(err: unknown, t: PgTargetSettings): string {
   if (/timeout/i.test(e.message ?? '')) return `No answer from ${t.host}:${t.port} within ${t.connectTimeoutMs} ms.`;
   return `Could not connect to ${where}: ${e.message ?? String(err)}`;
 }
+
+/** Opens a client on `url` for `fn` and always closes it (set-up scripts and tests). */
+export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}

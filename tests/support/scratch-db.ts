@@ -29,12 +29,4 @@ export async function createScratchDatabase(prefix = 'cutover_test') {
   };
 }
 
-export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+export { withClient } from '@/lib/engine/connection';
