@@ -33,7 +33,21 @@ export function trustsProxy(env: Env = process.env): boolean {
 
 // An address, not free text: it becomes a key in the store.
 const asAddress = (value: string | undefined) =>
-  value && /^[0-9a-fA-F.:]{2,45}$/.test(value) ? value.toLowerCase() : UNKNOWN_ADDRESS;
+  value && /^[0-9a-fA-F.:]{2,45}$/.test(value) ? ipv6Network(value.toLowerCase()) : UNKNOWN_ADDRESS;
+
+/**
+ * One IPv6 host usually holds a whole /64, so an address there counts by its /64 (otherwise each
+ * guess could come from a "fresh" address). IPv4, and IPv4 mapped into IPv6, stay whole.
+ */
+export function ipv6Network(address: string): string {
+  if (!address.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/.test(address)) return address;
+  const [head, tail = ''] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  if (groups.length !== 8) return address;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 export function clientAddress(headers: HeaderBag, env: Env = process.env): string {
   if (trustsProxy(env)) {

@@ -21,7 +21,7 @@ export const FENCE_KIND_LABELS = {
   server_control: 'Server control functions (pg_terminate_backend, pg_cancel_backend, pg_reload_conf, replication slots and origins, ...)',
   catalog: 'Writes to the system catalogs (INSERT, UPDATE, DELETE, MERGE, TRUNCATE, LOCK, ALTER, GRANT on pg_catalog and information_schema) and reading pg_authid, pg_shadow or pg_user_mapping',
   event_trigger: 'CREATE, ALTER and DROP EVENT TRIGGER',
-  dynamic_sql: 'Functions that run a string as SQL (query_to_xml, cursor_to_xml, table_to_xml, ts_stat, crosstab, connectby, ...)',
+  dynamic_sql: 'SQL built at run time: EXECUTE of anything but constants, and functions that run a string as SQL (query_to_xml, ts_stat, crosstab, ...)',
   unreadable: 'Function bodies and DO blocks the fence cannot read (they do not parse)',
 } as const;
 

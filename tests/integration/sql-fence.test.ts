@@ -67,6 +67,9 @@ const ESCAPES: [string, string][] = [
   ['server_files', "CREATE VIEW cutover_fence_leak AS SELECT ('/etc/passwd'::text).pg_read_file AS f;"],
   ['dynamic_sql', "SELECT query_to_xml('SELECT set_config(''role'', ''postgres'', false)', true, true, '');"],
   ['catalog', 'UPDATE pg_authid SET rolsuper = true WHERE rolname = current_user;'],
+  // Found by the re-review: SQL built at run time, and a catalog written through a view.
+  ['dynamic_sql', "DO $$ BEGIN EXECUTE format('ALTER ROLE %I SUPERUSER', current_user); END $$;"],
+  ['catalog', 'CREATE VIEW cutover_fence_dbs AS SELECT * FROM pg_catalog.pg_database;'],
 ];
 
 const HARMLESS = 'ALTER TABLE orders ADD COLUMN note text;\n';

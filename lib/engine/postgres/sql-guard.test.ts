@@ -171,6 +171,31 @@ describe('calls are found anywhere in the tree', () => {
     expect(v.kind).toBe('server_files');
   });
 
+  it('EXECUTE of SQL built at run time is refused as dynamic_sql, unless the target allows it', async () => {
+    const sql = [
+      "DO $$ BEGIN EXECUTE format('SET ROLE %I', 'postgres'); END $$;",
+      "DO $$ BEGIN EXECUTE concat('SET ', 'ROLE postgres'); END $$;",
+      "DO $$ DECLARE s text; BEGIN SELECT 'SET ROLE x' INTO s; EXECUTE s; END $$;",
+      'CREATE FUNCTION run(s text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE s; END $$;',
+    ].join('\n');
+    expect((await fence(sql)).map((v) => [v.kind, v.line])).toEqual([['dynamic_sql', 1], ['dynamic_sql', 2], ['dynamic_sql', 3], ['dynamic_sql', 4]]);
+    expect(await findFenceViolations(sql, { ...DEFAULT_FENCE_ALLOWANCES, allowedKinds: ['dynamic_sql'] })).toEqual([]);
+  });
+
+  it('catalog writes through a view, moves into pg_catalog and COPY of password hashes are refused', async () => {
+    const sql = [
+      'CREATE VIEW dv AS SELECT * FROM pg_catalog.pg_database;',
+      "CREATE VIEW pv AS SELECT oid, proname FROM pg_proc WHERE proname = 'x';",
+      'ALTER FUNCTION public.evil(text) SET SCHEMA pg_catalog;',
+      'COPY pg_catalog.pg_authid (rolname, rolpassword) TO STDOUT;',
+      'COPY pg_authid TO STDOUT;',
+      'CREATE VIEW ok AS SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace;',
+      'ALTER TABLE t SET SCHEMA archive;',
+      'COPY t TO STDOUT;',
+    ].join('\n');
+    expect((await fence(sql)).map((v) => [v.kind, v.line])).toEqual([['catalog', 1], ['catalog', 2], ['catalog', 3], ['catalog', 4], ['catalog', 5]]);
+  });
+
   it('in PL/pgSQL bodies: PERFORM, assignments, conditions, queries and constant EXECUTE strings', async () => {
     const sql = [
       'CREATE OR REPLACE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$',
@@ -182,13 +207,13 @@ describe('calls are found anywhere in the tree', () => {
       '    INSERT INTO t SELECT * FROM dblink($q$dbname=postgres$q$, $q$SELECT 1$q$) AS r(a int);', // line 7
       '  END IF;',
       "  EXECUTE 'ALTER SYSTEM SET work_mem = ''1GB''';", // line 9
-      "  EXECUTE format('SELECT %I FROM t', x);", // built at run time: not visible here
+      "  EXECUTE format('SELECT %I FROM t', x);", // line 10: built at run time, so unreadable: refused
       "  RETURN 'CREATE DATABASE not_a_statement';", // a string, not SQL
       'END $$;',
     ].join('\n');
     const violations = await fence(sql);
     expect(violations.map((v) => [v.kind, v.line])).toEqual([
-      ['server_files', 4], ['server_files', 5], ['server_files', 6], ['dblink', 7], ['alter_system', 9],
+      ['server_files', 4], ['server_files', 5], ['server_files', 6], ['dblink', 7], ['alter_system', 9], ['dynamic_sql', 10],
     ]);
     expect(violations[0].column).toBe(3);
   });
@@ -399,7 +424,7 @@ describe('real migrations pass', () => {
       '  SELECT * INTO STRICT r FROM orders WHERE id = p_id;',
       '  old := r.name;',
       '  UPDATE orders SET name = p_name WHERE id = p_id;',
-      "  EXECUTE format('NOTIFY %I', 'orders');",
+      "  EXECUTE 'NOTIFY orders';",
       '  RETURN old;',
       'END $$;',
     ].join('\n')],

@@ -396,7 +396,10 @@ class Checker {
         return;
       }
       case 'AlterObjectSchemaStmt':
-        return catalog(n.relation ? relationParts(n.relation) : nameParts(n.object), 'Moving');
+        catalog(n.relation ? relationParts(n.relation) : nameParts(n.object), 'Moving');
+        // Moving an object INTO a system schema plants it where every role finds it first.
+        if (typeof n.newschema === 'string' && SYSTEM_SCHEMAS.has(n.newschema)) this.refuse('catalog', where, `Moving an object into ${n.newschema}`);
+        return;
       case 'AlterFunctionStmt':
         catalog(nameParts(n.func), 'Altering');
         return this.checkCall(lastName((n.func as Node | undefined)?.objname), scope, at, 'Altering');
@@ -440,8 +443,14 @@ class Checker {
         catalog(relationParts(into?.rel), 'Creating', false);
         return tablespace(into?.tableSpaceName, 'A table in tablespace');
       }
-      case 'ViewStmt':
-        return catalog(relationParts(n.view), 'Creating', false);
+      case 'ViewStmt': {
+        catalog(relationParts(n.view), 'Creating', false);
+        // A view over one system catalog is auto-updatable: UPDATE of the view writes the catalog.
+        const from = ((n.query as Node | undefined)?.SelectStmt as Node | undefined)?.fromClause as Node[] | undefined;
+        const only = from?.length === 1 ? relationParts(from[0]) : [];
+        if (only.length && isSystemName(only, true)) this.refuse('catalog', where, `A view over the system catalog ${only.join('.')} alone (it can be written through)`);
+        return;
+      }
       case 'CreateSeqStmt':
         return catalog(relationParts(n.sequence), 'Creating', false);
       case 'DefineStmt':
@@ -556,11 +565,16 @@ class Checker {
         }
         return;
       }
-      case 'CopyStmt':
+      case 'CopyStmt': {
         if (n.is_from) catalog(relationParts(n.relation), 'COPY into');
+        // The parser gives COPY's relation without a RangeVar wrapper: the read check would not see it.
+        const copied = relationParts(n.relation);
+        const copiedName = copied[copied.length - 1];
+        if (copiedName && (copied.length === 1 || copied[0] === 'pg_catalog') && SECRET_RELATIONS.has(copiedName)) this.refuse('catalog', where, `COPY of ${copiedName}`);
         if (n.is_program) return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} PROGRAM`);
         if (typeof n.filename === 'string') return this.refuse('copy_file', where, `COPY ${n.is_from ? 'FROM' : 'TO'} a file`);
         return;
+      }
       case 'LoadStmt':
         return this.refuse('load', where, 'LOAD');
       case 'VariableSetStmt':
@@ -759,7 +773,11 @@ class Checker {
       const target = ((tree.stmts?.[0]?.stmt.SelectStmt as Node | undefined)?.targetList as Node[] | undefined) ?? [];
       const expr = target.length === 1 ? (target[0].ResTarget as Node | undefined)?.val : undefined;
       const direct = foldConstant(expr, new Map());
-      const texts = direct ?? foldConstant(expr, constants) ?? [];
+      const folded = direct ?? foldConstant(expr, constants);
+      // SQL built at run time (format(), concat(), a parameter, a query result): unreadable here, so
+      // refused; a target whose migrations need it gets dynamic_sql allowed by an admin.
+      if (folded === undefined) this.refuse('dynamic_sql', at, 'EXECUTE of SQL built at run time');
+      const texts = folded ?? [];
       for (const text of texts) {
         if (!text.trim()) continue;
         // A variable may be set at run time too; only a string written in the EXECUTE is refused for not parsing.
