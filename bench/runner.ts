@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { withClient } from '../lib/engine/connection';
 import { rehearseMigration, type RehearsalResult } from '../lib/engine/postgres/rehearsal';
 import { startSandbox } from '../lib/engine/postgres/sandbox';
 import { applyMigrations, migrationChecksum } from '../lib/engine/prisma-migrations';
@@ -32,15 +33,7 @@ const urlFor = (db: string) => {
   u.pathname = `/${db}`;
   return u.toString();
 };
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: SERVER });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: Client) => Promise<T>) => withClient(SERVER, fn);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

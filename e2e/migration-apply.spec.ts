@@ -1,20 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { signIn } from './support/auth';
-import { factory } from './support/factories';
-import { requestPath } from './support/request-page';
+import { openRequestAsDba, saveTypedMigration } from './support/request-page';
 
 test('a DBA applies the saved migration to the local demo target and rolls it back, with per-statement evidence', async ({ page, context }) => {
-  const author = await factory.createUser({ name: 'Apply Author' });
-  const dba = await factory.createUser({ name: 'Apply DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
-  const request = await factory.fileRequest(author);
-  await signIn(context, dba);
-  await page.goto(requestPath(request));
-
-  const editor = page.getByTestId('migration-editor');
-  await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('add_gift_note');
-  await editor.getByLabel('Up: migration.sql').fill('ALTER TABLE orders ADD COLUMN gift_note text;\nCREATE INDEX CONCURRENTLY orders_gift_note_idx ON orders (gift_note);');
-  await editor.getByLabel('Down: down.sql').fill('DROP INDEX CONCURRENTLY orders_gift_note_idx;\nALTER TABLE orders DROP COLUMN gift_note;');
-  await editor.getByRole('button', { name: 'Save revision' }).click();
+  const { author, editor } = await openRequestAsDba(page, context, 'Apply');
+  await saveTypedMigration(editor, { name: 'add_gift_note', up: 'ALTER TABLE orders ADD COLUMN gift_note text;\nCREATE INDEX CONCURRENTLY orders_gift_note_idx ON orders (gift_note);', down: 'DROP INDEX CONCURRENTLY orders_gift_note_idx;\nALTER TABLE orders DROP COLUMN gift_note;' });
   await expect(editor.getByTestId('revisions')).toContainText('#1 add_gift_note');
   // Said before anything runs: the concurrent index makes the migration non-atomic.
   await expect(editor.getByTestId('migration-plan')).toContainText(

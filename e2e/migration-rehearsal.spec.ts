@@ -1,18 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { Client } from 'pg';
 import { DATABASE_URL } from './support/env';
-import { signIn } from './support/auth';
-import { factory } from './support/factories';
-import { requestPath } from './support/request-page';
+import { openRequestAsDba } from './support/request-page';
 
 test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees the diff and a verified rollback', async ({ page, context }) => {
-  const author = await factory.createUser({ name: 'Rehearsal Author' });
-  const dba = await factory.createUser({ name: 'Rehearsal DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
-  const request = await factory.fileRequest(author);
-  await signIn(context, dba);
-  await page.goto(requestPath(request));
-
-  const editor = page.getByTestId('migration-editor');
+  const { request, editor } = await openRequestAsDba(page, context, 'Rehearsal');
   await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('add_shipped_at');
   // The up path is uploaded from a file, the down path typed.
   await editor.getByLabel('Load migration.sql from a file').setInputFiles({

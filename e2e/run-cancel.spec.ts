@@ -1,20 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { signIn } from './support/auth';
-import { factory } from './support/factories';
-import { requestPath } from './support/request-page';
+import { openRequestAsDba, saveTypedMigration } from './support/request-page';
 
 test('a DBA cancels a long rehearsal from the page and sees it end as cancelled, with what it was doing', async ({ page, context }) => {
-  const author = await factory.createUser({ name: 'Cancel Author' });
-  const dba = await factory.createUser({ name: 'Cancel DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
-  const request = await factory.fileRequest(author);
-  await signIn(context, dba);
-  await page.goto(requestPath(request));
-
-  const editor = page.getByTestId('migration-editor');
-  await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('slow_one');
-  await editor.getByLabel('Up: migration.sql').fill('ALTER TABLE orders ADD COLUMN slow_note text;\nSELECT pg_sleep(60);');
-  await editor.getByLabel('Down: down.sql').fill('ALTER TABLE orders DROP COLUMN slow_note;');
-  await editor.getByRole('button', { name: 'Save revision' }).click();
+  const { author, dba, editor } = await openRequestAsDba(page, context, 'Cancel');
+  await saveTypedMigration(editor, { name: 'slow_one', up: 'ALTER TABLE orders ADD COLUMN slow_note text;\nSELECT pg_sleep(60);', down: 'ALTER TABLE orders DROP COLUMN slow_note;' });
   await expect(editor.getByTestId('revisions')).toContainText('#1 slow_one');
 
   const rehearsal = page.getByTestId('rehearsal-panel');

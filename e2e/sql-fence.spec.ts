@@ -1,23 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
 import { admin, signIn } from './support/auth';
-import { factory } from './support/factories';
-import { requestPath } from './support/request-page';
+import { openRequestAsDba, saveTypedMigration } from './support/request-page';
 
 const target = (page: Page, name: string) => page.getByTestId('target').filter({ has: page.getByText(name, { exact: true }) });
 
 test.describe('the SQL fence', () => {
   test('a DBA saving a migration that reaches beyond its database sees the line and the reason, and nothing is saved', async ({ page, context }) => {
-    const author = await factory.createUser({ name: 'Fence Author' });
-    const dba = await factory.createUser({ name: 'Fence DBA', roles: ['engineer'], agentRoles: ['database-administrator'] });
-    const request = await factory.fileRequest(author);
-    await signIn(context, dba);
-    await page.goto(requestPath(request));
-
-    const editor = page.getByTestId('migration-editor');
-    await editor.getByLabel('Name (Prisma folder: <timestamp>_<name>)').fill('tune_server');
-    await editor.getByLabel('Up: migration.sql').fill("ALTER TABLE orders ADD COLUMN note text;\nALTER SYSTEM SET work_mem = '1GB';");
-    await editor.getByLabel('Down: down.sql').fill('ALTER TABLE orders DROP COLUMN note;');
-    await editor.getByRole('button', { name: 'Save revision' }).click();
+    const { editor } = await openRequestAsDba(page, context, 'Fence');
+    await saveTypedMigration(editor, { name: 'tune_server', up: "ALTER TABLE orders ADD COLUMN note text;\nALTER SYSTEM SET work_mem = '1GB';", down: 'ALTER TABLE orders DROP COLUMN note;' });
     await expect(editor).toContainText(
       "line 2 [alter_system]: ALTER SYSTEM changes the whole server's configuration; Cutover only runs migrations that stay inside their database.",
     );

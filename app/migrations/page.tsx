@@ -3,7 +3,8 @@ import { ImportFolderForm } from '@/components/migrations/import-folder-form';
 import { StatusBoard } from '@/components/migrations/status-board';
 import { getMigrationStatusBoard } from '@/lib/data/migration-status';
 import { getViewer } from '@/lib/data/viewer';
-import { canFileRequest, hasRole, isAdmin } from '@/lib/domain/permissions';
+import { canFileRequest } from '@/lib/domain/permissions';
+import { canCheckMigrationStatus } from '@/lib/domain/run-rules';
 
 export const metadata = { title: 'Migration status' };
 
@@ -11,7 +12,7 @@ export default async function MigrationStatusPage({ searchParams }: { searchPara
   const viewer = await getViewer();
   const { folder } = await searchParams;
   const board = await getMigrationStatusBoard(viewer, folder && /^[0-9a-f-]{36}$/i.test(folder) ? folder : undefined);
-  const canCheck = isAdmin(viewer) || hasRole(viewer, 'lead') || viewer.agentRoles.includes('database-administrator');
+  const canCheck = canCheckMigrationStatus(viewer);
   return (
     <>
       <PageTitle sub="Like prisma migrate status, for every target at once: import a Prisma migrations folder and compare.">Migration status</PageTitle>

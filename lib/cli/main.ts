@@ -8,7 +8,7 @@ import { readOnlySession, type PgTargetSettings } from '../engine/connection';
 import { summarizePlan, type PlanSummary } from '../engine/postgres/sql-plan';
 import { rehearseMigration } from '../engine/postgres/rehearsal';
 import { reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox, type RehearsalServer, type Sandbox } from '../engine/postgres/sandbox';
-import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, FenceError, assertFenceAllows, type FenceAllowances } from '../engine/postgres/sql-guard';
+import { DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, FenceError, assertFenceAllows, describeViolation, type FenceAllowances } from '../engine/postgres/sql-guard';
 import { applyTimeouts, type ScriptResult } from '../engine/postgres/runner';
 import { TargetBusyError, lockTargetOrFail } from '../engine/postgres/target-lock';
 
@@ -204,7 +204,7 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     // Refused by the SQL fence before anything ran: every violation with its line and reason.
     if (err instanceof FenceError) {
       if (json) io.out(JSON.stringify({ ok: false, error: message, file: err.file, violations: err.violations }, null, 2));
-      else io.err([`error: ${message}`, ...err.violations.slice(1).map((v) => `  ${err.file}, line ${v.line}, column ${v.column}: ${v.reason} (${v.statement})`)].join('\n'));
+      else io.err([`error: ${message}`, ...err.violations.slice(1).map((v) => `  ${err.file}, ${describeViolation(v)}`)].join('\n'));
       return EXIT.failed;
     }
     if (json) io.out(JSON.stringify({ ok: false, error: message }));

@@ -12,13 +12,13 @@ import { MigrationError, applyMigrations, migrationStatus, rollbackMigration, ty
 import { FenceError } from '../engine/postgres/sql-guard';
 import { fenceAllowancesFor } from '../services/app-settings';
 import {
-  checkClaimedRun, claimRun, completeEvidenceRun, completeSnapshotRun, failRun, failStrandedQueuedRuns, markInterruptedRuns,
+  abortStatusOf, checkClaimedRun, claimRun, completeEvidenceRun, completeSnapshotRun, failRun, failStrandedQueuedRuns, markInterruptedRuns,
   recordAbortedRun, recordRunEvidence, rememberAbortPhase, reportProgress,
 } from '../services/runs';
 import { QUEUES, getBoss } from './queue';
 
 /** Why a run's work was stopped on purpose; the run is recorded cancelled or timed out. */
-export class RunAborted extends Error {
+class RunAborted extends Error {
   constructor(readonly status: 'cancelled' | 'timed_out') {
     super(status === 'cancelled' ? 'The run was cancelled.' : 'The run passed its deadline.');
     this.name = 'RunAborted';
@@ -48,8 +48,8 @@ function watchRun(runId: string, deadlineAt: Date | null, controller: AbortContr
     checking = true;
     try {
       const row = await getDb().run.findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } });
-      if (row?.cancelRequestedAt) await abort('cancelled');
-      else if (deadlineAt && deadlineAt.getTime() <= Date.now()) await abort('timed_out');
+      const status = abortStatusOf({ cancelRequestedAt: row?.cancelRequestedAt ?? null, deadlineAt });
+      if (status) await abort(status);
     } catch {
       // The next tick tries again; a store that stays away fails the run's own writes anyway.
     } finally {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getDb } from '../db/client';
+import { getDb, type Tx } from '../db/client';
 import { DomainError, forbidden } from '../domain/errors';
 import { canFileRequest } from '../domain/permissions';
 import { CURRENT_TEMPLATE, planWorkflow, type WorkflowTemplateDefinition } from '../domain/procedure';
@@ -14,8 +14,6 @@ import { recordAudit } from './audit';
 export async function fileRequest(actorId: string, input: FileRequestInput) {
   return getDb().$transaction(async (tx) => fileRequestInTransaction(tx, await loadActor(tx, actorId), input));
 }
-
-type Tx = Parameters<Parameters<ReturnType<typeof getDb>['$transaction']>[0]>[0];
 
 /**
  * The same, inside the caller's transaction, for use cases that file a request as one of their

@@ -1,4 +1,4 @@
-import { getDb } from '../db/client';
+import { getDb, type Tx } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole } from '../domain/permissions';
 import { SqlSyntaxError, planSql, summarizePlan } from '../engine/postgres/sql-plan';
@@ -74,8 +74,6 @@ export async function checkRevisionFiles(files: RevisionFiles, fence: FenceAllow
   await assertFenced('downSql', 'down.sql', files.downSql, fence);
   await assertFenced('dataSql', 'data transformation', files.dataSql ?? undefined, fence);
 }
-
-type Tx = Parameters<Parameters<ReturnType<typeof getDb>['$transaction']>[0]>[0];
 
 /**
  * Writes the next revision of a request inside the caller's transaction, with its audit row.

@@ -1,6 +1,7 @@
 import { getDb } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
-import { canFileRequest, hasRole, isAdmin, type Actor } from '../domain/permissions';
+import { canFileRequest } from '../domain/permissions';
+import { canCheckMigrationStatus } from '../domain/run-rules';
 import { ArchiveLimitError, DEFAULT_ARCHIVE_LIMITS, readArchive, type ArchiveLimits } from '../engine/archive';
 import { migrationChecksum, migrationsFromArchive, type MigrationFile } from '../engine/prisma-migrations';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
@@ -18,7 +19,6 @@ export const MAX_ARCHIVE_BYTES = DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes;
 /** An upload is unpacked within these caps; one file may hold what the editor accepts. */
 export const IMPORT_LIMITS: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: MAX_SQL_BYTES };
 
-const canCheckMigrations = (a: Actor) => isAdmin(a) || hasRole(a, 'lead') || a.agentRoles.includes('database-administrator');
 const IMPORT_REFUSAL = 'Importing migrations needs the database-administrator, lead or admin role.';
 
 /**
@@ -26,7 +26,7 @@ const IMPORT_REFUSAL = 'Importing migrations needs the database-administrator, l
  * importMigrationFolder checks again before unpacking, and once more in its transaction).
  */
 export async function assertCanImportMigrations(actorId: string): Promise<void> {
-  if (!canCheckMigrations(await loadActor(getDb(), actorId))) throw forbidden(IMPORT_REFUSAL);
+  if (!canCheckMigrationStatus(await loadActor(getDb(), actorId))) throw forbidden(IMPORT_REFUSAL);
 }
 
 /** Imports a Prisma migrations folder (as an archive) to compare targets with. */
@@ -58,7 +58,7 @@ export async function importMigrationFolder(actorId: string, input: { fileName: 
   }
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    if (!canCheckMigrations(actor)) throw forbidden(IMPORT_REFUSAL);
+    if (!canCheckMigrationStatus(actor)) throw forbidden(IMPORT_REFUSAL);
     const folder = await tx.migrationFolder.create({
       data: { name: input.fileName.slice(0, 200) || 'migrations', migrations: migrations as unknown as InputJsonValue, importedById: actor.id },
     });
@@ -74,7 +74,7 @@ export async function importMigrationFolder(actorId: string, input: { fileName: 
 export async function requestStatusCheck(actorId: string, input: { folderId: string }) {
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    if (!canCheckMigrations(actor)) throw forbidden('Checking migration status needs the database-administrator, lead or admin role.');
+    if (!canCheckMigrationStatus(actor)) throw forbidden('Checking migration status needs the database-administrator, lead or admin role.');
     const folder = await tx.migrationFolder.findUnique({ where: { id: input.folderId }, select: { id: true } });
     if (!folder) throw notFound('Migrations folder');
     const targets = await tx.targetDatabase.findMany({ where: { engine: 'postgresql' }, select: { id: true } });

@@ -7,7 +7,7 @@ import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettin
 import { describeChange, diffSnapshots } from './diff';
 import { dumpSchema, listArchive, restoreArchive } from './pg-tools';
 import { runPlannedScript, type ScriptResult } from './runner';
-import { assertRestorable, warmSandbox, type RehearsalServer } from './sandbox';
+import { assertRestorable, createClosedDatabase, warmSandbox, type RehearsalServer } from './sandbox';
 import { takeSnapshot } from './snapshot';
 import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
@@ -393,10 +393,7 @@ export async function rehearseMigration(
         await admin.query(`ALTER DATABASE ${id(scratch)} OWNER TO ${id(role)}`);
         await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
       } else {
-        // Not connectable at all until PUBLIC has lost CONNECT: no other role slips in between.
-        await admin.query(`CREATE DATABASE ${id(scratch)} OWNER ${id(role)} TEMPLATE template0 ALLOW_CONNECTIONS false`);
-        await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
-        await admin.query(`ALTER DATABASE ${id(scratch)} ALLOW_CONNECTIONS true`);
+        await createClosedDatabase(admin, scratch, role);
       }
       timings.prepareMs = Math.round(performance.now() - t);
       checkCancelled();

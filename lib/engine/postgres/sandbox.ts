@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, escapeIdentifier } from 'pg';
 import type { PgTargetSettings } from '../connection';
 
 /**
@@ -12,6 +12,17 @@ import type { PgTargetSettings } from '../connection';
  * directory, on a free port, with a random superuser password) or a rehearsal server an admin
  * names for a target. `admin` may create databases and roles there.
  */
+/**
+ * Creates a database no one but its owner (and superusers) may ever connect to: not connectable
+ * at all until PUBLIC has lost CONNECT, so another rehearsal's role cannot slip in between.
+ */
+export async function createClosedDatabase(admin: Client, name: string, owner?: string): Promise<void> {
+  const db = escapeIdentifier(name);
+  await admin.query(`CREATE DATABASE ${db}${owner ? ` OWNER ${escapeIdentifier(owner)}` : ''} TEMPLATE template0 ALLOW_CONNECTIONS false`);
+  await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
+  await admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
+}
+
 export interface RehearsalServer {
   admin: PgTargetSettings;
   /** Where the copy goes, in words for evidence and errors. */
@@ -236,10 +247,7 @@ export async function startSandbox(options: { root?: string; keepSpare?: boolean
       c.on('error', () => undefined);
       try {
         await c.connect();
-        // Not connectable at all until PUBLIC has lost CONNECT: another rehearsal's role cannot slip in between.
-        await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ALLOW_CONNECTIONS false`);
-        await c.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${name} FROM PUBLIC`);
-        await c.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+        await createClosedDatabase(c, name);
         return name;
       } catch {
         return null; // the sandbox stopped meanwhile: the rehearsal creates its own

@@ -29,7 +29,7 @@ export interface FenceViolation {
 export { DEFAULT_ALLOWED_EXTENSIONS };
 
 /** Languages whose bodies the fence can read (and that PostgreSQL trusts). */
-export const CHECKED_LANGUAGES: readonly string[] = ['sql', 'plpgsql'];
+const CHECKED_LANGUAGES: readonly string[] = ['sql', 'plpgsql'];
 
 /** Why the fence refuses each kind (said after what was refused). An admin may allow any kind for one target. */
 const REASONS = {

@@ -84,15 +84,18 @@ function nonTransactionalReason(kind: string, node: Node): string | undefined {
   }
 }
 
-export type ParsedFile = { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+type ParsedFile = { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
 
-// The fence and the planner read the same file one after the other (10,000 statements: ~90 ms a
-// parse): the last file's tree is kept, read-only, so it is parsed once. Throws as parseSync does.
-let lastParsed: { sql: string; tree: ParsedFile } | undefined;
+// The fence and the planner read the same files one after the other (10,000 statements: ~90 ms a
+// parse): the last two files' trees (a migration's up and down) are kept, read-only, so each is
+// parsed once. Throws as parseSync does.
+const recentlyParsed: { sql: string; tree: ParsedFile }[] = [];
 export function parseFile(sql: string): ParsedFile {
-  if (lastParsed?.sql === sql) return lastParsed.tree;
+  const hit = recentlyParsed.find((p) => p.sql === sql);
+  if (hit) return hit.tree;
   const tree = parseSync(sql) as ParsedFile;
-  lastParsed = { sql, tree };
+  recentlyParsed.unshift({ sql, tree });
+  recentlyParsed.length = Math.min(recentlyParsed.length, 2);
   return tree;
 }
 
