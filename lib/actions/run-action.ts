@@ -17,7 +17,20 @@ export async function runAction<S extends z.ZodType, T>(
   run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
 ): Promise<ActionResult<T>> {
   try {
-    const actor = await requireUser();
+    return await runAs(await requireUser(), schema, raw, run);
+  } catch (err) {
+    return toActionError(err);
+  }
+}
+
+/** The same for a caller that has already established who is asking (the JSON API). */
+export async function runAs<S extends z.ZodType, T>(
+  actor: SessionActor,
+  schema: S,
+  raw: unknown,
+  run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
+): Promise<ActionResult<T>> {
+  try {
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       return { ok: false, code: 'invalid', message: 'Some fields need attention.', fieldErrors: fieldErrors(parsed.error) };

@@ -3,7 +3,7 @@ import { NextResponse } from 'next/server';
 import { readBodyCapped } from './read-body';
 import type { z } from 'zod';
 import { HTTP_STATUS } from '../domain/errors';
-import { runAction, toActionError, type ActionResult } from '../actions/run-action';
+import { runAction, runAs, toActionError, type ActionResult } from '../actions/run-action';
 import { trustsProxy } from '../auth/client-address';
 import { requireUser, type SessionActor } from '../auth/session';
 
@@ -77,8 +77,9 @@ export async function handleJson<S extends z.ZodType, T>(
   run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
   successStatus = 200,
 ): Promise<NextResponse> {
+  let actor: SessionActor;
   try {
-    await requireUser();
+    actor = await requireUser();
   } catch (err) {
     return respond(toActionError(err));
   }
@@ -94,7 +95,7 @@ export async function handleJson<S extends z.ZodType, T>(
   } catch {
     return apiError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
-  return respond(await runAction(schema, toInput(body), run), successStatus);
+  return respond(await runAs(actor, schema, toInput(body), run), successStatus);
 }
 
 /** Adds path parameters to a JSON object body; any other body is passed on for the schema to refuse. */
