@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { Client } from 'pg';
 import { DATABASE_URL } from './support/env';
-import { openRequestAsDba } from './support/request-page';
+import { openRequestAsDba, saveTypedMigration } from './support/request-page';
 
 test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees the diff and a verified rollback', async ({ page, context }) => {
   const { request, editor } = await openRequestAsDba(page, context, 'Rehearsal');
@@ -54,3 +54,45 @@ test('a DBA writes up and down SQL, fixes a syntax error, rehearses it and sees 
   await expect(evidence).toContainText('Rollback verified');
   await expect(evidence).toContainText('the schema after down equals the original');
 });
+
+test('a rehearsal with a data sample shows the lock-impact picture and names the statement that blocked the probes', async ({ page, context }) => {
+  const { editor } = await openRequestAsDba(page, context, 'Lock Impact');
+  // The ALTER takes ACCESS EXCLUSIVE on orders, and the transaction keeps it while the next statement sleeps:
+  // readers and writers wait longer than the target's threshold (1000 ms by default).
+  await saveTypedMigration(editor, {
+    name: 'add_gift_note',
+    up: 'ALTER TABLE orders ADD COLUMN gift_note text;\nSELECT pg_sleep(1.5);',
+    down: 'ALTER TABLE orders DROP COLUMN gift_note;',
+  });
+  await expect(editor.getByTestId('revisions')).toContainText('#1 add_gift_note');
+
+  const rehearsal = page.getByTestId('rehearsal-panel');
+  await rehearsal.getByLabel('Data sample (rows a table, 0 = schema only)').fill('50');
+  await rehearsal.getByRole('button', { name: 'Rehearse revision 1' }).click();
+  await expect(rehearsal).toHaveAttribute('data-status', 'succeeded', { timeout: 45_000 });
+
+  const impact = rehearsal.getByTestId('lock-impact');
+  await expect(impact).toHaveAttribute('data-passed', 'false');
+  // The risk names the statement, its lock and its table.
+  const risk = impact.getByTestId('lock-impact-risk');
+  await expect(risk).toContainText('Risk raised: 1 statement blocked the probes longer than 1000 ms');
+  await expect(risk).toContainText('statement 1 of up (line 1) kept readers and writers waiting');
+  await expect(risk).toContainText('behind its ACCESS EXCLUSIVE lock on public.orders: ALTER TABLE orders ADD COLUMN gift_note text');
+
+  // The picture: one SVG per phase, statement bands along time, the blocking one marked, probe samples with blocked ones.
+  const up = impact.locator('[data-testid="lock-timeline-phase"][data-phase="up"]');
+  const svg = up.getByRole('img');
+  await expect(svg).toHaveAttribute('aria-label', /^Lock-impact timeline of up: 2 statements over .*Over the 1000 ms threshold: statement 1 of up \(line 1\) kept readers and writers waiting \d+ ms behind its ACCESS EXCLUSIVE lock on public\.orders/);
+  await expect(svg.getByTestId('lock-band')).toHaveCount(2);
+  await expect(svg.locator('[data-testid="lock-band"][data-statement="1"]')).toHaveAttribute('data-exceeded', 'true');
+  await expect(svg.locator('[data-testid="lock-band"][data-statement="2"]')).toHaveAttribute('data-exceeded', 'false');
+  expect(await svg.locator('[data-testid="lock-sample"][data-blocked="true"]').count()).toBeGreaterThan(0);
+  expect(await svg.locator('[data-testid="lock-sample"][data-blocked="false"]').count()).toBeGreaterThan(0);
+  await expect(svg.getByTestId('lock-threshold')).toHaveCount(1);
+  // The table beside it says the same in figures.
+  await expect(impact.locator('[data-testid="lock-impact-row"][data-exceeded="true"]')).toHaveCount(1);
+  await expect(impact.locator('[data-testid="lock-impact-row"][data-exceeded="true"]')).toContainText('ACCESS EXCLUSIVE on public.orders');
+  // The README's picture (CUTOVER_SCREENSHOTS=1 refreshes docs/images/lock-impact.png).
+  if (process.env.CUTOVER_SCREENSHOTS) await impact.screenshot({ path: 'docs/images/lock-impact.png' });
+});
+

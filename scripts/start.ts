@@ -7,15 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { withClient } from '../lib/engine/connection';
+import { withClient, MigrationError, stopWarmSandbox } from '../lib/engine';
 import { ensureDatabase, persistentSecret, startEmbeddedPostgres, type EmbeddedServer } from '../lib/db/embedded';
 import { migrateAppStore } from '../lib/db/migrate';
 import { disconnectDb } from '../lib/db/client';
-import { MigrationError } from '../lib/engine/prisma-migrations';
 import { ensureDemo, ensureFirstAdmin, ensureTemplate } from '../lib/services/bootstrap';
 import { initialAdminPasswordFile } from '../lib/db/initial-admin-password';
 import { stopBoss } from '../lib/jobs/queue';
-import { stopWarmSandbox } from '../lib/engine/postgres/sandbox';
 import { startWorker } from '../lib/jobs/worker';
 import { buildState } from './build-state';
 

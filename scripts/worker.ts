@@ -5,7 +5,7 @@
  */
 import { disconnectDb } from '../lib/db/client';
 import { stopBoss } from '../lib/jobs/queue';
-import { stopWarmSandbox } from '../lib/engine/postgres/sandbox';
+import { stopWarmSandbox } from '../lib/engine';
 import { startWorker } from '../lib/jobs/worker';
 
 async function main() {

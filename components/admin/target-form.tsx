@@ -43,6 +43,9 @@ export function TargetForm({ target }: { target?: TargetView }) {
         <div className="col-span-2"><Field name={`${key}-host`} label="Host" errors={errors.host}>{(p) => <TextInput {...p} name="host" defaultValue={v('host')} />}</Field></div>
         <Field name={`${key}-port`} label="Port" errors={errors.port}>{(p) => <TextInput {...p} name="port" inputMode="numeric" defaultValue={v('port') ?? '5432'} />}</Field>
       </div>
+      <Field name={`${key}-filePath`} label="File path (file-based engines)" errors={errors.filePath} hint="SQLite (later): the database file's absolute path, instead of host, port and user.">
+        {(p) => <TextInput {...p} name="filePath" defaultValue={v('filePath')} placeholder="/var/lib/app/app.db" />}
+      </Field>
       <div className="grid grid-cols-2 gap-3">
         <Field name={`${key}-database`} label="Database" errors={errors.database}>{(p) => <TextInput {...p} name="database" defaultValue={v('database')} />}</Field>
         <Field name={`${key}-username`} label="User" errors={errors.username}>{(p) => <TextInput {...p} name="username" defaultValue={v('username')} autoComplete="off" />}</Field>
@@ -72,6 +75,9 @@ export function TargetForm({ target }: { target?: TargetView }) {
       </div>
       <Field name={`${key}-runDeadlineMs`} label="Run deadline (ms)" errors={errors.runDeadlineMs} hint="Every run on this target is stopped after this long. 30 minutes = 1 800 000; from 10 000 (10 s) to 86 400 000 (24 h).">
         {(p) => <TextInput {...p} name="runDeadlineMs" inputMode="numeric" defaultValue={v('runDeadlineMs') ?? '1800000'} />}
+      </Field>
+      <Field name={`${key}-lockImpactThresholdMs`} label="Lock-impact threshold (ms)" errors={errors.lockImpactThresholdMs} hint="A rehearsal with a data sample names every statement that kept its probe readers or writers waiting longer than this, and raises the risk.">
+        {(p) => <TextInput {...p} name="lockImpactThresholdMs" inputMode="numeric" defaultValue={v('lockImpactThresholdMs') ?? '1000'} />}
       </Field>
       <Field
         name={`${key}-rehearsalServer`}

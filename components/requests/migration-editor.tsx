@@ -4,6 +4,7 @@ import { useActionState, useMemo, useState } from 'react';
 import type { MigrationPanelView } from '@/lib/data/runs';
 import { saveRevisionAction, type SaveRevisionState } from '@/lib/actions/run-actions';
 import { MAX_SQL_BYTES, encodeExactSql, exactFieldName, type SqlField as SqlFieldName } from '@/lib/validation/migration';
+import { declaredChangesText } from '@/lib/validation/declared-changes';
 import { Button } from '@/components/ui/button';
 import { Counter } from '@/components/ui/counter';
 import { Field, FormMessage, TextArea, TextInput } from '@/components/ui/field';
@@ -152,6 +153,13 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
             <SqlField field="downSql" label="Down: down.sql" file="down.sql" rows={4} saved={latest?.downSql ?? ''} revision={latest?.revision ?? null} errors={errors.downSql}
               note={downToWrite ? 'Still to write: the way back from this migration.' : undefined} />
             <SqlField field="dataSql" label="Data transformation (optional; runs after the up path)" file="the data transformation" rows={3} saved={latest?.dataSql ?? ''} revision={latest?.revision ?? null} errors={errors.dataSql} />
+            <Field name="declaredChanges" label="Declared data changes (the data-loss check of a rehearsal with a sample fails on any other)" errors={errors.declaredChanges}
+              hint="One a line: public.orders rows where status = 'void' · public.orders rows · public.orders alter column total · public.orders drop column note · public.orders drop table">
+              {(p) => (
+                <TextArea {...p} name="declaredChanges" rows={3} spellCheck={false} placeholder="public.orders rows where status = 'void'" className={`${p.className} ${mono}`}
+                  defaultValue={(values.declaredChanges as string | undefined) ?? declaredChangesText(latest?.declaredChanges)} />
+              )}
+            </Field>
             <FormMessage state={state} />
             <Button type="submit" disabled={pending}>{pending ? 'Checking and saving…' : 'Save revision'}</Button>
           </form>

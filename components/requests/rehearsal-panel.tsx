@@ -7,6 +7,9 @@ import { Button } from '@/components/ui/button';
 import { useActionCall } from './use-action-call';
 import { CancelRunButton } from './cancel-run-button';
 import { usePollWhile } from './use-poll';
+import { LockTimeline } from './lock-timeline';
+import { DataLossResult } from './data-loss-result';
+import { describeBlockingStatement, lockImpactVerdict } from '@/lib/domain/lock-impact';
 
 /** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
 export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string; panel: MigrationPanelView; canRun: boolean }) {
@@ -20,6 +23,8 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
   // Phase timings as bars on one scale: where the rehearsal spends its time, at a glance.
   const longest = Math.max(1, ...(run?.phases.map((p) => p.durationMs) ?? []));
   const changes = run?.phases.find((p) => p.phase === 'verify-schema')?.changes;
+  const impact = run?.lockImpact;
+  const verdict = impact && !impact.error && impact.statements.length ? lockImpactVerdict(impact) : null;
 
   return (
     <section aria-labelledby="rehearsal-title" data-testid="rehearsal-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -39,7 +44,7 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
       </header>
       <div className="space-y-3 p-4 text-sm">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
-        {!run && <p className="text-slate-600">A rehearsal clones the target&apos;s schema into a scratch database, applies up, shows what changed, applies down, proves the schema is the original again, applies up once more and drops the copy. The target is only read.</p>}
+        {!run && <p className="text-slate-600">A rehearsal clones the target&apos;s schema into a scratch database, applies up, shows what changed, applies down, proves the schema is the original again, applies up once more and drops the copy. The target is only read. With a data sample it also measures how long each statement blocks readers and writers of the tables it touches.</p>}
         {run && (
           <>
             {active && (
@@ -90,6 +95,30 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
                 </ul>
               </div>
             )}
+            {impact && (
+              <div data-testid="lock-impact" data-passed={verdict ? String(verdict.passed) : 'unknown'} className="space-y-2">
+                <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Lock impact under a probe workload</h3>
+                <p className="text-xs text-slate-600">
+                  While each statement of up and down ran on the data sample, {impact.sessions?.readers ?? 2} reader and {impact.sessions?.writers ?? 2} writer
+                  sessions queried {impact.tables?.length ? impact.tables.join(', ') : 'the touched tables'} in a loop (a write takes the locks of a one-row UPDATE and changes nothing),
+                  and a monitor read pg_locks every {impact.monitorIntervalMs ?? 25} ms. Threshold for this target: {impact.thresholdMs} ms.
+                </p>
+                {impact.error && <p className="rounded-md bg-amber-50 px-3 py-2 text-xs text-amber-900">{impact.error}</p>}
+                {verdict && !verdict.passed && (
+                  <div role="status" data-testid="lock-impact-risk" className="rounded-md bg-red-50 px-3 py-2 text-red-900">
+                    <p className="font-medium">Risk raised: {impact.exceeded.length} statement{impact.exceeded.length === 1 ? '' : 's'} blocked the probes longer than {impact.thresholdMs} ms</p>
+                    <ul className="mt-1 list-disc pl-5 text-xs">
+                      {impact.statements.filter((s) => impact.exceeded.some((e) => e.phase === s.phase && e.index === s.index)).map((s) => (
+                        <li key={`${s.phase}:${s.index}`}>{describeBlockingStatement(s)}</li>
+                      ))}
+                    </ul>
+                  </div>
+                )}
+                {verdict && verdict.passed && <p data-testid="lock-impact-ok" className="rounded-md bg-emerald-50 px-3 py-2 text-xs text-emerald-900">{verdict.summary}</p>}
+                {impact.statements.length > 0 && <LockTimeline impact={impact} />}
+              </div>
+            )}
+            {run.dataLoss && <DataLossResult dataLoss={run.dataLoss} />}
             {rollback && (
               <div data-testid="rollback-evidence" data-status={rollback.status}
                 className={`rounded-md px-3 py-2 ${rollback.status === 'ok' ? 'bg-emerald-50 text-emerald-900' : 'bg-red-50 text-red-900'}`}>

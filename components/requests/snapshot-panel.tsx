@@ -41,7 +41,7 @@ export function SnapshotPanel({ requestId, run, canTake, takers = [] }: { reques
         {!canTake && takers.length > 0 && (
           <p className="text-xs text-slate-500" data-testid="snapshot-who">Only holders of {takers.join(' or ')} (or admins) can take snapshots.</p>
         )}
-        {!run && <p className="text-slate-600">No snapshot yet. A snapshot reads the target&apos;s catalog (tables, columns, indexes, constraints, views, sequences, enums) and keeps it, so later snapshots can be compared.</p>}
+        {!run && <p className="text-slate-600">No snapshot yet. A snapshot reads the target&apos;s catalog (every kind pg_dump knows: tables, columns, indexes, constraints, views, sequences, types, functions, triggers, policies, privileges, comments, ...) and keeps it, so later snapshots can be compared.</p>}
         {active && (
           <div role="progressbar" aria-valuenow={run.progress} aria-valuemin={0} aria-valuemax={100} aria-label="Snapshot progress" className="h-2 overflow-hidden rounded-full bg-slate-200">
             <div className="h-full bg-blue-600 transition-all" style={{ width: `${run.progress}%` }} />
@@ -95,6 +95,24 @@ export function SnapshotPanel({ requestId, run, canTake, takers = [] }: { reques
                   ))}
                 </tbody>
               </table>
+            )}
+            {run.snapshot.inventory.length > 0 && (
+              <div data-testid="snapshot-inventory">
+                <h3 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Beyond tables</h3>
+                <ul className="mt-1 space-y-0.5 text-xs">
+                  {run.snapshot.inventory.map((k) => (
+                    <li key={k.kind} data-testid="snapshot-kind" data-kind={k.kind}>
+                      <details>
+                        <summary className="cursor-pointer text-slate-700">{k.kind}: {k.names.length.toLocaleString('en')}</summary>
+                        <ul className="ml-4 font-mono text-slate-600" aria-label={k.kind}>{k.names.map((n) => <li key={n}>{n}</li>)}</ul>
+                      </details>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            )}
+            {!run.snapshot.fullShape && (
+              <p className="text-xs text-amber-800">Taken by an earlier Cutover: this snapshot records tables, views, sequences and enums only. Take a new one to see functions, triggers, policies, privileges and comments too.</p>
             )}
             {(run.snapshot.views.length > 0 || run.snapshot.enums.length > 0) && (
               <p className="text-xs text-slate-600">

@@ -90,6 +90,8 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
       return r;
     },
     queuedRun: ({ requestId, requestedById }) => agent.call({ op: 'queuedRun', requestId, requestedById, kind: 'rehearsal' }),
+    backup: ({ requestId, requestedById }) => agent.call({ op: 'backupArtifact', requestId, requestedById }),
+    analysedRevision: ({ requestId, requestedById }) => agent.call({ op: 'analysedRevision', requestId, requestedById }),
     freshTarget: () => agent.call({ op: 'ensureTarget', target: { ...targetFields(), name: `Proof target ${unique()}`, environment: 'staging' } }),
     user: () => agent.call({ op: 'createUser', name: 'Proof bystander', roles: ['engineer'] }),
     async folder() {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { disconnectDb, getDb } from '../../lib/db/client';
 import type { AgentRole, Role } from '../../lib/domain/roles';
+import { recordEvidence } from '../../lib/services/evidence';
 import { fileRequest } from '../../lib/services/file-request';
 import { createTarget } from '../../lib/services/manage-targets';
 import { createUser } from '../../lib/services/manage-users';
@@ -25,6 +26,8 @@ export type StoreOp =
   | { op: 'saveRevision'; requestId: string; name: string; upSql: string; downSql: string }
   | { op: 'importFolder'; fileName: string; base64: string }
   | { op: 'queuedRun'; requestId: string; requestedById: string; kind: 'rehearsal' | 'snapshot' | 'apply' }
+  | { op: 'backupArtifact'; requestId: string; requestedById: string }
+  | { op: 'analysedRevision'; requestId: string; requestedById: string }
   | { op: 'waitIdle'; timeoutMs?: number };
 
 let cachedAdmin: string | undefined;
@@ -99,6 +102,43 @@ async function run(cmd: StoreOp): Promise<unknown> {
         data: { kind: cmd.kind, targetId: request.targetId, requestId: cmd.requestId, requestedById: cmd.requestedById, phase: 'queued' },
       });
       return { id: run.id };
+    }
+    case 'backupArtifact': {
+      // A finished backup run and its Artifact row (a drill of it fails its file check: there is no file).
+      const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: cmd.requestId }, select: { targetId: true } });
+      const run = await db.run.create({
+        data: { kind: 'backup', status: 'succeeded', targetId: request.targetId, requestId: cmd.requestId, requestedById: cmd.requestedById, phase: 'done', progress: 100, finishedAt: new Date() },
+      });
+      const artifact = await db.artifact.create({
+        data: {
+          kind: 'backup', storeKey: `backups/${request.targetId}/${run.id}.dump`, sha256: '0'.repeat(64), sizeBytes: BigInt(1024), mediaType: 'application/octet-stream',
+          targetId: request.targetId, runId: run.id,
+          metadata: {
+            format: 'pg_dump custom', database: 'proof', serverVersion: '15.0', pgDumpVersion: '15.0', startedAt: new Date().toISOString(),
+            durationMs: 1, dumpMs: 1, checksumMs: 1, checksums: [{ table: 'public.proof', rows: 1, checksum: '0000000000000001' }],
+            layouts: [{ table: 'public.proof', sqlName: '"public"."proof"', columns: [{ name: 'id', baseTypeOid: 23 }] }],
+          },
+        },
+      });
+      return { artifactId: artifact.id };
+    }
+    case 'analysedRevision': {
+      // A finished analysis of the latest revision that found one destructive operation (to acknowledge).
+      const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: cmd.requestId }, select: { targetId: true } });
+      const revision = await db.migrationRevision.findFirstOrThrow({ where: { requestId: cmd.requestId }, orderBy: { revision: 'desc' } });
+      const run = await db.run.create({
+        data: { kind: 'analysis', status: 'succeeded', targetId: request.targetId, requestId: cmd.requestId, revisionId: revision.id, requestedById: cmd.requestedById, phase: 'done', progress: 100, finishedAt: new Date() },
+      });
+      const operationKey = `drop_table:public.${revision.name}`;
+      await db.$transaction((tx) => recordEvidence(tx, {
+        kind: 'analysis', targetId: request.targetId, requestId: cmd.requestId, runId: run.id, revision: { id: revision.id, checksum: revision.checksum }, passed: false, summary: 'risk high',
+        detail: {
+          revision: revision.revision, risk: { level: 'high', reasons: ['drops a table'] }, tables: [], statements: 1, unknownStatements: 0, strategies: 0,
+          destructive: [{ operationKey, kind: 'drop_table', object: `public.${revision.name}`, statementIndex: 0, line: 1, description: `drops table public.${revision.name} and its data` }],
+          strongestLock: 'ACCESS EXCLUSIVE', rewrites: 0, scans: 0, catalogRead: true, serverVersion: '15.0', squawk: { version: '2.66.0', error: null, findings: 0, rules: {} },
+        },
+      }));
+      return { operationKey };
     }
     case 'waitIdle': {
       const until = Date.now() + (cmd.timeoutMs ?? 60_000);

@@ -30,8 +30,8 @@ export type SaveRevisionState = (ActionResult<{ revision: number; checksum: stri
 export async function saveRevisionAction(_prev: SaveRevisionState, form: FormData): Promise<SaveRevisionState> {
   const raw = formObject(form);
   const result = await runAction(SaveRevisionFormSchema, raw, (actor, input) => saveMigrationRevision(actor.id, input));
-  // Only the name goes back to the form: the SQL fields keep their own state (and exact bytes) in the editor.
-  if (!result.ok) return { ...result, values: { name: raw.name } };
+  // The name and declared changes go back to the form: the SQL fields keep their own state (and exact bytes) in the editor.
+  if (!result.ok) return { ...result, values: { name: raw.name, declaredChanges: raw.declaredChanges } };
   revalidatePath('/requests', 'layout');
   return { ...result, message: `Saved as revision ${result.data.revision}.` };
 }

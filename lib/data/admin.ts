@@ -8,11 +8,12 @@ export async function listTargets(actor: Actor) {
   if (!canManageTargets(actor)) throw new DomainError('forbidden', 'Target databases are managed by admins.');
   const targets = await getDb().targetDatabase.findMany({ orderBy: { name: 'asc' } });
   return targets.map((t) => ({
-    id: t.id, name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port, database: t.database,
+    id: t.id, name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port, filePath: t.filePath, database: t.database,
     username: t.username, sslMode: t.sslMode, connectTimeoutMs: t.connectTimeoutMs, lockTimeoutMs: t.lockTimeoutMs,
     statementTimeoutMs: t.statementTimeoutMs, hasPassword: t.passwordEncrypted !== null,
     // The rehearsal server's URL holds a password: only whether one is set leaves the server.
     runDeadlineMs: t.runDeadlineMs, allowedStatementKinds: t.allowedStatementKinds, hasRehearsalServer: t.rehearsalServerEncrypted !== null,
+    lockImpactThresholdMs: t.lockImpactThresholdMs,
   }));
 }
 export type TargetView = Awaited<ReturnType<typeof listTargets>>[number];

@@ -1,7 +1,7 @@
 import 'server-only';
 import { getDb } from '../db/client';
 import type { Actor } from '../domain/permissions';
-import type { MigrationState } from '../engine/prisma-migrations';
+import { readRunResult } from '../domain/run-results';
 import { assertCanRead } from './access';
 import { runTextRedactor } from './runs';
 
@@ -35,7 +35,7 @@ export async function getMigrationStatusBoard(actor: Actor, folderId?: string) {
     folder: { id: folder.id, name: folder.name, migrations },
     targets: targets.map(({ host, port, ...t }) => {
       const run = latest.get(t.id);
-      const entries = ((run?.result ?? {}) as { entries?: { name: string; state: MigrationState; fileChecksum: string | null; appliedChecksum: string | null }[] }).entries ?? [];
+      const entries = (run && readRunResult('status', run.result))?.entries ?? [];
       return {
         ...t,
         check: run ? { status: run.status, error: redact(run.error, { name: t.name, host, port }), finishedAt: run.finishedAt } : null,

@@ -2,9 +2,10 @@ import 'server-only';
 import { getDb } from '../db/client';
 import { canManageTargets, type Actor } from '../domain/permissions';
 import { redactTargetAddress, type TargetAddress } from '../domain/redact-address';
+import { readRunResult } from '../domain/run-results';
+import { dataLossOfPhases } from '../domain/data-loss';
 import { diffLines, hasChanges } from '../domain/text-diff';
-import type { PlanSummary } from '../engine/postgres/sql-plan';
-import type { SchemaShape, TableStats } from '../engine/postgres/snapshot';
+import { shapeInventory, type PlanSummary, type SchemaShape, type TableStats } from '../engine';
 import { assertCanRead } from './access';
 
 /**
@@ -28,7 +29,7 @@ export async function getSnapshotPanel(actor: Actor, requestId: string) {
     include: { snapshot: true, requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
   });
   if (!run) return null;
-  const result = (run.result ?? {}) as { changesSincePrevious?: string[] | null };
+  const result = readRunResult('snapshot', run.result, run.id) ?? {};
   const shape = run.snapshot?.shape as unknown as SchemaShape | undefined;
   const stats = (run.snapshot?.stats ?? {}) as unknown as Record<string, TableStats>;
   return {
@@ -67,6 +68,8 @@ export async function getSnapshotPanel(actor: Actor, requestId: string) {
           views: Object.keys(shape.views),
           enums: Object.entries(shape.enums).map(([name, labels]) => `${name} (${labels.join(', ')})`),
           sequences: Object.keys(shape.sequences).length,
+          // Functions, triggers, policies, privileges, ... (none recorded in snapshots taken before format 2).
+          inventory: shapeInventory(shape), fullShape: (shape.format ?? 1) >= 2,
           changesSincePrevious: result.changesSincePrevious ?? null,
         }
       : null,
@@ -115,17 +118,9 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
       select: { kind: true, revision: { select: { revision: true } } },
     }),
   ]);
-  const changeResult = (change?.result ?? {}) as {
-    migration?: string;
-    revision?: number;
-    note?: string;
-    script?: { durationMs: number; statements: NonNullable<PhaseView['statements']> & { sql?: string }[] };
-  };
-  const result = (rehearsal?.result ?? {}) as {
-    phases?: (Omit<PhaseView, 'statements'> & { script?: { statements: NonNullable<PhaseView['statements']> } })[];
-    hashes?: Record<string, string>;
-    log?: string[];
-  };
+  // apply and down share one result schema.
+  const changeResult = (change && readRunResult('apply', change.result, change.id)) || {};
+  const result = (rehearsal && readRunResult('rehearsal', rehearsal.result, rehearsal.id)) || {};
   const latest = revisions[0];
   const previous = revisions[1];
   const fileDiffs = previous
@@ -140,7 +135,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
   return {
     changesFromPrevious: previous ? { from: previous.revision, to: latest.revision, files: fileDiffs! } : null,
     plan: (latest?.plan ?? null) as { up: PlanSummary | null; down: PlanSummary | null } | null,
-    latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '' } : null,
+    latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '', declaredChanges: latest.declaredChanges as unknown } : null,
     revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: r.createdBy.name, createdAt: r.createdAt })),
     rehearsal: rehearsal
       ? {
@@ -152,6 +147,10 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
           revision: rehearsal.revision?.revision ?? null,
           hashes: result.hashes ?? {},
           log: (result.log ?? []).slice(-200).map((line) => redact(line, rehearsal.target)),
+          // Per-statement lock impact (rehearsals with a data sample); the probe's own error may name the rehearsal server.
+          lockImpact: result.lockImpact ? { ...result.lockImpact, error: redact(result.lockImpact.error, rehearsal.target) } : null,
+          // The data-loss check (rehearsals with a data sample); its summary may quote a connection error.
+          dataLoss: ((d) => d && { ...d, summary: redact(d.summary, rehearsal.target) ?? '' })(dataLossOfPhases(result.phases)),
           phases: (result.phases ?? []).map(({ script, ...p }): PhaseView => ({
             ...p,
             detail: redact(p.detail, rehearsal.target),

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { applyMigrations, readMigrationsDir, type ApplyResult } from '../engine/prisma-migrations';
-import { DEFAULT_FENCE_ALLOWANCES } from '../engine/postgres/sql-guard';
+import { applyMigrations, readMigrationsDir, type ApplyResult, DEFAULT_FENCE_ALLOWANCES } from '../engine';
 
 export const APP_MIGRATIONS_DIR = path.join(process.cwd(), 'prisma', 'migrations');
 

@@ -1,4 +1,4 @@
-import { parseSecretKey } from '../engine/secrets';
+import { parseSecretKey } from '../engine';
 
 let cached: Buffer | undefined;
 

@@ -54,3 +54,27 @@ it('knows which runs have ended', () => {
   expect(['succeeded', 'failed', 'interrupted', 'cancelled', 'timed_out'].every(isRunFinished)).toBe(true);
   expect(isRunFinished('queued') || isRunFinished('running')).toBe(false);
 });
+
+describe('who may start the evidence runs', () => {
+  const analysis = { subject: 'Analyze database change', eligibleRoles: ['database-optimizer', 'postgres-pro'], isGate: false };
+  const backup = { subject: 'Create backup', eligibleRoles: ['database-administrator'], isGate: false };
+  it('takes the Analysis step holders or a database-administrator for analysis', () => {
+    expect(runRoleRefusal(actor(['engineer'], ['postgres-pro']), 'analysis', analysis)).toBeNull();
+    expect(runRoleRefusal(actor(['engineer'], ['database-administrator']), 'analysis', analysis)).toBeNull();
+    expect(runRoleRefusal(actor(['admin']), 'analysis', analysis)).toBeNull();
+    expect(runRoleRefusal(actor(['lead']), 'analysis', analysis)).toBe(
+      'Only holders of database-optimizer or postgres-pro or database-administrator (or admins) can analyse the migration for "Analyze database change".',
+    );
+  });
+  it('takes the Create backup step holders for backups and drills, on production targets too', () => {
+    expect(runRoleRefusal(actor(['engineer'], ['database-administrator']), 'backup', backup)).toBeNull();
+    expect(runRoleRefusal(actor(['engineer'], ['postgres-pro']), 'drill', backup)).toBe('Only holders of database-administrator (or admins) can run restore drills for "Create backup".');
+    expect(runTargetRefusal('backup', { name: 'Prod', environment: 'production' })).toBeNull();
+    expect(runTargetRefusal('drill', { name: 'Prod', environment: 'production' })).toBeNull();
+  });
+  it('takes Analysis step holders, database-administrators and leads for drift', () => {
+    expect(runRoleRefusal(actor(['lead']), 'drift', analysis)).toBeNull();
+    expect(runRoleRefusal(actor(['engineer'], ['database-optimizer']), 'drift', analysis)).toBeNull();
+    expect(runRoleRefusal(actor(['engineer'], ['test-automator']), 'drift', analysis)).toMatch(/^Checking drift needs/);
+  });
+});

@@ -1,15 +1,19 @@
 import { canWorkTask, hasRole, isAdmin, type Actor } from './permissions';
 
 /** Run kinds, as the store names them. */
-export type RunKindName = 'snapshot' | 'rehearsal' | 'apply' | 'down' | 'status';
+export type RunKindName = 'snapshot' | 'rehearsal' | 'apply' | 'down' | 'status' | 'analysis' | 'backup' | 'drill' | 'drift';
+export const RUN_KINDS: readonly RunKindName[] = ['snapshot', 'rehearsal', 'apply', 'down', 'status', 'analysis', 'backup', 'drill', 'drift'];
 export type RunStatusName = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cancelled' | 'timed_out';
 
 /** A run in one of these states has ended and stays as it is. */
 export const FINISHED_RUN_STATUSES: readonly RunStatusName[] = ['succeeded', 'failed', 'interrupted', 'cancelled', 'timed_out'];
 export const isRunFinished = (status: string) => (FINISHED_RUN_STATUSES as readonly string[]).includes(status);
 
-/** The workflow step whose holders may start a kind of run (snapshot: Analysis; rehearsal: Test migration locally). */
-export const RUN_STEP_POSITION: Partial<Record<RunKindName, number>> = { snapshot: 1, rehearsal: 3 };
+/**
+ * The workflow step whose holders may start a kind of run: snapshot, analysis and drift the
+ * Analysis step (1), rehearsal Test migration locally (3), backup and drill Create backup (6).
+ */
+export const RUN_STEP_POSITION: Partial<Record<RunKindName, number>> = { snapshot: 1, analysis: 1, drift: 1, rehearsal: 3, backup: 6, drill: 6 };
 
 export interface RunStep {
   subject: string;
@@ -39,11 +43,30 @@ export function runRoleRefusal(actor: Actor, kind: RunKindName, step?: RunStep |
         : 'Applying migrations to a target needs the database-administrator role (or admin).';
     case 'status':
       return canCheckMigrationStatus(actor) ? null : 'Checking migration status needs the database-administrator, lead or admin role.';
+    case 'analysis': {
+      if (!step) return 'This run belongs to a request whose workflow step no longer exists.';
+      if (canWorkTask(actor, step) || actor.agentRoles.includes('database-administrator')) return null;
+      return `Only holders of ${[...step.eligibleRoles, 'database-administrator'].join(' or ')} (or admins) can analyse the migration for "${step.subject}".`;
+    }
+    case 'backup':
+    case 'drill': {
+      if (!step) return 'This run belongs to a request whose workflow step no longer exists.';
+      if (canWorkTask(actor, step)) return null;
+      const who = `Only holders of ${step.eligibleRoles.join(' or ')} (or admins)`;
+      return kind === 'backup' ? `${who} can take backups for "${step.subject}".` : `${who} can run restore drills for "${step.subject}".`;
+    }
+    case 'drift': {
+      if (!step) return 'This run belongs to a request whose workflow step no longer exists.';
+      if (canWorkTask(actor, step) || canCheckMigrationStatus(actor)) return null;
+      return `Checking drift needs ${step.eligibleRoles.join(' or ')}, database-administrator, lead or admin.`;
+    }
   }
 }
 
 /** Why a run of this kind may not run on this target, or null: production changes go through the Deploy step. */
 export function runTargetRefusal(kind: RunKindName, target: { name: string; environment: string }): string | null {
+  // Every other kind only reads the target (snapshot, status, analysis, drift, backup; a rehearsal
+  // or a drill works on a copy in the sandbox), so production targets are fine.
   if ((kind === 'apply' || kind === 'down') && target.environment === 'production') {
     return `${target.name} is a production target: production changes go through the Deploy step after the quality gate.`;
   }
@@ -59,6 +82,8 @@ export interface FrozenRunSettings {
     environment: string;
     host: string | null;
     port: number | null;
+    /** File-based engines (SQLite, later); absent on runs queued before it existed. */
+    filePath?: string | null;
     database: string;
     username: string | null;
     passwordFingerprint: string | null;
@@ -69,6 +94,8 @@ export interface FrozenRunSettings {
     runDeadlineMs: number;
     allowedStatementKinds: string[];
     rehearsalServerFingerprint: string | null;
+    /** Absent on runs queued before it existed. */
+    lockImpactThresholdMs?: number;
   };
   revisionChecksum: string | null;
   requester: { id: string; roles: string[]; agentRoles: string[] };
@@ -78,6 +105,7 @@ const TARGET_FIELD_NAMES: Record<keyof FrozenRunSettings['target'], string> = {
   environment: 'environment',
   host: 'host',
   port: 'port',
+  filePath: 'file path',
   database: 'database name',
   username: 'user name',
   passwordFingerprint: 'password',
@@ -88,6 +116,7 @@ const TARGET_FIELD_NAMES: Record<keyof FrozenRunSettings['target'], string> = {
   runDeadlineMs: 'run deadline',
   allowedStatementKinds: 'allowed statement kinds',
   rehearsalServerFingerprint: 'rehearsal server',
+  lockImpactThresholdMs: 'lock impact threshold',
 };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -95,6 +124,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** The first thing that changed since the run was queued, as a sentence for the run's error; null when nothing did. */
 export function frozenSettingsChange(frozen: FrozenRunSettings, now: FrozenRunSettings): string | null {
   for (const key of Object.keys(TARGET_FIELD_NAMES) as (keyof FrozenRunSettings['target'])[]) {
+    if (!(key in frozen.target)) continue; // a setting added after the run was frozen
     if (!same(frozen.target[key] ?? null, now.target[key] ?? null)) {
       return `The target's ${TARGET_FIELD_NAMES[key]} changed after this run was queued; queue it again.`;
     }

@@ -3,7 +3,10 @@ import { Client } from 'pg';
 import type { Tx } from '../db/client';
 
 /** Durable jobs live in the app store, in pg-boss's own schema. */
-export const QUEUES = { snapshot: 'cutover-snapshot', rehearsal: 'cutover-rehearsal', apply: 'cutover-apply', status: 'cutover-status' } as const;
+export const QUEUES = {
+  snapshot: 'cutover-snapshot', rehearsal: 'cutover-rehearsal', apply: 'cutover-apply', status: 'cutover-status',
+  analysis: 'cutover-analysis', backup: 'cutover-backup', drill: 'cutover-drill', drift: 'cutover-drift',
+} as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const globalForBoss = globalThis as unknown as { cutoverBoss?: Promise<PgBoss> };

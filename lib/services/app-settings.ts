@@ -2,7 +2,7 @@ import { getDb, type Db, type Tx } from '../db/client';
 import { forbidden, notFound } from '../domain/errors';
 import { ALLOWED_EXTENSIONS_SETTING, DEFAULT_ALLOWED_EXTENSIONS, allowedExtensionsFrom } from '../domain/fence';
 import { isAdmin } from '../domain/permissions';
-import type { FenceAllowances } from '../engine/postgres/sql-guard';
+import type { FenceAllowances } from '../engine';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { loadActor } from '../auth/actor';
 import type { FenceSettingsInput } from '../validation/admin';

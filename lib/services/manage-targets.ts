@@ -2,8 +2,7 @@ import { getDb } from '../db/client';
 import { secretKey } from '../db/settings';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { canManageTargets, type Actor } from '../domain/permissions';
-import { checkPostgresConnection, type ConnectionCheck, type PgTargetSettings } from '../engine/connection';
-import { decryptSecret, encryptSecret } from '../engine/secrets';
+import { checkPostgresConnection, type ConnectionCheck, type PgTargetSettings, decryptSecret, encryptSecret } from '../engine';
 import { loadActor } from '../auth/actor';
 import type { TargetInput, UpdateTargetInput } from '../validation/admin';
 import { recordAudit } from './audit';
@@ -17,11 +16,12 @@ function assertAdmin(actor: Actor) {
  * What an audit row may say about a target: never the password or the rehearsal server's URL
  * (it holds a password too), only whether one is set.
  */
-function auditView(t: Pick<TargetDatabase, 'name' | 'engine' | 'environment' | 'host' | 'port' | 'database' | 'username' | 'sslMode' | 'passwordEncrypted' | 'runDeadlineMs' | 'allowedStatementKinds' | 'rehearsalServerEncrypted'>) {
+function auditView(t: Pick<TargetDatabase, 'name' | 'engine' | 'environment' | 'host' | 'port' | 'filePath' | 'database' | 'username' | 'sslMode' | 'passwordEncrypted' | 'runDeadlineMs' | 'allowedStatementKinds' | 'rehearsalServerEncrypted' | 'lockImpactThresholdMs'>) {
   return {
-    name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port,
+    name: t.name, engine: t.engine, environment: t.environment, host: t.host, port: t.port, filePath: t.filePath,
     database: t.database, username: t.username, sslMode: t.sslMode, hasPassword: t.passwordEncrypted !== null,
     runDeadlineMs: t.runDeadlineMs, allowedStatementKinds: t.allowedStatementKinds, hasRehearsalServer: t.rehearsalServerEncrypted !== null,
+    lockImpactThresholdMs: t.lockImpactThresholdMs,
   };
 }
 
@@ -32,7 +32,7 @@ function rehearsalServerUpdate(input: { rehearsalServer?: string; clearRehearsal
 }
 
 /** The fence, deadline and rehearsal-server fields may be left out by callers other than the form (they keep what is stored). */
-type FenceFields = 'runDeadlineMs' | 'allowedStatementKinds' | 'clearRehearsalServer';
+type FenceFields = 'runDeadlineMs' | 'allowedStatementKinds' | 'clearRehearsalServer' | 'lockImpactThresholdMs';
 type TargetServiceInput = Omit<TargetInput, FenceFields> & Partial<Pick<TargetInput, FenceFields>>;
 type UpdateTargetServiceInput = Omit<UpdateTargetInput, FenceFields> & Partial<Pick<UpdateTargetInput, FenceFields>>;
 
@@ -48,10 +48,12 @@ export async function createTarget(actorId: string, input: TargetServiceInput) {
     const target = await tx.targetDatabase
       .create({
         data: {
-          name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
-          database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          name: input.name, engine: input.engine, environment: input.environment,
+          // Server engines have host, port and user; file-based ones (SQLite, later) a file path.
+          host: input.host ?? null, port: input.port ?? null, username: input.username ?? null, filePath: input.filePath ?? null,
+          database: input.database, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
           lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
-          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds,
+          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds, lockImpactThresholdMs: input.lockImpactThresholdMs,
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : null,
           rehearsalServerEncrypted: rehearsalServerUpdate(input) ?? null,
           createdById: actor.id,
@@ -73,10 +75,12 @@ export async function updateTarget(actorId: string, input: UpdateTargetServiceIn
       .update({
         where: { id: input.id },
         data: {
-          name: input.name, engine: input.engine, environment: input.environment, host: input.host, port: input.port,
-          database: input.database, username: input.username, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
+          name: input.name, engine: input.engine, environment: input.environment,
+          // Server engines have host, port and user; file-based ones (SQLite, later) a file path.
+          host: input.host ?? null, port: input.port ?? null, username: input.username ?? null, filePath: input.filePath ?? null,
+          database: input.database, sslMode: input.sslMode, connectTimeoutMs: input.connectTimeoutMs,
           lockTimeoutMs: input.lockTimeoutMs, statementTimeoutMs: input.statementTimeoutMs,
-          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds,
+          runDeadlineMs: input.runDeadlineMs, allowedStatementKinds: input.allowedStatementKinds, lockImpactThresholdMs: input.lockImpactThresholdMs,
           // An empty password field keeps the stored one.
           passwordEncrypted: input.password ? encryptSecret(input.password, secretKey()) : undefined,
           rehearsalServerEncrypted: rehearsalServerUpdate(input),

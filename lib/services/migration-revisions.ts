@@ -1,13 +1,12 @@
 import { getDb, type Tx } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole } from '../domain/permissions';
-import { SqlSyntaxError, planSql, summarizePlan } from '../engine/postgres/sql-plan';
-import { migrationChecksum } from '../engine/prisma-migrations';
-import { describeRefusal, findFenceViolations, type FenceAllowances } from '../engine/postgres/sql-guard';
+import { SqlSyntaxError, planSql, summarizePlan, migrationChecksum, describeRefusal, findFenceViolations, predicateProblem, type FenceAllowances } from '../engine';
 import { fenceAllowancesFor } from './app-settings';
 import { loadActor } from '../auth/actor';
 import { queueRun } from './runs';
 import type { SaveRevisionInput } from '../validation/migration';
+import { DeclaredChangesSchema, type DeclaredChanges } from '../validation/declared-changes';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
 
@@ -60,6 +59,26 @@ export interface RevisionFiles {
   /** '' when the way back is still to write (an imported migration without down.sql). */
   downSql: string;
   dataSql?: string | null;
+  /** What the migration declares it changes in the data (the data-loss check); none when absent. */
+  declaredChanges?: DeclaredChanges | null;
+}
+
+/**
+ * A declared row condition runs only in the sandbox's copy, yet it must be a plain expression
+ * (PostgreSQL's parser says so, see predicateProblem): refused on the field, nothing saved.
+ */
+async function assertDeclaredChanges(declared: DeclaredChanges | null | undefined) {
+  for (const t of declared?.tables ?? []) {
+    const predicate = t.rows?.predicate;
+    const problem = predicate ? await predicateProblem(predicate) : null;
+    if (problem) throw new DomainError('invalid', `${t.table} rows where ${predicate}: the condition is refused: ${problem}.`, 'declaredChanges');
+  }
+}
+
+/** A revision's stored declarations (null when none or unreadable). */
+export function declaredChangesOf(revision: { declaredChanges: unknown }): DeclaredChanges | null {
+  const parsed = DeclaredChangesSchema.safeParse(revision.declaredChanges);
+  return parsed.success && parsed.data.tables.length ? parsed.data : null;
 }
 
 /**
@@ -96,12 +115,16 @@ export async function insertRevision(
     data: {
       requestId, revision: (last?.revision ?? 0) + 1, name: files.name, upSql: files.upSql,
       downSql: files.downSql, dataSql, checksum, plan: plan as unknown as InputJsonValue, createdById: actor.id,
+      ...(files.declaredChanges?.tables.length ? { declaredChanges: files.declaredChanges as unknown as InputJsonValue } : {}),
     },
   });
   await recordAudit(tx, {
     actorId: actor.id, requestId, action: audit.action, entityType: 'MigrationRevision', entityId: saved.id,
     before: last ? { revision: last.revision, checksum: last.checksum } : null,
-    after: { revision: saved.revision, name: saved.name, checksum, ...(files.downSql.trim() ? {} : { downSql: 'still to write' }), ...audit.detail },
+    after: {
+      revision: saved.revision, name: saved.name, checksum, ...(files.downSql.trim() ? {} : { downSql: 'still to write' }),
+      ...(files.declaredChanges?.tables.length ? { declaredTables: files.declaredChanges.tables.map((t) => t.table) } : {}), ...audit.detail,
+    },
   });
   return { id: saved.id, revision: saved.revision, checksum };
 }
@@ -112,6 +135,7 @@ export async function insertRevision(
  */
 export async function saveMigrationRevision(actorId: string, input: SaveRevisionInput) {
   await checkRevisionFiles(input, await fenceAllowancesOfRequest(input.requestId));
+  await assertDeclaredChanges(input.declaredChanges);
   const step = await stepFor(input.requestId, 2);
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);

@@ -2,8 +2,7 @@ import { getDb } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { canFileRequest } from '../domain/permissions';
 import { canCheckMigrationStatus } from '../domain/run-rules';
-import { ArchiveLimitError, DEFAULT_ARCHIVE_LIMITS, readArchive, type ArchiveLimits } from '../engine/archive';
-import { migrationChecksum, migrationsFromArchive, type MigrationFile } from '../engine/prisma-migrations';
+import { ArchiveLimitError, DEFAULT_ARCHIVE_LIMITS, readArchive, type ArchiveLimits, migrationChecksum, migrationsFromArchive, type MigrationFile, SYNTAX_KIND, describeRefusal, findFenceViolations } from '../engine';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { loadActor } from '../auth/actor';
 import { queueRunInTransaction } from './runs';
@@ -11,7 +10,6 @@ import { recordAudit } from './audit';
 import { fileRequestInTransaction } from './file-request';
 import { checkRevisionFiles, insertRevision } from './migration-revisions';
 import { fenceAllowancesForTarget, importFenceAllowances } from './app-settings';
-import { SYNTAX_KIND, describeRefusal, findFenceViolations } from '../engine/postgres/sql-guard';
 import { MAX_SQL_BYTES, MIGRATION_NAME } from '../validation/migration';
 
 export const MAX_ARCHIVE_BYTES = DEFAULT_ARCHIVE_LIMITS.maxArchiveBytes;

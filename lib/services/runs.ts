@@ -1,24 +1,27 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { getDb, getPool, type Tx } from '../db/client';
 import { secretKey } from '../db/settings';
-import { decryptSecret } from '../engine/secrets';
+import { decryptSecret, describeChange, diffSnapshots, type SchemaShape, type SchemaSnapshot } from '../engine';
 import { conflict, forbidden, notFound } from '../domain/errors';
 import { isAdmin, type Actor } from '../domain/permissions';
 import {
   RUN_STEP_POSITION, frozenSettingsChange, isRunFinished, runRoleRefusal, runTargetRefusal,
   type FrozenRunSettings, type RunKindName,
 } from '../domain/run-rules';
-import { describeChange, diffSnapshots } from '../engine/postgres/diff';
-import type { SchemaShape, SchemaSnapshot } from '../engine/postgres/snapshot';
+import { parseRunResult, RUN_RESULT_SCHEMAS } from '../domain/run-results';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import type { TargetDatabase } from '../generated/prisma/client';
 import { loadActor, type LoadedActor } from '../auth/actor';
 import { QUEUES, cancelJob, enqueueInTransaction, type QueueName } from '../jobs/queue';
 import { recordAudit } from './audit';
 
-/** Which queue carries each kind of run (apply and down share one: both change a target). */
+/**
+ * Which queue carries each kind of run (apply and down share one: both change a target). The
+ * worker's handler for a queue is in lib/jobs/handlers/index.ts (a unit test keeps the two in step).
+ */
 export const RUN_QUEUE: Record<RunKindName, QueueName> = {
   snapshot: QUEUES.snapshot, rehearsal: QUEUES.rehearsal, apply: QUEUES.apply, down: QUEUES.apply, status: QUEUES.status,
+  analysis: QUEUES.analysis, backup: QUEUES.backup, drill: QUEUES.drill, drift: QUEUES.drift,
 };
 
 /** A keyed fingerprint of a secret: equal secrets compare equal, and the secret cannot be read back from it. */
@@ -36,15 +39,27 @@ export function currentRunSettings(
 ): FrozenRunSettings {
   return {
     target: {
-      environment: target.environment, host: target.host, port: target.port, database: target.database, username: target.username,
+      environment: target.environment, host: target.host, port: target.port, filePath: target.filePath, database: target.database, username: target.username,
       passwordFingerprint: fingerprint(target.passwordEncrypted), sslMode: target.sslMode,
       connectTimeoutMs: target.connectTimeoutMs, lockTimeoutMs: target.lockTimeoutMs, statementTimeoutMs: target.statementTimeoutMs,
       runDeadlineMs: target.runDeadlineMs, allowedStatementKinds: [...(target.allowedStatementKinds ?? [])].sort(),
       rehearsalServerFingerprint: fingerprint(target.rehearsalServerEncrypted),
+      lockImpactThresholdMs: target.lockImpactThresholdMs,
     },
     revisionChecksum,
     requester: { id: requester.id, roles: [...requester.roles], agentRoles: [...requester.agentRoles] },
   };
+}
+
+/**
+ * The version of a target's settings that evidence rests on: sha256 of the target part of
+ * currentRunSettings (secrets only as keyed fingerprints), its keys in a fixed order. Any change
+ * of a setting (host, password, timeouts, fence allowances, rehearsal server, ...) changes it.
+ */
+export function targetSettingsVersion(target: TargetDatabase): string {
+  const settings = currentRunSettings(target, null, { id: '', roles: [], agentRoles: [] }).target;
+  const ordered = Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex');
 }
 
 async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
@@ -53,11 +68,35 @@ async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
   return tx.task.findUnique({ where: { requestId_position: { requestId, position } }, select: { subject: true, eligibleRoles: true, isGate: true } });
 }
 
+/**
+ * What to queue. Every kind but status belongs to a request (and runs on its target); extras
+ * beside kind and requestId travel in the job's payload (the handler's ctx.job).
+ */
 export type QueueRunSpec =
   | { kind: 'snapshot'; requestId: string }
   | { kind: 'rehearsal'; requestId: string; sampleRows?: number }
   | { kind: 'apply' | 'down'; requestId: string }
-  | { kind: 'status'; folderId: string; targetId: string };
+  | { kind: 'status'; folderId: string; targetId: string }
+  /** Impact analysis of the latest saved revision against the target's live catalog. */
+  | { kind: 'analysis'; requestId: string }
+  /** A consistent backup of the request's target into the artifact store. */
+  | { kind: 'backup'; requestId: string }
+  /** Restores a backup (an artifact of a backup run of the same target) into the sandbox and proves parity. */
+  | { kind: 'drill'; requestId: string; artifactId: string }
+  /** Replays the target's applied migrations (the request's, or an imported folder's) in the sandbox and compares. */
+  | { kind: 'drift'; requestId: string; folderId?: string };
+
+/** Kinds that run a saved revision of the request's migration (the latest one). */
+const NEEDS_REVISION: readonly RunKindName[] = ['rehearsal', 'apply', 'down', 'analysis'];
+const VERB: Partial<Record<RunKindName, string>> = { rehearsal: 'rehearsing', apply: 'applying', down: 'rolling it back', analysis: 'analysing' };
+const ALREADY_ACTIVE: Partial<Record<RunKindName, string>> = {
+  snapshot: 'A snapshot of this target is already queued or running.',
+  rehearsal: 'A rehearsal of this request is already queued or running.',
+  analysis: 'An analysis of this request is already queued or running.',
+  backup: 'A backup for this request is already queued or running.',
+  drill: 'A restore drill for this request is already queued or running.',
+  drift: 'A drift check for this request is already queued or running.',
+};
 
 /**
  * Queues a run of any kind, inside the caller's transaction: who may start it, the target row
@@ -88,11 +127,11 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   if (targetRefusal) throw forbidden(targetRefusal);
 
   let revision: { id: string; revision: number; checksum: string } | null = null;
-  if (kind === 'rehearsal' || kind === 'apply' || kind === 'down') {
+  if (NEEDS_REVISION.includes(kind)) {
     const latest = await tx.migrationRevision.findFirst({ where: { requestId: requestId! }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true, downSql: true } });
-    if (!latest) throw conflict(`Save the migration (Create migration) before ${kind === 'rehearsal' ? 'rehearsing' : 'applying'} it.`);
+    if (!latest) throw conflict(`Save the migration (Create migration) before ${VERB[kind] ?? 'running'} it.`);
     // An imported migration may have no way back yet: what runs it says so instead of failing later.
-    if (kind !== 'apply' && !latest.downSql.trim()) {
+    if ((kind === 'rehearsal' || kind === 'down') && !latest.downSql.trim()) {
       throw conflict(kind === 'rehearsal'
         ? `down.sql is still to write: a rehearsal proves the way back, so revision ${latest.revision} needs one first (Create migration).`
         : `down.sql is still to write: revision ${latest.revision} has no way back to run.`);
@@ -100,10 +139,18 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     revision = { id: latest.id, revision: latest.revision, checksum: latest.checksum };
   }
   let folderId: string | null = null;
-  if (spec.kind === 'status') {
+  if ((spec.kind === 'status' || spec.kind === 'drift') && spec.folderId) {
     const folder = await tx.migrationFolder.findUnique({ where: { id: spec.folderId }, select: { id: true } });
     if (!folder) throw notFound('Migrations folder');
     folderId = folder.id;
+  }
+  let artifactId: string | null = null;
+  if (spec.kind === 'drill') {
+    // Only a backup of this very target can be drilled for its request.
+    const artifact = await tx.artifact.findUnique({ where: { id: spec.artifactId }, select: { id: true, kind: true, targetId: true } });
+    if (!artifact || artifact.kind !== 'backup') throw notFound('Backup');
+    if (artifact.targetId !== targetId) throw conflict(`That backup is not of ${target.name}; drill a backup of this request's target.`);
+    artifactId = artifact.id;
   }
 
   const active = { in: ['queued', 'running'] as ('queued' | 'running')[] };
@@ -111,9 +158,10 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     // One change at a time per target, whichever request asked for it.
     const busy = await tx.run.findFirst({ where: { targetId, kind: { in: ['apply', 'down'] }, status: active } });
     if (busy) throw conflict(`Another run (${busy.kind}, queued ${busy.queuedAt.toISOString()}) is changing ${target.name}; wait for it to finish.`);
-  } else if (kind === 'snapshot' || kind === 'rehearsal') {
+  } else if (requestId) {
+    // One run of each kind at a time per request.
     const busy = await tx.run.findFirst({ where: { requestId, kind, status: active } });
-    if (busy) throw conflict(kind === 'snapshot' ? 'A snapshot of this target is already queued or running.' : 'A rehearsal of this request is already queued or running.');
+    if (busy) throw conflict(ALREADY_ACTIVE[kind] ?? `A ${kind} run of this request is already queued or running.`);
   } else {
     const busy = await tx.run.findFirst({ where: { targetId, folderId, kind, status: active } });
     if (busy) return { runId: busy.id }; // the same check is already on its way
@@ -124,7 +172,7 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   const frozen = currentRunSettings(target, revision?.checksum ?? null, actor);
   const run = await tx.run.create({
     data: {
-      kind, targetId, requestId, revisionId: revision?.id ?? null, folderId, requestedById: actor.id, phase: 'queued',
+      kind, targetId, requestId, revisionId: revision?.id ?? null, folderId, artifactId, requestedById: actor.id, phase: 'queued',
       queuedAt, deadlineAt: new Date(queuedAt.getTime() + target.runDeadlineMs), jobId,
       frozenSettings: frozen as unknown as InputJsonValue,
     },
@@ -136,6 +184,7 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     after: {
       kind, target: target.name, deadlineAt: run.deadlineAt?.toISOString(),
       ...(revision ? { revision: revision.revision } : {}), ...(sampleRows !== undefined ? { sampleRows } : {}),
+      ...(artifactId ? { artifactId } : {}), ...(folderId && kind !== 'status' ? { folderId } : {}),
     },
   });
   return { runId: run.id };
@@ -293,11 +342,14 @@ async function recordAbortedInTx(tx: Tx, run: RunRow, status: 'cancelled' | 'tim
     const allowed = run.deadlineAt ? run.deadlineAt.getTime() - run.queuedAt.getTime() : (target?.runDeadlineMs ?? 0);
     error = `Timed out: the run's deadline (${minutes(allowed)} after it was queued) passed ${during}.`;
   }
+  const stopped = { ok: false, aborted: status, abortedDuring: run.status === 'queued' ? null : run.phase };
+  // What the run had when it stopped, if its kind's schema reads it; else only how it ended.
+  const kept = outcome ? RUN_RESULT_SCHEMAS[run.kind].safeParse({ ...outcome, ...stopped }) : null;
   const changed = await tx.run.updateMany({
     where: { id: run.id, status: { in: ['queued', 'running'] } },
     data: {
       status, error, finishedAt: new Date(), phase: run.phase,
-      ...(outcome ? { result: { ...outcome, ok: false, aborted: status, abortedDuring: run.status === 'queued' ? null : run.phase } as InputJsonValue } : {}),
+      ...(kept ? { result: (kept.success ? kept.data : { ...stopped, error: (outcome as { error?: unknown }).error }) as InputJsonValue } : {}),
     },
   });
   if (changed.count === 0) return;
@@ -329,14 +381,15 @@ export async function completeSnapshotRun(runId: string, snapshot: SchemaSnapsho
     });
     // What changed on the target since its last snapshot, as the diff view lists it.
     const changes = previous ? diffSnapshots(previous.shape as unknown as SchemaShape, snapshot.shape).map(describeChange) : null;
-    const result = {
+    const result = parseRunResult('snapshot', {
+      ok: true,
       snapshotId: stored.id,
       hash: snapshot.hash,
       tables: Object.keys(snapshot.shape.tables).length,
       previousSnapshotId: previous?.id ?? null,
       changesSincePrevious: changes,
-    };
-    await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', phase: 'done', progress: 100, finishedAt: new Date(), result } });
+    });
+    await tx.run.update({ where: { id: runId }, data: { status: 'succeeded', phase: 'done', progress: 100, finishedAt: new Date(), result: result as InputJsonValue } });
     await recordAudit(tx, {
       actorId: null, requestId: run.requestId, action: 'run.succeeded', entityType: 'Run', entityId: runId,
       after: { kind: run.kind, hash: snapshot.hash, tables: result.tables, changes: changes?.length ?? null },
@@ -468,9 +521,14 @@ export async function failStrandedQueuedRuns(options: { claimGraceMs?: number } 
   return { failed, timedOut };
 }
 
-/** Keeps the rehearsal's evidence so far on the run, so the page can show each phase as it ends. */
+/**
+ * Keeps a run's evidence so far (LiveProgress), so the page can show each phase as it ends; parsed
+ * with the kind's result schema like the final result.
+ */
 export async function recordRunEvidence(runId: string, phase: string, progress: number, result: object) {
-  await getDb().run.update({ where: { id: runId }, data: { phase, progress, result: result as InputJsonValue } });
+  const db = getDb();
+  const { kind } = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { kind: true } });
+  await db.run.update({ where: { id: runId }, data: { phase, progress, result: parseRunResult(kind, result) as InputJsonValue } });
 }
 
 /**
@@ -478,19 +536,26 @@ export async function recordRunEvidence(runId: string, phase: string, progress: 
  * together. An outcome that did not succeed because the run was cancelled or passed its
  * deadline is recorded as cancelled or timed out, with what it was doing.
  */
-export async function completeEvidenceRun(runId: string, outcome: { ok: boolean; error?: string; aborted?: unknown; [key: string]: unknown }) {
+export async function completeEvidenceRun(
+  runId: string,
+  outcome: { ok: boolean; error?: string; aborted?: unknown; [key: string]: unknown },
+  /** Written in the same transaction as the run's outcome (evidence records: recordEvidence). */
+  alsoInTx?: (tx: Tx, run: { id: string; kind: RunKindName; targetId: string; requestId: string | null; revisionId: string | null }) => Promise<void>,
+) {
   await getDb().$transaction(async (tx) => {
     const current = await tx.run.findUniqueOrThrow({ where: { id: runId } });
     if (isRunFinished(current.status)) return;
     const aborted = outcome.ok ? null : abortStatusOf(current);
     if (aborted) return recordAbortedInTx(tx, current, aborted, outcome);
+    const result = parseRunResult(current.kind, outcome);
     const run = await tx.run.update({
       where: { id: runId },
       data: {
         status: outcome.ok ? 'succeeded' : 'failed', phase: outcome.ok ? 'done' : 'failed', progress: 100, finishedAt: new Date(),
-        error: outcome.ok ? null : (outcome.error ?? 'The rehearsal failed.'), result: outcome as InputJsonValue,
+        error: outcome.ok ? null : (outcome.error ?? `The ${current.kind} run failed.`), result: result as InputJsonValue,
       },
     });
+    if (alsoInTx) await alsoInTx(tx, run);
     await recordAudit(tx, {
       actorId: null, requestId: run.requestId, action: outcome.ok ? 'run.succeeded' : 'run.failed', entityType: 'Run', entityId: runId,
       after: { kind: run.kind, ...(outcome.ok ? {} : { error: outcome.error }) },

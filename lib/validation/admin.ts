@@ -13,6 +13,10 @@ function isPostgresUrl(v: string): boolean {
   }
 }
 
+/** Empty form fields are absent: host, port and user are for server engines, the file path for file-based ones. */
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const FILE_ENGINES: readonly string[] = ['sqlite'];
+
 const name = z
   .string({ error: 'Give it a name.' })
   .trim()
@@ -24,10 +28,13 @@ export const TargetSchema = z
     name,
     engine: z.enum(DB_ENGINES, { error: 'Choose an engine.' }).default('postgresql'),
     environment: z.enum(ENVIRONMENTS, { error: 'Choose an environment.' }),
-    host: z.string().trim().min(1, 'Give the host name or address.').max(255, 'At most 255 characters.'),
-    port: z.coerce.number({ error: 'The port is a number.' }).int('The port is a whole number.').min(1, 'Ports run from 1 to 65535.').max(65535, 'Ports run from 1 to 65535.'),
+    // Server engines (PostgreSQL, MySQL): host, port and user, required below by engine.
+    host: z.preprocess(blank, z.string().trim().max(255, 'At most 255 characters.').optional()),
+    port: z.preprocess(blank, z.coerce.number({ error: 'The port is a number.' }).int('The port is a whole number.').min(1, 'Ports run from 1 to 65535.').max(65535, 'Ports run from 1 to 65535.').optional()),
     database: z.string().trim().min(1, 'Give the database name.').max(63, 'PostgreSQL names have at most 63 characters.'),
-    username: z.string().trim().min(1, 'Give the user name.').max(63, 'PostgreSQL names have at most 63 characters.'),
+    username: z.preprocess(blank, z.string().trim().max(63, 'PostgreSQL names have at most 63 characters.').optional()),
+    // File-based engines (SQLite, later): the database file's absolute path on the Cutover server.
+    filePath: z.preprocess(blank, z.string().trim().max(4096, 'At most 4096 characters.').refine((v) => v.startsWith('/'), 'Give an absolute path (starting with /).').optional()),
     // Empty on edit means "keep the stored password".
     password: z.string().max(LIMITS.password, `At most ${LIMITS.password} characters.`).optional(),
     sslMode: z.enum(['disable', 'require', 'verify-full'], { error: 'Choose an SSL mode.' }).default('disable'),
@@ -42,6 +49,13 @@ export const TargetSchema = z
       .min(10_000, 'At least 10 000 ms (10 seconds).')
       .max(86_400_000, 'At most 86 400 000 ms (24 hours).')
       .default(1_800_000),
+    // A rehearsal with a data sample names any statement that kept its probe workload waiting longer than this.
+    lockImpactThresholdMs: z.coerce
+      .number({ error: 'The lock-impact threshold is a number of milliseconds.' })
+      .int('A whole number of milliseconds.')
+      .min(1, 'At least 1 ms.')
+      .max(3_600_000, 'At most 3 600 000 ms (an hour).')
+      .default(1000),
     // Kinds of statement the SQL fence refuses that this target lets through (checkboxes).
     allowedStatementKinds: z
       .array(z.enum(FENCE_KIND_IDS, { error: 'Unknown kind of statement.' }))
@@ -58,6 +72,16 @@ export const TargetSchema = z
     // Ticked on edit: forget the stored rehearsal server (rehearsals use Cutover's own sandbox again).
     clearRehearsalServer: z.preprocess((v) => v === true || v === 'on' || v === 'true', z.boolean()).default(false),
   })
+  // Checked even when other fields are wrong, so the form shows every missing field at once.
+  .superRefine((t, ctx) => {
+    if (FILE_ENGINES.includes(t.engine ?? 'postgresql')) {
+      if (!t.filePath) ctx.addIssue({ code: 'custom', path: ['filePath'], message: 'Give the path of the database file.' });
+      return;
+    }
+    if (!t.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Give the host name or address.' });
+    if (t.port === undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: 'Give the port.' });
+    if (!t.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'Give the user name.' });
+  }, { when: () => true })
   .refine((t) => t.engine === 'postgresql', {
     path: ['engine'],
     message: 'Only PostgreSQL targets can be connected to in this version.',

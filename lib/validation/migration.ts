@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from './common';
+import { DeclaredChangesTextSchema } from './declared-changes';
 
 /** A migration file may be large (a data backfill), not unbounded. */
 export const MAX_SQL_BYTES = 1_000_000;
@@ -43,6 +44,8 @@ export const SaveRevisionSchema = z.object({
   upSql: sql('up migration (migration.sql)', true),
   downSql: sql('down migration (down.sql)', true),
   dataSql: sql('data transformation', false).optional(),
+  /** What the migration changes in the data, one declaration a line (the data-loss check holds it to them). */
+  declaredChanges: DeclaredChangesTextSchema.optional(),
 });
 export type SaveRevisionInput = z.infer<typeof SaveRevisionSchema>;
 

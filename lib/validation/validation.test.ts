@@ -84,6 +84,15 @@ describe('admin schemas', () => {
     expect(errorsOf(TargetSchema, { ...target, engine: 'mysql' }).engine[0]).toMatch(/Only PostgreSQL/);
     expect(errorsOf(TargetSchema, { ...target, connectTimeoutMs: '10' }).connectTimeoutMs[0]).toMatch(/500/);
   });
+  it('ask server engines for host, port and user, and file-based engines for an absolute file path', () => {
+    const missing = errorsOf(TargetSchema, { ...target, host: '', port: '', username: ' ' });
+    expect([missing.host[0], missing.port[0], missing.username[0]]).toEqual(['Give the host name or address.', 'Give the port.', 'Give the user name.']);
+    const file = { name: 'App file', engine: 'sqlite', environment: 'staging', database: 'main' };
+    expect(errorsOf(TargetSchema, file).filePath[0]).toBe('Give the path of the database file.');
+    expect(errorsOf(TargetSchema, { ...file, filePath: 'app.db' }).filePath[0]).toMatch(/absolute path/);
+    // SQLite comes later: a complete file target is still refused by engine, not by its fields.
+    expect(Object.keys(errorsOf(TargetSchema, { ...file, filePath: '/srv/app.db' }))).toEqual(['engine']);
+  });
   it('validate people: email, password length, known roles', () => {
     expect(CreateUserSchema.parse({ email: 'A@B.io', name: 'A', password: 'x'.repeat(12) })).toMatchObject({ email: 'a@b.io', roles: [], agentRoles: [] });
     const e = errorsOf(CreateUserSchema, { email: 'nope', name: '', password: 'short', roles: ['king'], agentRoles: ['wizard'] });

@@ -75,6 +75,10 @@ export interface Fixtures {
   archive(): { fileName: string; bytes: Buffer };
   /** A queued rehearsal of `requestId` that no worker will take (it waits to be cancelled). */
   queuedRun(opts: { requestId: string; requestedById: string }): Promise<{ id: string }>;
+  /** A finished backup of the request's target (its run and Artifact row, checksums of one table; no file in the store). */
+  backup(opts: { requestId: string; requestedById: string }): Promise<{ artifactId: string }>;
+  /** A finished analysis of the request's latest revision (it must have one) that found one destructive operation. */
+  analysedRevision(opts: { requestId: string; requestedById: string }): Promise<{ operationKey: string }>;
   /** A unique lower-case tag. */
   unique(): string;
   /** The matrix target's connection settings, as the target form takes them. */
@@ -246,6 +250,53 @@ export const ENTRY_POINTS: EntryPoint[] = [
       return { input: { runId: (await fx.queuedRun({ requestId: request.id, requestedById: authorOf(ctx) })).id } };
     },
   },
+  // ---- lib/actions/backup-actions.ts (the Create backup step: database-administrator, or admin)
+  {
+    id: 'requestBackupAction',
+    call: { kind: 'action', file: 'lib/actions/backup-actions.ts', name: 'requestBackupAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (Create backup)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id } }),
+  },
+  {
+    id: 'requestDrillAction',
+    call: { kind: 'action', file: 'lib/actions/backup-actions.ts', name: 'requestDrillAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (Create backup)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      await fx.backup({ requestId: request.id, requestedById: authorOf(ctx) });
+      return { input: { requestId: request.id } };
+    },
+  },
+  // ---- lib/actions/drift-actions.ts (the Analysis step's holders, or database-administrator, lead, admin)
+  {
+    id: 'requestDriftCheckAction',
+    call: { kind: 'action', file: 'lib/actions/drift-actions.ts', name: 'requestDriftCheckAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-optimizer, postgres-pro (the Analysis step), database-administrator, lead', may: (p) => analysis(p) || migrationsDesk(p), writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id } }),
+  },
+  // ---- lib/actions/analysis-actions.ts (the Analysis step; acknowledgements: database-administrator, lead, reviewer, admin)
+  {
+    id: 'requestAnalysisAction',
+    call: { kind: 'action', file: 'lib/actions/analysis-actions.ts', name: 'requestAnalysisAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-optimizer, postgres-pro (the Analysis step), database-administrator', may: (p) => analysis(p) || dba(p), writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx), revision: true })).id } }),
+  },
+  {
+    id: 'acknowledgeDestructiveAction',
+    call: { kind: 'action', file: 'lib/actions/analysis-actions.ts', name: 'acknowledgeDestructiveAction', args: 'json' },
+    scopes: RECORD, who: 'admin, lead, reviewer, database-administrator', may: (p) => dba(p) || has(p, 'lead') || has(p, 'reviewer'), writes: true,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx), revision: true });
+      const { operationKey } = await fx.analysedRevision({ requestId: request.id, requestedById: authorOf(ctx) });
+      return { input: { requestId: request.id, operationKey, note: 'The table was only a proof.' } };
+    },
+  },
+  {
+    id: 'saveAnalysisFieldsAction',
+    call: { kind: 'action', file: 'lib/actions/analysis-actions.ts', name: 'saveAnalysisFieldsAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-optimizer, postgres-pro (the Analysis step)', may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, desiredChanges: `- add proof ${fx.unique()}`, migrationStrategy: 'Instant.' } }),
+  },
   // ---- lib/actions/task-actions.ts (on the Analysis step: database-optimizer or postgres-pro, or admin)
   {
     id: 'transitionTaskAction',
@@ -303,6 +354,15 @@ export const ENTRY_POINTS: EntryPoint[] = [
     call: { kind: 'route', file: 'app/api/v1/requests/[id]/migration/route.ts', method: 'GET', path: '/api/v1/requests/:id/migration' },
     scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
     prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), revision: true })).id }),
+  },
+  {
+    id: 'GET /api/v1/backups/:id/restore-script',
+    call: { kind: 'route', file: 'app/api/v1/backups/[id]/restore-script/route.ts', method: 'GET', path: '/api/v1/backups/:id/restore-script' },
+    scopes: RECORD, who: "anyone who holds a role (the target's address only for admins)", may: anyRole, writes: false,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      return { id: (await fx.backup({ requestId: request.id, requestedById: authorOf(ctx) })).artifactId };
+    },
   },
   {
     id: 'POST /api/v1/tasks/:id/transitions',

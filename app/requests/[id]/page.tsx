@@ -19,6 +19,9 @@ import { getViewer } from '@/lib/data/viewer';
 import { DomainError } from '@/lib/domain/errors';
 import { REQUEST_KIND_LABELS, type RequestKind } from '@/lib/domain/roles';
 import { idSchema } from '@/lib/validation/common';
+import { BackupSection } from './backup-section';
+import { AnalysisSection } from './analysis-section';
+import { DriftSection } from './drift-section';
 
 // One read per page view, shared by the page and its title (React's cache lasts one request).
 const loadRequest = cache(async (id: string) => {
@@ -74,8 +77,11 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
               <Fragment key={task.id}>
                 <TaskCard task={task} />
                 {task.key === 'analysis' && <SnapshotPanel requestId={request.id} run={snapshotRun} canTake={task.canWork} takers={task.eligibleRoles} />}
+                {task.key === 'analysis' && <DriftSection viewer={viewer} requestId={request.id} />}
+                {task.key === 'analysis' && <AnalysisSection viewer={viewer} requestId={request.id} />}
                 {task.key === 'create-migration' && <MigrationEditor requestId={request.id} panel={migration} canEdit={task.canWork} />}
                 {task.key === 'test-locally' && <RehearsalPanel requestId={request.id} panel={migration} canRun={task.canWork} />}
+                {task.key === 'create-backup' && <BackupSection viewer={viewer} requestId={request.id} canRun={task.canWork} runners={task.eligibleRoles} />}
                 {task.key === 'deploy' && (
                   <ApplyPanel requestId={request.id} panel={migration} target={request.target} canApply={task.canWork} />
                 )}

@@ -54,7 +54,7 @@ const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' ');
  * Runs pg_dump or pg_restore and resolves with its stdout. An aborted `signal` kills it at once
  * (the rehearsal it belongs to was cancelled or ran out of time).
  */
-function runTool(tool: 'pg_dump' | 'pg_restore', args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
+export function runTool(tool: 'pg_dump' | 'pg_restore', args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error(`${tool} was not started: cancelled`));
     const child = spawn(findPgTool(tool), args, { env, signal, killSignal: 'SIGKILL' });

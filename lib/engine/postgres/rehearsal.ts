@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client, escapeIdentifier as id, escapeLiteral } from 'pg';
 import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { describeChange, diffSnapshots } from './diff';
+import { LockProbe, type LockImpact, type LockProbeOptions } from './lock-probe';
 import { dumpSchema, listArchive, restoreArchive } from './pg-tools';
 import { runPlannedScript, type ScriptResult } from './runner';
 import { assertRestorable, createClosedDatabase, warmSandbox, type RehearsalServer } from './sandbox';
@@ -12,7 +13,7 @@ import { takeSnapshot } from './snapshot';
 import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
 
-export type PhaseName = 'clone' | 'sample' | 'snapshot' | 'up' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
+export type PhaseName = 'clone' | 'sample' | 'snapshot' | 'up' | 'data-loss' | 'verify-schema' | 'down' | 'verify-rollback' | 'redo' | 'drop';
 
 export interface PhaseEvidence {
   phase: PhaseName;
@@ -25,6 +26,19 @@ export interface PhaseEvidence {
   /** Schema changes (verify-schema) or differences left after rollback (verify-rollback). */
   changes?: string[];
   hash?: string;
+  /** What a check phase found (data-loss: the DataCheck's result). */
+  result?: unknown;
+}
+
+/**
+ * A check of the sample's data around up (the data-loss check): `before` runs right before up
+ * (after the snapshot), `after` right after it as the phase 'data-loss'. Both get the rehearsal
+ * role's session. Only with a data sample. A check that finds a difference fails its phase but
+ * the rehearsal goes on (down, rollback proof, redo) and ends not ok.
+ */
+export interface DataCheck {
+  before(client: Client): Promise<unknown>;
+  after(client: Client, before: unknown): Promise<{ ok: boolean; detail: string; result: unknown }>;
 }
 
 /** What the sandbox adds to a rehearsal, ms. */
@@ -54,6 +68,8 @@ export interface RehearsalResult {
   /** Cancelled through options.signal; `abortedDuring` is the phase it was in. */
   aborted?: boolean;
   abortedDuring?: PhaseName;
+  /** With a data sample and options.lockProbe: how each statement of up and down blocked a probe workload. */
+  lockImpact?: LockImpact;
 }
 
 const LABELS: Record<PhaseName, string> = {
@@ -61,6 +77,7 @@ const LABELS: Record<PhaseName, string> = {
   sample: 'Copy a sample of the data',
   snapshot: 'Snapshot the original schema',
   up: 'Run migration on local database',
+  'data-loss': 'Check for data loss',
   'verify-schema': 'Verify schema changes',
   down: 'Apply the down migration',
   'verify-rollback': 'Verify rollback works',
@@ -271,6 +288,10 @@ export interface RehearsalOptions {
    * sandbox's least privilege holds with or without it.
    */
   fence: FenceAllowances;
+  /** Runs around up when there is a data sample (sampleRows > 0). */
+  dataCheck?: DataCheck;
+  /** Measures lock impact while up and down run (lock-probe.ts), when there is a data sample. */
+  lockProbe?: LockProbeOptions;
 }
 
 export async function rehearseMigration(
@@ -295,6 +316,8 @@ export async function rehearseMigration(
   let scratchAdmin: Client | undefined; // the server's admin, in the scratch database: only before the role's objects exist
   let scratchClient: Client | undefined; // logged in as the rehearsal role: restores the copy, loads the sample, runs up, down and redo
   let source: Client | undefined; // read-only session on the target
+  let asRole: PgTargetSettings | undefined; // the rehearsal role's login to the scratch database
+  let probe: LockProbe | undefined; // probe sessions, also logged in as the role
   let roleCreated = false;
   let replicaGranted = false; // the role may set session_replication_role (during the sample only)
   let current: PhaseName = 'clone';
@@ -318,7 +341,11 @@ export async function rehearseMigration(
   };
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  async function phase<T>(name: PhaseName, work: () => Promise<{ value: T; evidence?: Partial<PhaseEvidence> }>, evenIfCancelled = false): Promise<T> {
+  // Findings of phases that fail without stopping the rehearsal (the data-loss check).
+  const findings: string[] = [];
+  async function phase<T>(
+    name: PhaseName, work: () => Promise<{ value: T; evidence?: Partial<PhaseEvidence> }>, evenIfCancelled = false, goOnIfFailed = false,
+  ): Promise<T | undefined> {
     const t0 = performance.now();
     if (!evenIfCancelled) current = name;
     try {
@@ -329,7 +356,8 @@ export async function rehearseMigration(
       const p: PhaseEvidence = { phase: name, label: LABELS[name], status: failed ? 'failed' : 'ok', durationMs: Math.round(performance.now() - t0), ...evidence };
       phases.push(p);
       onPhase(p);
-      if (failed) throw new PhaseFailed(p.detail ?? `${LABELS[name]} failed`);
+      if (failed && goOnIfFailed) findings.push(`${LABELS[name]}: ${p.detail ?? 'failed'}`);
+      else if (failed) throw new PhaseFailed(p.detail ?? `${LABELS[name]} failed`);
       return value;
     } catch (err) {
       if (err instanceof PhaseFailed) throw err;
@@ -349,13 +377,16 @@ export async function rehearseMigration(
       if (err instanceof SqlSyntaxError) return { value: undefined, evidence: { status: 'failed' as const, detail: `${file}: ${err.message}` } };
       throw err;
     }
-    const script = await runPlannedScript(scratchClient!, plan, {
-      onStatement: (s) => {
-        // Between statements a cancel stops the script (the copy is dropped right after).
-        checkCancelled();
-        onStatement?.(phaseName, s, plan.statements.length);
-      },
-    });
+    const run = (started: (s: PlannedStatement) => void) =>
+      runPlannedScript(scratchClient!, plan, {
+        onStatement: (s) => {
+          // Between statements a cancel stops the script (the copy is dropped right after).
+          checkCancelled();
+          started(s);
+          onStatement?.(phaseName, s, plan.statements.length);
+        },
+      });
+    const script = probe && (phaseName === 'up' || phaseName === 'down') ? await probe.watch(phaseName, sql, plan.statements, run) : await run(() => undefined);
     return { value: undefined, evidence: { script, ...(script.ok ? {} : { status: 'failed' as const, detail: `${file}: ${script.error}` }) } };
   };
 
@@ -406,7 +437,7 @@ export async function rehearseMigration(
       t = performance.now();
       const { first, skipped, rest } = sortArchiveEntries(await listArchive(dumpFile), options.fence, server.label);
       const asAdmin = { ...server.admin, database: scratch };
-      const asRole = { ...server.admin, database: scratch, username: role, password };
+      asRole = { ...server.admin, database: scratch, username: role, password };
       if (first.length) {
         writeFileSync(path.join(workDir, 'first.list'), first.join('\n') + '\n');
         await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'first.list'), signal });
@@ -470,18 +501,38 @@ export async function rehearseMigration(
     }
     await endSoon(source);
     source = undefined;
-    const before = await phase('snapshot', async () => {
+    const before = (await phase('snapshot', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.before = s.hash;
       return { value: s, evidence: { hash: s.hash, detail: `${Object.keys(s.shape.tables).length} tables` } };
-    });
+    }))!;
+    if (sampleRows > 0 && options.lockProbe) {
+      probe = new LockProbe(pgClientConfig(asRole!), {
+        ...options.lockProbe,
+        migrationPid: () => (scratchClient as unknown as { processID: number | null } | undefined)?.processID ?? null,
+        signal,
+      });
+      await probe.open();
+    }
+    const dataCheck = sampleRows > 0 ? options.dataCheck : undefined;
+    // Taken right before up; a failure here is reported by the data-loss phase, in its place.
+    const dataBefore = dataCheck
+      ? await dataCheck.before(scratchClient!).then((value) => ({ value }), (err: Error) => ({ error: err.message }))
+      : undefined;
     await phase('up', () => runScript('migration.sql', migration.upSql, 'up'));
-    const afterUp = await phase('verify-schema', async () => {
+    if (dataCheck && dataBefore) {
+      await phase('data-loss', async () => {
+        if ('error' in dataBefore) return { value: undefined, evidence: { status: 'failed' as const, detail: `the state before up could not be read: ${dataBefore.error}` } };
+        const r = await dataCheck.after(scratchClient!, dataBefore.value);
+        return { value: undefined, evidence: { detail: r.detail, result: r.result, ...(r.ok ? {} : { status: 'failed' as const }) } };
+      }, false, true);
+    }
+    const afterUp = (await phase('verify-schema', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.afterUp = s.hash;
       const changes = diffSnapshots(before.shape, s.shape).map(describeChange);
       return { value: s, evidence: { hash: s.hash, changes, detail: changes.length ? `${changes.length} change(s)` : 'the migration changed no schema object' } };
-    });
+    }))!;
     await phase('down', () => runScript('down.sql', migration.downSql, 'down'));
     await phase('verify-rollback', async () => {
       const s = await takeSnapshot(scratchClient!);
@@ -514,8 +565,9 @@ export async function rehearseMigration(
       if (!(err instanceof PhaseFailed)) phases.push({ phase: 'clone', label: LABELS.clone, status: 'failed', durationMs: 0, detail: error });
     }
   } finally {
+    if (!error && findings.length) error = findings.join('; ');
     signal?.removeEventListener('abort', onAbort);
-    await Promise.all([endSoon(scratchClient), endSoon(scratchAdmin), endSoon(source)]);
+    await Promise.all([endSoon(scratchClient), endSoon(scratchAdmin), endSoon(source), probe?.close()]);
     if (admin && roleCreated) {
       const t = performance.now();
       await phase('drop', async () => {
@@ -533,5 +585,6 @@ export async function rehearseMigration(
   return {
     ok: !error, scratchDatabase: scratch, server: server?.label, phases, hashes, durationMs: Math.round(performance.now() - started), timings, error,
     ...(aborted ? { aborted: true, abortedDuring: current } : {}),
+    ...(probe ? { lockImpact: probe.result() } : {}),
   };
 }

@@ -41,7 +41,7 @@ export interface RunHooks {
  * Cancels whatever `client`'s session is running, from a second connection with the same
  * settings (a session may cancel its own role's statements). Best effort: the caller checks.
  */
-async function cancelSessionStatement(client: Client): Promise<boolean> {
+export async function cancelSessionStatement(client: Client): Promise<boolean> {
   const pid = (client as unknown as { processID: number | null }).processID;
   if (!pid) return false;
   const other = new Client({

@@ -2,7 +2,7 @@ import { NextResponse } from 'next/server';
 import { z } from 'zod';
 import { runAction } from '@/lib/actions/run-action';
 import { respond } from '@/lib/api/route';
-import { tarGz } from '@/lib/engine/archive';
+import { tarGz } from '@/lib/engine';
 import { exportMigrationFolder } from '@/lib/services/migration-revisions';
 import { idSchema } from '@/lib/validation/common';
 

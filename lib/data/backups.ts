@@ -1,0 +1,124 @@
+import 'server-only';
+import { getDb } from '../db/client';
+import { BackupArtifactMetadataSchema, type BackupArtifactMetadata } from '../domain/backups';
+import { notFound } from '../domain/errors';
+import { canManageTargets, type Actor } from '../domain/permissions';
+import { readRunResult } from '../domain/run-results';
+import { restoreProcedure, restoreScript, type RestoreScriptTarget } from '../engine';
+import { latestEvidence } from '../services/evidence';
+import type { RestoreScriptQuery } from '../validation/backup';
+import { assertCanRead } from './access';
+import { runTextRedactor } from './runs';
+
+const TARGET_FIELDS = { select: { name: true, host: true, port: true, database: true, username: true, sslMode: true } } as const;
+type TargetFields = { name: string; host: string | null; port: number | null; database: string; username: string | null; sslMode: string };
+
+/**
+ * Where a restore script points: the target as it is now, its address only for people who may
+ * see it (admins); the others' script asks for PGHOST and PGPORT when it runs. Never a password.
+ */
+function scriptTarget(actor: Actor, t: TargetFields): RestoreScriptTarget {
+  const address = canManageTargets(actor);
+  return { name: t.name, host: address ? t.host : null, port: address ? t.port : null, database: t.database, username: t.username ?? 'postgres', sslMode: t.sslMode };
+}
+
+/** The file name the script expects by default: the target's name and the backup's time. */
+function backupFileName(targetName: string, createdAt: Date): string {
+  return `${targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'backup'}-${createdAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}.dump`;
+}
+
+function scriptInput(artifact: { id: string; storeKey: string; sha256: string; sizeBytes: bigint; createdAt: Date }, meta: BackupArtifactMetadata, targetName: string) {
+  return {
+    key: artifact.storeKey, fileName: backupFileName(targetName, artifact.createdAt), sha256: artifact.sha256, sizeBytes: Number(artifact.sizeBytes),
+    database: meta.database, serverVersion: meta.serverVersion, pgDumpVersion: meta.pgDumpVersion, startedAt: meta.startedAt,
+    checksums: meta.checksums, layouts: meta.layouts,
+  };
+}
+
+/** The Create backup step's panel: the latest backup and drill runs of the request, the latest backup, its restore script. */
+export async function getBackupPanel(actor: Actor, requestId: string) {
+  assertCanRead(actor);
+  const redact = runTextRedactor(actor);
+  const db = getDb();
+  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { target: TARGET_FIELDS } });
+  if (!request) throw notFound('Migration request');
+  const target = request.target;
+  const [backupRun, drillRun, artifact, drillEvidence] = await Promise.all([
+    db.run.findFirst({ where: { requestId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.run.findFirst({ where: { requestId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.artifact.findFirst({ where: { kind: 'backup', run: { requestId } }, orderBy: { createdAt: 'desc' } }),
+    latestEvidence(requestId, 'drill'),
+  ]);
+  const backupResult = backupRun ? (readRunResult('backup', backupRun.result, backupRun.id) ?? {}) : null;
+  const drillResult = drillRun ? (readRunResult('drill', drillRun.result, drillRun.id) ?? {}) : null;
+  const meta = artifact ? BackupArtifactMetadataSchema.safeParse(artifact.metadata) : null;
+  const runView = (run: NonNullable<typeof backupRun>, log: string[] | undefined) => ({
+    id: run.id,
+    status: run.status,
+    phase: redact(run.phase, target),
+    progress: run.progress,
+    error: redact(run.error, target),
+    requestedBy: run.requestedBy.name,
+    queuedAt: run.queuedAt,
+    finishedAt: run.finishedAt,
+    log: (log ?? []).slice(-200).map((line) => redact(line, target)),
+  });
+  return {
+    backupRun: backupRun && backupResult ? runView(backupRun, backupResult.log) : null,
+    drillRun: drillRun && drillResult
+      ? {
+          ...runView(drillRun, drillResult.log),
+          artifactId: drillRun.artifactId,
+          backupSha256: drillResult.backupSha256 ?? null,
+          ok: drillResult.ok ?? null,
+          failedStep: drillResult.failedStep ?? null,
+          server: drillResult.server ?? null,
+          pgRestoreVersion: drillResult.pgRestoreVersion ?? null,
+          dumpedBy: drillResult.archive?.dumpedBy ?? null,
+          integrityMs: drillResult.integrityMs ?? null,
+          restoreMs: drillResult.restoreMs ?? null,
+          verifyMs: drillResult.verifyMs ?? null,
+          tables: drillResult.tables ?? [],
+          differing: drillResult.differing ?? [],
+          staleBecause: drillEvidence?.runId === drillRun.id ? drillEvidence.staleBecause : null,
+        }
+      : null,
+    backup: artifact && meta?.success
+      ? (() => {
+          const input = scriptInput(artifact, meta.data, target.name);
+          const to = scriptTarget(actor, target);
+          return {
+            id: artifact.id,
+            sha256: artifact.sha256,
+            sizeBytes: Number(artifact.sizeBytes),
+            createdAt: artifact.createdAt,
+            database: meta.data.database,
+            serverVersion: meta.data.serverVersion,
+            pgDumpVersion: meta.data.pgDumpVersion,
+            durationMs: meta.data.durationMs,
+            dumpMs: meta.data.dumpMs,
+            checksumMs: meta.data.checksumMs,
+            tables: meta.data.checksums,
+            fileName: input.fileName,
+            script: restoreScript(input, to),
+            procedure: restoreProcedure(input, to),
+          };
+        })()
+      : null,
+  };
+}
+export type BackupPanelView = Awaited<ReturnType<typeof getBackupPanel>>;
+
+/** A backup's restore script or written procedure, for download (GET /api/v1/backups/:id/restore-script). */
+export async function getRestoreScript(actor: Actor, query: RestoreScriptQuery) {
+  assertCanRead(actor);
+  const artifact = await getDb().artifact.findUnique({ where: { id: query.id }, include: { target: TARGET_FIELDS } });
+  const meta = artifact?.kind === 'backup' ? BackupArtifactMetadataSchema.safeParse(artifact.metadata) : null;
+  if (!artifact?.target || !meta?.success) throw notFound('Backup');
+  const input = scriptInput(artifact, meta.data, artifact.target.name);
+  const to = scriptTarget(actor, artifact.target);
+  const base = input.fileName.replace(/\.dump$/, '');
+  return query.format === 'procedure'
+    ? { fileName: `restore-${base}.md`, contentType: 'text/markdown; charset=utf-8', body: restoreProcedure(input, to) }
+    : { fileName: `restore-${base}.sh`, contentType: 'text/x-shellscript; charset=utf-8', body: restoreScript(input, to) };
+}

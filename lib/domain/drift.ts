@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Drift (issue 7, section 5): the target's live schema against the schema its applied migrations
+ * build when replayed in the sandbox. What a drift run stores (its fields in runs.result) and
+ * what its evidence record keeps. Loose objects: a field added later keeps older rows readable.
+ */
+const history = z.looseObject({ missing: z.array(z.string()), modified: z.array(z.string()), failed: z.array(z.string()) });
+const folder = z.looseObject({ id: z.string(), name: z.string() });
+
+/** The drift run's own fields beside the common outcome (ok, error, log); optional while it runs. */
+export const DriftRunFields = {
+  step: z.string().optional(),
+  drifted: z.boolean().optional(),
+  differences: z.array(z.string()).optional(),
+  expectedHash: z.string().optional(),
+  actualHash: z.string().optional(),
+  replayed: z.array(z.string()).optional(),
+  history: history.optional(),
+  pending: z.array(z.string()).optional(),
+  folder: folder.nullable().optional(),
+  server: z.string().optional(),
+  note: z.string().optional(),
+  durationMs: z.number().optional(),
+};
+
+/** A drift check's evidence: passed when the live schema is what the applied migrations build. */
+export const DriftEvidenceSchema = z.looseObject({
+  drifted: z.boolean(),
+  differences: z.array(z.string()),
+  expectedHash: z.string(),
+  actualHash: z.string(),
+  replayed: z.array(z.string()),
+  history,
+  pending: z.array(z.string()),
+  folder: folder.nullable(),
+  server: z.string().optional(),
+  note: z.string().optional(),
+});
+export type DriftEvidence = z.infer<typeof DriftEvidenceSchema>;
+
+/** One line for lists and the gate: "no drift (3 migrations replayed)", "drift: 2 differences". */
+export function driftSummary(r: { drifted: boolean; differences: string[]; replayed: string[] }): string {
+  const replayed = `${r.replayed.length} applied migration${r.replayed.length === 1 ? '' : 's'} replayed`;
+  if (!r.drifted) return `no drift: the live schema is what the ${replayed} build`;
+  return `drift: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} from what the ${replayed} build (${r.differences[0]}${r.differences.length > 1 ? ', ...' : ''})`;
+}
+
+/**
+ * Which imported folder a drift check of a request compares with, when nobody chose one: the
+ * latest import that holds the migration the request was made from, else the latest import.
+ */
+export function defaultDriftFolder<F extends { id: string; migrationNames: string[] }>(foldersNewestFirst: F[], sourceMigration: string | null): F | null {
+  if (sourceMigration) {
+    const holding = foldersNewestFirst.find((f) => f.migrationNames.includes(sourceMigration));
+    if (holding) return holding;
+  }
+  return foldersNewestFirst[0] ?? null;
+}

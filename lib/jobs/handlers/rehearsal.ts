@@ -1,0 +1,75 @@
+import { getDb } from '../../db/client';
+import { dataLossCheck, driverFor, dropScratchDatabase, scratchDatabaseName, type PhaseEvidence } from '../../engine';
+import { fenceAllowancesFor } from '../../services/app-settings';
+import { targetSettings } from '../../services/manage-targets';
+import { declaredChangesOf, migrationSqlOf } from '../../services/migration-revisions';
+import { dataLossOfPhases } from '../../domain/data-loss';
+import { lockImpactEvidence, lockImpactVerdict } from '../../domain/lock-impact';
+import { LockImpactSchema } from '../../domain/run-results';
+import { recordEvidence } from '../../services/evidence';
+import { completeEvidenceRun } from '../../services/runs';
+import { defineHandler, rehearsalServerFor, sandboxFor } from '../handler';
+import { QUEUES } from '../queue';
+
+const REHEARSAL_PHASES = 9;
+
+/** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
+export const rehearsalHandler = defineHandler({
+  kinds: ['rehearsal'],
+  queue: QUEUES.rehearsal,
+  async run({ runId, job, signal, progress }) {
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId }, include: { revision: true, target: true } });
+    if (!run.revision) throw new Error('The revision to rehearse no longer exists.');
+    const driver = driverFor(run.target, 'Rehearsals');
+    const phases: PhaseEvidence[] = [];
+    const sampleRows = typeof job.sampleRows === 'number' ? job.sampleRows : 0;
+    const declared = declaredChangesOf(run.revision);
+    const result = await driver.rehearse(
+      targetSettings(run.target),
+      { name: run.revision.name, upSql: migrationSqlOf(run.revision), downSql: run.revision.downSql },
+      {
+        scratch: scratchDatabaseName(runId),
+        sampleRows,
+        // With a data sample, a probe workload measures how long each statement blocks readers and writers.
+        ...(sampleRows > 0 ? { lockProbe: { thresholdMs: run.target.lockImpactThresholdMs } } : {}),
+        // With a data sample, the data-loss check: counts and checksums before and after up, held to the revision's declarations.
+        ...(sampleRows > 0 ? { dataCheck: dataLossCheck(declared ?? { tables: [] }) } : {}),
+        // Never the target's server: the target's rehearsal server, the install's, or this worker's warm sandbox.
+        sandbox: sandboxFor(run.target),
+        signal,
+        fence: await fenceAllowancesFor(run.target),
+        onPhase: (p) => {
+          phases.push(p);
+          progress.log(`${p.status === 'ok' ? 'ok' : 'FAILED'}: ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
+          progress.update(p.label, Math.round((phases.length / REHEARSAL_PHASES) * 95), { phases: [...phases] }, true);
+        },
+        onStatement: (phase, st, total) =>
+          progress.update(`${phase}: statement ${st.index + 1} of ${total} (line ${st.line}): ${st.sql.slice(0, 120)}`, undefined, { phases: [...phases] }),
+      },
+    );
+    await progress.flush();
+    const revision = { id: run.revision.id, checksum: run.revision.checksum };
+    await completeEvidenceRun(runId, { ...result, revision: run.revision.revision, log: progress.lines }, async (tx, done) => {
+      const impact = result.lockImpact && LockImpactSchema.parse(result.lockImpact);
+      if (impact && !impact.error && impact.statements.length > 0) {
+        const verdict = lockImpactVerdict(impact);
+        await recordEvidence(tx, {
+          kind: 'lock_impact', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision,
+          passed: verdict.passed, summary: verdict.summary, detail: lockImpactEvidence(impact, sampleRows),
+        });
+      }
+      const dataLoss = dataLossOfPhases(result.phases);
+      if (dataLoss) {
+        await recordEvidence(tx, {
+          kind: 'data_loss', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision, passed: dataLoss.passed, summary: dataLoss.summary,
+          detail: { report: dataLoss.report, ...(dataLoss.report ? {} : { error: dataLoss.summary }), sampleRows, declaredChanges: declared },
+        });
+      }
+    });
+  },
+  // A dead worker's scratch database and role on a rehearsal server are dropped there (its own sandbox is reaped whole).
+  async afterInterrupted(run) {
+    const server = rehearsalServerFor(run.target);
+    if (server) await dropScratchDatabase(server, scratchDatabaseName(run.id));
+  },
+});

@@ -1,0 +1,110 @@
+import { getDb, type Db, type Tx } from '../db/client';
+import { DomainError } from '../domain/errors';
+import { EVIDENCE_DETAIL_SCHEMAS, EvidenceHashesSchema, type EvidenceDetailOf, type EvidenceKindName } from '../domain/evidence-schemas';
+import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
+import { targetSettingsVersion } from './runs';
+
+export interface EvidenceInput<K extends EvidenceKindName> {
+  kind: K;
+  targetId: string;
+  requestId?: string | null;
+  runId?: string | null;
+  /** The migration revision it was produced on; its checksum (sha256 of migration.sql) is kept with the record. */
+  revision?: { id: string; checksum: string } | null;
+  passed: boolean;
+  /** One line for lists ("risk high: 2 destructive operations"). */
+  summary: string;
+  /** The kind's result; must match EVIDENCE_DETAIL_SCHEMAS[kind]. */
+  detail: EvidenceDetailOf<K>;
+  /** Hashes it rests on: dump sha256, snapshot hashes, checksums digest. */
+  hashes?: Record<string, string>;
+}
+
+/**
+ * Records one piece of evidence inside the caller's transaction (with the run's outcome: see
+ * completeEvidenceRun's `alsoInTx`): what ran, on which revision (its sha256), on which target
+ * settings (targetSettingsVersion, computed here from the target as it is now), with which hashes.
+ * A detail its kind's schema refuses is refused (DomainError 'invalid'): evidence is never vague.
+ */
+export async function recordEvidence<K extends EvidenceKindName>(tx: Tx, input: EvidenceInput<K>): Promise<{ id: string; targetSettingsVersion: string }> {
+  const detail = EVIDENCE_DETAIL_SCHEMAS[input.kind].safeParse(input.detail);
+  if (!detail.success) {
+    throw new DomainError('invalid', `The ${input.kind} evidence does not match its schema: ${detail.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(detail)'}: ${i.message}`).join('; ')}`);
+  }
+  const hashes = EvidenceHashesSchema.safeParse(input.hashes ?? {});
+  if (!hashes.success) throw new DomainError('invalid', `The ${input.kind} evidence's hashes must be names to hex strings.`);
+  const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: input.targetId } });
+  const version = targetSettingsVersion(target);
+  const row = await tx.evidence.create({
+    data: {
+      kind: input.kind, targetId: target.id, requestId: input.requestId ?? null, runId: input.runId ?? null,
+      revisionId: input.revision?.id ?? null, revisionSha256: input.revision?.checksum ?? null,
+      targetSettingsVersion: version, passed: input.passed, summary: input.summary.slice(0, 500),
+      detail: detail.data as InputJsonValue, hashes: hashes.data,
+    },
+  });
+  return { id: row.id, targetSettingsVersion: version };
+}
+
+type EvidenceRow = NonNullable<Awaited<ReturnType<Db['evidence']['findFirst']>>>;
+
+/**
+ * An evidence record as pages and the gate read it: its detail parsed with its kind's schema
+ * (null when a stored detail no longer matches), and whether it still holds: `staleBecause` says
+ * why not (the migration changed since, or the target's settings did). The gate voids stale ones.
+ */
+export interface EvidenceView<K extends EvidenceKindName = EvidenceKindName> {
+  id: string;
+  kind: K;
+  runId: string | null;
+  revisionId: string | null;
+  revisionSha256: string | null;
+  targetSettingsVersion: string;
+  passed: boolean;
+  summary: string;
+  detail: EvidenceDetailOf<K> | null;
+  hashes: Record<string, string>;
+  createdAt: Date;
+  staleBecause: string | null;
+}
+
+function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: { revisionSha256: string | null; settingsVersion: string }): EvidenceView<K> {
+  const kind = row.kind as K;
+  const detail = EVIDENCE_DETAIL_SCHEMAS[kind].safeParse(row.detail);
+  if (!detail.success) console.error(`[cutover] evidence ${row.id} (${kind}) no longer matches its schema:`, detail.error.issues.slice(0, 3));
+  const hashes = EvidenceHashesSchema.safeParse(row.hashes);
+  const staleBecause =
+    row.revisionSha256 !== null && row.revisionSha256 !== now.revisionSha256 ? 'The migration changed after this evidence was produced.'
+      : row.targetSettingsVersion !== now.settingsVersion ? "The target's settings changed after this evidence was produced."
+        : null;
+  return {
+    id: row.id, kind, runId: row.runId, revisionId: row.revisionId, revisionSha256: row.revisionSha256,
+    targetSettingsVersion: row.targetSettingsVersion, passed: row.passed, summary: row.summary,
+    detail: detail.success ? (detail.data as EvidenceDetailOf<K>) : null, hashes: hashes.success ? hashes.data : {},
+    createdAt: row.createdAt, staleBecause,
+  };
+}
+
+/** The request's latest revision checksum and its target's settings version now: what evidence must match to hold. */
+async function currentBasis(db: Db | Tx, requestId: string) {
+  const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { target: true } });
+  const latest = await db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { checksum: true } });
+  return { revisionSha256: latest?.checksum ?? null, settingsVersion: targetSettingsVersion(request.target) };
+}
+
+/**
+ * The request's latest evidence of a kind, or null. No access check here: readers in lib/data
+ * check who is asking first (evidence holds no secrets, but is the request's).
+ */
+export async function latestEvidence<K extends EvidenceKindName>(requestId: string, kind: K, db: Db | Tx = getDb()): Promise<EvidenceView<K> | null> {
+  const row = await db.evidence.findFirst({ where: { requestId, kind }, orderBy: { createdAt: 'desc' } });
+  return row ? viewOf<K>(row, await currentBasis(db, requestId)) : null;
+}
+
+/** Every evidence record of the request, newest first (at most `take`). Same access note as latestEvidence. */
+export async function evidenceFor(requestId: string, options: { take?: number } = {}, db: Db | Tx = getDb()): Promise<EvidenceView[]> {
+  const rows = await db.evidence.findMany({ where: { requestId }, orderBy: { createdAt: 'desc' }, take: options.take ?? 200 });
+  if (rows.length === 0) return [];
+  const basis = await currentBasis(db, requestId);
+  return rows.map((r) => viewOf(r, basis));
+}

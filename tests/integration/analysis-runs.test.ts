@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadActor } from '@/lib/auth/actor';
+import { getDb } from '@/lib/db/client';
+import { getAnalysisPanel } from '@/lib/data/analysis';
+import { stopBoss } from '@/lib/jobs/queue';
+import { handlerFor, runJob } from '@/lib/jobs/worker';
+import { acknowledgeDestructiveOperation, requestAnalysis, saveAnalysisFields } from '@/lib/services/analysis';
+import { latestEvidence } from '@/lib/services/evidence';
+import { fileRequest } from '@/lib/services/file-request';
+import { saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { SaveRevisionSchema } from '@/lib/validation/migration';
+import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
+import { createScratchDatabase, withClient } from '../support/scratch-db';
+
+/**
+ * The analysis vertical: an analysis run against a real target records its result and evidence
+ * (the target is only read), destructive operations are acknowledged explicitly, once, by the
+ * right people, only for the latest analysis of the current revision; the two written fields
+ * are saved by the Analysis step's holders. Every change leaves its audit row.
+ */
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  shop = await createScratchDatabase('cutover_analysis_runs');
+  await withClient(shop.url, (c) =>
+    c.query(`CREATE TABLE orders (id bigint PRIMARY KEY, note text, qty int);
+             INSERT INTO orders SELECT g, 'n' || g, g % 5 FROM generate_series(1, 500) g; ANALYZE orders;`));
+}, 60_000);
+afterAll(async () => {
+  await stopBoss();
+  await store?.close();
+  await shop?.drop();
+});
+
+const UP = 'ALTER TABLE orders DROP COLUMN note;\nCREATE INDEX orders_qty_idx ON orders (qty);\n';
+
+describe('analysis runs', () => {
+  it('analyse the latest revision read-only, record result and evidence, and take acknowledgements only as they should', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const optimizer = await makeUser({ roles: ['engineer'], agentRoles: ['database-optimizer'], name: 'Olga Optimizer' });
+    const dba = await makeUser({ roles: ['engineer'], agentRoles: ['database-administrator'], name: 'Dana DBA' });
+    const engineer = await makeUser({ roles: ['engineer'] });
+    const reviewer = await makeUser({ roles: ['reviewer'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for analysis');
+    const { id: requestId } = await fileRequest(admin.id, { title: 'Drop notes', kind: 'schema_change', targetId: target.id, description: 'Notes go.', priority: 'HIGH' });
+    const save = (upSql: string) => saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId, name: 'drop_note', upSql, downSql: 'ALTER TABLE orders ADD COLUMN note text;' }));
+
+    await expect(requestAnalysis(optimizer.id, { requestId })).rejects.toThrow('Save the migration (Create migration) before analysing it.');
+    await save(UP);
+    await expect(requestAnalysis(engineer.id, { requestId })).rejects.toThrow(/Only holders of database-optimizer or postgres-pro or database-administrator/);
+    const { runId } = await requestAnalysis(optimizer.id, { requestId });
+    await runJob(handlerFor('analysis'), { runId });
+
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.status).toBe('succeeded');
+    // Nothing ran on the target: the column is still there, and no index was built.
+    await withClient(shop.url, async (c) => {
+      const { rows } = await c.query(`SELECT (SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note')::int AS note,
+        to_regclass('orders_qty_idx') IS NULL AS no_index`);
+      expect(rows[0]).toEqual({ note: 1, no_index: true });
+    });
+    const evidence = await latestEvidence(requestId, 'analysis');
+    expect(evidence).toMatchObject({ runId, passed: false, staleBecause: null, summary: expect.stringMatching(/^risk high: 2 statements, 1 destructive operation/) });
+    expect(evidence?.detail).toMatchObject({
+      revision: 1, statements: 2, strongestLock: 'ACCESS EXCLUSIVE', catalogRead: true,
+      destructive: [{ operationKey: 'drop_column:public.orders.note', line: 1 }],
+      tables: [{ name: 'public.orders', rows: 500, rowsExact: true }],
+      squawk: { version: '2.66.0', error: null, rules: expect.objectContaining({ 'ban-drop-column': 1, 'require-concurrent-index-creation': 1 }) },
+    });
+
+    const panel = await getAnalysisPanel(await loadActor(getDb(), engineer.id), requestId);
+    expect(panel).toMatchObject({ canRun: false, canAcknowledge: false, canEditFields: false, latestRevision: 1 });
+    expect(panel.run?.impact?.statements.map((s) => s.lock)).toEqual(['ACCESS EXCLUSIVE', 'SHARE']);
+    expect(panel.run?.destructive).toEqual([expect.objectContaining({ operationKey: 'drop_column:public.orders.note', acknowledged: null })]);
+    expect(panel.run?.squawk?.findings.map((f) => f.rule)).toContain('ban-drop-column');
+    // The written fields start as the analysis's words.
+    expect(panel.fields.prefilled).toEqual({ desiredChanges: true, migrationStrategy: true });
+    expect(panel.fields.desiredChanges).toBe('- drop column note of public.orders (line 1)\n- create index public.orders_qty_idx on public.orders (line 2)');
+    expect(panel.fields.migrationStrategy).toMatch(/CREATE INDEX CONCURRENTLY orders_qty_idx ON orders \(qty\)/);
+
+    // Acknowledging: who, what and how often.
+    const ack = (actorId: string, operationKey: string, note = 'Notes moved to the CRM last quarter.') => acknowledgeDestructiveOperation(actorId, { requestId, operationKey, note });
+    await expect(ack(engineer.id, 'drop_column:public.orders.note')).rejects.toThrow('Acknowledging a destructive operation needs the database-administrator, lead, reviewer or admin role.');
+    await expect(ack(optimizer.id, 'drop_column:public.orders.note')).rejects.toThrow(/needs the database-administrator, lead, reviewer or admin role/);
+    await expect(ack(dba.id, 'drop_table:public.orders')).rejects.toThrow(/is not a destructive operation of the latest analysis of revision 1/);
+    await ack(dba.id, 'drop_column:public.orders.note');
+    await expect(ack(reviewer.id, 'drop_column:public.orders.note')).rejects.toThrow('Dana DBA already acknowledged this operation for revision 1.');
+    const acked = await getAnalysisPanel(await loadActor(getDb(), reviewer.id), requestId);
+    expect(acked.run?.destructive[0].acknowledged).toMatchObject({ by: 'Dana DBA', note: 'Notes moved to the CRM last quarter.' });
+    expect(acked.run?.unacknowledged).toBe(0);
+    const audit = await getDb().auditLog.findMany({ where: { requestId, action: 'analysis.destructive_acknowledged' } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actorId: dba.id, after: { revision: 1, operationKey: 'drop_column:public.orders.note', note: 'Notes moved to the CRM last quarter.' } });
+
+    // A new revision: the old analysis and its acknowledgement no longer count until it is analysed again.
+    await save(`${UP}TRUNCATE orders;\n`);
+    await expect(ack(dba.id, 'drop_column:public.orders.note')).rejects.toThrow('Revision 2 has not been analysed yet: run the impact analysis first.');
+    const stale = await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId);
+    expect(stale.run).toMatchObject({ outdated: true, revision: 1 });
+    expect(stale.run?.destructive[0].acknowledged).toBeNull();
+    const second = await requestAnalysis(dba.id, { requestId });
+    await runJob(handlerFor('analysis'), { runId: second.runId });
+    const fresh = await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId);
+    expect(fresh.run?.destructive.map((d) => [d.operationKey, d.acknowledged])).toEqual([
+      ['drop_column:public.orders.note', null],
+      ['truncate:public.orders', null],
+    ]);
+    await ack(reviewer.id, 'truncate:public.orders', 'The table is rebuilt by the nightly import.');
+    expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(1);
+  });
+
+  it('save the written fields for the Analysis step holders only, audited', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const optimizer = await makeUser({ roles: ['engineer'], agentRoles: ['postgres-pro'] });
+    const reviewer = await makeUser({ roles: ['reviewer'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for analysis fields');
+    const { id: requestId } = await fileRequest(admin.id, { title: 'Fields', kind: 'schema_change', targetId: target.id, description: 'Fields.', priority: 'LOW' });
+    const input = { requestId, desiredChanges: '- add a gift flag to orders', migrationStrategy: 'ADD COLUMN without a default: instant.' };
+    await expect(saveAnalysisFields(reviewer.id, input)).rejects.toThrow(/Only holders of database-optimizer or postgres-pro \(or admins\) can write the analysis/);
+    expect(await saveAnalysisFields(optimizer.id, input)).toEqual({ changed: true });
+    expect(await saveAnalysisFields(optimizer.id, input)).toEqual({ changed: false });
+    const request = await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId } });
+    expect(request).toMatchObject({ desiredChanges: input.desiredChanges, migrationStrategy: input.migrationStrategy });
+    const audit = await getDb().auditLog.findMany({ where: { requestId, action: 'request.analysis_saved' } });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actorId: optimizer.id, before: { desiredChanges: null, migrationStrategy: null }, after: { desiredChanges: input.desiredChanges } });
+    const panel = await getAnalysisPanel(await loadActor(getDb(), optimizer.id), requestId);
+    expect(panel.fields).toEqual({ desiredChanges: input.desiredChanges, migrationStrategy: input.migrationStrategy, prefilled: { desiredChanges: false, migrationStrategy: false } });
+    expect(panel.canEditFields).toBe(true);
+  });
+});
