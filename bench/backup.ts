@@ -20,22 +20,16 @@ import { backupDatabase, pgToolVersion, type BackupResult } from '../lib/engine/
 import { findPgTool, libpqEnv } from '../lib/engine/postgres/pg-tools';
 import { drillRestore, type DrillResult } from '../lib/engine/postgres/restore-drill';
 import { startSandbox, type Sandbox } from '../lib/engine/postgres/sandbox';
+import { databaseUrl } from './lib/database';
+import { median } from './lib/stats';
 
 const SERVER = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const DB = 'cutover_bench_backup';
+const DB_URL = databaseUrl(DB, SERVER);
 const log = (m: string) => console.log(`[bench:backup] ${new Date().toISOString().slice(11, 19)} ${m}`);
 
-const urlFor = (db: string) => {
-  const u = new URL(SERVER);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
 const ROWS = { accounts: Math.round(1_000_000 * SCALE), events: Math.round(6_000_000 * SCALE), notes: Math.round(400_000 * SCALE) };
@@ -62,7 +56,7 @@ async function ensureDatabase(): Promise<number> {
   const reusable =
     present &&
     !process.env.BENCH_REGENERATE &&
-    (await withClient(urlFor(DB), async (c) => (await c.query<{ scale: number }>('SELECT scale FROM bench_marker').catch(() => ({ rows: [] as { scale: number }[] }))).rows[0]?.scale === SCALE));
+    (await withClient(DB_URL, async (c) => (await c.query<{ scale: number }>('SELECT scale FROM bench_marker').catch(() => ({ rows: [] as { scale: number }[] }))).rows[0]?.scale === SCALE));
   if (!reusable) {
     log(`generating ${DB} (${ROWS.accounts} accounts, ${ROWS.events} events, ${ROWS.notes} notes)`);
     const t = performance.now();
@@ -70,14 +64,14 @@ async function ensureDatabase(): Promise<number> {
       await c.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
       await c.query(`CREATE DATABASE ${DB}`);
     });
-    await withClient(urlFor(DB), async (c) => {
+    await withClient(DB_URL, async (c) => {
       await c.query(GENERATE);
       // On its own: a multi-statement query is one implicit transaction, which VACUUM refuses.
       await c.query('VACUUM ANALYZE');
     });
     log(`generated in ${seconds(performance.now() - t)} s`);
   }
-  return withClient(urlFor(DB), async (c) => Number((await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n));
+  return withClient(DB_URL, async (c) => Number((await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n));
 }
 
 function tool(name: 'pg_dump' | 'pg_restore', args: string[], env: NodeJS.ProcessEnv): number {
@@ -134,7 +128,7 @@ async function cutoverPair(target: PgTargetSettings, sandbox: Sandbox, store: Di
 async function main() {
   const databaseBytes = await ensureDatabase();
   log(`database ${DB}: ${(databaseBytes / 2 ** 30).toFixed(2)} GiB`);
-  const u = new URL(urlFor(DB));
+  const u = new URL(DB_URL);
   const target: PgTargetSettings = {
     host: u.hostname, port: Number(u.port || 5432), database: DB, username: decodeURIComponent(u.username) || 'postgres',
     password: u.password ? decodeURIComponent(u.password) : null, sslMode: 'disable', connectTimeoutMs: 5000,

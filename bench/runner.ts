@@ -19,6 +19,8 @@ import { rehearseMigration, type RehearsalResult } from '../lib/engine/postgres/
 import { startSandbox } from '../lib/engine/postgres/sandbox';
 import { applyMigrations, migrationChecksum } from '../lib/engine/prisma-migrations';
 import { DEFAULT_FENCE_ALLOWANCES } from '../lib/engine/postgres/sql-guard';
+import { databaseUrl } from './lib/database';
+import { median } from './lib/stats';
 
 const SERVER = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -28,16 +30,7 @@ const WARM_PAUSE_MS = 1000;
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const log = (m: string) => console.log(`[bench:runner] ${m}`);
 
-const urlFor = (db: string) => {
-  const u = new URL(SERVER);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
 const admin = <T>(fn: (c: Client) => Promise<T>) => withClient(SERVER, fn);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
@@ -74,7 +67,7 @@ async function makeTemplate(name: string, setup: string | null) {
     await c.query(`CREATE DATABASE ${name}`);
   });
   if (setup) {
-    const c = new Client({ connectionString: urlFor(name) });
+    const c = new Client({ connectionString: databaseUrl(name, SERVER) });
     await c.connect();
     await c.query(setup);
     await c.query('VACUUM ANALYZE');
@@ -89,14 +82,14 @@ async function freshCopy(template: string, copy: string) {
     await c.query(`CREATE DATABASE ${copy} TEMPLATE ${template}`);
   });
   // Warm the copy's catalog cache the same way for both contenders.
-  const c = new Client({ connectionString: urlFor(copy) });
+  const c = new Client({ connectionString: databaseUrl(copy, SERVER) });
   await c.connect();
   await c.query('SELECT count(*) FROM pg_class');
   await c.end();
 }
 
 async function timeCutover(db: string, file: { name: string; sql: string }): Promise<number> {
-  const client = new Client({ connectionString: urlFor(db), application_name: 'cutover bench' });
+  const client = new Client({ connectionString: databaseUrl(db, SERVER), application_name: 'cutover bench' });
   await client.connect();
   const t0 = performance.now();
   try {
@@ -110,7 +103,7 @@ async function timeCutover(db: string, file: { name: string; sql: string }): Pro
 
 function timePsql(db: string, sqlPath: string): number {
   const t0 = performance.now();
-  const r = spawnSync('psql', ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', urlFor(db), '-f', sqlPath], { encoding: 'utf8' });
+  const r = spawnSync('psql', ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', databaseUrl(db, SERVER), '-f', sqlPath], { encoding: 'utf8' });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   return ms;
@@ -149,7 +142,7 @@ async function scenario(label: string, template: string, file: { name: string; s
  * both; reading the target (pg_dump) and running the scripts are the rehearsal's own work.
  */
 async function benchRehearsals(database: string, migration: { name: string; sql: string }) {
-  const server = new URL(urlFor(database));
+  const server = new URL(databaseUrl(database, SERVER));
   const target = {
     host: server.hostname, port: Number(server.port || 5432), database, username: decodeURIComponent(server.username) || 'postgres',
     password: server.password ? decodeURIComponent(server.password) : null, sslMode: 'disable', connectTimeoutMs: 5000,

@@ -3,8 +3,9 @@ import { Client } from 'pg';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
-export function databaseUrl(name: string): string {
-  const url = new URL(PG_ADMIN_URL);
+/** The database `name` on `server` (a connection URL; default PG_ADMIN_URL), with the same login. */
+export function databaseUrl(name: string, server = PG_ADMIN_URL): string {
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
 }

@@ -14,6 +14,12 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** The middle value (the mean of the two middle ones for an even count): the benches' median of a few runs. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export function summarize(samples: readonly number[]): Summary {

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { z } from 'zod';
 import {
-  DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, MigrationError, TargetBusyError, readOnlySession,
-  type FenceAllowances, type PgTargetSettings, type ScriptResult,
+  DEFAULT_ALLOWED_EXTENSIONS, FENCE_KINDS, MigrationError, TargetBusyError, readOnlySession, reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox,
+  type FenceAllowances, type PgTargetSettings, type RehearsalServer, type Sandbox, type ScriptResult,
 } from '../engine';
 
 /** Exit codes: 0 all is well, 1 the work failed (or there is work left), 2 the command was wrong. */
@@ -52,6 +52,30 @@ export const fenceFlags = {
 export function fenceFrom(input: { allow?: string; 'allow-extension'?: string }): FenceAllowances {
   const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   return { allowedKinds: list(input.allow), allowedExtensions: [...DEFAULT_ALLOWED_EXTENSIONS, ...list(input['allow-extension'])] };
+}
+
+/**
+ * Where a command replays or restores: never the database's own server. The rehearsal server of
+ * --sandbox-url (or CUTOVER_SANDBOX_URL), else a sandbox (embedded PostgreSQL) started for this
+ * command at the first `get()`, announced to `onStarted`, and stopped by `stop()`.
+ */
+export function commandSandbox(sandboxUrl: string | undefined, onStarted?: (s: Sandbox) => void): { get(): Promise<RehearsalServer>; stop(): Promise<void> } {
+  const named = sandboxUrl ?? process.env.CUTOVER_SANDBOX_URL;
+  let server: Promise<RehearsalServer> | undefined;
+  let own: Sandbox | undefined;
+  const start = async () => {
+    if (named) return rehearsalServerFromUrl(named);
+    await reapAbandonedSandboxes();
+    own = await startSandbox();
+    onStarted?.(own);
+    return own;
+  };
+  return {
+    get: () => (server ??= start()),
+    stop: async () => {
+      await own?.stop();
+    },
+  };
 }
 
 async function connect(connectionString: string, label: string, readOnly: boolean): Promise<Client> {

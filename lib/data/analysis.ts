@@ -1,6 +1,6 @@
 import 'server-only';
 import { getDb } from '../db/client';
-import { canAcknowledgeDestructive, desiredChangesFromAnalysis, migrationStrategyFromAnalysis } from '../domain/analysis';
+import { canAcknowledgeDestructive, desiredChangesFromAnalysis, migrationStrategyFromAnalysis, raiseRisk } from '../domain/analysis';
 import { notFound } from '../domain/errors';
 import { canWorkTask, type Actor } from '../domain/permissions';
 import { readRunResult } from '../domain/run-results';
@@ -27,7 +27,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
     select: { desiredChanges: true, migrationStrategy: true, target: { select: { name: true, host: true, port: true } } },
   });
   if (!request) throw notFound('Migration request');
-  const [latestRevision, run, step, evidence] = await Promise.all([
+  const [latestRevision, run, step, evidence, drift, lockImpact] = await Promise.all([
     db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true } }),
     db.run.findFirst({
       where: { requestId, kind: 'analysis' },
@@ -36,7 +36,11 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
     }),
     db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.analysis! } }, select: { subject: true, eligibleRoles: true, isGate: true } }),
     latestEvidence(requestId, 'analysis'),
+    latestEvidence(requestId, 'drift'),
+    latestEvidence(requestId, 'lock_impact'),
   ]);
+  // Failed evidence that still holds (same revision, same target settings) raises the risk.
+  const failing = (e: typeof drift | typeof lockImpact) => (e && !e.passed && !e.staleBecause ? { summary: e.summary } : null);
   const acknowledgements = latestRevision
     ? await db.destructiveAcknowledgement.findMany({
         where: { revisionId: latestRevision.id },
@@ -84,7 +88,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
           log: (result.log ?? []).slice(-200).map((line) => redact(line, request.target)),
           impact: impact
             ? {
-                risk: impact.risk,
+                risk: raiseRisk(impact.risk, { drift: failing(drift), lockImpact: failing(lockImpact) }),
                 atomic: impact.atomic,
                 catalogRead: impact.catalogRead,
                 serverVersion: impact.serverVersion,

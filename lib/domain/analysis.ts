@@ -183,3 +183,19 @@ export function canAcknowledgeDestructive(actor: Actor): boolean {
   return isAdmin(actor) || hasRole(actor, 'lead') || hasRole(actor, 'reviewer') || actor.agentRoles.includes('database-administrator');
 }
 export const ACKNOWLEDGE_REFUSAL = 'Acknowledging a destructive operation needs the database-administrator, lead, reviewer or admin role.';
+
+/**
+ * The analysis's risk raised by what other evidence found on the same target and revision: a
+ * drifted target, or a rehearsal statement that blocked the probe workload past the target's
+ * threshold, makes the risk high and says why.
+ */
+export function raiseRisk(
+  risk: { level: 'low' | 'medium' | 'high'; reasons: string[] },
+  findings: { drift?: { summary: string } | null; lockImpact?: { summary: string } | null },
+): { level: 'low' | 'medium' | 'high'; reasons: string[]; raisedBy: string[] } {
+  const raisedBy = [
+    ...(findings.drift ? [`The target has drifted from its migrations: ${findings.drift.summary}`] : []),
+    ...(findings.lockImpact ? [`The rehearsal measured blocking past the target's threshold: ${findings.lockImpact.summary}`] : []),
+  ];
+  return { level: raisedBy.length ? 'high' : risk.level, reasons: [...risk.reasons, ...raisedBy], raisedBy };
+}

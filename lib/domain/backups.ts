@@ -32,8 +32,8 @@ export const BackupArtifactMetadataSchema = z.looseObject({
 });
 export type BackupArtifactMetadata = z.infer<typeof BackupArtifactMetadataSchema>;
 
-/** Evidence detail of a backup: what was stored and what its tables held (or why it failed). */
-export const BackupEvidenceSchema = z.looseObject({
+/** What a backup stored and what its tables held: its evidence's detail, and its run's result at the end. */
+const backupStored = {
   artifactId: z.string().optional(),
   sha256: z.string().optional(),
   sizeBytes: z.number().optional(),
@@ -43,8 +43,21 @@ export const BackupEvidenceSchema = z.looseObject({
   durationMs: z.number().optional(),
   checksumMs: z.number().optional(),
   tables: z.array(TableChecksumSchema).optional(),
-  error: z.string().optional(),
-});
+};
+
+/** Evidence detail of a backup: what was stored and what its tables held (or why it failed). */
+export const BackupEvidenceSchema = z.looseObject({ ...backupStored, error: z.string().optional() });
+
+/** The backup run's own fields beside the common outcome: while it runs, the stage and table; at the end, what was stored. */
+export const BackupRunFields = {
+  stage: z.string().optional(),
+  table: z.string().optional(),
+  tablesDumped: z.number().int().optional(),
+  tablesTotal: z.number().int().optional(),
+  bytesWritten: z.number().optional(),
+  ...backupStored,
+  dumpMs: z.number().optional(),
+};
 
 export const DrillTableSchema = z.object({
   table: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DrillTableSchema, TableChecksumSchema } from './backups';
+import { BackupRunFields, DrillTableSchema } from './backups';
 import { AnalysisRunFields } from './analysis';
 import { DriftRunFields } from './drift';
 import type { RunKindName } from './run-rules';
@@ -138,24 +138,7 @@ export const StatusResultSchema = z.looseObject({
 /** An impact analysis (lib/jobs/handlers/analysis.ts): the analysis and squawk's findings, on the revision analysed. */
 export const AnalysisResultSchema = z.looseObject({ ...outcome, ...AnalysisRunFields });
 /** A backup (lib/jobs/handlers/backup.ts): while it runs, the stage and table; at the end, what was stored. */
-export const BackupResultSchema = z.looseObject({
-  ...outcome,
-  stage: z.string().optional(),
-  table: z.string().optional(),
-  tablesDumped: z.number().int().optional(),
-  tablesTotal: z.number().int().optional(),
-  bytesWritten: z.number().optional(),
-  artifactId: z.string().optional(),
-  sha256: z.string().optional(),
-  sizeBytes: z.number().optional(),
-  database: z.string().optional(),
-  serverVersion: z.string().optional(),
-  pgDumpVersion: z.string().optional(),
-  durationMs: z.number().optional(),
-  dumpMs: z.number().optional(),
-  checksumMs: z.number().optional(),
-  tables: z.array(TableChecksumSchema).optional(),
-});
+export const BackupResultSchema = z.looseObject({ ...outcome, ...BackupRunFields });
 /** A restore drill (lib/jobs/handlers/drill.ts): the step it is at; at the end, parity per table. */
 export const DrillResultSchema = z.looseObject({
   ...outcome,

@@ -1,6 +1,6 @@
 import type { RunKindName } from '../domain/run-rules';
 import type { TargetDatabase } from '../generated/prisma/client';
-import { configuredRehearsalServer, driverFor, rehearsalServerFromUrl, warmSandbox, type EngineDriver, type RehearsalServer } from '../engine';
+import { configuredRehearsalServer, driverFor, dropScratchDatabase, rehearsalServerFromUrl, scratchDatabaseName, warmSandbox, type EngineDriver, type RehearsalServer } from '../engine';
 import { targetRehearsalServerUrl, targetSettings } from '../services/manage-targets';
 import type { LiveProgress } from './live-progress';
 import type { QueueName } from './queue';
@@ -76,4 +76,14 @@ export function rehearsalServerFor(target: Pick<TargetDatabase, 'rehearsalServer
 /** The server a run's sandbox work goes to: never the target's own server. */
 export function sandboxFor(target: Pick<TargetDatabase, 'rehearsalServerEncrypted' | 'name'>): RehearsalServer | Promise<RehearsalServer> {
   return rehearsalServerFor(target) ?? warmSandbox();
+}
+
+/**
+ * afterInterrupted of runs that work in a scratch database (named scratchDatabaseName(run.id)):
+ * a dead worker's scratch database and role on a rehearsal server are dropped there (its own
+ * sandbox is reaped whole).
+ */
+export async function dropInterruptedScratch(run: { id: string; target: TargetDatabase }): Promise<void> {
+  const server = rehearsalServerFor(run.target);
+  if (server) await dropScratchDatabase(server, scratchDatabaseName(run.id));
 }

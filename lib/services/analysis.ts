@@ -23,6 +23,18 @@ async function latestAnalysedRevision(tx: Tx, requestId: string) {
 }
 
 /**
+ * The destructive operations of the current revision's latest analysis that nobody has
+ * acknowledged yet, in words; the quality gate cannot be passed while any is left.
+ */
+export async function unacknowledgedDestructiveOperations(tx: Tx, requestId: string): Promise<string[]> {
+  const analysed = await latestAnalysedRevision(tx, requestId);
+  if (!analysed?.destructive?.length) return [];
+  const acknowledged = await tx.destructiveAcknowledgement.findMany({ where: { revisionId: analysed.revision.id }, select: { operationKey: true } });
+  const done = new Set(acknowledged.map((a) => a.operationKey));
+  return analysed.destructive.filter((d) => !done.has(d.operationKey)).map((d) => d.description);
+}
+
+/**
  * Acknowledges one destructive operation of the latest analysis of the current revision, with a
  * note: database-administrator, lead, reviewer or admin. Only operations that analysis found can
  * be acknowledged, once each per revision (a new revision needs new acknowledgements). The

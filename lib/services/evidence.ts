@@ -27,12 +27,12 @@ export interface EvidenceInput<K extends EvidenceKindName> {
  * A detail its kind's schema refuses is refused (DomainError 'invalid'): evidence is never vague.
  */
 export async function recordEvidence<K extends EvidenceKindName>(tx: Tx, input: EvidenceInput<K>): Promise<{ id: string; targetSettingsVersion: string }> {
+  const hashes = EvidenceHashesSchema.safeParse(input.hashes ?? {});
+  if (!hashes.success) throw new DomainError('invalid', `The ${input.kind} evidence's hashes must be names to hex strings.`);
   const detail = EVIDENCE_DETAIL_SCHEMAS[input.kind].safeParse(input.detail);
   if (!detail.success) {
     throw new DomainError('invalid', `The ${input.kind} evidence does not match its schema: ${detail.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(detail)'}: ${i.message}`).join('; ')}`);
   }
-  const hashes = EvidenceHashesSchema.safeParse(input.hashes ?? {});
-  if (!hashes.success) throw new DomainError('invalid', `The ${input.kind} evidence's hashes must be names to hex strings.`);
   const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: input.targetId } });
   const version = targetSettingsVersion(target);
   const row = await tx.evidence.create({

@@ -4,6 +4,7 @@ import { checkCanSignGate } from '../domain/permissions';
 import { assertGateOpen } from '../domain/workflow';
 import { loadActor } from '../auth/actor';
 import type { SignGateItemInput } from '../validation/task';
+import { unacknowledgedDestructiveOperations } from './analysis';
 import { recordAudit } from './audit';
 import { lockWorkflow, previousTask, refreshProgress } from './workflow-state';
 
@@ -34,6 +35,13 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
       data: { signedById: actor.id, signedAt: now, note: input.note || null },
     });
     const unsigned = await tx.gateItem.count({ where: { requestId: item.requestId, signedById: null } });
+    if (unsigned === 0) {
+      // The signature that would pass the gate waits for every destructive operation to be acknowledged.
+      const open = await unacknowledgedDestructiveOperations(tx, item.requestId);
+      if (open.length) {
+        throw conflict(`The gate cannot pass while ${open.length} destructive operation(s) of the migration are unacknowledged (Analysis step): ${open.slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}.`);
+      }
+    }
     const gateStatus = unsigned === 0 ? 'completed' : 'in_progress';
     if (gateStatus !== gate.status) {
       await tx.task.update({

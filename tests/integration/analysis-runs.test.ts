@@ -8,6 +8,8 @@ import { acknowledgeDestructiveOperation, requestAnalysis, saveAnalysisFields } 
 import { latestEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
 import { saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { signGateItem } from '@/lib/services/sign-gate';
+import { toggleChecklistItem, transitionTask } from '@/lib/services/work-task';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
@@ -110,6 +112,24 @@ describe('analysis runs', () => {
     ]);
     await ack(reviewer.id, 'truncate:public.orders', 'The table is rebuilt by the nightly import.');
     expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(1);
+
+    // The gate: every item can be signed but the last signature, which would pass it, waits for the
+    // remaining acknowledgement; nothing is written by the refused signature.
+    for (let position = 1; position <= 6; position++) {
+      const task = await getDb().task.findFirstOrThrow({ where: { requestId, position }, include: { checklist: true } });
+      await transitionTask(admin.id, { taskId: task.id, transition: 'start' });
+      for (const item of task.checklist) await toggleChecklistItem(admin.id, { itemId: item.id, done: true });
+      await transitionTask(admin.id, { taskId: task.id, transition: 'complete' });
+    }
+    const items = await getDb().gateItem.findMany({ where: { requestId }, orderBy: { position: 'asc' } });
+    for (const item of items.slice(0, -1)) await signGateItem(reviewer.id, { gateItemId: item.id });
+    const last = items[items.length - 1];
+    await expect(signGateItem(reviewer.id, { gateItemId: last.id })).rejects.toThrow(
+      'The gate cannot pass while 1 destructive operation(s) of the migration are unacknowledged (Analysis step): drops column public.orders.note and the values it holds in 500 rows.',
+    );
+    expect(await getDb().gateItem.findUniqueOrThrow({ where: { id: last.id } })).toMatchObject({ signedById: null });
+    await ack(dba.id, 'drop_column:public.orders.note', 'Notes moved to the CRM last quarter.');
+    expect(await signGateItem(reviewer.id, { gateItemId: last.id })).toMatchObject({ remaining: 0, gateStatus: 'completed' });
   });
 
   it('save the written fields for the Analysis step holders only, audited', async () => {

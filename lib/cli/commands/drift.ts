@@ -1,6 +1,6 @@
-import { checkDrift, readMigrationsDir, reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox, type RehearsalServer, type Sandbox } from '../../engine';
+import { checkDrift, readMigrationsDir } from '../../engine';
 import { z } from 'zod';
-import { EXIT, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url } from '../command';
+import { EXIT, commandSandbox, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url } from '../command';
 
 /** Whether a database's live schema is what its applied migrations build (the database is only read). */
 export default defineCommand({
@@ -14,22 +14,14 @@ export default defineCommand({
   flags: z.strictObject({ url, dir: z.string().min(1), 'sandbox-url': url.optional(), ...fenceFlags }),
   async run(input, { json, io }) {
     const migrations = readMigrationsDir(input.dir);
-    // Never on the database's own server: a sandbox started for this command, or the one named.
-    const sandboxUrl = input['sandbox-url'] ?? process.env.CUTOVER_SANDBOX_URL;
-    let own: Sandbox | undefined;
-    let server: RehearsalServer;
-    if (sandboxUrl) server = rehearsalServerFromUrl(sandboxUrl);
-    else {
-      await reapAbandonedSandboxes();
-      server = own = await startSandbox();
-    }
+    const sandbox = commandSandbox(input['sandbox-url']);
     const result = await checkDrift(settingsFromUrl(input.url), migrations, {
-      sandbox: server,
+      sandbox: await sandbox.get(),
       fence: fenceFrom(input),
       onStep: (step, detail) => {
         if (!json && step === 'replay') io.out(`replaying ${detail}`);
       },
-    }).finally(() => own?.stop());
+    }).finally(() => sandbox.stop());
     if (json) {
       io.out(JSON.stringify(result, null, 2));
     } else if (!result.ok) {

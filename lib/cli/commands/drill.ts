@@ -3,8 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DirectoryArtifactStore, assertArtifactKey } from '../../artifacts/store';
 import { TableChecksumSchema } from '../../domain/backups';
-import { DEFAULT_ALLOWED_EXTENSIONS, drillRestore, reapAbandonedSandboxes, rehearsalServerFromUrl, startSandbox, type RehearsalServer, type Sandbox } from '../../engine';
-import { EXIT, UsageError, defineCommand, url } from '../command';
+import { DEFAULT_ALLOWED_EXTENSIONS, drillRestore } from '../../engine';
+import { EXIT, UsageError, commandSandbox, defineCommand, url } from '../command';
 import { checksumsFileOf } from './backup';
 
 /** FILE.checksums.json as `cutover backup` writes it: what the drill checks the file and the restored tables against. */
@@ -48,23 +48,14 @@ export default defineCommand({
     if (!parsed?.success) throw new UsageError(`${checksumsFileOf(input.backup)} is not a checksums file written by \`cutover backup\`.`);
     const recorded = parsed.data;
     const extensions = (input['allow-extension'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-    // Never a database server of one's own: a sandbox started for this command, or the one named.
-    const sandboxUrl = input['sandbox-url'] ?? process.env.CUTOVER_SANDBOX_URL;
-    let own: Sandbox | undefined;
-    const sandbox = async (): Promise<RehearsalServer> => {
-      if (sandboxUrl) return rehearsalServerFromUrl(sandboxUrl);
-      await reapAbandonedSandboxes();
-      own = await startSandbox();
-      if (!json) io.err(`sandbox: ${own.label}, started in ${own.startMs} ms`);
-      return own;
-    };
+    const sandbox = commandSandbox(input['sandbox-url'], (own) => !json && io.err(`sandbox: ${own.label}, started in ${own.startMs} ms`));
     const result = await drillRestore(
       new DirectoryArtifactStore(path.dirname(file)),
       { key: name, sha256: recorded.sha256, sizeBytes: recorded.sizeBytes, checksums: recorded.checksums },
       // Started only once the file has passed its checks.
-      sandbox,
+      () => sandbox.get(),
       { fence: { allowedKinds: [], allowedExtensions: [...DEFAULT_ALLOWED_EXTENSIONS, ...extensions] }, onProgress: (p) => !json && !p.table && io.err(p.message) },
-    ).finally(() => own?.stop());
+    ).finally(() => sandbox.stop());
     if (json) io.out(JSON.stringify({ backup: file, ...result }, null, 2));
     else {
       for (const t of result.tables) io.out(`${t.equal ? 'equal  ' : 'DIFFERS'} ${t.table}: ${t.rows} rows, checksum ${t.expected}${t.equal ? '' : ` (restored: ${t.actualRows ?? 'missing'} rows, ${t.actual ?? '—'})`}`);

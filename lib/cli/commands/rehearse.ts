@@ -1,9 +1,6 @@
-import {
-  assertFenceAllows, migrationStatus, readMigrationsDir, reapAbandonedSandboxes, rehearsalServerFromUrl, rehearseMigration, startSandbox,
-  type RehearsalServer, type Sandbox,
-} from '../../engine';
+import { assertFenceAllows, migrationStatus, readMigrationsDir, rehearseMigration } from '../../engine';
 import { z } from 'zod';
-import { EXIT, UsageError, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url, withDb } from '../command';
+import { EXIT, UsageError, commandSandbox, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url, withDb } from '../command';
 
 /** Rehearses a migration on a copy of the database's schema in a sandbox (the database is only read). */
 export default defineCommand({
@@ -29,18 +26,9 @@ export default defineCommand({
     // The fence first: a refused file never costs a sandbox start.
     await assertFenceAllows('migration.sql', m.sql, fenceFrom(input));
     await assertFenceAllows('down.sql', m.downSql, fenceFrom(input));
-    // Never on the database's own server: a sandbox started for this command, or the one named.
-    const sandboxUrl = input['sandbox-url'] ?? process.env.CUTOVER_SANDBOX_URL;
-    let own: Sandbox | undefined;
-    let server: RehearsalServer;
-    if (sandboxUrl) server = rehearsalServerFromUrl(sandboxUrl);
-    else {
-      await reapAbandonedSandboxes();
-      server = own = await startSandbox();
-      if (!json) io.out(`sandbox: ${own.label}, started in ${own.startMs} ms`);
-    }
+    const sandbox = commandSandbox(input['sandbox-url'], (own) => !json && io.out(`sandbox: ${own.label}, started in ${own.startMs} ms`));
     const result = await rehearseMigration(settingsFromUrl(input.url), { name, upSql: m.sql, downSql: m.downSql }, {
-      sandbox: server,
+      sandbox: await sandbox.get(),
       sampleRows: Number(input.sample),
       fence: fenceFrom(input),
       onPhase: (p) => {
@@ -48,7 +36,7 @@ export default defineCommand({
         io.out(`${p.status === 'ok' ? 'ok    ' : 'FAILED'} ${p.label} (${p.durationMs} ms)${p.detail ? `: ${p.detail}` : ''}`);
         for (const c of p.changes ?? []) io.out(`         ${c}`);
       },
-    }).finally(() => own?.stop());
+    }).finally(() => sandbox.stop());
     if (json) io.out(JSON.stringify({ migration: name, ...result }, null, 2));
     else io.out(result.ok ? `\nRehearsal of ${name} passed in ${result.durationMs} ms.` : `\nRehearsal of ${name} failed: ${result.error}`);
     return result.ok ? EXIT.ok : EXIT.failed;

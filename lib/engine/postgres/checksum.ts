@@ -43,7 +43,9 @@ export const CANONICAL_SETTINGS: Record<string, string> = {
  * Planner settings for the checksum queries (put back afterwards like the canonical ones): a
  * query expensive enough for JIT (jit_above_cost) is also optimised and has the hash functions
  * inlined, which measured ~20% faster on 10M rows than JIT without them; small tables stay
- * below the threshold and pay no compile time. No effect where JIT is off or unavailable.
+ * below the threshold and pay no compile time. No effect where JIT is off or unavailable. Only
+ * for the checksum's own query: on a query that hashes few rows (the data-loss check's counting
+ * scan) the compile time is all cost.
  */
 export const CHECKSUM_PLANNER_SETTINGS: Record<string, string> = {
   jit_inline_above_cost: '100000',
@@ -145,6 +147,23 @@ export function rowHashSql(columns: Pick<ChecksumColumn, 'name' | 'baseTypeOid' 
   return `pg_catalog.hashint8extended(${parts.join(' # ')}, 0)`;
 }
 
+/** 2^64 and 2^32, for the checksum's hex form in SQL. */
+const TWO_64 = '18446744073709551616';
+const TWO_32 = '4294967296';
+
+/**
+ * The query of one table's checksum: `rows` (bigint) and `checksum` (the sum of its row hashes
+ * mod 2^64, 16 hex digits, as sumToHex writes it). tableChecksums runs it, and so does the restore
+ * script's verification in a restored copy (psql): one text, so the two cannot drift apart.
+ */
+export function tableChecksumSql(table: { sqlName: string; columns: Parameters<typeof rowHashSql>[0] }): string {
+  const u = `pg_catalog.mod(pg_catalog.mod(COALESCE(pg_catalog.sum(${rowHashSql(table.columns)}), 0), ${TWO_64}) + ${TWO_64}, ${TWO_64})`;
+  return [
+    `SELECT s.n AS rows, pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.trunc(s.u / ${TWO_32})::pg_catalog.int8), 8, '0') || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.mod(s.u, ${TWO_32})::pg_catalog.int8), 8, '0') AS checksum`,
+    `FROM (SELECT pg_catalog.count(*) AS n, ${u} AS u FROM ONLY ${table.sqlName}) s`,
+  ].join('\n');
+}
+
 /** A numeric sum as text (what PostgreSQL returns for sum(bigint)) as 16 hex digits: the sum mod 2^64. */
 export function sumToHex(sum: string | null): string {
   return BigInt.asUintN(64, BigInt(sum ?? '0')).toString(16).padStart(16, '0');
@@ -220,14 +239,14 @@ export async function describeTables(client: Client, names?: string[]): Promise<
 }
 
 /**
- * Runs `work` with CANONICAL_SETTINGS in force in `client`'s session and puts the session's own
- * values back afterwards (also inside a caller's open transaction, whose snapshot is untouched;
+ * Runs `work` with CANONICAL_SETTINGS (and `extra` planner settings) in force in `client`'s
+ * session and puts the session's own values back afterwards (also inside a caller's open transaction, whose snapshot is untouched;
  * if that transaction fails, its rollback undoes the settings anyway). `signal` cancels the
  * statement running on the server.
  */
-export async function withCanonicalSettings<T>(client: Client, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withCanonicalSettings<T>(client: Client, work: () => Promise<T>, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<T> {
   if (signal?.aborted) throw new Error('cancelled');
-  const settings = { ...CANONICAL_SETTINGS, ...CHECKSUM_PLANNER_SETTINGS };
+  const settings = { ...CANONICAL_SETTINGS, ...extra };
   const names = Object.keys(settings);
   const saved = (await client.query<Record<string, string>>(`SELECT ${names.map((n, i) => `pg_catalog.current_setting(${escapeLiteral(n)}) AS s${i}`).join(', ')}`)).rows[0];
   const set = (values: string[]) => `SELECT ${names.map((n, i) => `pg_catalog.set_config(${escapeLiteral(n)}, ${escapeLiteral(values[i])}, false)`).join(', ')}`;
@@ -257,11 +276,9 @@ export async function tableChecksums(client: Client, options: { tables?: string[
     const out: TableChecksum[] = [];
     for (const t of tables) {
       if (options.signal?.aborted) throw new Error('cancelled');
-      const { rows } = await client.query<{ rows: string; sum: string | null }>(
-        `SELECT pg_catalog.count(*)::pg_catalog.int8::pg_catalog.text AS rows, pg_catalog.sum(${rowHashSql(t.columns)})::pg_catalog.text AS sum FROM ONLY ${t.sqlName}`,
-      );
-      out.push({ table: t.qualified, rows: Number(rows[0].rows), checksum: sumToHex(rows[0].sum) });
+      const { rows } = await client.query<{ rows: string; checksum: string }>(tableChecksumSql(t));
+      out.push({ table: t.qualified, rows: Number(rows[0].rows), checksum: rows[0].checksum });
     }
     return out;
-  }, options.signal);
+  }, options.signal, CHECKSUM_PLANNER_SETTINGS);
 }

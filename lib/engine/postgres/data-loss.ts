@@ -842,5 +842,8 @@ export function dataLossCheck(declared: DeclaredDataChanges, options: { keysPerT
         await session.end().catch(() => undefined);
       }
     },
+    async dispose(before) {
+      await (before as { session: Client }).session.end().catch(() => undefined);
+    },
   };
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Client, escapeIdentifier as id, escapeLiteral } from 'pg';
+import { Client, escapeIdentifier as id } from 'pg';
 import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { migrationStatus, type MigrationFile } from '../prisma-migrations';
 import { describeChange, diffSnapshots } from './diff';
 import { dropScratchDatabase, scratchDatabaseName } from './rehearsal';
 import { runPlannedScript } from './runner';
-import { assertRestorable, createClosedDatabase, majorOf, warmSandbox, type RehearsalServer } from './sandbox';
+import { assertRestorable, createScratchOwner, describeAdmin, majorOf, warmSandbox, type RehearsalServer } from './sandbox';
 import { takeSnapshot, type SchemaShape } from './snapshot';
 import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql } from './sql-plan';
@@ -149,28 +149,14 @@ export async function checkDrift(target: PgTargetSettings, migrations: Migration
     checkCancelled();
     admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover drift' }));
     await admin.connect();
-    const me = (await admin.query<{ num: number; v: string; superuser: boolean; createrole: boolean }>(
-      `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v, rolsuper AS superuser, rolcreaterole AS createrole
-       FROM pg_roles WHERE rolname = current_user`,
-    )).rows[0];
+    const me = await describeAdmin(admin);
     assertRestorable({ num: targetVersion.num, version: targetVersion.v }, { num: me.num, version: me.v, label: server.label });
     if (majorOf(me.num) !== majorOf(targetVersion.num)) {
       result.note = `The replay ran on PostgreSQL ${me.v} and the target runs ${targetVersion.v}: some definitions print differently between major versions.`;
     }
 
     // A role without any special right owns a fresh database, as in a rehearsal.
-    const password = randomBytes(24).toString('base64url');
-    await admin.query(`CREATE ROLE ${id(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${escapeLiteral(password)}`);
-    prepared = true;
-    if (!me.superuser) await admin.query(`GRANT ${id(role)} TO CURRENT_USER`);
-    const spare = await server.takeSpareDatabase?.();
-    if (spare) {
-      await admin.query(`ALTER DATABASE ${id(spare)} RENAME TO ${id(scratch)}`);
-      await admin.query(`ALTER DATABASE ${id(scratch)} OWNER TO ${id(role)}`);
-      await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
-    } else {
-      await createClosedDatabase(admin, scratch, role);
-    }
+    const password = await createScratchOwner(admin, server, scratch, { superuser: me.superuser, onRole: () => (prepared = true) });
     // Roles the migrations grant to must exist for GRANT to replay: login-less, member of nothing, owning nothing.
     if (me.superuser || me.createrole) {
       const existing = new Set((await admin.query<{ rolname: string }>(`SELECT rolname FROM pg_roles`)).rows.map((r) => r.rolname));

@@ -567,7 +567,9 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind AS r
    JOIN pg_catalog.pg_type bt ON bt.oid = coalesce(nullif(t.typbasetype, 0), t.oid)
    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind NOT IN ('i', 'I')) AS columns,
   (SELECT json_agg(json_build_object(
-      'name', con.conname, 'type', con.contype, 'validated', con.convalidated, 'definition', pg_catalog.pg_get_constraintdef(con.oid),
+      'name', con.conname, 'type', con.contype, 'validated', con.convalidated,
+      -- Only a CHECK's text is read (CHECK (col IS NOT NULL)); deparsing the others costs for nothing.
+      'definition', CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_constraintdef(con.oid) ELSE '' END,
       'references', con.confrelid::int, 'onDelete', con.confdeltype,
       'columns', (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
                   JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)))
@@ -924,6 +926,20 @@ function relObjectKind(kind: RelKind): ImpactObjectKind {
   return kind === 'other' ? 'other' : kind;
 }
 
+/** What ALTER TABLE / INDEX / VIEW / ... names, by the parse tree's objtype. */
+const ALTERED_KINDS: Record<string, RelKind> = {
+  OBJECT_TABLE: 'table',
+  OBJECT_FOREIGN_TABLE: 'foreign table',
+  OBJECT_INDEX: 'index',
+  OBJECT_VIEW: 'view',
+  OBJECT_MATVIEW: 'materialized view',
+  OBJECT_SEQUENCE: 'sequence',
+  OBJECT_TYPE: 'other',
+};
+
+/** "AT_SetStatistics" -> "set statistics". */
+const subcommandWords = (subtype: string) => subtype.slice(3).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+
 class ImpactAnalyzer {
   private relations = new Map<string, ModelRelation>();
   private searchPath: string[];
@@ -1101,18 +1117,9 @@ class ImpactAnalyzer {
 
   alterTable(ctx: Context, node: Node, a: StatementAnalysis) {
     const objtype = String(node.objtype ?? 'OBJECT_TABLE');
-    const kindByObj: Record<string, RelKind> = {
-      OBJECT_TABLE: 'table',
-      OBJECT_FOREIGN_TABLE: 'foreign table',
-      OBJECT_INDEX: 'index',
-      OBJECT_VIEW: 'view',
-      OBJECT_MATVIEW: 'materialized view',
-      OBJECT_SEQUENCE: 'sequence',
-      OBJECT_TYPE: 'other',
-    };
     const rv = rangeVar(node.relation);
     if (!rv) return a.unknown('ALTER without a relation Cutover can read.');
-    const rel = this.relation(rv, a, kindByObj[objtype] ?? 'table', { missingOk: Boolean(node.missing_ok) });
+    const rel = this.relation(rv, a, ALTERED_KINDS[objtype] ?? 'table', { missingOk: Boolean(node.missing_ok) });
     const table = keyOf(rel);
     a.object(relObjectKind(rel.kind), table);
     const cmds = (Array.isArray(node.cmds) ? node.cmds : []).map((c) => (c as Node).AlterTableCmd as Node);
@@ -1209,13 +1216,13 @@ class ImpactAnalyzer {
         case 'AT_AddIdentity':
         case 'AT_SetIdentity':
         case 'AT_DropIdentity':
-          a.summary.push(`${subtype.slice(3).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} on ${table}.${quoteIdent(String(cmd.name))}`);
+          a.summary.push(`${subcommandWords(subtype)} on ${table}.${quoteIdent(String(cmd.name))}`);
           break;
         case 'AT_ChangeOwner':
           a.summary.push(`change the owner of ${table}`);
           break;
         default:
-          if (m) a.summary.push(`${subtype.slice(3).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} on ${table}`);
+          if (m) a.summary.push(`${subcommandWords(subtype)} on ${table}`);
       }
       if (!m) {
         a.unknown(`ALTER ... ${subtype} is not in Cutover's lock table.`);
@@ -2623,9 +2630,17 @@ function formatBytes(n: number): string {
  * small tables, never per statement. A syntax error throws SqlSyntaxError, as planSql does.
  */
 export async function analyzeImpact(sql: string, options: ImpactOptions = {}): Promise<ImpactAnalysis> {
-  const thresholds = { ...DEFAULT_RISK_THRESHOLDS, ...options.thresholds };
+  return analyzeWithCatalog(sql, options.thresholds, startCatalogRead(sql, options.client));
+}
+
+/** The catalog read for `sql`, on its way to the server when this returns (none without a client or SQL). */
+function startCatalogRead(sql: string, client: Client | undefined): Promise<Catalog> | undefined {
+  return client && sql.trim() ? readCatalog(client, sql) : undefined;
+}
+
+async function analyzeWithCatalog(sql: string, options: Partial<RiskThresholds> | undefined, catalogRead: Promise<Catalog> | undefined): Promise<ImpactAnalysis> {
+  const thresholds = { ...DEFAULT_RISK_THRESHOLDS, ...options };
   const empty = !sql.trim();
-  const catalogRead = options.client && !empty ? readCatalog(options.client, sql) : undefined;
   let plan: SqlPlan;
   try {
     plan = empty ? { statements: [], ownsTransactions: false, atomic: true } : await planSql(sql);
@@ -2706,8 +2721,10 @@ export async function analyzeMigration(
       (findings) => ({ findings, error: null }),
       (err: unknown) => ({ findings: [] as SquawkFinding[], error: err instanceof Error ? err.message : String(err) }),
     );
+  // The catalog query first (the server works on it while squawk starts and the file is parsed).
+  const catalogRead = startCatalogRead(sql, options.client);
   let squawk = MAY_NOT_BE_ATOMIC.test(sql) ? undefined : lint(true);
-  const impact = await analyzeImpact(sql, options);
+  const impact = await analyzeWithCatalog(sql, options.thresholds, catalogRead);
   squawk ??= lint(impact.atomic);
   return { impact, squawk: { version: SQUAWK_VERSION, ...(await squawk) } };
 }

@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, escapeIdentifier as id, escapeLiteral } from 'pg';
+import { Client, escapeIdentifier as id } from 'pg';
 import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { describeChange, diffSnapshots } from './diff';
 import { LockProbe, type LockImpact, type LockProbeOptions } from './lock-probe';
-import { dumpSchema, listArchive, restoreArchive } from './pg-tools';
+import { dumpSchema, listArchive } from './pg-tools';
+import { restoreAsRole } from './restore-as-role';
 import { runPlannedScript, type ScriptResult } from './runner';
-import { assertRestorable, createClosedDatabase, warmSandbox, type RehearsalServer } from './sandbox';
+import { assertRestorable, createScratchOwner, describeAdmin, warmSandbox, type RehearsalServer } from './sandbox';
 import { takeSnapshot } from './snapshot';
 import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
@@ -39,6 +40,8 @@ export interface PhaseEvidence {
 export interface DataCheck {
   before(client: Client): Promise<unknown>;
   after(client: Client, before: unknown): Promise<{ ok: boolean; detail: string; result: unknown }>;
+  /** Releases what `before` took when `after` never ran (up failed, or the run was cancelled). */
+  dispose?(before: unknown): Promise<void>;
 }
 
 /** What the sandbox adds to a rehearsal, ms. */
@@ -211,55 +214,6 @@ export async function dropScratchDatabase(server: RehearsalServer, name: string)
   }
 }
 
-/** Archive entries restored by the server's admin before the rest: schemas (with their comments). */
-const SCHEMA_ENTRY = /^\d+; \d+ \d+ (SCHEMA|COMMENT - SCHEMA) /;
-/** `pg_restore --list` lines of extensions (the owner column is empty) and of their comments. */
-const EXTENSION_ENTRY = /^\d+; \d+ \d+ EXTENSION - (.*) $/;
-const EXTENSION_COMMENT = /^\d+; \d+ \d+ COMMENT - EXTENSION (.*) \S*$/;
-/** Event triggers need a superuser and would fire on the migration's own DDL: not copied. */
-const SKIPPED_ENTRY = /^\d+; \d+ \d+ (EVENT TRIGGER|COMMENT - EVENT TRIGGER) /;
-
-/** The extension a COMMENT ON EXTENSION entry names (pg_dump quotes names that need it). */
-const unquote = (name: string) => (name.startsWith('"') && name.endsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
-
-/**
- * Sorts the archive's entries into what the server's admin restores (schemas, and extensions on
- * the fence's allow list, with their comments: an extension's script comes from the server and
- * may need a superuser), what is not copied, and the rest (restored by the role). An extension
- * outside the allow list is refused: its code (dblink, file_fdw, adminpack, untrusted languages,
- * ...) would be installed by a superuser from a list the target's schema chose.
- */
-export function sortArchiveEntries(entries: string[], fence: FenceAllowances, where: string) {
-  // As for the migration's own CREATE EXTENSION: the list, or every extension when the kind is let through.
-  const anyExtension = fence.allowedKinds.includes('extension');
-  const names = new Set(['plpgsql', ...fence.allowedExtensions.map((e) => e.toLowerCase())]);
-  const allowed = { has: (name: string) => anyExtension || names.has(name) };
-  const first: string[] = [];
-  const skipped: string[] = [];
-  const rest: string[] = [];
-  for (const e of entries) {
-    const ext = EXTENSION_ENTRY.exec(e)?.[1] ?? null;
-    const comment = ext === null ? EXTENSION_COMMENT.exec(e)?.[1] : undefined;
-    if (ext !== null) {
-      if (!allowed.has(ext.toLowerCase())) {
-        throw new Error(
-          `The target's schema uses the extension "${ext}", which is not on the fence's allow list of extensions, so the rehearsal ` +
-            `does not create it in ${where} (its admin would install it with superuser rights). An admin may add it to the allow list ` +
-            '(Admin > Settings > Extension allow list) if its code is trusted; an allowed extension the Cutover sandbox does not ship needs a rehearsal server ' +
-            'for this target (Admin > Targets > Rehearsal server) that has it.',
-        );
-      }
-      first.push(e);
-    } else if (comment !== undefined) {
-      if (allowed.has(unquote(comment).toLowerCase())) first.push(e);
-      else skipped.push(e);
-    } else if (SCHEMA_ENTRY.test(e)) first.push(e);
-    else if (SKIPPED_ENTRY.test(e)) skipped.push(e);
-    else rest.push(e);
-  }
-  return { first, skipped, rest };
-}
-
 /**
  * "Test migration locally". The target is only read: its schema by pg_dump through a read-only
  * session (and, with a sample, some rows through another one). The copy is replayed elsewhere:
@@ -313,11 +267,11 @@ export async function rehearseMigration(
   const appName = `cutover rehearsal ${migration.name}`.slice(0, 63);
   let server: RehearsalServer | undefined;
   let admin: Client | undefined; // the server's admin, in its maintenance database
-  let scratchAdmin: Client | undefined; // the server's admin, in the scratch database: only before the role's objects exist
   let scratchClient: Client | undefined; // logged in as the rehearsal role: restores the copy, loads the sample, runs up, down and redo
   let source: Client | undefined; // read-only session on the target
   let asRole: PgTargetSettings | undefined; // the rehearsal role's login to the scratch database
   let probe: LockProbe | undefined; // probe sessions, also logged in as the role
+  let pendingDataCheck: { check: DataCheck; before: unknown } | undefined; // taken before up, not yet compared
   let roleCreated = false;
   let replicaGranted = false; // the role may set session_replication_role (during the sample only)
   let current: PhaseName = 'clone';
@@ -406,26 +360,11 @@ export async function rehearseMigration(
       checkCancelled();
       admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: appName }));
       await admin.connect();
-      const me = (await admin.query<{ num: number; v: string; superuser: boolean }>(
-        `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`,
-      )).rows[0];
+      const me = await describeAdmin(admin);
       assertRestorable({ num: targetVersion.num, version: targetVersion.v }, { num: me.num, version: me.v, label: server.label });
 
       t = performance.now();
-      const password = randomBytes(24).toString('base64url');
-      await admin.query(`CREATE ROLE ${id(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${escapeLiteral(password)}`);
-      roleCreated = true;
-      // A rehearsal server's admin is no superuser: membership lets it create the database for the role and restore as it.
-      if (!me.superuser) await admin.query(`GRANT ${id(role)} TO CURRENT_USER`);
-      const spare = await server.takeSpareDatabase?.();
-      if (spare) {
-        // A spare was never connectable by PUBLIC (see the sandbox's makeSpare).
-        await admin.query(`ALTER DATABASE ${id(spare)} RENAME TO ${id(scratch)}`);
-        await admin.query(`ALTER DATABASE ${id(scratch)} OWNER TO ${id(role)}`);
-        await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${id(scratch)} FROM PUBLIC`);
-      } else {
-        await createClosedDatabase(admin, scratch, role);
-      }
+      const password = await createScratchOwner(admin, server, scratch, { superuser: me.superuser, onRole: () => (roleCreated = true) });
       timings.prepareMs = Math.round(performance.now() - t);
       checkCancelled();
 
@@ -435,31 +374,10 @@ export async function rehearseMigration(
       timings.dumpMs = Math.round(performance.now() - t);
 
       t = performance.now();
-      const { first, skipped, rest } = sortArchiveEntries(await listArchive(dumpFile), options.fence, server.label);
-      const asAdmin = { ...server.admin, database: scratch };
       asRole = { ...server.admin, database: scratch, username: role, password };
-      if (first.length) {
-        writeFileSync(path.join(workDir, 'first.list'), first.join('\n') + '\n');
-        await restoreArchive(dumpFile, asAdmin, { useList: path.join(workDir, 'first.list'), signal });
-      }
-      scratchAdmin = keepQuietWhenIdle(new Client({ ...pgClientConfig(asAdmin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: appName }));
-      await scratchAdmin.connect();
-      // The schemas the admin created belong to the role, like everything else in the copy.
-      const { rows: schemas } = await scratchAdmin.query<{ nspname: string }>(
-        `SELECT n.nspname FROM pg_catalog.pg_namespace n
-         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-           AND pg_catalog.pg_get_userbyid(n.nspowner) NOT IN ($1, 'pg_database_owner')
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid AND d.deptype = 'e')`,
-        [role],
-      );
-      for (const s of schemas) await scratchAdmin.query(`ALTER SCHEMA ${id(s.nspname)} OWNER TO ${id(role)}`);
-      // From here on the copy holds the target's code: no superuser session enters it again.
-      await endSoon(scratchAdmin);
-      scratchAdmin = undefined;
-      if (rest.length) {
-        writeFileSync(path.join(workDir, 'rest.list'), rest.join('\n') + '\n');
-        await restoreArchive(dumpFile, asRole, { useList: path.join(workDir, 'rest.list'), signal });
-      }
+      const { skipped } = await restoreAsRole(dumpFile, await listArchive(dumpFile), {
+        asAdmin: { ...server.admin, database: scratch }, asRole, fence: options.fence, label: server.label, workDir, appName, signal,
+      });
       timings.loadMs = Math.round(performance.now() - t);
       checkCancelled();
 
@@ -519,10 +437,12 @@ export async function rehearseMigration(
     const dataBefore = dataCheck
       ? await dataCheck.before(scratchClient!).then((value) => ({ value }), (err: Error) => ({ error: err.message }))
       : undefined;
+    pendingDataCheck = dataCheck && dataBefore && 'value' in dataBefore ? { check: dataCheck, before: dataBefore.value } : undefined;
     await phase('up', () => runScript('migration.sql', migration.upSql, 'up'));
     if (dataCheck && dataBefore) {
       await phase('data-loss', async () => {
         if ('error' in dataBefore) return { value: undefined, evidence: { status: 'failed' as const, detail: `the state before up could not be read: ${dataBefore.error}` } };
+        pendingDataCheck = undefined;
         const r = await dataCheck.after(scratchClient!, dataBefore.value);
         return { value: undefined, evidence: { detail: r.detail, result: r.result, ...(r.ok ? {} : { status: 'failed' as const }) } };
       }, false, true);
@@ -567,7 +487,10 @@ export async function rehearseMigration(
   } finally {
     if (!error && findings.length) error = findings.join('; ');
     signal?.removeEventListener('abort', onAbort);
-    await Promise.all([endSoon(scratchClient), endSoon(scratchAdmin), endSoon(source), probe?.close()]);
+    await Promise.all([
+      endSoon(scratchClient), endSoon(source), probe?.close(),
+      pendingDataCheck?.check.dispose?.(pendingDataCheck.before).catch(() => undefined),
+    ]);
     if (admin && roleCreated) {
       const t = performance.now();
       await phase('drop', async () => {

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Client, escapeIdentifier as id, escapeLiteral } from 'pg';
+import { Client } from 'pg';
 import { ArtifactIntegrityError, withLocalFile, type ArtifactStore } from '../../artifacts/store';
 import { keepQuietWhenIdle, pgClientConfig, type PgTargetSettings } from '../connection';
 import { checksumsByTable, pgToolVersion } from './backup';
 import { tableChecksums, type TableChecksum } from './checksum';
-import { findPgTool, libpqEnv, restoreArchive, runTool } from './pg-tools';
-import { dropScratchDatabase, scratchDatabaseName, sortArchiveEntries } from './rehearsal';
-import { assertRestorable, createClosedDatabase, majorOf, warmSandbox, type RehearsalServer } from './sandbox';
+import { findPgTool, libpqEnv, runTool } from './pg-tools';
+import { dropScratchDatabase, scratchDatabaseName } from './rehearsal';
+import { restoreAsRole } from './restore-as-role';
+import { assertRestorable, createScratchOwner, describeAdmin, majorOf, warmSandbox, type RehearsalServer } from './sandbox';
 import { DEFAULT_FENCE_ALLOWANCES, type FenceAllowances } from './sql-guard';
 
 /** What a drill needs to know of a backup: where its bytes are, what they hashed to, what the tables held. */
@@ -157,7 +158,7 @@ class StepFailed extends Error {
  *    be at least as new as the pg_dump and the server that wrote it.
  * 3. A fresh role without special rights owns a fresh scratch database in the sandbox (the dump
  *    holds the target's code: functions, triggers, defaults). The server's admin restores schemas
- *    and allowed extensions, as a rehearsal's copy does (sortArchiveEntries); the role restores the
+ *    and allowed extensions, as a rehearsal's copy does (restoreAsRole); the role restores the
  *    rest, its data with several jobs.
  * 4. The restored copy's per-table row counts and checksums are compared with the backup's.
  * The scratch database and the role are dropped whatever happened.
@@ -228,26 +229,33 @@ export async function drillRestore(
         await admin.connect();
         let password: string;
         try {
-          const me = (await admin.query<{ num: number; v: string; superuser: boolean }>(
-            `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`,
-          )).rows[0];
+          const me = await describeAdmin(admin);
           try {
             assertRestorable({ num: pgVersionNum(archive.dumpedFrom), version: archive.dumpedFrom.split(' ')[0] }, { num: me.num, version: me.v, label: server.label });
           } catch (err) {
             throw new StepFailed('archive', (err as Error).message);
           }
           onProgress({ step, message: `restoring into ${scratch} in ${server.label}` });
-          password = randomBytes(24).toString('base64url');
-          await admin.query(`CREATE ROLE ${id(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${escapeLiteral(password)}`);
-          created = true;
-          if (!me.superuser) await admin.query(`GRANT ${id(role)} TO CURRENT_USER`);
-          await createClosedDatabase(admin, scratch, role);
+          password = await createScratchOwner(admin, server, scratch, { superuser: me.superuser, onRole: () => (created = true) });
         } finally {
           await admin.end().catch(() => undefined);
         }
         const asAdmin: PgTargetSettings = { ...server.admin, database: scratch };
         const asRole: PgTargetSettings = { ...server.admin, database: scratch, username: role, password };
-        await restoreAsOwner(file, entries, { asAdmin, asRole, role, fence, label: server.label, workDir, jobs, signal, onTable: (table) => onProgress({ step: 'restore', message: `restoring ${table}`, table }) });
+        const onTable = (table: string) => onProgress({ step: 'restore', message: `restoring ${table}`, table });
+        await restoreAsRole(file, entries, {
+          asAdmin, asRole, fence, label: server.label, workDir, appName: 'cutover restore drill', signal,
+          // A whole backup: data and indexes with several jobs (so not one transaction), each table reported;
+          // its owners, privileges, publications, subscriptions, tablespaces and security labels stay behind.
+          restoreRest: (useList) => runPgRestore(
+            [
+              '--no-owner', '--no-privileges', '--no-publications', '--no-subscriptions', '--no-tablespaces', '--no-security-labels',
+              '--exit-on-error', '--no-password', `--jobs=${jobs}`, `--use-list=${useList}`, '--dbname', asRole.database, file,
+            ],
+            libpqEnv(asRole),
+            { signal, onTable },
+          ),
+        });
         result.restoreMs = Math.round(performance.now() - t);
 
         step = 'verify';
@@ -304,49 +312,4 @@ export async function drillRestore(
   }
   result.durationMs = Math.round(performance.now() - started);
   return result;
-}
-
-/**
- * Restores an archive into a scratch database owned by `role`, as a rehearsal loads its copy:
- * the server's admin restores what needs it (schemas, allowed extensions) and hands the schemas
- * to the role; the role restores the rest (from here on the database holds the target's code, so
- * no superuser session enters it again), its data and indexes with `jobs` parallel jobs. Owners,
- * privileges, publications, subscriptions, tablespaces and security labels stay behind.
- */
-async function restoreAsOwner(
-  file: string,
-  entries: string[],
-  o: { asAdmin: PgTargetSettings; asRole: PgTargetSettings; role: string; fence: FenceAllowances; label: string; workDir: string; jobs: number; signal?: AbortSignal; onTable?: (table: string) => void },
-): Promise<void> {
-  const { first, rest } = sortArchiveEntries(entries, o.fence, o.label);
-  if (first.length) {
-    const firstList = path.join(o.workDir, 'first.list');
-    await writeFile(firstList, first.join('\n') + '\n');
-    await restoreArchive(file, o.asAdmin, { useList: firstList, signal: o.signal });
-  }
-  const admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(o.asAdmin), connectionTimeoutMillis: o.asAdmin.connectTimeoutMs, application_name: 'cutover restore drill' }));
-  await admin.connect();
-  try {
-    const { rows: schemas } = await admin.query<{ nspname: string }>(
-      `SELECT n.nspname FROM pg_catalog.pg_namespace n
-       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-         AND pg_catalog.pg_get_userbyid(n.nspowner) NOT IN ($1, 'pg_database_owner')
-         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid AND d.deptype = 'e')`,
-      [o.role],
-    );
-    for (const s of schemas) await admin.query(`ALTER SCHEMA ${id(s.nspname)} OWNER TO ${id(o.role)}`);
-  } finally {
-    await admin.end().catch(() => undefined);
-  }
-  if (!rest.length) return;
-  const restList = path.join(o.workDir, 'rest.list');
-  await writeFile(restList, rest.join('\n') + '\n');
-  await runPgRestore(
-    [
-      '--no-owner', '--no-privileges', '--no-publications', '--no-subscriptions', '--no-tablespaces', '--no-security-labels',
-      '--exit-on-error', '--no-password', `--jobs=${o.jobs}`, `--use-list=${restList}`, '--dbname', o.asRole.database, file,
-    ],
-    libpqEnv(o.asRole),
-    { signal: o.signal, onTable: o.onTable },
-  );
 }

@@ -1,6 +1,6 @@
 import { escapeIdentifier as id, escapeLiteral } from 'pg';
 import type { TableLayout } from './backup';
-import { CANONICAL_SETTINGS, rowHashSql, type TableChecksum } from './checksum';
+import { CANONICAL_SETTINGS, tableChecksumSql, type TableChecksum } from './checksum';
 
 /** What a restore script needs to know of a backup (all of it recorded when the backup was taken). */
 export interface RestoreScriptBackup {
@@ -19,7 +19,7 @@ export interface RestoreScriptBackup {
 }
 
 /** A table's layout as the row hash reads it (recorded at backup time: TableLayout). */
-export type ScriptLayout = Pick<TableLayout, 'table' | 'sqlName'> & { columns: Parameters<typeof rowHashSql>[0] };
+export type ScriptLayout = Pick<TableLayout, 'table' | 'sqlName'> & { columns: Parameters<typeof tableChecksumSql>[0]['columns'] };
 
 /**
  * Where the backup is restored to. No password: the script reads PGPASSWORD or ~/.pgpass. A null
@@ -48,27 +48,14 @@ const sslModeOf = (mode: string) => (mode === 'verify-full' ? 'verify-full' : mo
 /** The server major a version string names ("15.20 (Debian ...)" → 15; "9.6.24" → 9). */
 const majorOfVersion = (v: string) => Number(/^(\d+)/.exec(v)?.[1] ?? 0);
 
-/** 2^64 and 2^32, for the sum's hex form in SQL. */
-const TWO_64 = '18446744073709551616';
-const TWO_32 = '4294967296';
-
 /**
  * SQL that recomputes the backup's checksums in a restored copy, one line per table:
- * `schema.table|rows|checksum` (psql -At). The same row hash as lib/engine/postgres/checksum.ts
- * (rowHashSql over the columns recorded at backup time), summed as numeric and shown mod 2^64
- * in 16 hex digits, all tables in one REPEATABLE READ snapshot, under the canonical settings.
+ * `schema.table|rows|checksum` (psql -At): tableChecksums' own query (tableChecksumSql) over the
+ * columns recorded at backup time, all tables in one REPEATABLE READ snapshot, under the canonical settings.
  */
 export function verifySql(layouts: ScriptLayout[]): string {
   const settings = Object.entries(CANONICAL_SETTINGS).map(([name, value]) => `SET LOCAL ${name} = ${escapeLiteral(value)};`);
-  const perTable = layouts.map((t) => {
-    const sum = `pg_catalog.sum(${rowHashSql(t.columns)})`;
-    const u = `pg_catalog.mod(pg_catalog.mod(COALESCE(${sum}, 0), ${TWO_64}) + ${TWO_64}, ${TWO_64})`;
-    return [
-      `SELECT ${escapeLiteral(label(t.table))} AS "table", n AS rows,`,
-      `  pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.trunc(u / ${TWO_32})::pg_catalog.int8), 8, '0') || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.mod(u, ${TWO_32})::pg_catalog.int8), 8, '0') AS checksum`,
-      `FROM (SELECT pg_catalog.count(*) AS n, ${u} AS u FROM ONLY ${t.sqlName}) s;`,
-    ].join('\n');
-  });
+  const perTable = layouts.map((t) => `SELECT ${escapeLiteral(label(t.table))} AS "table", c.rows, c.checksum FROM (\n${tableChecksumSql(t)}\n) c;`);
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;', ...settings, ...perTable, 'COMMIT;', ''].join('\n');
 }
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Client, escapeIdentifier } from 'pg';
+import { Client, escapeIdentifier, escapeLiteral } from 'pg';
 import type { PgTargetSettings } from '../connection';
 
 /**
@@ -21,6 +21,39 @@ export async function createClosedDatabase(admin: Client, name: string, owner?: 
   await admin.query(`CREATE DATABASE ${db}${owner ? ` OWNER ${escapeIdentifier(owner)}` : ''} TEMPLATE template0 ALLOW_CONNECTIONS false`);
   await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${db} FROM PUBLIC`);
   await admin.query(`ALTER DATABASE ${db} ALLOW_CONNECTIONS true`);
+}
+
+/** The server's version and what its admin may do: how a scratch copy is prepared depends on both. */
+export async function describeAdmin(admin: Client): Promise<{ num: number; v: string; superuser: boolean; createrole: boolean }> {
+  return (await admin.query<{ num: number; v: string; superuser: boolean; createrole: boolean }>(
+    `SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v, rolsuper AS superuser, rolcreaterole AS createrole
+     FROM pg_roles WHERE rolname = current_user`,
+  )).rows[0];
+}
+
+/**
+ * Creates the scratch role `name` (it may log in, nothing more) and the database of the same name
+ * it owns, closed to every other role: the server's spare database renamed when it keeps one.
+ * `onRole` runs as soon as the role exists, so that the caller's cleanup drops both even when the
+ * database step fails. Returns the role's password (random, for this run only).
+ */
+export async function createScratchOwner(admin: Client, server: RehearsalServer, name: string, o: { superuser: boolean; onRole: () => void }): Promise<string> {
+  const quoted = escapeIdentifier(name); // the role's and the database's
+  const password = randomBytes(24).toString('base64url');
+  await admin.query(`CREATE ROLE ${quoted} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${escapeLiteral(password)}`);
+  o.onRole();
+  // A rehearsal server's admin is no superuser: membership lets it create the database for the role and restore as it.
+  if (!o.superuser) await admin.query(`GRANT ${quoted} TO CURRENT_USER`);
+  const spare = await server.takeSpareDatabase?.();
+  if (spare) {
+    // A spare was never connectable by PUBLIC (see makeSpare).
+    await admin.query(`ALTER DATABASE ${escapeIdentifier(spare)} RENAME TO ${quoted}`);
+    await admin.query(`ALTER DATABASE ${quoted} OWNER TO ${quoted}`);
+    await admin.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${quoted} FROM PUBLIC`);
+  } else {
+    await createClosedDatabase(admin, name, name);
+  }
+  return password;
 }
 
 export interface RehearsalServer {

@@ -2,6 +2,7 @@ import { getDb } from '../../db/client';
 import { ImpactAnalysisSchema, SquawkReportSchema, analysisEvidence, analysisSummary } from '../../domain/analysis';
 import { EngineNotSupportedError } from '../../engine';
 import { recordEvidence } from '../../services/evidence';
+import { migrationSqlOf } from '../../services/migration-revisions';
 import { completeEvidenceRun } from '../../services/runs';
 import { defineHandler, withTargetSession } from '../handler';
 import { QUEUES } from '../queue';
@@ -25,7 +26,8 @@ export const analysisHandler = defineHandler({
     await ctx.report('reading the catalog and analysing', 30);
     const analysis = await withTargetSession(ctx, run.target, { readOnly: true, what: 'Impact analyses' }, async (session, driver) => {
       if (!driver.analyze) throw new EngineNotSupportedError(run.target.engine, run.target.name, 'Impact analyses');
-      return driver.analyze(session, revision.upSql, { signal });
+      // What will run: migration.sql with the revision's data transformation, as apply runs it.
+      return driver.analyze(session, migrationSqlOf(revision), { signal });
     });
     if (signal.aborted) throw signal.reason ?? new Error('cancelled');
     // The engine's answer as the store keeps it (parsed again when written and when read).

@@ -1,11 +1,11 @@
 import { getDb } from '../../db/client';
 import { defaultDriftFolder, driftSummary } from '../../domain/drift';
-import { EngineNotSupportedError, driverFor, dropScratchDatabase, scratchDatabaseName, type DriftStep, type MigrationFile } from '../../engine';
+import { EngineNotSupportedError, driverFor, scratchDatabaseName, type DriftStep, type MigrationFile } from '../../engine';
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { recordEvidence } from '../../services/evidence';
 import { targetSettings } from '../../services/manage-targets';
 import { completeEvidenceRun } from '../../services/runs';
-import { defineHandler, rehearsalServerFor, sandboxFor } from '../handler';
+import { defineHandler, dropInterruptedScratch, sandboxFor } from '../handler';
 import { QUEUES } from '../queue';
 
 const STEP_PERCENT: Record<DriftStep, number> = { target: 5, sandbox: 20, replay: 30, compare: 85, drop: 95 };
@@ -78,9 +78,5 @@ export const driftHandler = defineHandler({
       });
     });
   },
-  // A dead worker's scratch database and role on a rehearsal server are dropped there (its own sandbox is reaped whole).
-  async afterInterrupted(run) {
-    const server = rehearsalServerFor(run.target);
-    if (server) await dropScratchDatabase(server, scratchDatabaseName(run.id));
-  },
+  afterInterrupted: dropInterruptedScratch,
 });

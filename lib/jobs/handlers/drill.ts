@@ -1,11 +1,11 @@
 import { defaultArtifactStore } from '../../artifacts/store';
 import { getDb } from '../../db/client';
 import { BackupArtifactMetadataSchema, drillSummary } from '../../domain/backups';
-import { EngineNotSupportedError, driverFor, dropScratchDatabase, scratchDatabaseName, type DrillProgress, type DrillStep } from '../../engine';
+import { EngineNotSupportedError, driverFor, scratchDatabaseName, type DrillProgress, type DrillStep } from '../../engine';
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { recordEvidence } from '../../services/evidence';
 import { completeEvidenceRun } from '../../services/runs';
-import { defineHandler, rehearsalServerFor, sandboxFor } from '../handler';
+import { defineHandler, dropInterruptedScratch, sandboxFor } from '../handler';
 import { QUEUES } from '../queue';
 
 const STEP_PERCENT: Record<DrillStep, number> = { integrity: 5, archive: 20, restore: 30, verify: 80, cleanup: 95 };
@@ -62,9 +62,5 @@ export const drillHandler = defineHandler({
       });
     });
   },
-  // A dead worker's scratch database and role on a rehearsal server are dropped there (its own sandbox is reaped whole).
-  async afterInterrupted(run) {
-    const server = rehearsalServerFor(run.target);
-    if (server) await dropScratchDatabase(server, scratchDatabaseName(run.id));
-  },
+  afterInterrupted: dropInterruptedScratch,
 });

@@ -1,5 +1,5 @@
 import { getDb } from '../../db/client';
-import { dataLossCheck, driverFor, dropScratchDatabase, scratchDatabaseName, type PhaseEvidence } from '../../engine';
+import { dataLossCheck, driverFor, scratchDatabaseName, type PhaseEvidence } from '../../engine';
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { targetSettings } from '../../services/manage-targets';
 import { declaredChangesOf, migrationSqlOf } from '../../services/migration-revisions';
@@ -8,10 +8,11 @@ import { lockImpactEvidence, lockImpactVerdict } from '../../domain/lock-impact'
 import { LockImpactSchema } from '../../domain/run-results';
 import { recordEvidence } from '../../services/evidence';
 import { completeEvidenceRun } from '../../services/runs';
-import { defineHandler, rehearsalServerFor, sandboxFor } from '../handler';
+import { defineHandler, dropInterruptedScratch, sandboxFor } from '../handler';
 import { QUEUES } from '../queue';
 
-const REHEARSAL_PHASES = 9;
+// clone, sample, snapshot, up, data-loss, verify-schema, down, verify-rollback, redo, drop
+const REHEARSAL_PHASES = 10;
 
 /** Rehearses the run's revision on a scratch copy of its target, recording each phase as it ends. */
 export const rehearsalHandler = defineHandler({
@@ -67,9 +68,5 @@ export const rehearsalHandler = defineHandler({
       }
     });
   },
-  // A dead worker's scratch database and role on a rehearsal server are dropped there (its own sandbox is reaped whole).
-  async afterInterrupted(run) {
-    const server = rehearsalServerFor(run.target);
-    if (server) await dropScratchDatabase(server, scratchDatabaseName(run.id));
-  },
+  afterInterrupted: dropInterruptedScratch,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sortArchiveEntries } from './rehearsal';
+import { sortArchiveEntries } from './restore-as-role';
 import { DEFAULT_FENCE_ALLOWANCES, FENCE_OFF } from './sql-guard';
 
 // Lines as `pg_restore --list` prints them (extensions have no owner: the line ends in a space).
