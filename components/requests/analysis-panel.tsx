@@ -221,7 +221,7 @@ export function AnalysisPanel({ requestId, panel }: { requestId: string; panel: 
                     {impact.tables.map((t) => (
                       <tr key={t.name}>
                         <td className="py-0.5 pr-3 font-mono">{t.name}</td>
-                        <td className="py-0.5 pr-3 text-right tabular-nums">{t.rows === null ? <span title="never analysed">unknown</span> : `${t.rowsExact ? '' : '~'}${t.rows.toLocaleString('en')}`}</td>
+                        <td className="py-0.5 pr-3 text-right tabular-nums">{t.rows === null ? <span title="never analysed">unknown</span> : <span title={t.rowsNote}>{`${t.rowsExact ? '' : '~'}${t.rows.toLocaleString('en')}`}</span>}</td>
                         <td className="py-0.5 text-right tabular-nums">{bytes(t.bytes)}</td>
                       </tr>
                     ))}

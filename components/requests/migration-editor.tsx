@@ -154,7 +154,7 @@ export function MigrationEditor({ requestId, panel, canEdit }: { requestId: stri
               note={downToWrite ? 'Still to write: the way back from this migration.' : undefined} />
             <SqlField field="dataSql" label="Data transformation (optional; runs after the up path)" file="the data transformation" rows={3} saved={latest?.dataSql ?? ''} revision={latest?.revision ?? null} errors={errors.dataSql} />
             <Field name="declaredChanges" label="Declared data changes (the data-loss check of a rehearsal with a sample fails on any other)" errors={errors.declaredChanges}
-              hint="One a line: public.orders rows where status = 'void' · public.orders rows · public.orders alter column total · public.orders drop column note · public.orders drop table">
+              hint="One a line: public.orders rows where status = 'void' · public.orders rows · public.orders alter column total · public.orders drop column note · public.orders drop table · public.orders rename column note to remark · public.orders rename to public.orders_old">
               {(p) => (
                 <TextArea {...p} name="declaredChanges" rows={3} spellCheck={false} placeholder="public.orders rows where status = 'void'" className={`${p.className} ${mono}`}
                   defaultValue={(values.declaredChanges as string | undefined) ?? declaredChangesText(latest?.declaredChanges)} />

@@ -26,7 +26,7 @@ export type ArtifactCheck =
   | { ok: false; problem: 'missing' | 'truncated' | 'size' | 'sha256'; message: string; sha256?: string; sizeBytes?: number };
 
 export interface ArtifactStore {
-  /** Where artifacts live, in words (for logs and errors; no credentials). */
+  /** Where artifacts live, in words (for logs and errors, which every reader of a request sees: no credentials, no server paths). */
   readonly label: string;
   /** Stores the bytes under `key` (a new key: artifacts are never overwritten), hashing them on the way. */
   put(key: string, source: ArtifactSource, options?: { signal?: AbortSignal }): Promise<StoredArtifact>;
@@ -112,8 +112,9 @@ export class DirectoryArtifactStore implements ArtifactStore {
     this.root = path.resolve(root);
   }
 
+  /** Not the directory's path: run logs and errors that quote the label are shown to every reader of the request. */
   get label() {
-    return `the artifact directory ${this.root}`;
+    return 'the artifact store';
   }
 
   localPath(key: string): string {

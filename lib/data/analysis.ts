@@ -1,6 +1,6 @@
 import 'server-only';
 import { getDb } from '../db/client';
-import { canAcknowledgeDestructive, desiredChangesFromAnalysis, migrationStrategyFromAnalysis, raiseRisk } from '../domain/analysis';
+import { acknowledgeRefusal, desiredChangesFromAnalysis, migrationStrategyFromAnalysis, raiseRisk } from '../domain/analysis';
 import { notFound } from '../domain/errors';
 import { canWorkTask, type Actor } from '../domain/permissions';
 import { readRunResult } from '../domain/run-results';
@@ -24,11 +24,11 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   const db = getDb();
   const request = await db.migrationRequest.findUnique({
     where: { id: requestId },
-    select: { desiredChanges: true, migrationStrategy: true, target: { select: { name: true, host: true, port: true } } },
+    select: { authorId: true, desiredChanges: true, migrationStrategy: true, target: { select: { name: true, host: true, port: true } } },
   });
   if (!request) throw notFound('Migration request');
   const [latestRevision, run, step, evidence, drift, lockImpact] = await Promise.all([
-    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true } }),
+    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdById: true } }),
     db.run.findFirst({
       where: { requestId, kind: 'analysis' },
       orderBy: { queuedAt: 'desc' },
@@ -61,7 +61,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   return {
     canRun: runRefusal === null,
     runRefusal,
-    canAcknowledge: canAcknowledgeDestructive(actor),
+    canAcknowledge: acknowledgeRefusal(actor, { filedById: request.authorId, revisionAuthorId: latestRevision?.createdById ?? null }) === null,
     canEditFields: step ? canWorkTask(actor, step) : false,
     latestRevision: latestRevision?.revision ?? null,
     fields: {

@@ -72,7 +72,8 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
           backupSha256: drillResult.backupSha256 ?? null,
           ok: drillResult.ok ?? null,
           failedStep: drillResult.failedStep ?? null,
-          server: drillResult.server ?? null,
+          // The sandbox or rehearsal server it restored into: its address for target managers only.
+          server: redact(drillResult.server ?? null, target),
           pgRestoreVersion: drillResult.pgRestoreVersion ?? null,
           dumpedBy: drillResult.archive?.dumpedBy ?? null,
           integrityMs: drillResult.integrityMs ?? null,

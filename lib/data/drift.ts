@@ -53,7 +53,7 @@ export async function getDriftPanel(actor: Actor, requestId: string) {
           pending: result.pending ?? [],
           history: result.history ?? null,
           folder: result.folder ?? null,
-          server: result.server ?? null,
+          server: redact(result.server ?? null, request.target),
           note: result.note ?? null,
           expectedHash: result.expectedHash ?? null,
           actualHash: result.actualHash ?? null,

@@ -56,6 +56,7 @@ export const TableSizeSchema = z.looseObject({
   kind: z.string(),
   rows: z.number().nullable(),
   rowsExact: z.boolean(),
+  rowsNote: z.string().optional(),
   bytes: z.number().nullable(),
 });
 
@@ -183,6 +184,18 @@ export function canAcknowledgeDestructive(actor: Actor): boolean {
   return isAdmin(actor) || hasRole(actor, 'lead') || hasRole(actor, 'reviewer') || actor.agentRoles.includes('database-administrator');
 }
 export const ACKNOWLEDGE_REFUSAL = 'Acknowledging a destructive operation needs the database-administrator, lead, reviewer or admin role.';
+
+/**
+ * Why `actor` may not acknowledge the destructive operations of a request's revision, or null.
+ * Besides the role, a second person: neither who filed the request nor who wrote the revision
+ * (admins included) may acknowledge what their own migration destroys.
+ */
+export function acknowledgeRefusal(actor: Actor, work: { filedById: string; revisionAuthorId: string | null }): string | null {
+  if (!canAcknowledgeDestructive(actor)) return ACKNOWLEDGE_REFUSAL;
+  if (actor.id === work.filedById) return 'You filed this request: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
+  if (actor.id === work.revisionAuthorId) return 'You wrote this revision of the migration: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
+  return null;
+}
 
 /**
  * The analysis's risk raised by what other evidence found on the same target and revision: a

@@ -25,11 +25,14 @@ export async function connectWithTimeout(config: ClientConfig, timeoutMs: number
 
 /**
  * Startup options of a session that only reads a target (snapshots, status checks, the schema
- * and sample a rehearsal copies): every transaction is read-only from the first statement on,
- * and names resolve in pg_catalog only, so no object of the target's schemas can stand in for a
- * catalog function or table. Queries of such a session qualify user objects with their schema.
+ * and sample a rehearsal copies, impact analysis, backups): every transaction is read-only from
+ * the first statement on; names resolve in pg_catalog only, so no object of the target's schemas
+ * can stand in for a catalog function, operator or table (queries of such a session qualify user
+ * objects with their schema); and row-level security is off, so reading a table never runs the
+ * target's policy functions: where a policy would apply to Cutover's role, PostgreSQL refuses
+ * the read instead (callers fall back or say so).
  */
-export const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c search_path=pg_catalog';
+export const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c search_path=pg_catalog -c row_security=off';
 
 /**
  * The same config for a read-only session. Options given in a connection string's `?options=`

@@ -15,6 +15,11 @@ import { z } from 'zod';
  * All rules are kept by default; `exclude` drops some. `--assume-in-transaction` is passed when
  * Cutover will run the file in one transaction (SqlPlan.atomic), so squawk does not report the
  * missing BEGIN/COMMIT of prefer-robust-stmts and judges CONCURRENTLY as Cutover will run it.
+ *
+ * The migration does not get a say in which rules apply: squawk obeys comments in the file it
+ * reads (`-- squawk-ignore-file`, `-- squawk-ignore <rules>`, `-- squawk-disable-assume-in-transaction`),
+ * so squawk reads a copy in which every "squawk-" is "squawk_" (same length: lines and columns stay
+ * put), and each such directive is reported as a finding of Cutover's own instead.
  */
 
 /** The version Cutover was built against (package.json pins it). */
@@ -63,6 +68,48 @@ const SquawkJsonSchema = z.array(
     rule_name: z.string(),
   }),
 );
+
+/** The rule name of Cutover's own finding for a squawk directive in the migration. */
+export const SQUAWK_DIRECTIVE_RULE = 'cutover-squawk-directive';
+
+/** squawk's directives: its linter matches these prefixes (case-sensitive) at the start of a comment's text. */
+const SQUAWK_DIRECTIVE = /squawk-(ignore-file|ignore|disable-assume-in-transaction|enable-assume-in-transaction)([^\n]*)/g;
+
+/**
+ * The directives a migration gives squawk, one finding each (line and column 1-based). Found in
+ * the text rather than in comment tokens: a lexer that disagreed with squawk's about where a comment
+ * is could otherwise hide one; the copy squawk reads has none left either way.
+ */
+export function squawkDirectiveFindings(sql: string): SquawkFinding[] {
+  const findings: SquawkFinding[] = [];
+  sql.split('\n').forEach((text, i) => {
+    for (const m of text.matchAll(SQUAWK_DIRECTIVE)) {
+      // What squawk would read after the directive: up to the end of the comment or a "--" note.
+      const rest = m[2].split('*/')[0].split('--')[0].trim();
+      const what =
+        m[1] === 'ignore-file' ? `${rest || 'every rule'} in the whole file`
+        : m[1] === 'ignore' ? `${rest || 'every rule'} on the next statement`
+        : `to assume the file ${m[1].startsWith('disable') ? 'does not run' : 'runs'} in one transaction`;
+      const asks = m[1].startsWith('ignore') ? `to ignore ${what}` : what;
+      const column = (m.index ?? 0) + 1;
+      findings.push({
+        rule: SQUAWK_DIRECTIVE_RULE,
+        level: 'warning',
+        message: `the migration asks squawk ${asks} at line ${i + 1}: ignored by Cutover`,
+        help: 'Cutover lints every statement with every rule; squawk directives in the migration are reported, not obeyed.',
+        line: i + 1,
+        column,
+        endLine: i + 1,
+        endColumn: column + m[0].length,
+        docsUrl: 'https://squawkhq.com/docs/cli',
+      });
+    }
+  });
+  return findings;
+}
+
+/** The migration as squawk reads it: its directives defused, every byte and line where it was. */
+export const withoutSquawkDirectives = (sql: string) => sql.replace(/squawk-/g, 'squawk_');
 
 /** squawk's own links (its terminal reporter prints https://squawkhq.com/docs/<rule>). */
 export const squawkDocsUrl = (rule: string) => `https://squawkhq.com/docs/${encodeURIComponent(rule)}`;
@@ -113,7 +160,7 @@ export async function runSquawk(sql: string, options: SquawkOptions = {}): Promi
     const file = path.join(dir, 'migration.sql');
     const config = path.join(dir, '.squawk.toml');
     const report = path.join(dir, 'report.json');
-    writeFileSync(file, sql);
+    writeFileSync(file, withoutSquawkDirectives(sql));
     // An empty config of its own: a .squawk.toml lying around must not change the rules.
     writeFileSync(config, '');
     const args = ['--reporter', 'json', '--no-error-on-unmatched-pattern', '--config', config];
@@ -148,7 +195,7 @@ export async function runSquawk(sql: string, options: SquawkOptions = {}): Promi
       throw new Error(`squawk failed${code === null ? ' (stopped)' : ` (exit ${code})`}: ${errOut.trim().split('\n').slice(-3).join(' ')}`);
     }
     const findings = SquawkJsonSchema.parse(JSON.parse(json.trim() || '[]'));
-    return findings.map((f) => ({
+    const squawks: SquawkFinding[] = findings.map((f) => ({
       rule: f.rule_name,
       level: f.level.toLowerCase() === 'error' ? 'error' : 'warning',
       message: f.message,
@@ -159,6 +206,8 @@ export async function runSquawk(sql: string, options: SquawkOptions = {}): Promi
       endColumn: (f.column_end ?? f.column) + 1,
       docsUrl: squawkDocsUrl(f.rule_name),
     }));
+    // In file order, Cutover's findings about directives among squawk's.
+    return [...squawkDirectiveFindings(sql), ...squawks].sort((a, b) => a.line - b.line || a.column - b.column);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

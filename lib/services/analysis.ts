@@ -1,5 +1,5 @@
 import { getDb, type Tx } from '../db/client';
-import { ACKNOWLEDGE_REFUSAL, AnalysisEvidenceSchema, canAcknowledgeDestructive } from '../domain/analysis';
+import { ACKNOWLEDGE_REFUSAL, AnalysisEvidenceSchema, acknowledgeRefusal, canAcknowledgeDestructive } from '../domain/analysis';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask } from '../domain/permissions';
 import { RUN_STEP_POSITION } from '../domain/run-rules';
@@ -15,7 +15,7 @@ export async function requestAnalysis(actorId: string, input: AnalysisRunInput) 
 
 /** The request's latest revision and the destructive operations of its latest analysis (null: not analysed yet). */
 async function latestAnalysedRevision(tx: Tx, requestId: string) {
-  const revision = await tx.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true } });
+  const revision = await tx.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdById: true } });
   if (!revision) return null;
   const evidence = await tx.evidence.findFirst({ where: { requestId, kind: 'analysis', revisionId: revision.id }, orderBy: { createdAt: 'desc' }, select: { detail: true } });
   const detail = evidence ? AnalysisEvidenceSchema.safeParse(evidence.detail) : null;
@@ -49,6 +49,9 @@ export async function acknowledgeDestructiveOperation(actorId: string, input: Ac
     if (locked.length === 0) throw notFound('Migration request');
     const analysed = await latestAnalysedRevision(tx, input.requestId);
     if (!analysed) throw conflict('Save the migration (Create migration) and analyse it before acknowledging anything.');
+    const { authorId } = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { authorId: true } });
+    const selfRefusal = acknowledgeRefusal(actor, { filedById: authorId, revisionAuthorId: analysed.revision.createdById });
+    if (selfRefusal) throw forbidden(selfRefusal);
     if (!analysed.destructive) throw conflict(`Revision ${analysed.revision.revision} has not been analysed yet: run the impact analysis first.`);
     const operation = analysed.destructive.find((d) => d.operationKey === input.operationKey);
     if (!operation) {

@@ -68,13 +68,18 @@ export interface EvidenceView<K extends EvidenceKindName = EvidenceKindName> {
   staleBecause: string | null;
 }
 
-function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: { revisionSha256: string | null; settingsVersion: string }): EvidenceView<K> {
+function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: Basis): EvidenceView<K> {
   const kind = row.kind as K;
   const detail = EVIDENCE_DETAIL_SCHEMAS[kind].safeParse(row.detail);
   if (!detail.success) console.error(`[cutover] evidence ${row.id} (${kind}) no longer matches its schema:`, detail.error.issues.slice(0, 3));
   const hashes = EvidenceHashesSchema.safeParse(row.hashes);
+  // Evidence holds for the revision it was produced on only while that revision is the latest:
+  // revisions are never edited, and a new one may change up, down, data SQL or the declared changes
+  // (which the checksum, migration.sql's sha256, does not cover).
+  const revisionStale = row.revisionId !== null ? row.revisionId !== now.revisionId : row.revisionSha256 !== null && row.revisionSha256 !== now.revisionSha256;
   const staleBecause =
-    row.revisionSha256 !== null && row.revisionSha256 !== now.revisionSha256 ? 'The migration changed after this evidence was produced.'
+    revisionStale
+      ? `The migration changed after this evidence was produced: it rests on revision ${now.revisionNumbers.get(row.revisionId ?? '') ?? '(deleted)'}, and the latest is revision ${now.revision ?? '(none)'}.`
       : row.targetSettingsVersion !== now.settingsVersion ? "The target's settings changed after this evidence was produced."
         : null;
   return {
@@ -85,11 +90,25 @@ function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: { revisionSha
   };
 }
 
-/** The request's latest revision checksum and its target's settings version now: what evidence must match to hold. */
-async function currentBasis(db: Db | Tx, requestId: string) {
+interface Basis {
+  /** The request's latest revision (its id, number and checksum), or nulls before the first. */
+  revisionId: string | null;
+  revision: number | null;
+  revisionSha256: string | null;
+  /** Every revision's number by id, for messages. */
+  revisionNumbers: Map<string, number>;
+  settingsVersion: string;
+}
+
+/** The request's latest revision and its target's settings version now: what evidence must match to hold. */
+async function currentBasis(db: Db | Tx, requestId: string): Promise<Basis> {
   const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { target: true } });
-  const latest = await db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { checksum: true } });
-  return { revisionSha256: latest?.checksum ?? null, settingsVersion: targetSettingsVersion(request.target) };
+  const revisions = await db.migrationRevision.findMany({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true } });
+  const latest = revisions[0];
+  return {
+    revisionId: latest?.id ?? null, revision: latest?.revision ?? null, revisionSha256: latest?.checksum ?? null,
+    revisionNumbers: new Map(revisions.map((r) => [r.id, r.revision])), settingsVersion: targetSettingsVersion(request.target),
+  };
 }
 
 /**

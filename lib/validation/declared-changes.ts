@@ -6,7 +6,9 @@ import { z } from 'zod';
  * here fails it. A table's entry may declare columns it alters (their values may change: type
  * changes, backfills), columns it drops, that it drops the table, and rows it transforms (all of
  * them, or those matching a predicate: a SQL expression over the table's columns, evaluated only
- * in the sandbox's copy, before and after up).
+ * in the sandbox's copy, before and after up), and names it changes: the table's (renamed or
+ * moved to another schema) and its columns' (the check follows tables and columns by identity,
+ * so an undeclared rename fails it).
  */
 
 const IDENT = /^(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")$/;
@@ -61,6 +63,10 @@ export const DeclaredTableChangeSchema = z
     dropColumns: z.array(columnName).max(100).optional(),
     /** The migration drops the table. */
     drop: z.boolean().optional(),
+    /** The table's name after up (schema.table), when the migration renames it or moves it to another schema. */
+    renameTo: tableName.optional(),
+    /** Columns the migration renames, by their names before and after up (as SQL writes them: quoted as needed). */
+    renameColumns: z.array(z.object({ from: columnName, to: columnName })).max(100).optional(),
     /** Rows the migration may change, insert or delete: all of the table's, or those matching `predicate` before or after. */
     rows: z
       .object({
@@ -74,13 +80,15 @@ export const DeclaredTableChangeSchema = z
       })
       .optional(),
   })
-  .refine((t) => t.drop || t.columns?.length || t.dropColumns?.length || t.rows, { message: 'Declare what changes in this table.' });
+  .refine((t) => t.drop || t.columns?.length || t.dropColumns?.length || t.rows || t.renameTo || t.renameColumns?.length, { message: 'Declare what changes in this table.' });
 
 export const DeclaredChangesSchema = z.object({ tables: z.array(DeclaredTableChangeSchema).max(200, 'At most 200 tables.') });
 export type DeclaredTableChange = z.infer<typeof DeclaredTableChangeSchema>;
 export type DeclaredChanges = z.infer<typeof DeclaredChangesSchema>;
 
 export const NO_DECLARED_CHANGES: DeclaredChanges = { tables: [] };
+
+const KINDS_OF_LINE = 'rows, rows where <condition>, alter column X, drop column X, drop table, rename column X to Y or rename to schema.table';
 
 /**
  * The editor's text form, one declaration a line (blank lines and `#` comments are skipped):
@@ -89,6 +97,8 @@ export const NO_DECLARED_CHANGES: DeclaredChanges = { tables: [] };
  *   public.orders alter column total_cents     values of the column may change
  *   public.orders drop column note
  *   public.orders drop table
+ *   public.orders rename column note to remark
+ *   public.orders rename to public.orders_old  (a name without schema keeps the table's schema)
  * Lines about one table merge into one entry. Errors name the line.
  */
 export function parseDeclaredChangesText(text: string): { ok: true; value: DeclaredChanges } | { ok: false; errors: string[] } {
@@ -100,7 +110,7 @@ export function parseDeclaredChangesText(text: string): { ok: true; value: Decla
     if (!line || line.startsWith('#')) return;
     const where = `Line ${i + 1}`;
     const m = /^("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)(\s*\.\s*("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*))?\s+(.*)$/s.exec(line);
-    if (!m) return void errors.push(`${where}: start with the table (schema.table), then what changes: rows [where ...], alter column X, drop column X or drop table.`);
+    if (!m) return void errors.push(`${where}: start with the table (schema.table), then what changes: ${KINDS_OF_LINE}.`);
     const name = parseQualifiedName(m[3] ? `${m[1]}.${m[3]}` : m[1]);
     if (!name) return void errors.push(`${where}: "${m[1]}" is not a table name.`);
     const key = `${quotePart(name.schema)}.${quotePart(name.name)}`;
@@ -120,8 +130,24 @@ export function parseDeclaredChangesText(text: string): { ok: true; value: Decla
       if (!list.includes(col)) list.push(col);
     } else if (/^drop(\s+table)?$/i.test(rest)) {
       entry.drop = true;
+    } else if ((column = /^rename\s+column\s+("(?:[^"]|"")+"|\S+)\s+to\s+(.+)$/i.exec(rest))) {
+      const [from, to] = [parseColumnName(column[1]), parseColumnName(column[2])];
+      if (!from || !to) return void errors.push(`${where}: "${(from ? column[2] : column[1]).trim()}" is not a column name.`);
+      // Kept as SQL writes them (quoted as needed), as the table names are.
+      const list = (entry.renameColumns ??= []);
+      if (list.some((r) => r.from === quotePart(from))) return void errors.push(`${where}: ${key} already declares a new name for column ${quotePart(from)}.`);
+      list.push({ from: quotePart(from), to: quotePart(to) });
+    } else if ((column = /^rename(?:\s+table)?\s+to\s+(.+)$/i.exec(rest))) {
+      // Unqualified, the new name keeps the table's schema (as ALTER TABLE ... RENAME TO does).
+      const target = parseQualifiedName(column[1]);
+      const unqualified = parseQualifiedName(`x.${column[1].trim()}`) !== null;
+      if (!target) return void errors.push(`${where}: "${column[1].trim()}" is not a table name.`);
+      const renamed = unqualified ? { schema: name.schema, name: target.name } : target;
+      const to = `${quotePart(renamed.schema)}.${quotePart(renamed.name)}`;
+      if (entry.renameTo && entry.renameTo !== to) return void errors.push(`${where}: ${key} is already declared as renamed to ${entry.renameTo}.`);
+      entry.renameTo = to;
     } else {
-      return void errors.push(`${where}: after the table write rows, rows where <condition>, alter column X, drop column X or drop table.`);
+      return void errors.push(`${where}: after the table write ${KINDS_OF_LINE}.`);
     }
     byTable.set(key, entry);
   });
@@ -138,6 +164,8 @@ export function formatDeclaredChanges(changes: DeclaredChanges | null | undefine
     const n = parseQualifiedName(t.table);
     const table = n ? `${quotePart(n.schema)}.${quotePart(n.name)}` : t.table;
     if (t.drop) lines.push(`${table} drop table`);
+    if (t.renameTo) lines.push(`${table} rename to ${t.renameTo}`);
+    for (const r of t.renameColumns ?? []) lines.push(`${table} rename column ${r.from} to ${r.to}`);
     for (const c of t.dropColumns ?? []) lines.push(`${table} drop column ${quotePart(c)}`);
     for (const c of t.columns ?? []) lines.push(`${table} alter column ${quotePart(c)}`);
     if (t.rows) lines.push(t.rows.predicate ? `${table} rows where ${t.rows.predicate}` : `${table} rows`);

@@ -132,6 +132,54 @@ describe('analysis runs', () => {
     expect(await signGateItem(reviewer.id, { gateItemId: last.id })).toMatchObject({ remaining: 0, gateStatus: 'completed' });
   });
 
+  it('record a migration whose effect cannot be told, or that deletes every row in disguise, as not passed until acknowledged', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const dba = await makeUser({ roles: ['engineer'], agentRoles: ['database-administrator'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for hidden deletes');
+    const { id: requestId } = await fileRequest(admin.id, { title: 'Hidden', kind: 'schema_change', targetId: target.id, description: 'Hidden deletes.', priority: 'LOW' });
+    const upSql = 'DO $$ BEGIN DROP TABLE orders; END $$;\nWITH d AS (DELETE FROM orders WHERE 1 = 1 RETURNING 1) SELECT count(*) FROM d;\n';
+    await saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId, name: 'hidden', upSql, downSql: 'SELECT 1;' }));
+    const { runId } = await requestAnalysis(admin.id, { requestId });
+    await runJob(handlerFor('analysis'), { runId });
+    const evidence = await latestEvidence(requestId, 'analysis');
+    expect(evidence).toMatchObject({ runId, passed: false });
+    expect(evidence?.detail).toMatchObject({
+      unknownStatements: 1,
+      destructive: [
+        { operationKey: 'unknown_effect:line 1', kind: 'unknown_effect', description: expect.stringMatching(/^effect unknown: DO block at line 1/) },
+        { operationKey: 'delete_all:public.orders', kind: 'delete_all', line: 2 },
+      ],
+    });
+    const ack = (operationKey: string) => acknowledgeDestructiveOperation(dba.id, { requestId, operationKey, note: 'Read the block: it is intended.' });
+    await ack('unknown_effect:line 1');
+    expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(1);
+    await ack('delete_all:public.orders');
+    expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(0);
+  });
+
+  it('take no acknowledgement from whoever filed the request or wrote the revision, whatever their role', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const filer = await makeUser({ roles: ['lead'], name: 'Fiona Filer' });
+    const author = await makeUser({ roles: ['admin'], name: 'Arthur Author' });
+    const dba = await makeUser({ roles: ['engineer'], agentRoles: ['database-administrator'], name: 'Dora DBA' });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for self-acknowledgement');
+    const { id: requestId } = await fileRequest(filer.id, { title: 'Drop notes again', kind: 'schema_change', targetId: target.id, description: 'Notes go.', priority: 'LOW' });
+    await saveMigrationRevision(author.id, SaveRevisionSchema.parse({ requestId, name: 'drop_note', upSql: UP, downSql: 'ALTER TABLE orders ADD COLUMN note text;' }));
+    const { runId } = await requestAnalysis(dba.id, { requestId });
+    await runJob(handlerFor('analysis'), { runId });
+
+    const ack = (actorId: string) => acknowledgeDestructiveOperation(actorId, { requestId, operationKey: 'drop_column:public.orders.note', note: 'Checked: nobody reads notes.' });
+    await expect(ack(filer.id)).rejects.toThrow('You filed this request: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.');
+    await expect(ack(author.id)).rejects.toThrow('You wrote this revision of the migration: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.');
+    expect(await getDb().destructiveAcknowledgement.count({ where: { requestId } })).toBe(0);
+    // The page offers the button to neither of them, and to a second person.
+    for (const [who, can] of [[filer, false], [author, false], [dba, true]] as const) {
+      expect((await getAnalysisPanel(await loadActor(getDb(), who.id), requestId)).canAcknowledge, who.name).toBe(can);
+    }
+    await ack(dba.id);
+    expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(0);
+  });
+
   it('save the written fields for the Analysis step holders only, audited', async () => {
     const admin = await makeUser({ roles: ['admin'] });
     const optimizer = await makeUser({ roles: ['engineer'], agentRoles: ['postgres-pro'] });

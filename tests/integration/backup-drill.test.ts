@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -186,6 +186,32 @@ describe('backups and restore drills', () => {
 
     const databasesAfter = await withSandbox(sandbox(), async (c) => (await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_database')).rows[0].n);
     expect(databasesAfter).toBe(databasesBefore);
+  });
+
+  it('restores the bytes it checked: a valid backup of other content renamed over the file after the check is not restored', async () => {
+    // Another backup of the same database, taken later: a readable archive whose tables differ from the first one's.
+    await withClient(source.url, (c) => c.query(`UPDATE accounts SET name = 'swapped' WHERE id <= 10`));
+    const other = await backupDatabase(settingsOf(source.url), store, 'backups/shop/other.dump');
+    expect(other.checksums).not.toEqual(backup.checksums);
+    const swapPath = path.join(storeDir, 'backups/shop/swap.dump');
+    copyFileSync(store.localPath(backup.key), swapPath);
+    let swapped = false;
+    const drill = await drillRestore(store, { ...backup, key: 'backups/shop/swap.dump' }, sandbox(), {
+      // Right after the size and sha256 were checked, before pg_restore reads the archive.
+      onProgress: (p) => {
+        if (p.step !== 'archive' || swapped) return;
+        renameSync(store.localPath(other.key), swapPath);
+        swapped = true;
+      },
+    });
+    expect(swapped).toBe(true);
+    expect(readFileSync(swapPath).equals(readFileSync(store.localPath(backup.key)))).toBe(false);
+    // The first backup's bytes were restored: every table equals its checksums (the swapped-in file would differ in public.accounts).
+    expect(drill.error).toBeUndefined();
+    expect(drill).toMatchObject({ ok: true, differing: [] });
+    expect(drill.tables.every((t) => t.equal)).toBe(true);
+    // The drill's private link is gone with its folder.
+    expect(readdirSync(path.join(storeDir, 'backups/shop')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('refuses at once when pg_dump is older than the server, naming both versions and what to install', async () => {

@@ -11,6 +11,8 @@ import { stopBoss } from '@/lib/jobs/queue';
 import { requestBackup, requestDrill } from '@/lib/services/backups';
 import { latestEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
+import { encryptSecret } from '@/lib/engine';
+import { secretKey } from '@/lib/db/settings';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
 
@@ -95,6 +97,24 @@ describe('backup and drill runs', () => {
     expect(download).toMatchObject({ contentType: 'text/x-shellscript; charset=utf-8', fileName: expect.stringMatching(/^restore-shop-for-backups-\d{8}-\d{6}\.sh$/) });
     expect(download.body).toContain(`EXPECTED_SHA256='${artifact.sha256}'`);
     await expect(getRestoreScript(await loadActor(getDb(), engineer.id), { id: drillRunId, format: 'script' })).rejects.toThrow('Backup was not found.');
+
+    // The backup's log says where the file went without the server's directory.
+    expect(asDba.backupRun?.log.join("\n")).toContain(`stored ${bytes.length} bytes in the artifact store`);
+    expect(JSON.stringify(asDba.backupRun)).not.toContain(artifactsDir);
+
+    // A drill whose rehearsal server refuses connections: its address is shown to target managers only.
+    await getDb().targetDatabase.update({ where: { id: target.id }, data: { rehearsalServerEncrypted: encryptSecret('postgresql://cutover:pw@127.0.0.1:1/postgres', secretKey()) } });
+    const { runId: refusedDrillId } = await requestDrill(admin.id, { requestId });
+    await runJob(handlerFor('drill'), { runId: refusedDrillId });
+    await getDb().targetDatabase.update({ where: { id: target.id }, data: { rehearsalServerEncrypted: null } });
+    const refused = await getDb().run.findUniqueOrThrow({ where: { id: refusedDrillId } });
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toContain('127.0.0.1:1');
+    const refusedAsAdmin = await getBackupPanel(await loadActor(getDb(), admin.id), requestId);
+    expect(refusedAsAdmin.drillRun?.error).toContain('127.0.0.1:1');
+    const refusedAsDba = await getBackupPanel(await loadActor(getDb(), dba.id), requestId);
+    expect(refusedAsDba.drillRun?.error).toContain('(address hidden)');
+    expect(JSON.stringify(refusedAsDba.drillRun)).not.toMatch(/127\.0\.0\.1|:1\b(?!\d)|port 1\b/);
 
     // A damaged file: the drill fails at its first step, with that reason, and says so in its evidence.
     const flipped = Buffer.from(bytes);

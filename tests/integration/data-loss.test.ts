@@ -152,6 +152,32 @@ describe('no data loss', () => {
     expect(orders.checksumBefore).not.toBe(orders.checksumAfter);
   });
 
+  it('finds written rows wherever they landed: in a few parts of the table (TID ranges) or all over it (one scan)', async () => {
+    // Freed space in early and middle pages (VACUUM) takes the re-inserted rows there; the UPDATE's new version goes to the end.
+    const reinsert = (where: string, note: string) =>
+      `INSERT INTO public.orders SELECT g, g % 997, (ARRAY['open', 'paid', 'void'])[g % 3 + 1], (g % 1000) / 4.0, ${note},
+         TIMESTAMPTZ '2024-01-01' + g * INTERVAL '1 minute', g / 7.0, g * INTERVAL '1 second' FROM generate_series(1, ${ORDERS}) g WHERE ${where}`;
+    const few = await check([
+      `DELETE FROM public.orders WHERE id BETWEEN 100 AND 149 OR id BETWEEN 25000 AND 25049`, `VACUUM public.orders`,
+      reinsert('g BETWEEN 100 AND 149 OR g BETWEEN 25000 AND 25049', `CASE WHEN g = 25000 THEN 'moved' WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END`),
+      `UPDATE public.orders SET note = 'changed' WHERE id = 49990`,
+    ]);
+    expect(few.table('public.orders')).toMatchObject({ method: 'incremental', differingRows: 2, rowsAfter: ORDERS });
+    expect(few.table('public.orders').keys).toEqual([{ key: { id: '25000' }, change: 'updated' }, { key: { id: '49990' }, change: 'updated' }]);
+    // The rows written are in parts of the table far apart.
+    const blocks = psqlValue(few.url, `SELECT string_agg(((ctid::text::point)[0])::int::text, ',' ORDER BY id) FROM public.orders WHERE id IN (100, 25000, 49990)`);
+    expect(new Set(blocks.split(',')).size).toBeGreaterThan(1);
+
+    const all = await check([
+      `DELETE FROM public.orders WHERE id % 100 = 0`, `VACUUM public.orders`,
+      reinsert('g % 100 = 0', `CASE WHEN g = 700 THEN 'moved' WHEN g % 5 = 0 THEN NULL ELSE 'note ' || g END`),
+    ]);
+    expect(all.table('public.orders')).toMatchObject({ method: 'incremental', differingRows: 1, rowsAfter: ORDERS, keys: [{ key: { id: '700' }, change: 'updated' }] });
+    // A row deleted outright is not among the written rows: the full path names it.
+    const gone = await check([`DELETE FROM public.orders WHERE id = 31000`, `VACUUM public.orders`, `UPDATE public.orders SET note = note WHERE id = 5`]);
+    expect(gone.table('public.orders')).toMatchObject({ method: 'full', keys: [{ key: { id: '31000' }, change: 'deleted' }] });
+  });
+
   it('sees no change in a row rewritten with the same values', async () => {
     const { report, table } = await check([`UPDATE public.orders SET note = note WHERE id % 10 = 0`]);
     expect(report.ok).toBe(true);
@@ -227,5 +253,82 @@ describe('no data loss', () => {
     const { report } = await check([], { tables: [{ table: 'public.orders', rows: { predicate: `id IN (SELECT 1)` } }] });
     expect(report.ok).toBe(false);
     expect(report.tables.find((t) => t.table === 'public.orders')!.problems[0]).toMatch(/declared condition is refused/);
+  });
+});
+
+describe('no data loss: tables and columns by identity', () => {
+  it('fails two columns that swap names, and passes the swap declared, comparing the values under their new names', async () => {
+    const swap = [`ALTER TABLE public.customers RENAME COLUMN name TO tmp`, `ALTER TABLE public.customers RENAME COLUMN email TO name`, `ALTER TABLE public.customers RENAME COLUMN tmp TO email`];
+    const undeclared = await check(swap);
+    expect(undeclared.report.ok).toBe(false);
+    expect(undeclared.table('public.customers').problems).toEqual([
+      'column email was renamed to name and the revision does not declare it: email now names another column',
+      'column name was renamed to email and the revision does not declare it: name now names another column',
+    ]);
+    // psql as the reference: the first column (attnum 1) is now called name.
+    expect(psqlValue(undeclared.url, `SELECT attname FROM pg_attribute WHERE attrelid = 'public.customers'::regclass AND attnum = 1`)).toBe('name');
+
+    const renameColumns = [{ from: 'email', to: 'name' }, { from: 'name', to: 'email' }];
+    const declared = await check(swap, { tables: [{ table: 'public.customers', renameColumns }] });
+    expect(declared.report.ok).toBe(true);
+    expect(declared.table('public.customers').declared).toEqual(['column email renamed to name as declared', 'column name renamed to email as declared']);
+    // Declared, the values still count: one changed under its new name is named by its key.
+    const changed = await check([...swap, `UPDATE public.customers SET email = 'x' WHERE name = 'c7@example.com'`], { tables: [{ table: 'public.customers', renameColumns }] }, { method: 'full' });
+    expect(changed.report.ok).toBe(false);
+    expect(keysOf(changed.report, 'public.customers')).toEqual([{ key: { email: 'c7@example.com' }, change: 'updated' }]);
+  });
+
+  it('fails a table renamed, two tables that swap names, and one dropped and created again, unless declared', async () => {
+    const swap = [`ALTER TABLE public.orders RENAME TO tmp`, `ALTER TABLE public.audit_log RENAME TO orders`, `ALTER TABLE public.tmp RENAME TO audit_log`];
+    const swapped = await check(swap);
+    expect(swapped.report.ok).toBe(false);
+    expect(swapped.table('public.orders').problems).toEqual(['the table was renamed to public.audit_log and the revision does not declare it']);
+    expect(swapped.table('public.audit_log').problems).toEqual(['the table was renamed to public.orders and the revision does not declare it']);
+    expect(psqlValue(swapped.url, `SELECT count(*) FROM public.orders`)).toBe('500');
+
+    // The table moves aside and a new one takes its name, with the same rows: still a rename to declare.
+    const aside = [`ALTER TABLE public.orders RENAME TO orders_old`, `CREATE TABLE public.orders (LIKE public.orders_old INCLUDING ALL)`, `INSERT INTO public.orders SELECT * FROM public.orders_old`];
+    const undeclared = await check(aside);
+    expect(undeclared.report.ok).toBe(false);
+    expect(undeclared.table('public.orders').problems).toEqual(['the table was renamed to public.orders_old and the revision does not declare it']);
+    expect(undeclared.report.tables.filter((t) => t.table === 'public.orders').map((t) => t.status)).toEqual(['undeclared changes', 'added']);
+    const declared = await check(aside, { tables: [{ table: 'public.orders', renameTo: 'orders_old' }] });
+    expect(declared.report.ok).toBe(true);
+    expect(declared.table('public.orders').declared).toEqual(['table renamed to public.orders_old as declared']);
+
+    const recreated = await check([`DROP TABLE public.audit_log`, `CREATE TABLE public.audit_log AS SELECT TIMESTAMPTZ '2024-01-01' + g * INTERVAL '1 hour' AS at, 'event ' || g AS message FROM generate_series(1, 500) g`]);
+    expect(recreated.report.ok).toBe(false);
+    expect(recreated.table('public.audit_log')).toMatchObject({
+      problems: [expect.stringMatching(/dropped, with its 500 row/)],
+      notes: ['the public.audit_log after up is another table, created by the migration: the old one\'s rows are not in it'],
+    });
+  });
+
+  it('fails a column dropped and added again under its name', async () => {
+    const { report, table } = await check([`ALTER TABLE public.customers DROP COLUMN name`, `ALTER TABLE public.customers ADD COLUMN name text`]);
+    expect(report.ok).toBe(false);
+    expect(table('public.customers').problems).toEqual([
+      'column name (text) is gone (dropped; the name after up is a new column) and the revision does not declare it: its values in 3000 row(s) are lost',
+    ]);
+  });
+
+  it('fails when the migration renames a column of the before copy (the copies belong to the role the migration runs as)', async () => {
+    // The migration finds the check's temporary tables through the catalog and swaps two column names
+    // in the orders copy: read by name, the before side's status would be its note (and a migration
+    // that swapped the two columns' values would pass unseen).
+    const tamper = `DO $$ DECLARE r record; BEGIN
+      FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
+               WHERE c.relpersistence = 't' AND c.relkind = 'r' AND c.relname LIKE 'cutover_before%'
+                 AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'customer_id') LOOP
+        EXECUTE format('ALTER TABLE %s RENAME COLUMN status TO tmp', r.t);
+        EXECUTE format('ALTER TABLE %s RENAME COLUMN note TO status', r.t);
+        EXECUTE format('ALTER TABLE %s RENAME COLUMN tmp TO note', r.t);
+      END LOOP; END $$`;
+    const error = await check([tamper], undefined, { method: 'full' }).then(() => null, (e: Error) => e);
+    expect(error?.message).toMatch(/^The before copy was altered during the migration: the copy of public\.orders \(column status renamed to note, column note renamed to status\)/);
+    // Dropping a copy fails too.
+    const dropped = await check([`DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS t FROM pg_class c WHERE c.relpersistence = 't' AND c.relname LIKE 'cutover_before%' AND c.relkind = 'r' LOOP EXECUTE format('DROP TABLE %s', r.t); END LOOP; END $$`])
+      .then(() => null, (e: Error) => e);
+    expect(dropped?.message).toMatch(/The before copy of public\.\w+ is gone/);
   });
 });

@@ -65,7 +65,41 @@ describe('evidence records', () => {
 
     // A new revision voids it: the gate reads staleBecause.
     await saveRevision(requestId, 'ALTER TABLE orders ADD COLUMN note varchar(200);');
-    expect((await latestEvidence(requestId, 'analysis'))?.staleBecause).toBe('The migration changed after this evidence was produced.');
+    expect((await latestEvidence(requestId, 'analysis'))?.staleBecause).toBe(
+      'The migration changed after this evidence was produced: it rests on revision 1, and the latest is revision 2.',
+    );
+  });
+
+  it('count for their own revision only: a new revision with the same migration.sql but another down.sql, data SQL or declared changes voids them', async () => {
+    const { requestId, target } = await newRequest();
+    const upSql = 'ALTER TABLE orders ADD COLUMN note text;';
+    await saveRevision(requestId, upSql);
+    const record = async () => {
+      const revision = await getDb().migrationRevision.findFirstOrThrow({ where: { requestId }, orderBy: { revision: 'desc' } });
+      await getDb().$transaction((tx) => recordEvidence(tx, {
+        kind: 'analysis', targetId: target.id, requestId, revision: { id: revision.id, checksum: revision.checksum },
+        passed: true, summary: 'risk low', detail: LOW_RISK_ANALYSIS,
+      }));
+      return revision;
+    };
+    const first = await record();
+    expect((await latestEvidence(requestId, 'analysis'))?.staleBecause).toBeNull();
+    const stale = /^The migration changed after this evidence was produced: it rests on revision \d+, and the latest is revision \d+\.$/;
+    // The first two keep migration.sql (and its checksum) as it was; a data transformation is part of it.
+    const changes = [
+      { downSql: 'ALTER TABLE orders DROP COLUMN note CASCADE;' },
+      { declaredChanges: 'public.orders rows where id > 0' },
+      { dataSql: 'UPDATE orders SET note = NULL;' },
+    ];
+    for (const change of changes) {
+      await saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId, name: 'add_note', upSql, downSql: 'ALTER TABLE orders DROP COLUMN note;', ...change }));
+      const latest = await getDb().migrationRevision.findFirstOrThrow({ where: { requestId }, orderBy: { revision: 'desc' } });
+      if (!change.dataSql) expect(latest.checksum, 'migration.sql is the same').toBe(first.checksum);
+      expect((await latestEvidence(requestId, 'analysis'))?.staleBecause, JSON.stringify(change)).toMatch(stale);
+      // Evidence produced on the new revision holds again.
+      await record();
+      expect((await latestEvidence(requestId, 'analysis'))?.staleBecause).toBeNull();
+    }
   });
 
   it('refuse a detail its kind\'s schema refuses, and hashes that are not strings', async () => {

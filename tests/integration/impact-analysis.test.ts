@@ -402,6 +402,87 @@ DROP TABLE IF EXISTS no_such_table;
   });
 });
 
+describe('destructive operations in disguise', () => {
+  // Each statement, then a query that is true when it changed every row of its table (run in a rolled-back transaction).
+  const everyRow: [string, string, string][] = [
+    ['DELETE FROM archive_items WHERE true', 'delete_all:public.archive_items', 'SELECT count(*) = 0 FROM archive_items'],
+    [`UPDATE orders SET status = 'x' WHERE 1=1`, 'update_all:public.orders', `SELECT count(*) FILTER (WHERE status <> 'x') = 0 FROM orders`],
+    [`DELETE FROM events WHERE 'a'='a'`, 'delete_all:public.events', 'SELECT count(*) = 0 FROM events'],
+    ['DELETE FROM events WHERE NOT false', 'delete_all:public.events', 'SELECT count(*) = 0 FROM events'],
+    [`DELETE FROM events WHERE 't'::boolean AND (2 > 1 OR id = 3)`, 'delete_all:public.events', 'SELECT count(*) = 0 FROM events'],
+    ['UPDATE orders SET qty = 9 WHERE id = id', 'update_all:public.orders', 'SELECT count(*) FILTER (WHERE qty <> 9) = 0 FROM orders'],
+    ['UPDATE orders SET qty = 9 WHERE qty IS NULL OR qty IS NOT NULL', 'update_all:public.orders', 'SELECT count(*) FILTER (WHERE qty <> 9) = 0 FROM orders'],
+    ['WITH d AS (DELETE FROM archive_items RETURNING 1) SELECT count(*) FROM d', 'delete_all:public.archive_items', 'SELECT count(*) = 0 FROM archive_items'],
+    [`WITH u AS (UPDATE orders SET note = 'gone' RETURNING id) INSERT INTO events SELECT id, 'v' FROM u`, 'update_all:public.orders', `SELECT count(*) FILTER (WHERE note <> 'gone') = 0 FROM orders`],
+    ['MERGE INTO events e USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE', 'delete_all:public.events', 'SELECT count(*) = 0 FROM events'],
+  ];
+
+  it.each(everyRow)('%s is found as %s, and does change every row', async (sql, key, check) => {
+    expect((await analyze(sql)).destructive.map((d) => d.operationKey)).toEqual([key]);
+    await runner.query('BEGIN');
+    try {
+      await runner.query(sql);
+      expect((await runner.query(check)).rows[0]['?column?']).toBe(true);
+    } finally {
+      await runner.query('ROLLBACK');
+    }
+  });
+
+  it.each([
+    'DELETE FROM events WHERE false',
+    'DELETE FROM events WHERE 1 = 2',
+    'DELETE FROM events WHERE NULL',
+    'DELETE FROM events WHERE id = 5',
+    'DELETE FROM events WHERE true AND id = 5',
+    'UPDATE orders SET qty = 0 WHERE id = id + 1',
+    'WITH d AS (DELETE FROM events WHERE id < 3 RETURNING 1) SELECT count(*) FROM d',
+  ])('%s is not a change of every row', async (sql) => {
+    expect((await analyze(sql)).destructive).toEqual([]);
+  });
+
+  it('statements whose effect it cannot tell need an acknowledgement like a destructive one', async () => {
+    await runner.query(`CREATE FUNCTION purge_events() RETURNS void LANGUAGE sql AS 'DELETE FROM events'`);
+    try {
+      const sql = [
+        'DO $$ BEGIN DROP TABLE events; END $$;',
+        'CALL nothing();',
+        'PREPARE wipe AS DELETE FROM events;',
+        'EXECUTE wipe;',
+        'SELECT purge_events();',
+        'SELECT pg_catalog.lo_unlink(1);',
+        `SELECT lower('X'), now(), count(*), nextval('s1'), gen_random_uuid() FROM orders;`,
+        'INSERT INTO events SELECT 1, purge_events()::text;',
+      ].join('\n');
+      const analysis = await analyze(sql);
+      expect(analysis.destructive.map((d) => [d.operationKey, d.kind, d.description.replace(/: Cutover.*/, '')])).toEqual([
+        ['unknown_effect:line 1', 'unknown_effect', 'effect unknown: DO block at line 1'],
+        ['unknown_effect:line 2', 'unknown_effect', 'effect unknown: CALL nothing at line 2'],
+        ['unknown_effect:line 3', 'unknown_effect', 'effect unknown: PrepareStmt at line 3'],
+        ['unknown_effect:line 4', 'unknown_effect', 'effect unknown: EXECUTE wipe at line 4'],
+        ['unknown_effect:line 5', 'unknown_effect', 'effect unknown: SELECT calling purge_events at line 5'],
+        ['unknown_effect:line 6', 'unknown_effect', 'effect unknown: SELECT calling pg_catalog.lo_unlink at line 6'],
+        ['unknown_effect:line 8', 'unknown_effect', 'effect unknown: INSERT calling purge_events at line 8'],
+      ]);
+      // What it says may destroy data does: the function it could not see into empties the table.
+      await runner.query('BEGIN');
+      try {
+        await runner.query('SELECT purge_events()');
+        expect((await runner.query('SELECT count(*)::int AS n FROM events')).rows[0].n).toBe(0);
+      } finally {
+        await runner.query('ROLLBACK');
+      }
+      // ALTER TABLE runs a default over the existing rows, but SET DEFAULT only stores it.
+      const defaults = await analyze(`ALTER TABLE orders ADD COLUMN purged text DEFAULT purge_events()::text;\nALTER TABLE orders ALTER COLUMN note SET DEFAULT purge_events()::text;`);
+      expect(defaults.destructive.map((d) => d.operationKey)).toEqual(['unknown_effect:line 1']);
+      // A function defined in the migration itself is not in the catalog: unknown too.
+      const own = await analyze(`CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM orders';\nSELECT wipe();`);
+      expect(own.destructive.map((d) => d.operationKey)).toEqual(['unknown_effect:line 2']);
+    } finally {
+      await runner.query('DROP FUNCTION purge_events()');
+    }
+  });
+});
+
 describe('risk', () => {
   it.each([
     ['CREATE TABLE t (id int); CREATE INDEX ON t (id); ALTER TABLE events ADD COLUMN note text', 'low'],
@@ -413,7 +494,8 @@ describe('risk', () => {
     ['ALTER TABLE orders ALTER COLUMN qty SET NOT NULL', 'high'],
     ['ALTER TABLE orders ADD CONSTRAINT qty_nn CHECK (qty IS NOT NULL) NOT VALID; ALTER TABLE orders VALIDATE CONSTRAINT qty_nn; ALTER TABLE orders ALTER COLUMN qty SET NOT NULL', 'low'],
     ['ALTER TABLE orders DROP COLUMN code', 'high'],
-    ['DO $$ BEGIN PERFORM 1; END $$', 'medium'],
+    // Cutover cannot tell what a DO block does: it may drop anything (an operation to acknowledge).
+    ['DO $$ BEGIN PERFORM 1; END $$', 'high'],
   ])('%s is %s risk', async (sql, level) => {
     const analysis = await analyze(sql, SMALL_THRESHOLDS);
     expect(analysis.risk.level).toBe(level);
@@ -540,6 +622,24 @@ describe('squawk', () => {
 
   it('reports nothing for a harmless file', async () => {
     expect(await runSquawk('SELECT 1;\n')).toEqual([]);
+  });
+
+  it('does not let the migration silence squawk: its directives are reported, not obeyed', async () => {
+    const body = 'CREATE INDEX orders_status_idx ON orders (status);\n-- squawk-ignore ban-drop-column\nALTER TABLE orders DROP COLUMN code;\n';
+    const plain = (await runSquawk(body.replace('-- squawk-ignore ban-drop-column', '-- nothing to see'))).map((f) => [f.rule, f.line]);
+    expect(plain).toContainEqual(['ban-drop-column', 3]);
+    for (const directive of ['-- squawk-ignore-file', '/* squawk-ignore-file ban-drop-column, require-concurrent-index-creation */', '  --squawk-disable-assume-in-transaction']) {
+      const findings = await runSquawk(`${directive}\n${body}`, { assumeInTransaction: true });
+      // squawk's findings are all there, one line down (the directive's line), ...
+      const squawks = findings.filter((f) => f.rule !== 'cutover-squawk-directive').map((f) => [f.rule, f.line]);
+      expect(squawks).toEqual(expect.arrayContaining([['require-concurrent-index-creation', 2], ['ban-drop-column', 4]]));
+      // ... and each directive is a finding of Cutover's own, at its line.
+      const own = findings.filter((f) => f.rule === 'cutover-squawk-directive');
+      expect(own.map((f) => f.line)).toEqual([1, 3]);
+      expect(own[1].message).toBe('the migration asks squawk to ignore ban-drop-column on the next statement at line 3: ignored by Cutover');
+    }
+    const fileWide = await runSquawk(`/* squawk-ignore-file ban-drop-column, require-concurrent-index-creation */\n${body}`);
+    expect(fileWide[0].message).toBe('the migration asks squawk to ignore ban-drop-column, require-concurrent-index-creation in the whole file at line 1: ignored by Cutover');
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeIdentifier as id, escapeLiteral, type Client } from 'pg';
 import type { TableChecksum } from '../driver';
+import { isUserType, outputTextSql } from './output-text';
 import { cancelSessionStatement } from './runner';
 
 export type { TableChecksum };
@@ -124,11 +125,15 @@ export function columnHashSql(expr: string, baseTypeOid: number, position: numbe
       // value (NaN and infinities have none).
       return scaleFixed
         ? `pg_catalog.hash_numeric_extended(${expr}, ${seed})`
-        : `pg_catalog.hash_numeric_extended(${expr}, ${seed} + COALESCE(pg_catalog.scale(${expr}), -1))`;
+        : `pg_catalog.hash_numeric_extended(${expr}, ${seed} OPERATOR(pg_catalog.+) COALESCE(pg_catalog.scale(${expr}), -1))`;
     case T.bytea:
       return `pg_catalog.hashtextextended(pg_catalog.md5(${expr}), ${seed})`;
     default:
-      return `pg_catalog.hashtextextended((${expr})::pg_catalog.text COLLATE "C", ${seed})`;
+      // A user-defined type (enum, composite, range, arrays of them) prints through its output
+      // function, never through a cast its owner may have written (output-text.ts).
+      return isUserType(baseTypeOid)
+        ? `pg_catalog.hashtextextended(${outputTextSql(expr)} COLLATE "C", ${seed})`
+        : `pg_catalog.hashtextextended((${expr})::pg_catalog.text COLLATE "C", ${seed})`;
   }
 }
 
@@ -144,7 +149,8 @@ export function rowHashSql(columns: Pick<ChecksumColumn, 'name' | 'baseTypeOid' 
     const hash = columnHashSql(ref, c.baseTypeOid, i + 1, c.scaleFixed);
     return c.notNull ? hash : `COALESCE(${hash}, ${constant(`null ${i + 1}`)})`;
   });
-  return `pg_catalog.hashint8extended(${parts.join(' # ')}, 0)`;
+  // Operators named in pg_catalog: the restore script runs this in a session whose search_path may put other schemas first.
+  return `pg_catalog.hashint8extended(${parts.join(' OPERATOR(pg_catalog.#) ')}, 0)`;
 }
 
 /** 2^64 and 2^32, for the checksum's hex form in SQL. */
@@ -157,9 +163,9 @@ const TWO_32 = '4294967296';
  * script's verification in a restored copy (psql): one text, so the two cannot drift apart.
  */
 export function tableChecksumSql(table: { sqlName: string; columns: Parameters<typeof rowHashSql>[0] }): string {
-  const u = `pg_catalog.mod(pg_catalog.mod(COALESCE(pg_catalog.sum(${rowHashSql(table.columns)}), 0), ${TWO_64}) + ${TWO_64}, ${TWO_64})`;
+  const u = `pg_catalog.mod(pg_catalog.mod(COALESCE(pg_catalog.sum(${rowHashSql(table.columns)}), 0), ${TWO_64}) OPERATOR(pg_catalog.+) ${TWO_64}, ${TWO_64})`;
   return [
-    `SELECT s.n AS rows, pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.trunc(s.u / ${TWO_32})::pg_catalog.int8), 8, '0') || pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.mod(s.u, ${TWO_32})::pg_catalog.int8), 8, '0') AS checksum`,
+    `SELECT s.n AS rows, pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.trunc(s.u OPERATOR(pg_catalog./) ${TWO_32})::pg_catalog.int8), 8, '0') OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.mod(s.u, ${TWO_32})::pg_catalog.int8), 8, '0') AS checksum`,
     `FROM (SELECT pg_catalog.count(*) AS n, ${u} AS u FROM ONLY ${table.sqlName}) s`,
   ].join('\n');
 }

@@ -20,19 +20,33 @@ import type { DataCheck } from './rehearsal';
  *   they share, and a declared row condition (`status = 'void'`) must be evaluated on the rows
  *   as they were, for rows the migration deleted;
  * - temporary, in a session of its own (the rehearsal's DataCheck opens one beside the
- *   migration's): no other session can read or write another session's temporary tables, so the
- *   migration cannot change the before side (its role could only drop it, and a missing copy
- *   fails the check); schema snapshots leave pg_temp out, so the rollback proof does not see it;
- *   and it disappears with the session, whatever happens;
+ *   migration's): no other session can read or write the rows of another session's temporary
+ *   tables; schema snapshots leave pg_temp out, so the rollback proof does not see it; and it
+ *   disappears with the session, whatever happens. Its catalog entries are not private, though:
+ *   the copy belongs to the role the migration runs as, and a session of that role that can name
+ *   the check's pg_temp_N schema (a superuser's; the rehearsal role lacks USAGE on it) may rename
+ *   the copy or its columns, or add policies (catalog changes, no rows read), and any session of
+ *   it may drop the copy (DROP OWNED). So each copy's identity (OID, relfilenode), columns
+ *   (number, name, type) and what could filter or redirect a read of it are recorded at the
+ *   capture and checked right before the comparison (assertCopiesIntact): any change, or a
+ *   missing copy, fails the check;
  * - not a CREATE DATABASE ... TEMPLATE clone: that needs every session of the scratch copy
  *   closed (the migration's included) and a superuser-made database holding the target's code.
  * The price is one copy of the sample, which is what a rehearsal copies anyway.
  *
+ * Identity, not names. Tables are matched by OID and columns by number (attnum) as well as by
+ * name: a table or column renamed, two swapping names, a table dropped and created again under
+ * its name each fail the check unless the revision declares them (`renameTo`, `renameColumns`,
+ * `drop`); their values are compared under their new names.
+ *
  * Checking fewer rows. A migration can only have changed rows it wrote: a row version whose
  * xmin is older than the before snapshot was not touched, unless the table was rewritten (a new
  * relfilenode) or a type's text changed under it (an enum label renamed). When neither happened,
- * the after side is one counting scan (rows written since, rows in all) plus the written rows
- * compared with the before copy by key; a table the migration did not write to costs a count.
+ * the after side is one counting scan (rows in all, and a map of the block ranges holding rows
+ * written since) plus the written rows, read from those ranges only (TID range scans), compared
+ * with the before copy by key, both in one snapshot; a table the migration did not write to
+ * costs a count. Rows deleted are those before had beyond the after side's untouched and updated
+ * rows (before - after + inserted): any, and the full path names them.
  * Anything else (a rewrite, a declared row condition, deleted rows to name) takes the full path:
  * checksums of both sides, then the bisection.
  */
@@ -43,6 +57,10 @@ export interface DeclaredTableChanges {
   dropColumns?: string[];
   drop?: boolean;
   rows?: { predicate?: string };
+  /** The table's name after up (schema.table; without schema, the table's own schema). */
+  renameTo?: string;
+  /** Columns renamed, by their names before and after up. */
+  renameColumns?: { from: string; to: string }[];
 }
 /** The shape of DeclaredChanges (lib/validation/declared-changes.ts), as the engine reads it. */
 export interface DeclaredDataChanges {
@@ -106,6 +124,10 @@ export interface CapturedTable extends ChecksumTable {
   rowHashStored: boolean;
   /** The before copy: pg_temp."cutover_before_<run>_<n>". */
   copy: string;
+  /** The table's column numbers (attnum) by name at the capture. */
+  attnums: Record<string, number>;
+  /** The copy's catalog state when it was made (copyState): checked again before comparing. */
+  copyState: string;
 }
 
 export interface BeforeState {
@@ -209,6 +231,8 @@ const TOP_FANOUT = 256;
 const MAX_DEPTH = 24;
 /** Beyond this many transaction ids since the before snapshot, "written since" is decided by age(). */
 const MAX_XID_LIST = 100_000;
+/** The incremental path's map of where written rows are: the table's blocks in this many runs. */
+const WRITTEN_BUCKETS = 256;
 
 /** SQL for key columns: ONE column as itself, several as a row. */
 const keyTuple = (exprs: string[]) => (exprs.length === 1 ? exprs[0] : `(${exprs.join(', ')})`);
@@ -267,8 +291,10 @@ async function capture(session: Client): Promise<BeforeState> {
       const r = await session.query(
         `CREATE TEMPORARY TABLE ${copy.slice('pg_temp.'.length)} AS SELECT *${withHash ? `, ${rowHashSql(allColumnsSpec(t.columns), 'x')} AS ${id(ROW_HASH_COLUMN)}` : ''} FROM ONLY ${t.sqlName} x`,
       );
-      captured.push({ ...t, rows: r.rowCount ?? 0, copy, rowHashStored: withHash });
+      captured.push({ ...t, rows: r.rowCount ?? 0, copy, rowHashStored: withHash, attnums: {}, copyState: '' });
     }
+    const numbers = await columnNumbers(session, captured.map((t) => t.oid));
+    for (const t of captured) t.attnums = numbers.get(t.oid) ?? {};
     await session.query('COMMIT');
   } catch (err) {
     await session.query('ROLLBACK').catch(() => undefined);
@@ -278,7 +304,94 @@ async function capture(session: Client): Promise<BeforeState> {
     if (t.primaryKey.length) await session.query(`CREATE INDEX ON ${t.copy} (${t.primaryKey.map(id).join(', ')})`);
     await session.query(`ANALYZE ${t.copy}`);
   }
+  const states = await copyStates(session, captured.map((t) => t.copy));
+  captured.forEach((t, i) => (t.copyState = JSON.stringify(states[i])));
   return { horizon, tables: captured, captureMs: Math.round(performance.now() - started) };
+}
+
+/** Column numbers (attnum) by name of live columns, per table OID. */
+async function columnNumbers(session: Client, oids: number[]): Promise<Map<number, Record<string, number>>> {
+  const out = new Map<number, Record<string, number>>();
+  if (!oids.length) return out;
+  const { rows } = await session.query<{ rel: string; name: string; num: number }>(
+    `SELECT a.attrelid::pg_catalog.int8::pg_catalog.text AS rel, a.attname::pg_catalog.text AS name, a.attnum::pg_catalog.int4 AS num
+     FROM pg_catalog.pg_attribute a WHERE a.attrelid = ANY($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [oids],
+  );
+  for (const r of rows) {
+    const byName = out.get(Number(r.rel)) ?? {};
+    byName[r.name] = r.num;
+    out.set(Number(r.rel), byName);
+  }
+  return out;
+}
+
+interface CopyState {
+  oid: string;
+  filenode: string;
+  name: string;
+  /** Row security, policies, rules, inheritance, triggers, owner: what could filter, redirect or refuse a read. */
+  reads: Record<string, unknown>;
+  /** [attnum, name, type, typmod, dropped, collation] of every column. */
+  columns: [number, string, string, number, boolean, string][];
+}
+
+/**
+ * The catalog state of each before copy (null: gone), read without any operator or function a
+ * role could shadow: OIDs compared as oid, everything else compared in Node.
+ */
+async function copyStates(session: Client, copies: string[]): Promise<(CopyState | null)[]> {
+  const { rows } = await session.query<{ i: string; oid: string | null; filenode: string | null; name: string; reads: Record<string, unknown>; columns: CopyState['columns'] | null }>(
+    `SELECT n.i::pg_catalog.text AS i, c.oid::pg_catalog.int8::pg_catalog.text AS oid,
+            pg_catalog.pg_relation_filenode(c.oid)::pg_catalog.int8::pg_catalog.text AS filenode, c.relname::pg_catalog.text AS name,
+            pg_catalog.json_build_object(
+              'kind', c.relkind, 'persistence', c.relpersistence, 'rowSecurity', c.relrowsecurity, 'forceRowSecurity', c.relforcerowsecurity,
+              'rules', c.relhasrules, 'children', c.relhassubclass, 'triggers', c.relhastriggers, 'owner', c.relowner::pg_catalog.int8,
+              'policies', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid),
+              'inherits', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid OR h.inhrelid = c.oid),
+              'rewrite', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid)) AS reads,
+            (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(a.attnum, a.attname, a.atttypid::pg_catalog.int8::pg_catalog.text, a.atttypmod, a.attisdropped,
+                                                                    a.attcollation::pg_catalog.int8::pg_catalog.text) ORDER BY a.attnum)
+             FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0) AS columns
+     FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS n(copy, i)
+     LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(n.copy)::pg_catalog.oid
+     ORDER BY n.i`,
+    [copies],
+  );
+  return rows.map((r) => (r.oid === null ? null : { oid: r.oid, filenode: r.filenode ?? '', name: r.name, reads: r.reads, columns: r.columns ?? [] }));
+}
+
+/**
+ * The before copies are as they were made: same relation, same storage, same columns, nothing
+ * that could filter or redirect a read. The migration's role owns them and can change all of
+ * that from its own session (see the top of this file); a changed or missing copy fails the
+ * check, since the before side could no longer be trusted.
+ */
+async function assertCopiesIntact(session: Client, tables: CapturedTable[]): Promise<void> {
+  const states = await copyStates(session, tables.map((t) => t.copy));
+  tables.forEach((t, i) => {
+    const now = states[i];
+    if (!now) throw new Error(`The before copy of ${t.qualified} is gone (dropped during the migration?): the data cannot be compared.`);
+    if (JSON.stringify(now) === t.copyState) return;
+    const was = JSON.parse(t.copyState) as CopyState;
+    const what: string[] = [];
+    if (now.oid !== was.oid) what.push('another table took its name');
+    else if (now.filenode !== was.filenode) what.push('its storage was replaced');
+    const cols = (s: CopyState) => new Map(s.columns.map((c) => [c[0], c]));
+    const [before, after] = [cols(was), cols(now)];
+    for (const [num, c] of before) {
+      const a = after.get(num);
+      if (!a || (a[4] && !c[4])) what.push(`column ${c[1]} dropped`);
+      else if (a[1] !== c[1]) what.push(`column ${c[1]} renamed to ${a[1]}`);
+      else if (JSON.stringify(a) !== JSON.stringify(c)) what.push(`column ${c[1]} altered`);
+    }
+    for (const [num, a] of after) if (!before.has(num) && !a[4]) what.push(`column ${a[1]} added`);
+    for (const [k, v] of Object.entries(now.reads)) if (JSON.stringify(v) !== JSON.stringify(was.reads[k])) what.push(`${k} changed`);
+    throw new Error(
+      `The before copy was altered during the migration: the copy of ${t.qualified} (${what.join(', ') || 'its catalog entry changed'}). ` +
+        'The migration\'s role can change the catalog entries of the check\'s temporary tables; the data cannot be compared.',
+    );
+  });
 }
 
 /** The before copy's column with each row's hash over all its columns. */
@@ -296,6 +409,9 @@ interface ResolvedDeclaration {
   name: string;
   columns: Set<string>;
   dropColumns: Set<string>;
+  renameTo?: { schema: string; name: string };
+  /** Column renames: name before up -> name after. */
+  renameColumns: Map<string, string>;
 }
 
 /** Names as PostgreSQL reads them (parse_ident: quoted parts kept, others folded to lower case). */
@@ -317,7 +433,18 @@ async function resolveDeclarations(session: Client, declared: DeclaredDataChange
       for (const c of list) out.push(await col(c));
       return new Set(out);
     };
-    out.push({ entry, schema, name, columns: await names(entry.columns), dropColumns: await names(entry.dropColumns) });
+    let renameTo: ResolvedDeclaration['renameTo'];
+    if (entry.renameTo) {
+      const to = await ident(entry.renameTo).catch(() => null);
+      if (!to || to.length > 2) throw new Error(`"${entry.renameTo}" (the new name declared for ${entry.table}) is not a table name (schema.table).`);
+      renameTo = to.length === 1 ? { schema, name: to[0] } : { schema: to[0], name: to[1] };
+    }
+    const renameColumns = new Map<string, string>();
+    for (const r of entry.renameColumns ?? []) renameColumns.set(await col(r.from), await col(r.to));
+    // Altered or dropped columns may be named as they are called after a declared rename.
+    const beforeName = new Map([...renameColumns].map(([from, to]) => [to, from]));
+    const asBefore = (set: Set<string>) => new Set([...set].map((c) => beforeName.get(c) ?? c));
+    out.push({ entry, schema, name, columns: asBefore(await names(entry.columns)), dropColumns: asBefore(await names(entry.dropColumns)), renameTo, renameColumns });
   }
   return out;
 }
@@ -341,11 +468,9 @@ export async function compareAfter(
   const keysPerTable = options.keysPerTable ?? 10;
   const declarations = await resolveDeclarations(session, declared);
   return withCanonicalSettings(session, async () => {
-    for (const t of before.tables) {
-      const { rows } = await session.query<{ there: boolean }>(`SELECT pg_catalog.to_regclass($1) IS NOT NULL AS there`, [t.copy]);
-      if (!rows[0].there) throw new Error(`The before copy of ${t.qualified} is gone (dropped during the migration?): the data cannot be compared.`);
-    }
+    await assertCopiesIntact(session, before.tables);
     const now = await describeTables(session);
+    const nowNumbers = await columnNumbers(session, now.map((t) => t.oid));
     const nowByOid = new Map(now.map((t) => [t.oid, t]));
     const beforeOids = new Set(before.tables.map((t) => t.oid));
     const unknownDeclarations = declarations
@@ -355,7 +480,11 @@ export async function compareAfter(
     const tables: TableVerdict[] = [];
     for (const t of before.tables) {
       const decl = declarations.find((d) => d.schema === t.schema && d.name === t.name);
-      tables.push(await compareTable(session, t, nowByOid.get(t.oid), decl, xids, { keysPerTable, method: options.method ?? 'auto' }));
+      const verdict = await compareTable(session, t, nowByOid.get(t.oid), nowNumbers.get(t.oid) ?? {}, decl, xids, { keysPerTable, method: options.method ?? 'auto' });
+      if (!nowByOid.has(t.oid) && now.some((x) => x.qualified === t.qualified)) {
+        verdict.notes.push(`the ${t.qualified} after up is another table, created by the migration: the old one's rows are not in it`);
+      }
+      tables.push(verdict);
     }
     for (const t of now.filter((x) => !beforeOids.has(x.oid))) {
       const { rows } = await session.query<{ n: string }>(`SELECT pg_catalog.count(*)::pg_catalog.text AS n FROM ONLY ${t.sqlName}`);
@@ -397,6 +526,7 @@ async function compareTable(
   session: Client,
   t: CapturedTable,
   after: ChecksumTable | undefined,
+  afterNumbers: Record<string, number>,
   decl: ResolvedDeclaration | undefined,
   written: string,
   options: { keysPerTable: number; method: 'auto' | 'full' },
@@ -422,17 +552,45 @@ async function compareTable(
     return done();
   }
   if (decl?.entry.drop) v.notes.push('declared as dropped, but the table is still there');
-  if (after.qualified !== t.qualified) v.notes.push(`renamed to ${after.qualified}`);
-
-  // Columns: compare what both sides share and the revision does not declare as changing.
-  const afterCols = new Map(after.columns.map((c) => [c.name, c]));
-  const beforeCols = new Set(t.columns.map((c) => c.name));
-  for (const c of t.columns) {
-    if (afterCols.has(c.name)) continue;
-    if (decl?.dropColumns.has(c.name) || decl?.columns.has(c.name)) v.declared.push(`column ${c.name} dropped as declared`);
-    else v.problems.push(`column ${c.name} (${c.type}) is gone (dropped or renamed) and the revision does not declare it: its values in ${t.rows} row(s) are lost`);
+  // The same table (OID) under another name: code that names the old one finds another table, or none.
+  const renamed = decl?.renameTo;
+  if (after.qualified !== t.qualified) {
+    if (renamed && renamed.schema === after.schema && renamed.name === after.name) v.declared.push(`table renamed to ${after.qualified} as declared`);
+    else v.problems.push(`the table was renamed to ${after.qualified} and the revision does not declare it${renamed ? ` (it declares ${decl!.entry.renameTo})` : ''}`);
+  } else if (renamed) {
+    v.notes.push(`declared as renamed to ${decl!.entry.renameTo}, but the table kept its name`);
   }
-  for (const c of after.columns) if (!beforeCols.has(c.name)) v.notes.push(`column ${c.name} (${c.type}) added`);
+
+  // Columns: matched by number (attnum), so a renamed column is followed; `afterCols` maps each
+  // column's name before up to the same column after up. Compared: what both sides share and the
+  // revision does not declare as changing.
+  const afterByNumber = new Map(after.columns.map((c) => [afterNumbers[c.name], c]));
+  const afterCols = new Map<string, ChecksumColumn>();
+  for (const c of t.columns) {
+    const a = afterByNumber.get(t.attnums[c.name]);
+    if (a) afterCols.set(c.name, a);
+  }
+  const beforeCols = new Set(t.columns.map((c) => c.name));
+  const afterNames = new Set(after.columns.map((c) => c.name));
+  for (const c of t.columns) {
+    const a = afterCols.get(c.name);
+    if (a && a.name !== c.name) {
+      if (decl?.renameColumns.get(c.name) === a.name) v.declared.push(`column ${c.name} renamed to ${a.name} as declared`);
+      else v.problems.push(`column ${c.name} was renamed to ${a.name} and the revision does not declare it${afterNames.has(c.name) ? `: ${c.name} now names another column` : ''}`);
+    }
+    if (a) continue;
+    if (decl?.dropColumns.has(c.name) || decl?.columns.has(c.name)) v.declared.push(`column ${c.name} dropped as declared`);
+    else {
+      v.problems.push(
+        `column ${c.name} (${c.type}) is gone (dropped${afterNames.has(c.name) ? `; the ${c.name} after up is a new column` : ''}) and the revision does not declare it: its values in ${t.rows} row(s) are lost`,
+      );
+    }
+  }
+  const keptNumbers = new Set(t.columns.map((c) => t.attnums[c.name]));
+  for (const c of after.columns) if (!keptNumbers.has(afterNumbers[c.name])) v.notes.push(`column ${c.name} (${c.type}) added`);
+  for (const [from, to] of decl?.renameColumns ?? []) {
+    if (afterCols.get(from)?.name !== to) v.notes.push(`column ${from} is declared as renamed to ${to}, but it is ${afterCols.has(from) ? `called ${afterCols.get(from)!.name}` : 'gone'} after up`);
+  }
   for (const c of decl?.dropColumns ?? []) if (afterCols.has(c)) v.notes.push(`column ${c} is declared as dropped but is still there`);
   const compared = t.columns.filter((c) => afterCols.has(c.name) && !decl?.columns.has(c.name) && !decl?.dropColumns.has(c.name));
   v.compared = compared.map((c) => c.name);
@@ -446,7 +604,7 @@ async function compareTable(
   const beforeFrom = `${t.copy} x`;
   const hasKey = t.primaryKey.length > 0 && t.primaryKey.every((k) => afterCols.has(k));
   const keyTypes = t.primaryKey.map((k) => afterCols.get(k)?.type ?? 'text');
-  const afterKeys = t.primaryKey.map((k) => `x.${id(k)}`);
+  const afterKeys = t.primaryKey.map((k) => `x.${id(afterCols.get(k)?.name ?? k)}`);
   const beforeKeys = t.primaryKey.map((k, i) => `x.${id(k)}::${keyTypes[i]}`);
   const A: Side = { from: afterFrom, hash: rowHashSql(afterSpec, 'x'), keys: afterKeys, where: 'true' };
   const B: Side = { from: beforeFrom, hash: storedHash ? `x.${id(ROW_HASH_COLUMN)}` : rowHashSql(beforeSpec, 'x'), keys: beforeKeys, where: 'true' };
@@ -455,9 +613,10 @@ async function compareTable(
   const altered = [...(decl?.columns ?? [])].filter((c) => beforeCols.has(c) && afterCols.has(c));
   if (altered.length && hasKey) {
     const asText = altered.map((name) => ({ name, baseTypeOid: 0 }));
+    const asTextAfter = altered.map((name) => ({ name: afterCols.get(name)!.name, baseTypeOid: 0 }));
     const { rows } = await session.query<{ n: string }>(
       `SELECT pg_catalog.count(*)::pg_catalog.text AS n FROM ${afterFrom} JOIN ${t.copy} b ON ${t.primaryKey.map((k, i) => `${afterKeys[i]} = b.${id(k)}::${keyTypes[i]}`).join(' AND ')}
-       WHERE ${rowHashSql(asText, 'x')} <> ${rowHashSql(asText, 'b')}`,
+       WHERE ${rowHashSql(asTextAfter, 'x')} <> ${rowHashSql(asText, 'b')}`,
     );
     v.declared.push(`column${altered.length > 1 ? 's' : ''} ${altered.join(', ')} altered as declared: values differ in ${rows[0].n} row(s)`);
   } else if (altered.length) {
@@ -522,37 +681,64 @@ async function compareTable(
 
   // The incremental path: only rows written since the before snapshot can differ.
   const samePhysical = after.relfilenode === t.relfilenode && after.oid === t.oid;
-  const sameKey = after.primaryKey.join('\u0000') === t.primaryKey.join('\u0000');
+  const sameKey = after.primaryKey.join('\u0000') === t.primaryKey.map((k) => afterCols.get(k)?.name ?? k).join('\u0000');
   const incremental = options.method === 'auto' && hasKey && sameKey && samePhysical && !rowsDeclared && compared.every((c) => stableType(c) && c.type === afterCols.get(c.name)!.type);
   if (incremental) {
     v.method = 'incremental';
-    // One counting scan (parallel): rows in all, and rows written since.
-    const { rows } = await session.query<{ total: string; fresh: string }>(
-      `SELECT pg_catalog.count(*)::pg_catalog.text AS total, pg_catalog.count(*) FILTER (WHERE ${written})::pg_catalog.text AS fresh FROM ${A.from}`,
-    );
-    const total = Number(rows[0].total);
-    const fresh = Number(rows[0].fresh);
-    v.rowsAfter = total;
-    // Rows of before that are not untouched rows of after: deleted, or updated (then their key is among the written rows).
-    const gone = t.rows - (total - fresh);
-    if (fresh === 0 && gone === 0) return done();
-    // The written rows against the before copy, by key (the copy's key index); only the differing
-    // ones come back, at most a few. The planner cannot estimate the xmin list (it takes every row
-    // for a match), so it is told that gathering rows from parallel workers costs nothing: the scan
-    // stays parallel, each written row is looked up in the copy (OFFSET 0 keeps both sides apart).
-    const diff = await withLocalSettings(session, { parallel_setup_cost: '0', parallel_tuple_cost: '0', jit: 'off' }, async () =>
-      (await session.query<Record<string, string>>(
+    // Both statements below read one snapshot (REPEATABLE READ): the written rows found by the
+    // second are exactly those the first saw.
+    const verdict = await withLocalSettings(session, { parallel_setup_cost: '0', parallel_tuple_cost: '0', jit: 'off' }, async () => {
+      // One counting scan (parallel), testing each row's xmin once: rows in all, and a bitmap of
+      // the parts of the table (WRITTEN_BUCKETS runs of blocks) that hold rows written since.
+      // The last part is open-ended (blocks added since the size was read fall in it).
+      const blocks = Number((await session.query<{ b: string }>(
+        `SELECT (pg_catalog.pg_relation_size(${after.oid}::pg_catalog.oid) / pg_catalog.current_setting('block_size')::pg_catalog.int8)::pg_catalog.text AS b`,
+      )).rows[0].b);
+      const per = Math.max(1, Math.ceil(blocks / WRITTEN_BUCKETS));
+      const zero = `B'${'0'.repeat(WRITTEN_BUCKETS)}'`;
+      const bucket = `LEAST(${WRITTEN_BUCKETS - 1}, pg_catalog.floor((x.ctid::pg_catalog.text::pg_catalog.point)[0] / ${per})::pg_catalog.int4)`;
+      const { rows } = await session.query<{ total: string; parts: string | null }>(
+        `SELECT pg_catalog.count(*)::pg_catalog.text AS total,
+                pg_catalog.bit_or(CASE WHEN ${written} THEN pg_catalog.set_bit(${zero}, ${bucket}, 1) END)::pg_catalog.text AS parts
+         FROM ${A.from}`,
+      );
+      const total = Number(rows[0].total);
+      const parts = rows[0].parts ?? '';
+      // Rows of before missing from after are deleted, unless written again (then inserted below).
+      if (!parts.includes('1')) return { total, differing: 0, inserted: 0, diff: [] as Record<string, string>[] };
+      // The written rows, only in the parts that hold some (TID range scans) unless those are many
+      // (then one parallel scan of it all); each against the before copy by key (the copy's key
+      // index); only the differing ones come back, at most a few. The planner cannot estimate the
+      // xmin list (it takes every row for a match), so it is told that gathering rows from parallel
+      // workers costs nothing: the scan stays parallel (OFFSET 0 keeps both sides apart).
+      const ranges: [number, number][] = [];
+      for (let i = 0; i < WRITTEN_BUCKETS; i++) {
+        if (parts[i] !== '1') continue;
+        if (ranges.length && ranges[ranges.length - 1][1] === i) ranges[ranges.length - 1][1] = i + 1;
+        else ranges.push([i, i + 1]);
+      }
+      const setParts = [...parts].filter((c) => c === '1').length;
+      const select = (cond: string) => `SELECT ${A.keys.map((k, i) => `${k} AS k${i}`).join(', ')}, ${A.hash} AS h FROM ${A.from} WHERE ${written}${cond}`;
+      const writtenRows = setParts > WRITTEN_BUCKETS / 4
+        ? select('')
+        : ranges.map(([lo, hi]) => select(
+          ` AND x.ctid >= '(${lo * per},0)'::pg_catalog.tid${hi < WRITTEN_BUCKETS ? ` AND x.ctid < '(${hi * per},0)'::pg_catalog.tid` : ''}`,
+        )).join(' UNION ALL ');
+      const diff = (await session.query<Record<string, string>>(
         `SELECT ${t.primaryKey.map((_, i) => `a.k${i}::pg_catalog.text AS k${i}`).join(', ')}, CASE WHEN b.h IS NULL THEN 'inserted' ELSE 'updated' END AS change,
                 pg_catalog.count(*) OVER () AS differing, pg_catalog.count(*) FILTER (WHERE b.h IS NULL) OVER () AS inserted
-         FROM (SELECT ${A.keys.map((k, i) => `${k} AS k${i}`).join(', ')}, ${A.hash} AS h FROM ${A.from} WHERE ${written} OFFSET 0) a
+         FROM (${writtenRows} OFFSET 0) a
          LEFT JOIN LATERAL (SELECT ${B.hash} AS h FROM ${B.from} WHERE ${t.primaryKey.map((_, i) => `a.k${i} = ${B.keys[i]}`).join(' AND ')} OFFSET 0) b ON true
          WHERE b.h IS NULL OR a.h <> b.h
          ORDER BY ${t.primaryKey.map((_, i) => `a.k${i}`).join(', ')} LIMIT ${options.keysPerTable}`,
-      )).rows,
-    );
-    const differing = Number(diff[0]?.differing ?? 0);
-    const inserted = Number(diff[0]?.inserted ?? 0);
-    const deleted = gone - (fresh - inserted);
+      )).rows;
+      return { total, differing: Number(diff[0]?.differing ?? 0), inserted: Number(diff[0]?.inserted ?? 0), diff };
+    }, 'REPEATABLE READ');
+    const { total, differing, inserted, diff } = verdict;
+    v.rowsAfter = total;
+    // Untouched rows are in both; written rows are either updated ones (their key was there
+    // before) or inserted ones: what before had beyond that was deleted.
+    const deleted = t.rows - total + inserted;
     if (differing === 0 && deleted === 0) return done();
     if (deleted === 0) {
       // Every difference is a written row: their keys are at hand, no bisection needed.
@@ -599,8 +785,8 @@ async function compareTable(
 }
 
 /** Runs `work` in a transaction of its own with planner settings that end with it. */
-async function withLocalSettings<T>(session: Client, settings: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  await session.query('BEGIN');
+async function withLocalSettings<T>(session: Client, settings: Record<string, string>, work: () => Promise<T>, isolation?: 'REPEATABLE READ'): Promise<T> {
+  await session.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN');
   try {
     await session.query(`SELECT ${Object.entries(settings).map(([k, val]) => `pg_catalog.set_config(${escapeLiteral(k)}, ${escapeLiteral(val)}, true)`).join(', ')}`);
     const out = await work();

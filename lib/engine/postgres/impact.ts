@@ -139,7 +139,9 @@ export type DestructiveKind =
   | 'narrow_type'
   | 'truncate'
   | 'delete_all'
-  | 'update_all';
+  | 'update_all'
+  /** A statement whose effect Cutover cannot tell (a DO block, CALL, a call of a function that may write): it may destroy anything. */
+  | 'unknown_effect';
 
 export interface DestructiveOperation {
   /** Stable across analyses of the same SQL, e.g. "drop_column:public.orders.note": what an acknowledgement names. */
@@ -179,6 +181,8 @@ export interface TableSize {
   /** Exact when `rowsExact`, else the planner's estimate; null when the table was never analysed. */
   rows: number | null;
   rowsExact: boolean;
+  /** Why `rows` is an estimate where an exact count was tried (the target refused it). */
+  rowsNote?: string;
   /** pg_total_relation_size: heap, indexes and TOAST. */
   bytes: number | null;
 }
@@ -292,6 +296,156 @@ function functionsIn(node: unknown): string[][] {
     if (call) found.push(nameList(call.funcname));
   });
   return found;
+}
+
+/** INSERT, UPDATE, DELETE and MERGE statements inside WITH clauses under a node (data-modifying CTEs). */
+function dataModifyingCtes(node: unknown): { kind: string; node: Node }[] {
+  const found: { kind: string; node: Node }[] = [];
+  walk(node, (o) => {
+    const query = (o.CommonTableExpr as Node | undefined)?.ctequery as Node | undefined;
+    for (const kind of ['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']) {
+      if (query?.[kind]) found.push({ kind, node: query[kind] as Node });
+    }
+  });
+  return found;
+}
+
+/** An expression without location fields, for comparing two of them. */
+const shapeOf = (node: unknown) => JSON.stringify(node, (k, v) => (k === 'location' ? undefined : v));
+
+const hasNode = (node: unknown, kind: string) => {
+  let found = false;
+  walk(node, (o) => (found ||= kind in o));
+  return found;
+};
+
+/**
+ * The value of a constant condition as far as it can be worked out without a server (true,
+ * false, null), or undefined: literals, casts to boolean, AND/OR/NOT, comparisons of literals,
+ * IS [NOT] NULL and IS [NOT] TRUE/FALSE/UNKNOWN.
+ */
+function constantValue(node: unknown): boolean | number | string | null | undefined {
+  const n = node as Node | undefined;
+  if (!n || typeof n !== 'object') return undefined;
+  const c = n.A_Const as Node | undefined;
+  if (c) {
+    if (c.isnull) return null;
+    if (c.boolval) return Boolean((c.boolval as Node).boolval);
+    if (c.ival) return Number((c.ival as Node).ival ?? 0);
+    if (c.fval) return Number((c.fval as Node).fval);
+    if (c.sval) return String((c.sval as Node).sval ?? '');
+    return undefined;
+  }
+  const cast = n.TypeCast as Node | undefined;
+  if (cast) {
+    const v = constantValue(cast.arg);
+    const type = nameList((cast.typeName as Node | undefined)?.names).pop()?.toLowerCase();
+    if (v === undefined || v === null) return v;
+    if (type === 'bool' || type === 'boolean') {
+      const word = String(v).trim().toLowerCase();
+      if (typeof v === 'boolean') return v;
+      if (['t', 'tr', 'tru', 'true', 'y', 'ye', 'yes', 'on', '1'].includes(word)) return true;
+      if (['f', 'fa', 'fal', 'fals', 'false', 'n', 'no', 'of', 'off', '0'].includes(word)) return false;
+      return undefined;
+    }
+    if (['int2', 'int4', 'int8', 'smallint', 'integer', 'bigint', 'numeric', 'float4', 'float8', 'real'].includes(type ?? '')) return Number.isFinite(Number(v)) ? Number(v) : undefined;
+    if (['text', 'varchar', 'bpchar', 'name'].includes(type ?? '')) return String(v);
+    return undefined;
+  }
+  const bool = n.BoolExpr as Node | undefined;
+  if (bool) {
+    const args = (Array.isArray(bool.args) ? bool.args : []).map(constantValue);
+    if (bool.boolop === 'NOT_EXPR') return typeof args[0] === 'boolean' ? !args[0] : args[0] === null ? null : undefined;
+    const [absorbing, neutral] = bool.boolop === 'AND_EXPR' ? [false, true] : [true, false];
+    if (args.includes(absorbing)) return absorbing;
+    if (args.every((v) => v === neutral)) return neutral;
+    return args.includes(undefined) ? undefined : null;
+  }
+  const expr = n.A_Expr as Node | undefined;
+  if (expr && expr.kind === 'AEXPR_OP') {
+    const op = nameList(expr.name).pop();
+    const [l, r] = [constantValue(expr.lexpr), constantValue(expr.rexpr)];
+    if (l === undefined || r === undefined) return undefined;
+    if (l === null || r === null) return null;
+    const numeric = (typeof l === 'number' || typeof r === 'number') && Number.isFinite(Number(l)) && Number.isFinite(Number(r));
+    const [a, b] = numeric ? [Number(l), Number(r)] : [l, r];
+    if (!numeric && typeof a !== typeof b) return undefined;
+    if (op === '=') return a === b;
+    if (op === '<>' || op === '!=') return a !== b;
+    // Text order depends on the collation: only numbers are ordered here.
+    if (!numeric) return undefined;
+    if (op === '<') return a < b;
+    if (op === '>') return a > b;
+    if (op === '<=') return a <= b;
+    if (op === '>=') return a >= b;
+    return undefined;
+  }
+  const test = n.NullTest as Node | undefined;
+  if (test) {
+    const v = constantValue(test.arg);
+    return v === undefined ? undefined : test.nulltesttype === 'IS_NULL' ? v === null : v !== null;
+  }
+  const boolTest = n.BooleanTest as Node | undefined;
+  if (boolTest) {
+    const v = constantValue(boolTest.arg);
+    if (v === undefined) return undefined;
+    return ({ IS_TRUE: v === true, IS_NOT_TRUE: v !== true, IS_FALSE: v === false, IS_NOT_FALSE: v !== false, IS_UNKNOWN: v === null, IS_NOT_UNKNOWN: v !== null } as Record<string, boolean>)[String(boolTest.booltesttype)];
+  }
+  return undefined;
+}
+
+/**
+ * Whether a WHERE (or a MERGE's join condition) lets every row through, as no WHERE at all does:
+ * none; one that names no column (true, 1 = 1, 'a' = 'a', NOT false, EXISTS (SELECT 1), random() < 2:
+ * the same for every row, so all of them or none) unless it is certainly false or null; an OR
+ * with such a branch or with x IS NULL beside x IS NOT NULL; an AND of such conditions; and a
+ * column compared with itself (id = id, id IS NOT DISTINCT FROM id).
+ */
+function holdsForEveryRow(where: unknown): boolean {
+  if (where === undefined || where === null) return true;
+  if (!hasNode(where, 'ColumnRef') && !hasNode(where, 'CurrentOfExpr')) {
+    const v = constantValue(where);
+    return v !== false && v !== null;
+  }
+  const n = where as Node;
+  const bool = n.BoolExpr as Node | undefined;
+  if (bool) {
+    const args = Array.isArray(bool.args) ? (bool.args as Node[]) : [];
+    if (bool.boolop === 'AND_EXPR') return args.every(holdsForEveryRow);
+    if (bool.boolop === 'OR_EXPR') {
+      if (args.some(holdsForEveryRow)) return true;
+      const tests = args.map((x) => x.NullTest as Node | undefined).filter((x): x is Node => !!x);
+      const tested = (type: string) => new Set(tests.filter((t) => t.nulltesttype === type).map((t) => shapeOf(t.arg)));
+      const isNull = tested('IS_NULL');
+      return [...tested('IS_NOT_NULL')].some((x) => isNull.has(x));
+    }
+    return false;
+  }
+  const expr = n.A_Expr as Node | undefined;
+  if (expr && !hasNode(expr, 'FuncCall') && !hasNode(expr, 'SubLink')) {
+    const op = nameList(expr.name).pop();
+    const same = shapeOf(expr.lexpr) === shapeOf(expr.rexpr);
+    if (expr.kind === 'AEXPR_NOT_DISTINCT' && same) return true;
+    // Every row whose value is not NULL: as good as all of them.
+    if (expr.kind === 'AEXPR_OP' && same && (op === '=' || op === '<=' || op === '>=')) return true;
+  }
+  const boolTest = n.BooleanTest as Node | undefined;
+  if (boolTest && (boolTest.booltesttype === 'IS_TRUE' || boolTest.booltesttype === 'IS_NOT_FALSE')) return holdsForEveryRow(boolTest.arg);
+  return false;
+}
+
+/** The action a MERGE takes on every matched row (a WHEN MATCHED without AND ...), as the statement kind it amounts to. */
+function mergeActionOnEveryMatch(node: Node): 'DeleteStmt' | 'UpdateStmt' | undefined {
+  for (const w of Array.isArray(node.mergeWhenClauses) ? (node.mergeWhenClauses as Node[]) : []) {
+    const clause = w.MergeWhenClause as Node | undefined;
+    if (!clause || clause.condition) continue;
+    const matched = clause.matchKind ? clause.matchKind === 'MERGE_WHEN_MATCHED' : clause.matched === true;
+    if (!matched) continue;
+    if (clause.commandType === 'CMD_DELETE') return 'DeleteStmt';
+    if (clause.commandType === 'CMD_UPDATE') return 'UpdateStmt';
+    return undefined;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,6 +606,7 @@ interface CatalogRelation {
   relkind: string;
   rows: number | null;
   rowsExact: boolean;
+  rowsNote?: string;
   bytes: number;
   indexOf: number | null;
   columns: CatalogColumn[];
@@ -487,6 +642,8 @@ interface Catalog {
   casts: Map<string, { method: string; context: string }>;
   /** function name (lower case) -> the most volatile of its overloads */
   volatility: Map<string, string>;
+  /** Function names with an overload outside pg_catalog (one that may shadow a builtin's). */
+  userFunctions: Set<string>;
 }
 
 const EMPTY_CATALOG = (): Catalog => ({
@@ -502,6 +659,7 @@ const EMPTY_CATALOG = (): Catalog => ({
   typesByOid: new Map(),
   casts: new Map(),
   volatility: new Map(),
+  userFunctions: new Set(),
 });
 
 /**
@@ -597,7 +755,7 @@ SELECT current_setting('server_version') AS server_version, current_setting('ser
    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
    WHERE (n.nspname = 'pg_catalog' AND t.typrelid = 0)
       OR t.oid IN (SELECT oid FROM named UNION SELECT typarray FROM named UNION SELECT typbasetype FROM named)) AS types,
-  (SELECT json_agg(json_build_array(p.proname, p.provolatile)) FROM pg_catalog.pg_proc p WHERE p.proname = ANY(${names})) AS functions,
+  (SELECT json_agg(json_build_array(p.proname, p.provolatile, p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace)) FROM pg_catalog.pg_proc p WHERE p.proname = ANY(${names})) AS functions,
   (SELECT json_agg(json_build_array(castsource::int, casttarget::int, castmethod, castcontext)) FROM pg_catalog.pg_cast) AS casts`;
 
 interface RelationRow {
@@ -627,7 +785,7 @@ interface SettingsRow {
   schemas: string[];
   /** [oid, schema, name, array type oid, base type oid, category, domain with constraints] */
   types: [number, string, string, number, number, string, boolean][] | null;
-  functions: [string, string][] | null;
+  functions: [string, string, boolean][] | null;
   casts: [number, number, string, string][] | null;
 }
 
@@ -690,7 +848,8 @@ async function catalogFrom(client: Client, s: SettingsRow, relations: RelationRo
     catalog.types.set(`${schema}.${name}`, { oid, name, array, base, baseName: baseRow?.[2] ?? name, category: baseRow?.[5] ?? category, domainChecks });
   }
   for (const t of catalog.types.values()) catalog.typesByOid.set(t.oid, t);
-  for (const [name, volatile] of s.functions ?? []) {
+  for (const [name, volatile, builtin] of s.functions ?? []) {
+    if (!builtin) catalog.userFunctions.add(name);
     const was = catalog.volatility.get(name);
     if (was === undefined || VOLATILITY_RANK[volatile] > VOLATILITY_RANK[was]) catalog.volatility.set(name, volatile);
   }
@@ -705,9 +864,11 @@ async function catalogFrom(client: Client, s: SettingsRow, relations: RelationRo
     const current = r.reltuples >= 0 && r.relpages <= fullyAnalysedPages && r.modified_since_analyze === 0 && r.relpages === r.heap_bytes / 8192;
     if (counts && r.heap_bytes === 0) [rows, rowsExact] = [0, true];
     else if (counts && current && r.relkind !== 'p') [rows, rowsExact] = [Math.round(r.reltuples), true];
-    else if (counts && r.heap_bytes <= EXACT_COUNT_MAX_BYTES) toCount.push(r);
-    // The planner's own estimate: tuples per page at the last ANALYZE times today's pages.
-    else if (counts && r.reltuples >= 0) rows = r.relpages > 0 ? Math.round((r.reltuples / r.relpages) * (r.heap_bytes / 8192)) : Math.round(r.reltuples);
+    else if (counts) {
+      // The planner's own estimate: tuples per page at the last ANALYZE times today's pages (what a small table keeps if it cannot be counted).
+      if (r.reltuples >= 0) rows = r.relpages > 0 ? Math.round((r.reltuples / r.relpages) * (r.heap_bytes / 8192)) : Math.round(r.reltuples);
+      if (r.heap_bytes <= EXACT_COUNT_MAX_BYTES) toCount.push(r);
+    }
     const rel: CatalogRelation = {
       oid: r.oid,
       schema: r.schema,
@@ -729,16 +890,52 @@ async function catalogFrom(client: Client, s: SettingsRow, relations: RelationRo
   if (toCount.length) {
     // One query for every small table whose statistics are missing or stale. A partitioned table
     // holds its rows in its partitions: it is counted without ONLY.
-    const text = toCount
+    const countSql = (rs: RelationRow[]) => rs
       .map((r) => `SELECT ${r.oid}::int AS oid, count(*)::float8 AS n FROM ${r.relkind === 'p' ? '' : 'ONLY '}${qualify(r.schema, r.name)}`)
       .join(' UNION ALL ');
-    const { rows } = await client.query<{ oid: number; n: number }>(text);
-    for (const { oid, n } of rows) {
+    for (const { oid, n } of await countRows(client, toCount, countSql)) {
       const rel = catalog.byOid.get(oid);
       if (rel) [rel.rows, rel.rowsExact] = [n, true];
     }
+    for (const r of toCount) {
+      const rel = catalog.byOid.get(r.oid);
+      if (rel && !rel.rowsExact) rel.rowsNote = 'an estimate: the target refused an exact count (row-level security or privileges)';
+    }
   }
   return catalog;
+}
+
+/**
+ * Runs the exact counts inside the catalog's transaction. The session has row_security off (a
+ * read-only session), so a table whose policies would apply to Cutover's role refuses the read
+ * (42501) rather than running the target's policy functions here, as does a table the role may
+ * not read: then each table is counted on its own (behind a savepoint) and those refused keep
+ * their estimate.
+ */
+async function countRows(client: Client, toCount: RelationRow[], countSql: (rs: RelationRow[]) => string): Promise<{ oid: number; n: number }[]> {
+  const refused = (err: unknown) => (err as { code?: string }).code === '42501';
+  await client.query('SAVEPOINT cutover_count');
+  try {
+    const { rows } = await client.query<{ oid: number; n: number }>(countSql(toCount));
+    await client.query('RELEASE SAVEPOINT cutover_count');
+    return rows;
+  } catch (err) {
+    if (!refused(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT cutover_count');
+  }
+  const out: { oid: number; n: number }[] = [];
+  for (const r of toCount) {
+    try {
+      out.push(...(await client.query<{ oid: number; n: number }>(countSql([r]))).rows);
+      await client.query('RELEASE SAVEPOINT cutover_count');
+      await client.query('SAVEPOINT cutover_count');
+    } catch (err) {
+      if (!refused(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT cutover_count');
+    }
+  }
+  await client.query('RELEASE SAVEPOINT cutover_count');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1048,7 +1245,7 @@ class ImpactAnalyzer {
     const c = rel.catalog;
     if (!rel.existed) return 'created by this migration';
     if (!c) return 'size unknown';
-    const rows = c.rows === null ? 'rows unknown (never analysed)' : `${c.rowsExact ? '' : '~'}${c.rows.toLocaleString('en-US')} rows`;
+    const rows = c.rows === null ? 'rows unknown (never analysed)' : `${c.rowsExact ? '' : '~'}${c.rows.toLocaleString('en-US')} rows${c.rowsNote ? ` (${c.rowsNote})` : ''}`;
     return `${rows}, ${formatBytes(c.bytes)}`;
   }
 
@@ -1073,12 +1270,17 @@ class ImpactAnalyzer {
     const a = new StatementAnalysis();
     a.lineNo = ctx.stmt.line;
     const handler = HANDLERS[ctx.stmt.kind];
+    // ALTER TABLE runs the expressions it names (defaults, USING, CHECK) over the rows the table already holds.
+    const alteredRv = ctx.stmt.kind === 'AlterTableStmt' ? rangeVar(ctx.node.relation) : undefined;
+    const altersExisting = alteredRv ? this.find(alteredRv.schemaname, alteredRv.relname)?.existed !== false : false;
     if (handler) handler.call(this, ctx, ctx.node, a);
     else a.unknown(`Cutover does not classify ${ctx.stmt.kind} statements: check what it locks and changes by hand.`);
+    // INSERT, UPDATE and DELETE inside WITH change rows as they would on their own (WITH d AS (DELETE ... RETURNING 1) SELECT ...).
+    for (const nested of dataModifyingCtes(ctx.node)) this.dmlNode(ctx, nested.kind, nested.node, a, true);
+    this.unknownEffect(ctx, a, altersExisting);
 
     const existingLocks = a.locks.filter((l) => !l.newObject);
     const lock: LockLevel = a.lockUnknown ? 'unknown' : strongest(existingLocks.map((l) => l.mode));
-    if (!a.classified) a.riskReasons.push({ level: 'medium', reason: `line ${ctx.stmt.line}: ${ctx.stmt.kind} cannot be classified; review it by hand` });
     const risk = a.riskReasons.reduce<RiskLevel>((r, x) => maxRisk(r, x.level), 'low');
     return {
       index: ctx.stmt.index,
@@ -1107,6 +1309,51 @@ class ImpactAnalyzer {
     for (let n = 2; this.destructive.some((d) => d.operationKey === key); n++) key = `${kind}:${object}#${n}`;
     this.destructive.push({ operationKey: key, kind, object, statementIndex: ctx.stmt.index, line: ctx.stmt.line, description });
     a.riskReasons.push({ level: 'high', reason: `line ${ctx.stmt.line}: ${description}` });
+  }
+
+  /**
+   * A statement Cutover cannot classify, or one that calls a function that may write (a user's
+   * volatile function, one Cutover cannot look up, a builtin such as lo_unlink), may drop or
+   * overwrite anything: it counts as a destructive operation of unknown effect, which someone
+   * must acknowledge like the others, rather than a note that is easy to pass over.
+   */
+  private unknownEffect(ctx: Context, a: StatementAnalysis, altersExisting: boolean) {
+    const kind = ctx.stmt.kind;
+    let what: string | undefined;
+    if (!a.classified) {
+      const called = (ctx.node.funccall as Node | undefined)?.funcname;
+      what =
+        kind === 'DoStmt' ? 'DO block'
+        : kind === 'CallStmt' ? `CALL ${nameList(called).join('.')}`
+        : kind === 'ExecuteStmt' ? `EXECUTE ${String(ctx.node.name ?? '')}`
+        : kind;
+    } else if (RUNS_EXPRESSIONS.has(kind) && (kind !== 'AlterTableStmt' || altersExisting)) {
+      // SET DEFAULT only stores its expression.
+      const cmds = Array.isArray(ctx.node.cmds) ? (ctx.node.cmds as Node[]) : [];
+      const runs = kind === 'AlterTableStmt' ? cmds.filter((c) => (c.AlterTableCmd as Node | undefined)?.subtype !== 'AT_ColumnDefault') : ctx.node;
+      const calls = [...new Set(functionsIn(runs).filter((fn) => this.functionMayWrite(fn)).map((fn) => fn.join('.')))];
+      if (calls.length) what = `${kind.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()} calling ${calls.slice(0, 3).join(', ')}${calls.length > 3 ? ', ...' : ''}`;
+    }
+    if (!what) return;
+    this.destroy(
+      a, ctx, 'unknown_effect', `line ${ctx.stmt.line}`,
+      `effect unknown: ${what} at line ${ctx.stmt.line}: Cutover cannot tell which data it changes or drops; review it by hand`,
+    );
+  }
+
+  /**
+   * Whether calling a function may change data: PostgreSQL refuses writes inside IMMUTABLE and
+   * STABLE functions, so only volatile ones (and those Cutover cannot look up) may. A few
+   * volatile builtins that touch no table (random, nextval, ...) are fine unless a function of
+   * the same name outside pg_catalog could be the one called.
+   */
+  private functionMayWrite(fn: string[]): boolean {
+    const name = fn[fn.length - 1].toLowerCase();
+    const schema = fn.length > 1 ? fn[fn.length - 2] : undefined;
+    const builtin = schema === undefined || schema === 'pg_catalog';
+    const v = this.catalog.volatility.get(name) ?? (builtin ? (BUILTIN_VOLATILITY[name] ?? (READ_ONLY_BUILTINS.has(name) ? 's' : undefined)) : undefined);
+    if (v === 'i' || v === 's') return false;
+    return !(v === 'v' && builtin && NO_WRITE_VOLATILE_BUILTINS.has(name) && (schema === 'pg_catalog' || !this.catalog.userFunctions.has(name)));
   }
 
   private strategy(ctx: Context, kind: StrategyKind, title: string, why: string, sql: string) {
@@ -2255,20 +2502,34 @@ class ImpactAnalyzer {
   }
 
   dml(ctx: Context, node: Node, a: StatementAnalysis) {
-    const kind = ctx.stmt.kind;
+    this.dmlNode(ctx, ctx.stmt.kind, node, a, false);
+  }
+
+  /**
+   * INSERT, UPDATE, DELETE, MERGE or COPY FROM: the statement itself, or one inside its WITH
+   * (`nested`: its reads are the statement's, and no batched rewrite of the whole statement is offered).
+   * A WHERE that holds for every row (WHERE true, 1 = 1, id = id, ...) is no WHERE, and so is a
+   * MERGE whose join condition does; a MERGE that deletes or updates every matched row then
+   * counts as a DELETE or UPDATE of every row.
+   */
+  private dmlNode(ctx: Context, stmtKind: string, node: Node, a: StatementAnalysis, nested: boolean) {
     const rv = rangeVar(node.relation);
-    if (!rv) return a.unknown(`${kind} without a table.`);
+    if (!rv) return a.unknown(`${stmtKind} without a table.`);
     const rel = this.relation(rv, a);
     const table = keyOf(rel);
     a.object(relObjectKind(rel.kind), table);
     this.lockAndTouch(a, rel, 'ROW EXCLUSIVE');
-    const verb = { InsertStmt: 'insert into', UpdateStmt: 'update', DeleteStmt: 'delete from', MergeStmt: 'merge into', CopyStmt: 'copy into' }[kind] ?? kind;
-    const noWhere = (kind === 'UpdateStmt' || kind === 'DeleteStmt') && !node.whereClause;
-    a.summary.push(`${verb} ${table}${noWhere ? ' (every row)' : ''}`);
-    // Everything else the statement reads (FROM, USING, subqueries, the source of INSERT ... SELECT).
-    const rest = { ...node, relation: undefined };
-    this.readsFrom(rest, a, 'ACCESS SHARE');
-    this.foreignKeyChecks(a, rel, kind, node);
+    const verb = { InsertStmt: 'insert into', UpdateStmt: 'update', DeleteStmt: 'delete from', MergeStmt: 'merge into', CopyStmt: 'copy into' }[stmtKind] ?? stmtKind;
+    const everyMatch = stmtKind === 'MergeStmt' && holdsForEveryRow(node.joinCondition) ? mergeActionOnEveryMatch(node) : undefined;
+    const kind = everyMatch ?? stmtKind;
+    const noWhere = (stmtKind === 'UpdateStmt' || stmtKind === 'DeleteStmt' || everyMatch !== undefined) && holdsForEveryRow(node.whereClause);
+    a.summary.push(`${verb} ${table}${noWhere ? ' (every row)' : ''}${nested ? ' (in WITH)' : ''}`);
+    if (!nested) {
+      // Everything else the statement reads (FROM, USING, subqueries, the source of INSERT ... SELECT).
+      const rest = { ...node, relation: undefined };
+      this.readsFrom(rest, a, 'ACCESS SHARE');
+    }
+    this.foreignKeyChecks(a, rel, stmtKind, node);
     if (kind !== 'UpdateStmt' && kind !== 'DeleteStmt') return;
     const size = this.sizeClass(rel);
     if (noWhere && rel.existed) {
@@ -2284,6 +2545,8 @@ class ImpactAnalyzer {
     if (rel.existed && (noWhere || size === 'large') && this.mayHoldRows(rel)) {
       if (size === 'large' || size === 'medium' || size === 'unknown')
         a.riskReasons.push({ level: 'medium', reason: `line ${ctx.stmt.line}: ${kind === 'UpdateStmt' ? 'UPDATE' : 'DELETE'} of ${noWhere ? 'every row' : 'possibly many rows'} of ${table} (${this.sizeWords(rel)}) in one transaction holds their row locks until it commits and leaves as many dead rows` });
+      // The batched form rewrites the statement's own text: not for one inside WITH, nor for MERGE.
+      if (nested || stmtKind !== kind) return;
       this.strategy(
         ctx,
         'batched_backfill',
@@ -2482,6 +2745,24 @@ class ImpactAnalyzer {
   }
 }
 
+/** Statements that evaluate the expressions they hold right away (a view's or a default's of a new table wait). */
+const RUNS_EXPRESSIONS = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CreateTableAsStmt', 'CopyStmt', 'AlterTableStmt']);
+
+/** Volatile builtins that change no table (a sequence or a setting at most). */
+const NO_WRITE_VOLATILE_BUILTINS = new Set([
+  'random', 'random_normal', 'setseed', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v4', 'nextval', 'setval',
+  'currval', 'lastval', 'txid_current', 'pg_current_xact_id', 'pg_notify', 'pg_sleep', 'set_config', 'pg_advisory_xact_lock', 'pg_try_advisory_xact_lock',
+]);
+
+/** Common builtins that only read (for analyses without the catalog, which knows every function's volatility). */
+const READ_ONLY_BUILTINS = new Set([
+  'count', 'sum', 'min', 'max', 'avg', 'array_agg', 'string_agg', 'json_agg', 'jsonb_agg', 'bool_and', 'bool_or', 'every', 'row_number', 'rank',
+  'length', 'char_length', 'octet_length', 'btrim', 'ltrim', 'rtrim', 'substr', 'substring', 'replace', 'concat', 'concat_ws', 'format', 'left', 'right',
+  'md5', 'abs', 'round', 'trunc', 'floor', 'ceil', 'ceiling', 'mod', 'date_trunc', 'date_part', 'extract', 'to_char', 'to_date', 'to_timestamp', 'age',
+  'generate_series', 'unnest', 'array_length', 'cardinality', 'split_part', 'regexp_replace', 'position', 'strpos', 'make_interval',
+  'jsonb_build_object', 'json_build_object', 'jsonb_set', 'to_jsonb', 'to_json', 'coalesce', 'current_setting',
+]);
+
 const BUILTIN_VOLATILITY: Record<string, string> = {
   now: 's',
   clock_timestamp: 'v',
@@ -2671,7 +2952,7 @@ async function analyzeWithCatalog(sql: string, options: Partial<RiskThresholds> 
   }
   const tables: TableSize[] = [...analyzer.touched.values()]
     .filter((r) => r.catalog && ['table', 'partitioned table', 'materialized view', 'foreign table'].includes(r.kind))
-    .map((r) => ({ name: keyOf(r), kind: relObjectKind(r.kind), rows: r.catalog!.rows, rowsExact: r.catalog!.rowsExact, bytes: r.catalog!.bytes }))
+    .map((r) => ({ name: keyOf(r), kind: relObjectKind(r.kind), rows: r.catalog!.rows, rowsExact: r.catalog!.rowsExact, ...(r.catalog!.rowsNote ? { rowsNote: r.catalog!.rowsNote } : {}), bytes: r.catalog!.bytes }))
     .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return {
     statements,

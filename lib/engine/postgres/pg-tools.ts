@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { PgTargetSettings } from '../connection';
+import { READ_ONLY_OPTIONS, type PgTargetSettings } from '../connection';
 
 /** Where pg_dump and pg_restore are: CUTOVER_PG_BIN_DIR, then PATH, then Debian's versioned folders. */
 export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
@@ -19,8 +19,8 @@ export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
 
 /**
  * libpq's environment for a connection: the password never appears on a command line. With
- * `readOnly`, the server makes every transaction of the session read-only (PGOPTIONS), so a
- * dump of a target cannot write to it whatever pg_dump does.
+ * `readOnly`, the session gets a read-only session's options (PGOPTIONS: READ_ONLY_OPTIONS), so a
+ * dump of a target cannot write to it whatever pg_dump does, and no policy function runs.
  */
 export function libpqEnv(c: PgTargetSettings, options: { readOnly?: boolean } = {}): NodeJS.ProcessEnv {
   return {
@@ -35,7 +35,7 @@ export function libpqEnv(c: PgTargetSettings, options: { readOnly?: boolean } = 
     PGSSLMODE: c.sslMode === 'verify-full' ? 'verify-full' : c.sslMode === 'require' ? 'require' : 'disable',
     PGCONNECT_TIMEOUT: String(Math.max(2, Math.ceil(c.connectTimeoutMs / 1000))),
     PGAPPNAME: 'cutover',
-    ...(options.readOnly ? { PGOPTIONS: '-c default_transaction_read_only=on' } : {}),
+    ...(options.readOnly ? { PGOPTIONS: READ_ONLY_OPTIONS } : {}),
   };
 }
 

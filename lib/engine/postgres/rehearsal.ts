@@ -6,6 +6,7 @@ import { Client, escapeIdentifier as id } from 'pg';
 import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { describeChange, diffSnapshots } from './diff';
 import { LockProbe, type LockImpact, type LockProbeOptions } from './lock-probe';
+import { FIRST_USER_OID, outputTextSql } from './output-text';
 import { dumpSchema, listArchive } from './pg-tools';
 import { restoreAsRole } from './restore-as-role';
 import { runPlannedScript, type ScriptResult } from './runner';
@@ -120,8 +121,16 @@ const RLS_REFUSED = /query would be affected by row-level security policy/;
 async function copySample(source: Client, scratch: Client, limit: number): Promise<Record<string, number>> {
   await scratch.query(`SET session_replication_role = replica`);
   // Names come from the copy's catalog as separate parts; partitions are filled through their parent.
-  const { rows: tables } = await scratch.query<{ schema: string; name: string; columns: string[] }>(`
-    SELECT n.nspname AS schema, c.relname AS name, pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum) AS columns
+  // `user_typed`: the column's type (a domain's base type) is not initdb's, so the target may have a cast of its own for it.
+  const { rows: tables } = await scratch.query<{ schema: string; name: string; columns: string[]; user_typed: boolean[] }>(`
+    WITH RECURSIVE domains(domain, base) AS (
+      SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
+      UNION ALL
+      SELECT d.domain, t.typbasetype FROM domains d JOIN pg_catalog.pg_type t ON t.oid = d.base WHERE t.typtype = 'd'
+    )
+    SELECT n.nspname AS schema, c.relname AS name, pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum) AS columns,
+           pg_catalog.array_agg(COALESCE((SELECT d.base FROM domains d JOIN pg_catalog.pg_type b ON b.oid = d.base WHERE d.domain = a.atttypid AND b.typtype <> 'd'), a.atttypid)
+                                >= ${FIRST_USER_OID}::pg_catalog.oid ORDER BY a.attnum) AS user_typed
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -136,9 +145,13 @@ async function copySample(source: Client, scratch: Client, limit: number): Promi
     for (const t of tables) {
       const table = qualified(t.schema, t.name);
       const columns = t.columns.map(id).join(', ');
+      // json_agg would convert a user-defined type through the target's cast to json if it has
+      // one, running the target's code here: such columns travel as their output text instead,
+      // which json_populate_recordset reads back through the type's input function.
+      const selected = t.columns.map((c, i) => (t.user_typed[i] ? `${outputTextSql(`s.${id(c)}`)} AS ${id(c)}` : `s.${id(c)}`)).join(', ');
       const { rows } = await source
         .query<{ rows: unknown; n: number }>(
-          `SELECT COALESCE(pg_catalog.json_agg(t), '[]'::pg_catalog.json) AS rows, pg_catalog.count(*)::int AS n FROM (SELECT * FROM ${table} LIMIT $1) t`,
+          `SELECT COALESCE(pg_catalog.json_agg(r.*), '[]'::pg_catalog.json) AS rows, pg_catalog.count(*)::int AS n FROM (SELECT ${selected} FROM ${table} s LIMIT $1) r`,
           [limit],
         )
         .catch((err: Error) => {

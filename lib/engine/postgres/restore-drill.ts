@@ -1,11 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
-import { ArtifactIntegrityError, withLocalFile, type ArtifactStore } from '../../artifacts/store';
+import { pipeline } from 'node:stream/promises';
+import { ArtifactIntegrityError, describeMismatch, type ArtifactStore } from '../../artifacts/store';
 import { keepQuietWhenIdle, pgClientConfig, type PgTargetSettings } from '../connection';
 import { checksumsByTable, pgToolVersion } from './backup';
 import { tableChecksums, type TableChecksum } from './checksum';
@@ -151,9 +153,85 @@ class StepFailed extends Error {
 }
 
 /**
+ * The artifact's bytes as a file of the drill's own, checked against the recorded sha256 and
+ * size: what pg_restore then reads is exactly what was checked (hashing the store's path and
+ * handing pg_restore that path would let a file swapped in between be restored). The file lives
+ * in a fresh directory only this user can enter (0700): a hard link to the store's file when the
+ * store keeps files (no bytes copied; a file renamed over the stored one later leaves the link
+ * on the old bytes), made beside the artifact so that both are on one file system; a copy,
+ * hashed while it is written, otherwise (another file system, a store without files, or a stored
+ * file this user does not own or that others may write, whose bytes could change in place).
+ * `dirs` collects the directories to remove.
+ */
+async function verifiedPrivateCopy(
+  store: ArtifactStore,
+  key: string,
+  expected: { sha256: string; sizeBytes: number },
+  dirs: string[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const found = await store.stat(key);
+  if (!found) throw new ArtifactIntegrityError({ ok: false, problem: 'missing', message: `${key} is missing from the artifact store.` });
+  // A wrong size fails at once, before any hashing.
+  const sized = describeMismatch(key, expected, found);
+  if (!sized.ok) throw new ArtifactIntegrityError(sized);
+  const privateDir = async (parent: string) => {
+    const dir = await mkdtemp(path.join(parent, '.cutover-drill-'));
+    dirs.push(dir);
+    await chmod(dir, 0o700);
+    return dir;
+  };
+  const hashOf = async (file: string) => {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(file), hash, { signal });
+    return hash.digest('hex');
+  };
+  const check = (sha256: string, sizeBytes: number) => {
+    const result = describeMismatch(key, expected, { sha256, sizeBytes });
+    if (!result.ok) throw new ArtifactIntegrityError(result);
+  };
+  const name = path.basename(key);
+  if (store.localPath) {
+    const stored = store.localPath(key);
+    const linked = await privateDir(path.dirname(stored))
+      .then(async (dir) => {
+        const file = path.join(dir, name);
+        await link(stored, file);
+        const s = await lstat(file);
+        if (s.isFile() && s.uid === process.getuid?.() && (s.mode & 0o022) === 0) return { file, size: s.size };
+        await unlink(file);
+        return null;
+      })
+      .catch(() => null);
+    if (linked) {
+      check(await hashOf(linked.file), linked.size);
+      return linked.file;
+    }
+  }
+  const file = path.join(await privateDir(os.tmpdir()), name);
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  await pipeline(
+    await store.open(key),
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        sizeBytes += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(file, { mode: 0o600, flags: 'wx' }),
+    { signal },
+  );
+  check(hash.digest('hex'), sizeBytes);
+  return file;
+}
+
+/**
  * The restore drill: proves that a backup restores and holds what the backup's checksums say.
  * 1. The file's size and sha256 are checked against those recorded when it was stored: a
- *    corrupted or truncated file fails here, before anything is restored.
+ *    corrupted or truncated file fails here, before anything is restored. What is checked is a
+ *    private link or copy of the file, and every later step reads that one (verifiedPrivateCopy).
  * 2. `pg_restore --list` reads the archive's table of contents; pg_restore and the sandbox must
  *    be at least as new as the pg_dump and the server that wrote it.
  * 3. A fresh role without special rights owns a fresh scratch database in the sandbox (the dump
@@ -188,100 +266,94 @@ export async function drillRestore(
   let created = false;
   const role = scratch;
 
+  const privateDirs: string[] = [];
   try {
     onProgress({ step, message: `checking the size and sha256 of ${artifact.key}` });
     let t = performance.now();
-    if (store.localPath) {
-      const check = await store.verify(artifact.key, expected, { signal });
-      if (!check.ok) throw new StepFailed('integrity', `${check.message} The backup cannot be restored.`);
-      result.integrityMs = Math.round(performance.now() - t);
-    }
-    // A store without files hands over a copy verified while it is made.
-    await withLocalFile(store, artifact.key, async (file) => {
-      if (!store.localPath) result.integrityMs = Math.round(performance.now() - t);
-      const workDir = await mkdtemp(path.join(os.tmpdir(), 'cutover-drill-'));
-      try {
-        step = 'archive';
-        onProgress({ step, message: 'reading the archive\'s table of contents (pg_restore --list)' });
-        const list = await runTool('pg_restore', ['--list', file], { NODE_ENV: process.env.NODE_ENV, PATH: process.env.PATH }, signal).catch((err: Error) => {
-          throw new StepFailed('archive', `The backup is not a readable pg_dump archive: ${err.message}`);
-        });
-        const archive = parseArchiveHeader(list);
-        result.archive = archive;
-        const pgRestore = await pgToolVersion('pg_restore', signal);
-        result.pgRestoreVersion = pgRestore.version;
-        const dumpedByMajor = majorOf(pgVersionNum(archive.dumpedBy));
-        if (pgRestore.major < dumpedByMajor) {
-          throw new StepFailed(
-            'archive',
-            `pg_restore ${pgRestore.version} is older than the pg_dump ${archive.dumpedBy} that wrote the backup and cannot read it. ` +
-              `Install the client tools of PostgreSQL ${dumpedByMajor} or newer (e.g. apt-get install postgresql-client-${dumpedByMajor}) and point CUTOVER_PG_BIN_DIR at them.`,
-          );
-        }
-        const entries = list.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
-
-        step = 'restore';
-        t = performance.now();
-        server = await (typeof sandbox === 'function' ? sandbox() : (sandbox ?? warmSandbox()));
-        result.server = server.label;
-        signal?.throwIfAborted();
-        const admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover restore drill' }));
-        await admin.connect();
-        let password: string;
-        try {
-          const me = await describeAdmin(admin);
-          try {
-            assertRestorable({ num: pgVersionNum(archive.dumpedFrom), version: archive.dumpedFrom.split(' ')[0] }, { num: me.num, version: me.v, label: server.label });
-          } catch (err) {
-            throw new StepFailed('archive', (err as Error).message);
-          }
-          onProgress({ step, message: `restoring into ${scratch} in ${server.label}` });
-          password = await createScratchOwner(admin, server, scratch, { superuser: me.superuser, onRole: () => (created = true) });
-        } finally {
-          await admin.end().catch(() => undefined);
-        }
-        const asAdmin: PgTargetSettings = { ...server.admin, database: scratch };
-        const asRole: PgTargetSettings = { ...server.admin, database: scratch, username: role, password };
-        const onTable = (table: string) => onProgress({ step: 'restore', message: `restoring ${table}`, table });
-        await restoreAsRole(file, entries, {
-          asAdmin, asRole, fence, label: server.label, workDir, appName: 'cutover restore drill', signal,
-          // A whole backup: data and indexes with several jobs (so not one transaction), each table reported;
-          // its owners, privileges, publications, subscriptions, tablespaces and security labels stay behind.
-          restoreRest: (useList) => runPgRestore(
-            [
-              '--no-owner', '--no-privileges', '--no-publications', '--no-subscriptions', '--no-tablespaces', '--no-security-labels',
-              '--exit-on-error', '--no-password', `--jobs=${jobs}`, `--use-list=${useList}`, '--dbname', asRole.database, file,
-            ],
-            libpqEnv(asRole),
-            { signal, onTable },
-          ),
-        });
-        result.restoreMs = Math.round(performance.now() - t);
-
-        step = 'verify';
-        t = performance.now();
-        onProgress({ step, message: `computing the checksums of ${artifact.checksums.length} tables in the restored copy` });
-        const client = keepQuietWhenIdle(new Client({ ...pgClientConfig(asRole), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover restore drill' }));
-        await client.connect();
-        const stopOnAbort = () => void client.end().catch(() => undefined);
-        signal?.addEventListener('abort', stopOnAbort, { once: true });
-        try {
-          // A policy that would hide rows from the owner (FORCE ROW LEVEL SECURITY) makes the read fail instead.
-          await client.query('SET row_security = off');
-          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-          // Every table of the copy, not only the backup's: a table missing or extra is a difference too.
-          const actual = await tableChecksums(client, { signal });
-          await client.query('COMMIT');
-          Object.assign(result, compareChecksums(artifact.checksums, actual));
-        } finally {
-          signal?.removeEventListener('abort', stopOnAbort);
-          await client.end().catch(() => undefined);
-        }
-        result.verifyMs = Math.round(performance.now() - t);
-      } finally {
-        await rm(workDir, { recursive: true, force: true });
+    const file = await verifiedPrivateCopy(store, artifact.key, expected, privateDirs, signal);
+    result.integrityMs = Math.round(performance.now() - t);
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'cutover-drill-'));
+    try {
+      step = 'archive';
+      onProgress({ step, message: 'reading the archive\'s table of contents (pg_restore --list)' });
+      const list = await runTool('pg_restore', ['--list', file], { NODE_ENV: process.env.NODE_ENV, PATH: process.env.PATH }, signal).catch((err: Error) => {
+        throw new StepFailed('archive', `The backup is not a readable pg_dump archive: ${err.message}`);
+      });
+      const archive = parseArchiveHeader(list);
+      result.archive = archive;
+      const pgRestore = await pgToolVersion('pg_restore', signal);
+      result.pgRestoreVersion = pgRestore.version;
+      const dumpedByMajor = majorOf(pgVersionNum(archive.dumpedBy));
+      if (pgRestore.major < dumpedByMajor) {
+        throw new StepFailed(
+          'archive',
+          `pg_restore ${pgRestore.version} is older than the pg_dump ${archive.dumpedBy} that wrote the backup and cannot read it. ` +
+            `Install the client tools of PostgreSQL ${dumpedByMajor} or newer (e.g. apt-get install postgresql-client-${dumpedByMajor}) and point CUTOVER_PG_BIN_DIR at them.`,
+        );
       }
-    }, { expected: store.localPath ? undefined : expected, signal });
+      const entries = list.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+
+      step = 'restore';
+      t = performance.now();
+      server = await (typeof sandbox === 'function' ? sandbox() : (sandbox ?? warmSandbox()));
+      result.server = server.label;
+      signal?.throwIfAborted();
+      const admin = keepQuietWhenIdle(new Client({ ...pgClientConfig(server.admin), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover restore drill' }));
+      await admin.connect();
+      let password: string;
+      try {
+        const me = await describeAdmin(admin);
+        try {
+          assertRestorable({ num: pgVersionNum(archive.dumpedFrom), version: archive.dumpedFrom.split(' ')[0] }, { num: me.num, version: me.v, label: server.label });
+        } catch (err) {
+          throw new StepFailed('archive', (err as Error).message);
+        }
+        onProgress({ step, message: `restoring into ${scratch} in ${server.label}` });
+        password = await createScratchOwner(admin, server, scratch, { superuser: me.superuser, onRole: () => (created = true) });
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
+      const asAdmin: PgTargetSettings = { ...server.admin, database: scratch };
+      const asRole: PgTargetSettings = { ...server.admin, database: scratch, username: role, password };
+      const onTable = (table: string) => onProgress({ step: 'restore', message: `restoring ${table}`, table });
+      await restoreAsRole(file, entries, {
+        asAdmin, asRole, fence, label: server.label, workDir, appName: 'cutover restore drill', signal,
+        // A whole backup: data and indexes with several jobs (so not one transaction), each table reported;
+        // its owners, privileges, publications, subscriptions, tablespaces and security labels stay behind.
+        restoreRest: (useList) => runPgRestore(
+          [
+            '--no-owner', '--no-privileges', '--no-publications', '--no-subscriptions', '--no-tablespaces', '--no-security-labels',
+            '--exit-on-error', '--no-password', `--jobs=${jobs}`, `--use-list=${useList}`, '--dbname', asRole.database, file,
+          ],
+          libpqEnv(asRole),
+          { signal, onTable },
+        ),
+      });
+      result.restoreMs = Math.round(performance.now() - t);
+
+      step = 'verify';
+      t = performance.now();
+      onProgress({ step, message: `computing the checksums of ${artifact.checksums.length} tables in the restored copy` });
+      const client = keepQuietWhenIdle(new Client({ ...pgClientConfig(asRole), connectionTimeoutMillis: server.admin.connectTimeoutMs, application_name: 'cutover restore drill' }));
+      await client.connect();
+      const stopOnAbort = () => void client.end().catch(() => undefined);
+      signal?.addEventListener('abort', stopOnAbort, { once: true });
+      try {
+        // A policy that would hide rows from the owner (FORCE ROW LEVEL SECURITY) makes the read fail instead.
+        await client.query('SET row_security = off');
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // Every table of the copy, not only the backup's: a table missing or extra is a difference too.
+        const actual = await tableChecksums(client, { signal });
+        await client.query('COMMIT');
+        Object.assign(result, compareChecksums(artifact.checksums, actual));
+      } finally {
+        signal?.removeEventListener('abort', stopOnAbort);
+        await client.end().catch(() => undefined);
+      }
+      result.verifyMs = Math.round(performance.now() - t);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
     result.ok = result.differing.length === 0;
     if (!result.ok) {
       result.failedStep = 'verify';
@@ -300,6 +372,7 @@ export async function drillRestore(
       result.error = (err as Error).message;
     }
   } finally {
+    for (const dir of privateDirs) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     if (server && created) {
       onProgress({ step: 'cleanup', message: `dropping ${scratch} and its role` });
       await dropScratchDatabase(server, scratch).catch((e: Error) => {

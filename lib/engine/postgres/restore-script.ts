@@ -55,6 +55,9 @@ const majorOfVersion = (v: string) => Number(/^(\d+)/.exec(v)?.[1] ?? 0);
  */
 export function verifySql(layouts: ScriptLayout[]): string {
   const settings = Object.entries(CANONICAL_SETTINGS).map(([name, value]) => `SET LOCAL ${name} = ${escapeLiteral(value)};`);
+  // The restored copy holds the target's code: names resolve in pg_catalog only (no operator of its
+  // schemas can stand in), and a policy that would filter rows makes the read fail instead of running.
+  settings.push(`SET LOCAL search_path = pg_catalog;`, `SET LOCAL row_security = off;`);
   const perTable = layouts.map((t) => `SELECT ${escapeLiteral(label(t.table))} AS "table", c.rows, c.checksum FROM (\n${tableChecksumSql(t)}\n) c;`);
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;', ...settings, ...perTable, 'COMMIT;', ''].join('\n');
 }

@@ -220,10 +220,25 @@ export function withShapeDefaults(shape: Partial<SchemaShape> | null | undefined
   return out;
 }
 
-const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'`;
+/*
+ * The catalog queries run with public on the search_path (see takeSnapshot), and a target's owner
+ * may create operators there. PostgreSQL takes an operator of an earlier schema when its operand
+ * types match exactly, and pg_catalog comes first; but where pg_catalog has no exact match (oid =
+ * regclass, name LIKE name, int4 || text, ...) a public operator with exactly those types would be
+ * chosen and run in Cutover's session. So every operator below compares operands that pg_catalog
+ * has the operator for exactly: oids with oids (regclass, regproc and integer constants cast to
+ * oid), text with text. NULLIF, IN, CASE x WHEN and = ANY look up = the same way.
+ * tests/integration/hostile-target.test.ts plants a public operator for every pair of the types
+ * involved and fails if one runs.
+ */
+const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp_%'::pg_catalog.text AND n.nspname NOT LIKE 'pg_toast_temp_%'::pg_catalog.text`;
+/** A system catalog's OID (as pg_depend.classid and friends hold it), typed oid: oid = regclass is not an exact match. */
+const catalogOid = (catalog: string) => `'pg_catalog.${catalog}'::pg_catalog.regclass::pg_catalog.oid`;
+/** An integer constant as an oid, to compare with an oid column (oid = integer is not an exact match either). */
+const oidConst = (n: number) => `${n}::pg_catalog.oid`;
 // Objects that belong to an extension are the extension's, not the schema's.
 const NOT_FROM_EXTENSION = (oid: string, catalog: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = '${catalog}'::regclass AND ext.objid = ${oid} AND ext.deptype = 'e')`;
+  `NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = ${catalogOid(catalog)} AND ext.objid = ${oid} AND ext.deptype = 'e')`;
 /** Objects made by initdb have OIDs below this; pg_dump leaves them out too. */
 const FIRST_USER_OID = 16384;
 
@@ -273,30 +288,30 @@ function catalogQueries(num: number): Record<string, string> {
   const relName = (c: string, n: string) => `pg_catalog.format('%s.%s', ${n}.nspname, ${c}.relname)`;
   const hidden = `c.relname <> '_prisma_migrations'`;
   // One role as a privilege or policy names it: PUBLIC, the object's owner, or the role itself.
-  const roleName = (role: string, owner: string) => `CASE WHEN ${role} = 0 THEN 'PUBLIC' WHEN ${role} = ${owner} THEN '(owner)' ELSE pg_catalog.pg_get_userbyid(${role})::text END`;
+  const roleName = (role: string, owner: string) => `CASE WHEN ${role} = ${oidConst(0)} THEN 'PUBLIC' WHEN ${role} = ${owner} THEN '(owner)' ELSE pg_catalog.pg_get_userbyid(${role})::text END`;
   const aclText = (acl: string, owner: string) =>
     `ARRAY(SELECT pg_catalog.format('%s: %s%s%s', ${roleName('x.grantee', owner)}, x.privilege_type,
                   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END,
-                  CASE WHEN x.grantor <> ${owner} THEN ' GRANTED BY ' || pg_catalog.pg_get_userbyid(x.grantor) ELSE '' END)
+                  CASE WHEN x.grantor <> ${owner} THEN ' GRANTED BY ' || pg_catalog.pg_get_userbyid(x.grantor)::pg_catalog.text ELSE '' END)
            FROM pg_catalog.aclexplode(${acl}) x)`;
   const keyValues = (arr: string) => `ARRAY(SELECT o FROM pg_catalog.unnest(${arr}) o)`;
   // Made by a user: not by initdb, not by an extension, not along with another object (a range's multirange cast).
   const userObject = (oid: string, catalog: string) =>
-    `${oid} >= ${FIRST_USER_OID} AND NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = '${catalog}'::regclass AND ext.objid = ${oid} AND ext.deptype IN ('e', 'i'))`;
+    `${oid} >= ${oidConst(FIRST_USER_OID)} AND NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = ${catalogOid(catalog)} AND ext.objid = ${oid} AND ext.deptype IN ('e', 'i'))`;
   const enabledWord = (col: string) => `CASE ${col} WHEN 'O' THEN 'origin' WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END`;
-  const regproc = (col: string) => `NULLIF(${col}, 0)::pg_catalog.oid::pg_catalog.regprocedure::pg_catalog.text`;
-  const typeName = (col: string) => `CASE WHEN ${col} <> 0 THEN pg_catalog.format_type(${col}, NULL) END`;
+  const regproc = (col: string) => `NULLIF(${col}::pg_catalog.oid, ${oidConst(0)})::pg_catalog.regprocedure::pg_catalog.text`;
+  const typeName = (col: string) => `CASE WHEN ${col} <> ${oidConst(0)} THEN pg_catalog.format_type(${col}, NULL) END`;
   // Objects whose comments and privileges are the history table's, not the schema's.
   const prismaHidden = `
-    SELECT 'pg_catalog.pg_class'::pg_catalog.regclass AS classid, c.oid AS objid FROM pg_class c WHERE c.relname = '_prisma_migrations'
-    UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = '_prisma_migrations'
-    UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, con.oid FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid WHERE c.relname = '_prisma_migrations'
-    UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = '_prisma_migrations'`;
+    SELECT ${catalogOid('pg_class')} AS classid, c.oid AS objid FROM pg_class c WHERE c.relname = '_prisma_migrations'
+    UNION ALL SELECT ${catalogOid('pg_class')}, i.indexrelid FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = '_prisma_migrations'
+    UNION ALL SELECT ${catalogOid('pg_constraint')}, con.oid FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid WHERE c.relname = '_prisma_migrations'
+    UNION ALL SELECT ${catalogOid('pg_trigger')}, t.oid FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = '_prisma_migrations'`;
   // Relations, functions and types whose comments and privileges pg_dump leaves out (system, extensions', range constructors).
   const dumpable = (classid: string, objid: string) => `(
-    ${objid} >= ${FIRST_USER_OID} OR (${classid} = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND ${objid} = 2200))
+    ${objid} >= ${oidConst(FIRST_USER_OID)} OR (${classid} = ${catalogOid('pg_namespace')} AND ${objid} = ${oidConst(2200)}))
     AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = ${classid} AND dep.objid = ${objid}
-                    AND (dep.deptype = 'e' OR (dep.deptype = 'i' AND dep.classid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass))))
+                    AND (dep.deptype = 'e' OR (dep.deptype = 'i' AND dep.classid IN (${catalogOid('pg_proc')}, ${catalogOid('pg_type')}))))
     AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.classid = ${classid} AND h.objid = ${objid})`;
 
   return {
@@ -344,7 +359,7 @@ function catalogQueries(num: number): Record<string, string> {
       SELECT con.conrelid AS rel, con.contypid AS typ, con.conname AS name, con.contype::text AS type,
              pg_catalog.pg_get_constraintdef(con.oid, true) AS def, con.conislocal AS islocal
       FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
-      WHERE (con.conrelid <> 0 OR con.contypid <> 0) AND ${SYSTEM_SCHEMAS}`,
+      WHERE (con.conrelid <> ${oidConst(0)} OR con.contypid <> ${oidConst(0)}) AND ${SYSTEM_SCHEMAS}`,
 
     indexes: `
       SELECT i.indrelid AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
@@ -352,7 +367,7 @@ function catalogQueries(num: number): Record<string, string> {
              i.indisclustered AS clustered, i.indisreplident AS replident, NOT i.indisvalid AS invalid, ts.spcname AS tablespace,
              (SELECT ${relName('p', 'pn')} FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
                WHERE h.inhrelid = i.indexrelid) AS parent,
-             ARRAY(SELECT a.attnum || '=' || a.attstattarget FROM pg_attribute a
+             ARRAY(SELECT pg_catalog.format('%s=%s', a.attnum, a.attstattarget) FROM pg_attribute a
                    WHERE a.attrelid = i.indexrelid AND COALESCE(a.attstattarget::int, -1) >= 0 ORDER BY a.attnum) AS statistics
       FROM pg_index i
       JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
@@ -367,7 +382,7 @@ function catalogQueries(num: number): Record<string, string> {
              (SELECT pg_catalog.format('%s.%s.%s', tn.nspname, t.relname, a.attname)
                 FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
                 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by
+               WHERE d.classid = ${catalogOid('pg_class')} AND d.objid = c.oid AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by
       FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('c.oid', 'pg_class')}`,
 
@@ -385,20 +400,20 @@ function catalogQueries(num: number): Record<string, string> {
              CASE WHEN p.prokind = 'a' THEN pg_catalog.format('%s.%s(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_arguments(p.oid)) END AS agg_head,
              CASE WHEN p.prokind = 'a' THEN ARRAY[
                'SFUNC = ' || ${regproc('a.aggtransfn')}, 'STYPE = ' || pg_catalog.format_type(a.aggtranstype, NULL),
-               'SSPACE = ' || NULLIF(a.aggtransspace, 0), 'FINALFUNC = ' || ${regproc('a.aggfinalfn')},
+               'SSPACE = ' || NULLIF(a.aggtransspace, 0)::pg_catalog.text, 'FINALFUNC = ' || ${regproc('a.aggfinalfn')},
                CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END, 'FINALFUNC_MODIFY = ' || a.aggfinalmodify::text,
                'COMBINEFUNC = ' || ${regproc('a.aggcombinefn')}, 'SERIALFUNC = ' || ${regproc('a.aggserialfn')},
                'DESERIALFUNC = ' || ${regproc('a.aggdeserialfn')}, 'INITCOND = ' || pg_catalog.quote_literal(a.agginitval),
                'MSFUNC = ' || ${regproc('a.aggmtransfn')}, 'MINVFUNC = ' || ${regproc('a.aggminvtransfn')},
-               'MSTYPE = ' || ${typeName('a.aggmtranstype')}, 'MSSPACE = ' || NULLIF(a.aggmtransspace, 0),
+               'MSTYPE = ' || ${typeName('a.aggmtranstype')}, 'MSSPACE = ' || NULLIF(a.aggmtransspace, 0)::pg_catalog.text,
                'MFINALFUNC = ' || ${regproc('a.aggmfinalfn')}, CASE WHEN a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END,
                'MFINALFUNC_MODIFY = ' || a.aggmfinalmodify::text, 'MINITCOND = ' || pg_catalog.quote_literal(a.aggminitval),
-               'SORTOP = ' || NULLIF(a.aggsortop, 0)::pg_catalog.regoperator::text, 'KIND = ' || a.aggkind::text, 'DIRECT ARGS = ' || NULLIF(a.aggnumdirectargs, 0),
+               'SORTOP = ' || NULLIF(a.aggsortop, ${oidConst(0)})::pg_catalog.regoperator::text, 'KIND = ' || a.aggkind::text, 'DIRECT ARGS = ' || NULLIF(a.aggnumdirectargs, 0)::pg_catalog.text,
                'PARALLEL = ' || p.proparallel::text] END AS agg
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid
+      LEFT JOIN pg_aggregate a ON a.aggfnoid::pg_catalog.oid = p.oid
       WHERE ${SYSTEM_SCHEMAS} AND ${NOT_FROM_EXTENSION('p.oid', 'pg_proc')}
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')`,
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = ${catalogOid('pg_proc')} AND d.objid = p.oid AND d.deptype = 'i')`,
 
     types: `
       SELECT t.oid, pg_catalog.format('%s.%s', n.nspname, t.typname) AS name, t.typtype::text AS typtype, t.typrelid AS rel,
@@ -408,7 +423,7 @@ function catalogQueries(num: number): Record<string, string> {
              ${typeName('r.rngsubtype')} AS subtype, ${typeName('r.rngmultitypid')} AS multirange,
              (SELECT pg_catalog.format('%s.%s', opn.nspname, opc.opcname) FROM pg_opclass opc JOIN pg_namespace opn ON opn.oid = opc.opcnamespace
                WHERE opc.oid = r.rngsubopc AND NOT opc.opcdefault) AS opclass,
-             CASE WHEN r.rngcollation <> 0 THEN r.rngcollation::pg_catalog.regcollation::text END AS rngcollation,
+             CASE WHEN r.rngcollation <> ${oidConst(0)} THEN r.rngcollation::pg_catalog.regcollation::text END AS rngcollation,
              ${regproc('r.rngcanonical')} AS canonical, ${regproc('r.rngsubdiff')} AS subdiff,
              CASE WHEN t.typtype = 'b' THEN pg_catalog.jsonb_build_object(
                'input', t.typinput::pg_catalog.regprocedure::text, 'output', t.typoutput::pg_catalog.regprocedure::text,
@@ -416,7 +431,7 @@ function catalogQueries(num: number): Record<string, string> {
                'typmod_out', ${regproc('t.typmodout')}, 'analyze', ${regproc('t.typanalyze')}, 'subscript', ${num >= 140000 ? regproc('t.typsubscript') : 'NULL'},
                'internallength', t.typlen, 'passedbyvalue', t.typbyval, 'alignment', t.typalign, 'storage', t.typstorage,
                'category', t.typcategory, 'preferred', t.typispreferred, 'default', t.typdefault, 'element', ${typeName('t.typelem')},
-               'delimiter', t.typdelim, 'collatable', t.typcollation <> 0) END AS base_props
+               'delimiter', t.typdelim, 'collatable', t.typcollation <> ${oidConst(0)}) END AS base_props
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
       LEFT JOIN pg_range r ON r.rngtypid = t.oid
@@ -474,7 +489,7 @@ function catalogQueries(num: number): Record<string, string> {
        FROM pg_subscription s WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())`,
       `SELECT 'operator', pg_catalog.format('%s.%s(%s, %s)', n.nspname, o.oprname, COALESCE(${typeName('o.oprleft')}, 'NONE'), COALESCE(${typeName('o.oprright')}, 'NONE')),
               pg_catalog.jsonb_build_object('function', ${regproc('o.oprcode')}, 'result', ${typeName('o.oprresult')},
-              'commutator', NULLIF(o.oprcom, 0)::pg_catalog.regoperator::text, 'negator', NULLIF(o.oprnegate, 0)::pg_catalog.regoperator::text,
+              'commutator', NULLIF(o.oprcom, ${oidConst(0)})::pg_catalog.regoperator::text, 'negator', NULLIF(o.oprnegate, ${oidConst(0)})::pg_catalog.regoperator::text,
               'restrict', ${regproc('o.oprrest')}, 'join', ${regproc('o.oprjoin')}, 'hashes', o.oprcanhash, 'merges', o.oprcanmerge)
        FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE ${SYSTEM_SCHEMAS} AND ${userObject('o.oid', 'pg_operator')}`,
       `SELECT 'cast', pg_catalog.format('(%s AS %s)', pg_catalog.format_type(k.castsource, NULL), pg_catalog.format_type(k.casttarget, NULL)),
@@ -489,7 +504,7 @@ function catalogQueries(num: number): Record<string, string> {
       `SELECT 'operator family', pg_catalog.format('%s.%s USING %s', n.nspname, f.opfname, am.amname),
               pg_catalog.jsonb_build_object(
                 'operators', ARRAY(SELECT pg_catalog.format('%s %s%s%s', o.amopstrategy, o.amopopr::pg_catalog.regoperator,
-                                     CASE WHEN o.amoppurpose = 'o' THEN ' FOR ORDER BY ' || o.amopsortfamily ELSE '' END,
+                                     CASE WHEN o.amoppurpose = 'o' THEN ' FOR ORDER BY ' || o.amopsortfamily::pg_catalog.text ELSE '' END,
                                      pg_catalog.format(' (%s, %s)', pg_catalog.format_type(o.amoplefttype, NULL), pg_catalog.format_type(o.amoprighttype, NULL)))
                                    FROM pg_amop o WHERE o.amopfamily = f.oid),
                 'functions', ARRAY(SELECT pg_catalog.format('%s %s (%s, %s)', p.amprocnum, p.amproc::pg_catalog.regprocedure,
@@ -533,7 +548,7 @@ function catalogQueries(num: number): Record<string, string> {
       `SELECT 'server', s.srvname::text, pg_catalog.jsonb_build_object('wrapper', w.fdwname, 'type', s.srvtype, 'version', s.srvversion, 'options', ${keyValues('s.srvoptions')})
        FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE ${userObject('s.oid', 'pg_foreign_server')}`,
       // Which options, not their values: a user mapping's options usually hold a password.
-      `SELECT 'user mapping', pg_catalog.format('for %s on server %s', CASE WHEN u.umuser = 0 THEN 'PUBLIC' ELSE u.usename END, u.srvname),
+      `SELECT 'user mapping', pg_catalog.format('for %s on server %s', CASE WHEN u.umuser = ${oidConst(0)} THEN 'PUBLIC' ELSE u.usename END, u.srvname),
               pg_catalog.jsonb_build_object('options', ARRAY(SELECT pg_catalog.split_part(o, '=', 1) FROM pg_catalog.unnest(u.umoptions) o))
        FROM pg_user_mappings u WHERE ${userObject('u.srvid', 'pg_foreign_server')}`,
     ].join('\nUNION ALL\n'),
@@ -554,30 +569,30 @@ function catalogQueries(num: number): Record<string, string> {
     privileges: `
       WITH hidden AS (${prismaHidden}),
       acls AS (
-        SELECT 'pg_catalog.pg_class'::pg_catalog.regclass AS classid, c.oid AS objid, 0 AS objsubid, c.relacl AS acl, c.relowner AS owner,
+        SELECT ${catalogOid('pg_class')} AS classid, c.oid AS objid, 0 AS objsubid, c.relacl AS acl, c.relowner AS owner,
                CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char" AS kind
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${SYSTEM_SCHEMAS}
         UNION ALL
-        SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char"
+        SELECT ${catalogOid('pg_class')}, a.attrelid, a.attnum, a.attacl, c.relowner, 'c'::"char"
           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND ${SYSTEM_SCHEMAS}
         UNION ALL
-        SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0, p.proacl, p.proowner, 'f'::"char"
+        SELECT ${catalogOid('pg_proc')}, p.oid, 0, p.proacl, p.proowner, 'f'::"char"
           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${SYSTEM_SCHEMAS}
         UNION ALL
-        SELECT 'pg_catalog.pg_namespace'::pg_catalog.regclass, n.oid, 0, n.nspacl, n.nspowner, 'n'::"char" FROM pg_namespace n WHERE ${SYSTEM_SCHEMAS}
+        SELECT ${catalogOid('pg_namespace')}, n.oid, 0, n.nspacl, n.nspowner, 'n'::"char" FROM pg_namespace n WHERE ${SYSTEM_SCHEMAS}
         UNION ALL
-        SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0, t.typacl, t.typowner, 'T'::"char"
+        SELECT ${catalogOid('pg_type')}, t.oid, 0, t.typacl, t.typowner, 'T'::"char"
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
           WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r') AND ${SYSTEM_SCHEMAS}
             AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class rc WHERE rc.oid = t.typrelid AND rc.relkind = 'c'))
             AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
         UNION ALL
-        SELECT 'pg_catalog.pg_language'::pg_catalog.regclass, l.oid, 0, l.lanacl, l.lanowner, 'l'::"char" FROM pg_language l
+        SELECT ${catalogOid('pg_language')}, l.oid, 0, l.lanacl, l.lanowner, 'l'::"char" FROM pg_language l
         UNION ALL
-        SELECT 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, w.oid, 0, w.fdwacl, w.fdwowner, 'F'::"char" FROM pg_foreign_data_wrapper w
+        SELECT ${catalogOid('pg_foreign_data_wrapper')}, w.oid, 0, w.fdwacl, w.fdwowner, 'F'::"char" FROM pg_foreign_data_wrapper w
         UNION ALL
-        SELECT 'pg_catalog.pg_foreign_server'::pg_catalog.regclass, s.oid, 0, s.srvacl, s.srvowner, 'S'::"char" FROM pg_foreign_server s
+        SELECT ${catalogOid('pg_foreign_server')}, s.oid, 0, s.srvacl, s.srvowner, 'S'::"char" FROM pg_foreign_server s
       )
       SELECT o.type, o.identity, ${aclText('a.acl', 'a.owner')} AS acl,
              ${aclText('pg_catalog.acldefault(a.kind, a.owner)', 'a.owner')} AS dflt

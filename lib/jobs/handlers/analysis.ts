@@ -42,8 +42,9 @@ export const analysisHandler = defineHandler({
       await recordEvidence(tx, {
         kind: 'analysis', targetId: done.targetId, requestId: done.requestId, runId: done.id,
         revision: { id: revision.id, checksum: revision.checksum },
-        // Evidence that the analysis was made; whether its risk is acceptable is the gate's call.
-        passed: impact.destructive.length === 0 && impact.risk.level !== 'high',
+        // Passed only with no destructive operation and no statement of unknown effect (both are in
+        // impact.destructive, each to be acknowledged before the gate passes: unacknowledgedDestructiveOperations).
+        passed: impact.destructive.length === 0 && impact.unknownStatements === 0 && impact.risk.level !== 'high',
         summary: analysisSummary(impact, squawk.findings.length),
         detail: analysisEvidence(revision.revision, impact, squawk),
         hashes: { migration: revision.checksum },
