@@ -9,6 +9,7 @@ import { formatTime } from '@/components/ui/progress';
 import { useActionCall } from './use-action-call';
 import { CancelRunButton } from './cancel-run-button';
 import { usePollWhile } from './use-poll';
+import { formatBytes } from '@/lib/domain/format-bytes';
 
 const runTone: Record<string, Tone> = { queued: 'slate', running: 'blue', succeeded: 'green', failed: 'red', interrupted: 'red', cancelled: 'amber', timed_out: 'red' };
 const riskTone: Record<string, Tone> = { low: 'green', medium: 'amber', high: 'red' };
@@ -22,18 +23,7 @@ function lockTone(lock: string): Tone {
   return 'slate';
 }
 
-function bytes(n: number | null): string {
-  if (n === null) return '—';
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
+const bytes = (n: number | null) => (n === null ? '—' : formatBytes(n));
 
 type RunView = NonNullable<AnalysisPanelView['run']>;
 type Destructive = RunView['destructive'][number];

@@ -2,7 +2,7 @@
 
 import type { BackupPanelView } from '@/lib/data/backups';
 import { requestBackupAction, requestDrillAction } from '@/lib/actions/backup-actions';
-import { formatBytes } from '@/lib/domain/backups';
+import { formatBytes } from '@/lib/domain/format-bytes';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/progress';

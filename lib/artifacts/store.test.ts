@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DirectoryArtifactStore, assertArtifactKey, artifactsRoot, withLocalFile, type ArtifactStore } from './store';
+import { DirectoryArtifactStore, assertArtifactKey, artifactsRoot, copyVerified, type ArtifactStore } from './store';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -100,24 +100,25 @@ describe('DirectoryArtifactStore', () => {
     for (const good of ['backups/abc/run_1.dump', 'x', 'a.b-c_d/e.checksums.json']) expect(() => assertArtifactKey(good)).not.toThrow();
   });
 
-  it('hands tools a verified local file, copying it from a store without files', async () => {
+  it('copies an artifact to a private file only when the copy has the recorded sha256 and size', async () => {
     const body = Buffer.from('dump bytes');
     const stored = await store.put('l.dump', Readable.from([body]));
-    expect(await withLocalFile(store, 'l.dump', async (f) => f)).toBe(store.localPath('l.dump'));
-
-    // The same store seen through the interface alone, as an S3-compatible store would be.
+    // The store seen through the interface alone, as an S3-compatible store would be.
     const remote: ArtifactStore = {
       label: 'remote', put: store.put.bind(store), open: store.open.bind(store), stat: store.stat.bind(store),
       verify: store.verify.bind(store), delete: store.delete.bind(store),
     };
-    let copy = '';
-    const read = await withLocalFile(remote, 'l.dump', async (f) => {
-      copy = f;
-      return readFileSync(f, 'utf8');
-    }, { expected: stored });
-    expect(read).toBe('dump bytes');
-    expect(() => statSync(copy)).toThrow(); // removed afterwards
-    await expect(withLocalFile(remote, 'l.dump', async () => 'never', { expected: { ...stored, sha256: '0'.repeat(64) } })).rejects.toThrow(/corrupted/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-copy-'));
+    try {
+      await copyVerified(remote, 'l.dump', path.join(dir, 'ok.dump'), stored);
+      expect(readFileSync(path.join(dir, 'ok.dump'), 'utf8')).toBe('dump bytes');
+      expect(statSync(path.join(dir, 'ok.dump')).mode & 0o777).toBe(0o600);
+      // Never over an existing file, and a copy of other bytes than recorded fails.
+      await expect(copyVerified(remote, 'l.dump', path.join(dir, 'ok.dump'), stored)).rejects.toThrow(/EEXIST/);
+      await expect(copyVerified(remote, 'l.dump', path.join(dir, 'bad.dump'), { ...stored, sha256: '0'.repeat(64) })).rejects.toThrow(/corrupted/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lives under CUTOVER_ARTIFACTS_DIR, else the data directory', () => {

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, stat, unlink } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
  * Large artifacts (backup files, reports) outside the app store: the app store keeps their key,
  * sha256 and size, the artifact store their bytes. The interface speaks in streams so that an
  * S3-compatible store can implement it later; a store whose objects are files says so through
- * the optional `localPath`, and tools that need a file (pg_restore -j seeks) use `withLocalFile`.
+ * the optional `localPath`, and tools that need a file (pg_restore -j seeks) read a `copyVerified` copy.
  */
 export interface StoredArtifact {
   key: string;
@@ -201,42 +200,34 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Runs `fn` with the artifact as a file on this machine: the store's own file when it has one,
- * else a private temporary copy (removed afterwards) whose sha256 and size are checked against
- * `expected` while it is copied, so the copy `fn` reads is the one that was verified.
+ * Copies an artifact to a new private file (mode 0600, never over an existing one), hashing it
+ * while it is written, and fails unless the copy has the `expected` sha256 and size: the copy is
+ * what later steps read, so what was verified is what is used (a store without local files, or a
+ * stored file whose bytes could change in place).
  */
-export async function withLocalFile<T>(
+export async function copyVerified(
   store: ArtifactStore,
   key: string,
-  fn: (file: string) => Promise<T>,
-  options: { expected?: { sha256: string; sizeBytes: number }; signal?: AbortSignal } = {},
-): Promise<T> {
-  if (store.localPath) return fn(store.localPath(key));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cutover-artifact-'));
-  try {
-    const file = path.join(dir, path.basename(key));
-    const hash = createHash('sha256');
-    let sizeBytes = 0;
-    await pipeline(
-      await store.open(key),
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          sizeBytes += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(file, { mode: 0o600 }),
-      { signal: options.signal },
-    );
-    if (options.expected) {
-      const check = describeMismatch(key, options.expected, { sizeBytes, sha256: hash.digest('hex') });
-      if (!check.ok) throw new ArtifactIntegrityError(check);
-    }
-    return await fn(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  file: string,
+  expected: { sha256: string; sizeBytes: number },
+  signal?: AbortSignal,
+): Promise<void> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  await pipeline(
+    await store.open(key),
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        sizeBytes += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(file, { mode: 0o600, flags: 'wx' }),
+    { signal },
+  );
+  const check = describeMismatch(key, expected, { sizeBytes, sha256: hash.digest('hex') });
+  if (!check.ok) throw new ArtifactIntegrityError(check);
 }
 
 /** This install's artifact store: the directory store (an S3-compatible one can take its place later). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatBytes } from './format-bytes';
 
 /**
  * What Cutover keeps about a backup and a restore drill, as zod schemas: the backup artifact's
@@ -83,16 +84,6 @@ export const DrillEvidenceSchema = z.looseObject({
   tables: z.array(DrillTableSchema),
   differing: z.array(z.string()),
 });
-
-/** "12.3 MB" */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
 
 /** One line for a backup's evidence. */
 export function backupSummary(b: { sizeBytes: number; tables: number; rows: number; durationMs: number }): string {

@@ -15,6 +15,7 @@ import {
 } from './lock-levels';
 import { runSquawk, squawkPgVersion, SQUAWK_VERSION, type SquawkFinding, type SquawkOptions } from '../squawk';
 import { parseFile, planSql, type PlannedStatement, type SqlPlan } from './sql-plan';
+import { formatBytes } from '../../domain/format-bytes';
 
 /**
  * Impact analysis (issue 7, the Analysis step): for every statement of a migration, from
@@ -2892,17 +2893,6 @@ function maxRisk(a: RiskLevel, b: RiskLevel): RiskLevel {
   return order[Math.max(order.indexOf(a), order.indexOf(b))];
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
 
 /**
  * Analyses a migration's impact. `client`, when given, is a read-only session on the target

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { chmod, link, lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { pipeline } from 'node:stream/promises';
-import { ArtifactIntegrityError, describeMismatch, type ArtifactStore } from '../../artifacts/store';
+import { ArtifactIntegrityError, copyVerified, describeMismatch, type ArtifactStore } from '../../artifacts/store';
 import { keepQuietWhenIdle, pgClientConfig, type PgTargetSettings } from '../connection';
 import { checksumsByTable, pgToolVersion } from './backup';
 import { tableChecksums, type TableChecksum } from './checksum';
@@ -209,21 +209,7 @@ async function verifiedPrivateCopy(
     }
   }
   const file = path.join(await privateDir(os.tmpdir()), name);
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  await pipeline(
-    await store.open(key),
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        sizeBytes += chunk.length;
-        yield chunk;
-      }
-    },
-    createWriteStream(file, { mode: 0o600, flags: 'wx' }),
-    { signal },
-  );
-  check(hash.digest('hex'), sizeBytes);
+  await copyVerified(store, key, file, expected, signal);
   return file;
 }
 

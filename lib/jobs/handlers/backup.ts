@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { defaultArtifactStore } from '../../artifacts/store';
 import { getDb } from '../../db/client';
-import { backupSummary, formatBytes, type BackupArtifactMetadata } from '../../domain/backups';
+import { backupSummary, type BackupArtifactMetadata } from '../../domain/backups';
+import { formatBytes } from '../../domain/format-bytes';
 import { EngineNotSupportedError, driverFor, type BackupProgress, type BackupResult } from '../../engine';
 import type { InputJsonValue } from '../../generated/prisma/internal/prismaNamespace';
 import { recordEvidence } from '../../services/evidence';
