@@ -87,14 +87,17 @@ test('an Analysis holder checks the demo target for drift: none against its base
     await panel.getByRole('button', { name: 'Check drift' }).click();
     // Queued, replayed in the worker's sandbox, compared; the page polls until it is done.
     await expect(panel).toHaveAttribute('data-verdict', 'clean', { timeout: 90_000 });
-    await expect(panel.getByTestId('drift-verdict')).toHaveText("No drift: the target's schema is exactly what its 1 applied migration build.");
+    await expect(panel.getByTestId('drift-verdict')).toHaveText("No drift: the target's schema is exactly what its 1 applied migration builds.");
+    await expect(panel.getByTestId('drift-badge')).toHaveText('no drift');
     await expect(panel).toContainText(`against ${fileName}`);
 
     // Someone changes the target by hand.
     await demoDatabase((c) => c.query(`ALTER TABLE orders ADD COLUMN ${column} text`));
     await panel.getByRole('button', { name: 'Check drift' }).click();
     await expect(panel).toHaveAttribute('data-verdict', 'drifted', { timeout: 90_000 });
-    await expect(panel.getByTestId('drift-verdict')).toContainText('Drift: the target differs from what its 1 applied migration build, in 1 place.');
+    await expect(panel.getByTestId('drift-verdict')).toContainText('Drift: the target differs from what its 1 applied migration builds, in 1 place.');
+    await expect(panel.getByTestId('drift-badge')).toHaveText('drifted');
+    await expect(panel.getByTestId('drift-advice')).toContainText('a migration that records the change');
     await expect(panel.getByTestId('drift-differences').getByRole('listitem')).toHaveText([`+ column public.orders.${column} text`]);
     await expect(page.getByTestId('audit-log')).toContainText('run.succeeded');
   } finally {

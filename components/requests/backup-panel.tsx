@@ -152,6 +152,9 @@ export function BackupPanel({ requestId, panel, canRun, runners = [] }: { reques
           <div className="space-y-2" data-testid="restore-script">
             <h3 className="flex flex-wrap items-center gap-3 text-xs font-semibold uppercase tracking-wide text-slate-500">
               Restore script and procedure
+              {backup.canDownload && (
+                <a className="font-normal normal-case text-indigo-700 hover:underline" href={`/api/v1/backups/${backup.id}/file`} download={backup.fileName} data-testid="download-backup">Download backup ({backup.fileName})</a>
+              )}
               <a className="font-normal normal-case text-indigo-700 hover:underline" href={scriptUrl} download data-testid="download-restore-script">Download restore script</a>
               <a className="font-normal normal-case text-indigo-700 hover:underline" href={`${scriptUrl}?format=procedure`} download data-testid="download-restore-procedure">Download procedure</a>
             </h3>

@@ -23,6 +23,7 @@ export function DataLossResult({ dataLoss }: { dataLoss: { passed: boolean; summ
       <p className="text-xs [overflow-wrap:anywhere]">{summary}</p>
       {report && (
         <>
+          {listed.length > 0 && (
           <table className="mt-1 w-full text-left text-xs">
             <thead className="text-slate-500">
               <tr><th className="pr-2 font-medium">Table</th><th className="pr-2 font-medium">Rows before → after</th><th className="pr-2 font-medium">Result</th><th className="font-medium">Detail</th></tr>
@@ -41,6 +42,10 @@ export function DataLossResult({ dataLoss }: { dataLoss: { passed: boolean; summ
               ))}
             </tbody>
           </table>
+          )}
+          {!passed && report.tables.filter((t) => t.suggestedDeclaration).map((t) => (
+            <p key={t.table} data-testid="data-loss-suggestion" className="font-mono text-[11px] [overflow-wrap:anywhere]">To declare it: {t.suggestedDeclaration}</p>
+          ))}
           <p className="mt-1 text-[11px] text-slate-600">
             {unchanged > 0 && `${unchanged} other table${unchanged === 1 ? '' : 's'} unchanged. `}
             Counts and checksums computed in the sandbox, before and after up; differing keys found by bisecting key ranges.

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import type { DriftPanelView } from '@/lib/data/drift';
 import { requestDriftCheckAction } from '@/lib/actions/drift-actions';
+import { DRIFT_ADVICE, whatMigrationsBuild } from '@/lib/domain/drift';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/progress';
@@ -31,7 +32,12 @@ export function DriftPanel({ requestId, panel }: { requestId: string; panel: Dri
     <section aria-labelledby="drift-title" data-testid="drift-panel" data-status={run?.status ?? 'none'} data-verdict={verdict} className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-4 py-2.5">
         <h2 id="drift-title" className="text-sm font-semibold">Drift: the target against its applied migrations</h2>
-        {run && <Badge tone={runTone[run.status] ?? 'slate'}>{run.status.replace('_', ' ')}</Badge>}
+        {/* A finished check shows its verdict, not "succeeded" (a green badge beside a red drift). */}
+        {run?.status === 'succeeded' && verdict !== 'none' ? (
+          <span data-testid="drift-badge"><Badge tone={run.drifted ? 'red' : 'green'}>{run.drifted ? 'drifted' : 'no drift'}</Badge></span>
+        ) : (
+          run && <Badge tone={runTone[run.status] ?? 'slate'}>{run.status.replace('_', ' ')}</Badge>
+        )}
         {panel.canRun && folders.length > 0 && (
           <span className="ml-auto flex items-center gap-2">
             <label htmlFor="drift-folder" className="text-xs text-slate-600">Migrations</label>
@@ -77,9 +83,10 @@ export function DriftPanel({ requestId, panel }: { requestId: string; panel: Dri
           <div data-testid="drift-result">
             <p className={run.drifted ? 'font-medium text-red-800' : 'text-emerald-800'} data-testid="drift-verdict">
               {run.drifted
-                ? `Drift: the target differs from what its ${plural(run.replayed.length, 'applied migration')} build, in ${plural(run.differences.length, 'place')}. This raises the request's risk.`
-                : `No drift: the target's schema is exactly what its ${plural(run.replayed.length, 'applied migration')} build.`}
+                ? `Drift: the target differs from what ${whatMigrationsBuild(run.replayed.length)}, in ${plural(run.differences.length, 'place')}. This raises the request's risk.`
+                : `No drift: the target's schema is exactly what ${whatMigrationsBuild(run.replayed.length)}.`}
             </p>
+            {run.drifted && <p className="mt-1 text-xs text-slate-700" data-testid="drift-advice">{DRIFT_ADVICE}</p>}
             {run.differences.length > 0 && (
               <ul className="mt-2 max-h-80 overflow-auto font-mono text-xs" aria-label="Differences" data-testid="drift-differences">
                 {run.differences.map((line) => <li key={line} className={lineTone(line)}>{line}</li>)}

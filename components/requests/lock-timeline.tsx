@@ -15,13 +15,16 @@ const HEIGHT = PLOT_TOP + PLOT_HEIGHT + 26;
 
 const ms = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
-/** A few round tick values from 0 to `max`. */
+/**
+ * A few round tick values from 0 to `max`, each with a label of its own: whole milliseconds at
+ * least (the labels round to them), so a small maximum gets fewer ticks, not "1 ms, 1 ms".
+ */
 function ticks(max: number, count = 4): number[] {
   const raw = max / count;
-  const pow = 10 ** Math.floor(Math.log10(Math.max(raw, 1e-9)));
+  const pow = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
   const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw;
   const out: number[] = [];
-  for (let v = 0; v <= max + 1e-9; v += step) out.push(Math.round(v * 100) / 100);
+  for (let v = 0; v <= max + 1e-9; v += step) if (!out.some((t) => ms(t) === ms(v))) out.push(v);
   return out;
 }
 

@@ -25,6 +25,10 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
   const changes = run?.phases.find((p) => p.phase === 'verify-schema')?.changes;
   const impact = run?.lockImpact;
   const verdict = impact && !impact.error && impact.statements.length ? lockImpactVerdict(impact) : null;
+  // The sample phase records the cap and the target's estimated rows (reltuples) of each table.
+  const sample = (run?.phases.find((p) => p.phase === 'sample') as { result?: { sampleRows?: number; targetEstimatedRows?: Record<string, number> } } | undefined)?.result;
+  const bigger = Object.entries(sample?.targetEstimatedRows ?? {})
+    .filter(([table, n]) => n > (sample?.sampleRows ?? Infinity) && (impact?.tables ?? []).some((t) => t === table || `public.${t}` === table));
 
   return (
     <section aria-labelledby="rehearsal-title" data-testid="rehearsal-panel" data-status={run?.status ?? 'none'} className="rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -102,6 +106,12 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
                   While each statement of up and down ran on the data sample, {impact.sessions?.readers ?? 2} reader and {impact.sessions?.writers ?? 2} writer
                   sessions queried {impact.tables?.length ? impact.tables.join(', ') : 'the touched tables'} in a loop (a write takes the locks of a one-row UPDATE and changes nothing),
                   and a monitor read pg_locks every {impact.monitorIntervalMs ?? 25} ms. Threshold for this target: {impact.thresholdMs} ms.
+                </p>
+                <p data-testid="lock-impact-sample" className="text-xs text-amber-900">
+                  Measured on the data sample ({sample?.sampleRows !== undefined ? `at most ${sample.sampleRows.toLocaleString('en-US')}` : 'a capped number of'} rows a table, never more than 100,000), not on the target
+                  {bigger.length
+                    ? `: the target holds about ${bigger.map(([t, n]) => `${n.toLocaleString('en-US')} rows in ${t}`).join(', ')}, so statements that scan or rewrite ${bigger.length === 1 ? 'it' : 'them'} block there for longer.`
+                    : ', where statements that scan or rewrite a bigger table block for longer.'}
                 </p>
                 {impact.error && <p className="rounded-md bg-amber-50 px-3 py-2 text-xs text-amber-900">{impact.error}</p>}
                 {verdict && !verdict.passed && (

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { defaultArtifactStore } from '../../lib/artifacts/store';
 import { disconnectDb, getDb } from '../../lib/db/client';
 import type { AgentRole, Role } from '../../lib/domain/roles';
 import { recordEvidence } from '../../lib/services/evidence';
@@ -104,14 +106,17 @@ async function run(cmd: StoreOp): Promise<unknown> {
       return { id: run.id };
     }
     case 'backupArtifact': {
-      // A finished backup run and its Artifact row (a drill of it fails its file check: there is no file).
+      // A finished backup run, its file in the artifact store (bytes that are no real dump: a drill of
+      // it fails at pg_restore) and its Artifact row with that file's sha256 and size.
       const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: cmd.requestId }, select: { targetId: true } });
       const run = await db.run.create({
         data: { kind: 'backup', status: 'succeeded', targetId: request.targetId, requestId: cmd.requestId, requestedById: cmd.requestedById, phase: 'done', progress: 100, finishedAt: new Date() },
       });
+      const storeKey = `backups/${request.targetId}/${run.id}.dump`;
+      const stored = await defaultArtifactStore().put(storeKey, Readable.from([randomBytes(1024)]));
       const artifact = await db.artifact.create({
         data: {
-          kind: 'backup', storeKey: `backups/${request.targetId}/${run.id}.dump`, sha256: '0'.repeat(64), sizeBytes: BigInt(1024), mediaType: 'application/octet-stream',
+          kind: 'backup', storeKey, sha256: stored.sha256, sizeBytes: BigInt(stored.sizeBytes), mediaType: 'application/octet-stream',
           targetId: request.targetId, runId: run.id,
           metadata: {
             format: 'pg_dump custom', database: 'proof', serverVersion: '15.0', pgDumpVersion: '15.0', startedAt: new Date().toISOString(),

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Client } from 'pg';
 import { z } from 'zod';
 import {
@@ -115,6 +116,18 @@ export async function reportWork(json: boolean, io: Io, work: () => Promise<void
     else io.err(`error: ${err.message}`);
     return EXIT.failed;
   }
+}
+
+/** A --dir that must be a folder: a missing one is a mistake on the command line (exit 2), not a failed check. */
+export function existingDirectory(dir: string, flag = '--dir'): string {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${flag} ${dir}: no such directory.`);
+  }
+  if (!isDir) throw new UsageError(`${flag} ${dir}: not a directory.`);
+  return dir;
 }
 
 /** The engine's settings for a postgresql:// URL (the password from PGPASSWORD when the URL has none). */

@@ -14,7 +14,8 @@ Connecting:
   --url URL               a postgresql:// URL; leave the password out of it and set PGPASSWORD
                           instead, so that it does not show in the process list
   --url-env VAR           read the URL from the environment variable VAR instead of --url
-  snapshot, status, diff and rehearse only read the database (read-only sessions).
+  snapshot, status, diff, checksum, analyze, drift and rehearse only read the database
+  (read-only sessions).
 
 Options:
   --lock-timeout MS       apply/down: give up waiting for a table lock after MS (default 5000)

@@ -2,9 +2,10 @@ import 'server-only';
 import { getDb } from '../db/client';
 import { BackupArtifactMetadataSchema, type BackupArtifactMetadata } from '../domain/backups';
 import { notFound } from '../domain/errors';
-import { canManageTargets, type Actor } from '../domain/permissions';
+import { canManageTargets, canWorkTask, type Actor } from '../domain/permissions';
+import { RUN_STEP_POSITION } from '../domain/run-rules';
 import { readRunResult } from '../domain/run-results';
-import { restoreProcedure, restoreScript, type RestoreScriptTarget } from '../engine';
+import { backupFileName, restoreProcedure, restoreScript, type RestoreScriptTarget } from '../engine';
 import { latestEvidence } from '../services/evidence';
 import type { RestoreScriptQuery } from '../validation/backup';
 import { assertCanRead } from './access';
@@ -20,11 +21,6 @@ type TargetFields = { name: string; host: string | null; port: number | null; da
 function scriptTarget(actor: Actor, t: TargetFields): RestoreScriptTarget {
   const address = canManageTargets(actor);
   return { name: t.name, host: address ? t.host : null, port: address ? t.port : null, database: t.database, username: t.username ?? 'postgres', sslMode: t.sslMode };
-}
-
-/** The file name the script expects by default: the target's name and the backup's time. */
-function backupFileName(targetName: string, createdAt: Date): string {
-  return `${targetName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'backup'}-${createdAt.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}.dump`;
 }
 
 function scriptInput(artifact: { id: string; storeKey: string; sha256: string; sizeBytes: bigint; createdAt: Date }, meta: BackupArtifactMetadata, targetName: string) {
@@ -43,11 +39,12 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
   const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { target: TARGET_FIELDS } });
   if (!request) throw notFound('Migration request');
   const target = request.target;
-  const [backupRun, drillRun, artifact, drillEvidence] = await Promise.all([
+  const [backupRun, drillRun, artifact, drillEvidence, step] = await Promise.all([
     db.run.findFirst({ where: { requestId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
     db.run.findFirst({ where: { requestId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
     db.artifact.findFirst({ where: { kind: 'backup', run: { requestId } }, orderBy: { createdAt: 'desc' } }),
     latestEvidence(requestId, 'drill'),
+    db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.backup! } }, select: { eligibleRoles: true, isGate: true } }),
   ]);
   const backupResult = backupRun ? (readRunResult('backup', backupRun.result, backupRun.id) ?? {}) : null;
   const drillResult = drillRun ? (readRunResult('drill', drillRun.result, drillRun.id) ?? {}) : null;
@@ -101,6 +98,8 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
             checksumMs: meta.data.checksumMs,
             tables: meta.data.checksums,
             fileName: input.fileName,
+            // The file holds all of the target's data: its link only for who may download it (openBackupDownload checks again).
+            canDownload: !!step && canWorkTask(actor, step),
             script: restoreScript(input, to),
             procedure: restoreProcedure(input, to),
           };

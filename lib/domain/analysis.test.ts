@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analysisEvidence, analysisSummary, canAcknowledgeDestructive, desiredChangesFromAnalysis, migrationStrategyFromAnalysis, raiseRisk, type ImpactAnalysisView } from './analysis';
+import { DRIFT_ADVICE } from './drift';
 
 const statement = (index: number, kind: string, summary: string, lock: string) => ({
   index, line: index + 1, column: 1, kind, sql: summary, summary, classified: true, objects: [], lock, lockEffect: '', locks: [],
@@ -59,7 +60,7 @@ describe('raiseRisk', () => {
     expect(raised.level).toBe('high');
     expect(raised.reasons).toEqual([
       'scans public.orders under a SHARE lock',
-      'The target has drifted from its migrations: drift: 1 difference',
+      `The target has drifted from its migrations (drift: 1 difference). ${DRIFT_ADVICE}`,
       "The rehearsal measured blocking past the target's threshold: statement 2 blocked writers 1510 ms",
     ]);
   });

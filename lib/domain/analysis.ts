@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hasRole, isAdmin, type Actor } from './permissions';
+import { DRIFT_ADVICE } from './drift';
 
 /**
  * The Analysis step's evidence (issue 7): the impact analysis of a migration revision against its
@@ -207,7 +208,7 @@ export function raiseRisk(
   findings: { drift?: { summary: string } | null; lockImpact?: { summary: string } | null },
 ): { level: 'low' | 'medium' | 'high'; reasons: string[]; raisedBy: string[] } {
   const raisedBy = [
-    ...(findings.drift ? [`The target has drifted from its migrations: ${findings.drift.summary}`] : []),
+    ...(findings.drift ? [`The target has drifted from its migrations (${findings.drift.summary}). ${DRIFT_ADVICE}`] : []),
     ...(findings.lockImpact ? [`The rehearsal measured blocking past the target's threshold: ${findings.lockImpact.summary}`] : []),
   ];
   return { level: raisedBy.length ? 'high' : risk.level, reasons: [...risk.reasons, ...raisedBy], raisedBy };

@@ -16,6 +16,7 @@ export const DataLossTableSchema = z.looseObject({
   checksumBefore: z.string().optional(),
   checksumAfter: z.string().optional(),
   problems: z.array(z.string()),
+  suggestedDeclaration: z.string().optional(),
   declared: z.array(z.string()),
   notes: z.array(z.string()),
   keys: z.array(z.looseObject({ key: z.record(z.string(), z.string()), change: z.enum(['deleted', 'inserted', 'updated']) })),

@@ -39,11 +39,20 @@ export const DriftEvidenceSchema = z.looseObject({
 });
 export type DriftEvidence = z.infer<typeof DriftEvidenceSchema>;
 
-/** One line for lists and the gate: "no drift (3 migrations replayed)", "drift: 2 differences". */
+/** "its 1 applied migration builds" / "its 3 applied migrations build": the grammar of every drift sentence. */
+export function whatMigrationsBuild(count: number): string {
+  return count === 1 ? `its 1 applied migration builds` : `its ${count.toLocaleString('en')} applied migrations build`;
+}
+
+/** What to do about drift, said wherever drift is reported (panel, CLI, risk reason). */
+export const DRIFT_ADVICE =
+  'Bring the target back in line with a migration that records the change (or recreate the object as the migrations define it), then check drift again.';
+
+/** One line for lists and the gate: "no drift: the live schema is what its 3 applied migrations build", "drift: 2 differences from ...". */
 export function driftSummary(r: { drifted: boolean; differences: string[]; replayed: string[] }): string {
-  const replayed = `${r.replayed.length} applied migration${r.replayed.length === 1 ? '' : 's'} replayed`;
-  if (!r.drifted) return `no drift: the live schema is what the ${replayed} build`;
-  return `drift: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} from what the ${replayed} build (${r.differences[0]}${r.differences.length > 1 ? ', ...' : ''})`;
+  const build = whatMigrationsBuild(r.replayed.length);
+  if (!r.drifted) return `no drift: the live schema is what ${build}`;
+  return `drift: ${r.differences.length} difference${r.differences.length === 1 ? '' : 's'} from what ${build} (${r.differences[0]}${r.differences.length > 1 ? ', ...' : ''})`;
 }
 
 /**

@@ -11,3 +11,7 @@ export const RestoreScriptQuerySchema = z.object({
   format: z.enum(['script', 'procedure'], { error: 'format is script or procedure.' }).default('script'),
 });
 export type RestoreScriptQuery = z.infer<typeof RestoreScriptQuerySchema>;
+
+/** The backup file itself (GET /api/v1/backups/:id/file). */
+export const BackupFileQuerySchema = z.object({ id: idSchema });
+export type BackupFileQuery = z.infer<typeof BackupFileQuerySchema>;

@@ -207,6 +207,14 @@ describe('table checksums', () => {
     const one = await cutover('checksum', '--url', db.url, '--table', 'public.plain');
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(new RegExp(`^public\\.plain\\s+100\\s+${(await checksumOf(db.url, 'public.plain')).checksum}\n`));
+    // An unqualified name is a table in public, as with the default search_path.
+    const unqualified = await cutover('checksum', '--url', db.url, '--table', 'plain');
+    expect(unqualified.code).toBe(0);
+    expect(unqualified.stdout).toBe(one.stdout);
+    const nope = await cutover('checksum', '--url', db.url, '--table', 'nope');
+    expect(nope.code).toBe(1);
+    expect(nope.stderr).toContain('Table public.nope does not exist. Its tables: ');
+    expect(nope.stderr).toContain('public.plain');
     expect((await cutover('checksum', '--url', db.url, '--table', 'public.nope')).code).toBe(1);
     expect((await cutover('checksum', '--url', db.url, '--tables', 'x')).code).toBe(2);
   });

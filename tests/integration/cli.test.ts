@@ -186,6 +186,7 @@ describe('cutover CLI: the password need not be on the command line', () => {
     expect(help.stdout).toContain('PGPASSWORD');
     expect(help.stdout).toContain('--url-env VAR');
     expect(help.stdout).toContain('--sandbox-url');
+    expect(help.stdout).toMatch(/functions, triggers,\s+policies/);
   });
 
   it('reads the password from PGPASSWORD when the URL has none', async () => {

@@ -50,6 +50,8 @@ describe('the data-loss check in a rehearsal with a data sample', () => {
     expect(orders.keys.every((k) => k.change === 'deleted')).toBe(true);
     expect(orders).toMatchObject({ rowsBefore: ORDERS, rowsAfter: ORDERS - voidCount(), moreKeys: true });
     expect(orders.notes).toContain('column archived (boolean) added');
+    // The line that would declare it: the migration's own DELETE condition, as the form takes it.
+    expect(orders.suggestedDeclaration).toBe(`public.orders rows where status = 'void'`);
     expect(undeclared.ok).toBe(false);
 
     const declared = await rehearse({ tables: [{ table: 'public.orders', rows: { predicate: `status = 'void'` } }] });

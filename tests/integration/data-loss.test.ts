@@ -49,7 +49,7 @@ async function freshShop(): Promise<string> {
  * A fresh shop, a session that captures "before", the migration run from another session (as a
  * rehearsal runs it), then the comparison in the capturing session.
  */
-async function check(migration: string[], declared: DeclaredDataChanges = { tables: [] }, options: { method?: 'auto' | 'full'; sessionSettings?: string } = {}) {
+async function check(migration: string[], declared: DeclaredDataChanges = { tables: [] }, options: { method?: 'auto' | 'full'; sessionSettings?: string; upSql?: string } = {}) {
   const url = await freshShop();
   const session = new Client({ connectionString: url });
   await session.connect();
@@ -237,6 +237,22 @@ describe('no data loss', () => {
     const declared = await check(migration, { tables: [{ table: 'public.audit_log', drop: true }] });
     expect(declared.report.ok).toBe(true);
     expect(declared.table('public.audit_log').status).toBe('dropped as declared');
+  });
+
+  it('leaves the migration history table out: it is bookkeeping the runner writes', async () => {
+    const { report } = await check([`CREATE TABLE public._prisma_migrations (id text PRIMARY KEY)`, `INSERT INTO public._prisma_migrations VALUES ('20260101000000_x')`]);
+    expect(report.ok).toBe(true);
+    expect(report.tables.map((t) => t.table)).not.toContain('public._prisma_migrations');
+  });
+
+  it('suggests the declaration line for what it found, one line a failing table', async () => {
+    const migration = [`ALTER TABLE public.orders DROP COLUMN note`, `DELETE FROM public.orders WHERE status = 'void'`, `DELETE FROM public.audit_log WHERE message IN (SELECT 'event 7')`, `DELETE FROM public.audit_log WHERE message = 'event 8'`];
+    const { report, table } = await check(migration, { tables: [] }, { upSql: migration.join(';\n') + ';\n' });
+    expect(report.ok).toBe(false);
+    expect(table('public.orders').suggestedDeclaration).toBe(`public.orders drop column note · public.orders rows where status = 'void'`);
+    // Two DELETEs on one table: no single condition, so every row.
+    expect(table('public.audit_log').suggestedDeclaration).toBe('public.audit_log rows');
+    expect(table('public.customers').suggestedDeclaration).toBeUndefined();
   });
 
   it('accepts a plain condition and refuses anything else', async () => {

@@ -154,7 +154,7 @@ describe('drift', () => {
       const clean = await cutover(...args);
       expect(clean.stderr).toBe('');
       expect(clean.code).toBe(0);
-      expect(clean.stdout).toContain('No drift: the schema is what the 2 applied migration(s) build');
+      expect(clean.stdout).toContain('No drift: the schema is what its 2 applied migrations build');
       expect(clean.stdout).toContain(`not applied yet (not drift): ${PENDING.name}`);
       await onTarget(`ALTER TABLE orders ADD COLUMN coupon text`);
       try {
@@ -166,10 +166,15 @@ describe('drift', () => {
         const text = await cutover(...args);
         expect(text.code).toBe(1);
         expect(text.stdout).toMatch(/^\+ column public\.orders\.coupon text$/m);
+        expect(text.stdout).toContain('Drift: 1 difference from what its 2 applied migrations build.');
+        expect(text.stdout).toContain('a migration that records the change');
       } finally {
         await onTarget(`ALTER TABLE orders DROP COLUMN coupon`);
       }
       expect((await cutover('drift', '--url', target.url)).code).toBe(2);
+      const missing = await cutover('drift', '--url', target.url, '--dir', path.join(dir, 'nope'));
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('no such directory');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

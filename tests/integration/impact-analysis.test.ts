@@ -670,6 +670,10 @@ describe('cutover analyze', () => {
     const { rows } = await runner.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'code'`);
     expect(rows[0].n).toBe(1);
     expect((await cutover('analyze', '--url', db.url, '--dir', dir, '--name', '20260102000000_drop', '--fail-on', 'never')).code).toBe(0);
+    // In text mode the exit 1 says why, in one line.
+    const text = await cutover('analyze', '--url', db.url, '--dir', dir, '--name', '20260102000000_drop');
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain('failed: 20260102000000_drop: risk high reaches --fail-on high');
   });
 
   it('exits 2 on a wrong command line', async () => {

@@ -16,6 +16,7 @@ beforeAll(async () => {
   // The trigger's function is the target's already, so that a down.sql forgetting the trigger can still drop everything else.
   await withClient(target.url, (c) =>
     c.query(`CREATE TABLE accounts (id serial PRIMARY KEY, owner text NOT NULL, balance integer NOT NULL DEFAULT 0);
+             CREATE TABLE orders (id serial PRIMARY KEY, note text, total integer NOT NULL DEFAULT 0);
              CREATE FUNCTION lower_owner() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.owner := lower(NEW.owner); RETURN NEW; END $$;`),
   );
 });
@@ -88,5 +89,34 @@ describe('the rollback proof sees every object kind', () => {
     const line = verify.changes![0].replace(/^\+ /, '- ');
     expect(line).toMatch(PARTS[part].left);
     expect(result.phases.at(-1)!.phase).toBe('drop');
+  });
+});
+
+describe('a dropped column re-added by down.sql', () => {
+  const rehearseDrop = (downSqlText: string) =>
+    rehearseMigration(settingsOf(target.url), { name: '20260102000000_drop_note', upSql: 'ALTER TABLE orders DROP COLUMN note;\n', downSql: downSqlText }, { sandbox: sandbox(), fence: DEFAULT_FENCE_ALLOWANCES });
+
+  it('verifies the rollback although the column comes back last, and says why in words', async () => {
+    const result = await rehearseDrop('ALTER TABLE orders ADD COLUMN note text;\n');
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    const verify = result.phases.find((p) => p.phase === 'verify-rollback')!;
+    expect(verify.status).toBe('ok');
+    expect(verify.detail).toBe('the schema after down equals the original except the column order of public.orders (note is now last): PostgreSQL re-adds a column at the end');
+    expect(verify.changes).toEqual(['~ table public.orders: column order id, note, total -> id, total, note (note is now last)']);
+    // The snapshots still differ (as pg_dump's would); only the verdict tolerates the order.
+    expect(result.hashes.afterDown).not.toBe(result.hashes.before);
+    // The redo check stays strict: the second up gives the first up's schema exactly.
+    expect(result.phases.find((p) => p.phase === 'redo')!.status).toBe('ok');
+    expect(result.hashes.afterRedo).toBe(result.hashes.afterUp);
+  });
+
+  it('still fails when anything besides the column order differs', async () => {
+    const result = await rehearseDrop('ALTER TABLE orders ADD COLUMN note varchar(20);\n');
+    expect(result.ok).toBe(false);
+    const verify = result.phases.find((p) => p.phase === 'verify-rollback')!;
+    expect(verify.status).toBe('failed');
+    expect(verify.changes).toContain('~ column public.orders.note: text -> character varying(20)');
+    expect(verify.changes!.join('\n')).not.toMatch(/[{}]/);
   });
 });

@@ -75,7 +75,7 @@ export interface Fixtures {
   archive(): { fileName: string; bytes: Buffer };
   /** A queued rehearsal of `requestId` that no worker will take (it waits to be cancelled). */
   queuedRun(opts: { requestId: string; requestedById: string }): Promise<{ id: string }>;
-  /** A finished backup of the request's target (its run and Artifact row, checksums of one table; no file in the store). */
+  /** A finished backup of the request's target (its run, a file in the artifact store and its Artifact row, checksums of one table). */
   backup(opts: { requestId: string; requestedById: string }): Promise<{ artifactId: string }>;
   /** A finished analysis of the request's latest revision (it must have one) that found one destructive operation. */
   analysedRevision(opts: { requestId: string; requestedById: string }): Promise<{ operationKey: string }>;
@@ -359,6 +359,16 @@ export const ENTRY_POINTS: EntryPoint[] = [
     id: 'GET /api/v1/backups/:id/restore-script',
     call: { kind: 'route', file: 'app/api/v1/backups/[id]/restore-script/route.ts', method: 'GET', path: '/api/v1/backups/:id/restore-script' },
     scopes: RECORD, who: "anyone who holds a role (the target's address only for admins)", may: anyRole, writes: false,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      return { id: (await fx.backup({ requestId: request.id, requestedById: authorOf(ctx) })).artifactId };
+    },
+  },
+  {
+    id: 'GET /api/v1/backups/:id/file',
+    call: { kind: 'route', file: 'app/api/v1/backups/[id]/file/route.ts', method: 'GET', path: '/api/v1/backups/:id/file' },
+    // An allowed download streams the fixture's file and writes its audit row.
+    scopes: RECORD, who: 'holders of the Create backup step (database-administrator), or admin: the file holds all of the target\'s data', may: dba, writes: true,
     prepare: async (fx, ctx) => {
       const request = await fx.request({ authorId: authorOf(ctx) });
       return { id: (await fx.backup({ requestId: request.id, requestedById: authorOf(ctx) })).artifactId };

@@ -84,6 +84,11 @@ export default defineCommand({
       for (const f of squawk.findings) io.out(`  line ${f.line}: ${f.rule}: ${f.message}  ${f.docsUrl}`);
       io.out('');
     }
+    // Why the exit code is 1, in one line: a risk at or past --fail-on, or a file that does not parse.
+    if (!ok) {
+      const why = reports.filter(fails).map((r) => (r.analysis ? `${r.name}: risk ${r.analysis.impact.risk.level} reaches --fail-on ${failOn}` : `${r.name}: the file does not parse`));
+      io.err(`failed: ${why.join('; ')}`);
+    }
     return ok ? EXIT.ok : EXIT.failed;
   },
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { DirectoryArtifactStore, assertArtifactKey } from '../../artifacts/store';
+import { formatBytes } from '../../domain/format-bytes';
 import { backupDatabase, type BackupResult } from '../../engine';
 import { EXIT, UsageError, defineCommand, settingsFromUrl, url } from '../command';
 
@@ -36,7 +37,10 @@ export default defineCommand({
     const store = new DirectoryArtifactStore(path.dirname(file));
     const result = await backupDatabase(settingsFromUrl(input.url), store, name, {
       onProgress: (p) => {
-        if (!json && (p.stage !== 'dumping' || p.tablesDumped)) io.err(p.stage === 'dumping' ? `dumping ${p.table} (${p.tablesDumped} of ${p.tablesTotal})` : p.message);
+        if (json || (p.stage === 'dumping' && !p.tablesDumped)) return;
+        // The folder of --out serves as the artifact store here: name the file itself, not the store.
+        if (p.stage === 'stored') io.err(`dump complete: ${file} (${formatBytes(p.bytesWritten ?? 0)})`);
+        else io.err(p.stage === 'dumping' ? `dumping ${p.table} (${p.tablesDumped} of ${p.tablesTotal})` : p.message);
       },
     });
     const { key: _key, ...facts } = result;
@@ -45,7 +49,7 @@ export default defineCommand({
     const rows = result.checksums.reduce((n, c) => n + c.rows, 0);
     if (json) io.out(JSON.stringify({ ok: true, out: file, checksumsFile: checksumsFileOf(file), ...record }, null, 2));
     else {
-      io.out(`wrote ${file}: ${result.sizeBytes} bytes, sha256 ${result.sha256}`);
+      io.out(`wrote the backup to ${file}: ${formatBytes(result.sizeBytes)} (${result.sizeBytes.toLocaleString('en-US')} bytes), sha256 ${result.sha256}`);
       io.out(`  PostgreSQL ${result.serverVersion}, pg_dump ${result.pgDumpVersion}, ${result.durationMs} ms (checksums ${result.checksumMs} ms alongside pg_dump)`);
       for (const c of result.checksums) io.out(`  ${c.table}: ${c.rows} rows, checksum ${c.checksum}`);
       io.out(`wrote ${checksumsFileOf(file)}: ${result.checksums.length} tables, ${rows} rows`);

@@ -1,6 +1,7 @@
 import { checkDrift, readMigrationsDir } from '../../engine';
 import { z } from 'zod';
-import { EXIT, commandSandbox, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url } from '../command';
+import { DRIFT_ADVICE, whatMigrationsBuild } from '../../domain/drift';
+import { EXIT, commandSandbox, existingDirectory, defineCommand, fenceFlags, fenceFrom, settingsFromUrl, url } from '../command';
 
 /** Whether a database's live schema is what its applied migrations build (the database is only read). */
 export default defineCommand({
@@ -13,7 +14,7 @@ export default defineCommand({
                                   CUTOVER_SANDBOX_URL`,
   flags: z.strictObject({ url, dir: z.string().min(1), 'sandbox-url': url.optional(), ...fenceFlags }),
   async run(input, { json, io }) {
-    const migrations = readMigrationsDir(input.dir);
+    const migrations = readMigrationsDir(existingDirectory(input.dir));
     const sandbox = commandSandbox(input['sandbox-url']);
     const result = await checkDrift(settingsFromUrl(input.url), migrations, {
       sandbox: await sandbox.get(),
@@ -30,9 +31,10 @@ export default defineCommand({
       for (const line of result.differences) io.out(line);
       if (result.note) io.out(`note: ${result.note}`);
       if (result.pending.length) io.out(`not applied yet (not drift): ${result.pending.join(', ')}`);
+      const differences = `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}`;
       io.out(result.drifted
-        ? `\nDrift: ${result.differences.length} difference(s) from what the ${result.replayed.length} applied migration(s) build.`
-        : `\nNo drift: the schema is what the ${result.replayed.length} applied migration(s) build (hash ${result.actualHash?.slice(0, 12)}).`);
+        ? `\nDrift: ${differences} from what ${whatMigrationsBuild(result.replayed.length)}.\n${DRIFT_ADVICE}`
+        : `\nNo drift: the schema is what ${whatMigrationsBuild(result.replayed.length)} (hash ${result.actualHash?.slice(0, 12)}).`);
     }
     return result.ok && !result.drifted ? EXIT.ok : EXIT.failed;
   },

@@ -7,7 +7,9 @@ import { EXIT, defineCommand, url, withDb } from '../command';
 export default defineCommand({
   name: 'snapshot',
   usage: `  snapshot  --url URL [--out F]   the database's schema: tables, columns, indexes, constraints,
-                                  views, sequences, enums (with --out, the snapshot as JSON)`,
+                                  views, sequences, enums and other types, functions, triggers,
+                                  policies, extensions, comments, privileges and the rarer kinds
+                                  (with --out, the snapshot as JSON)`,
   flags: z.strictObject({ url, out: z.string().min(1).optional() }),
   async run(input, { json, io }) {
     const snap = await withDb(input.url, takeSnapshot);
@@ -24,6 +26,13 @@ export default defineCommand({
       for (const [name, v] of Object.entries(shape.views)) io.out(`${v.materialized ? 'materialized view' : 'view'} ${name}`);
       for (const [name, labels] of Object.entries(shape.enums)) io.out(`enum ${name} (${labels.join(', ')})`);
       for (const name of Object.keys(shape.sequences)) io.out(`sequence ${name}`);
+      // Older snapshot formats lack these kinds: `?? {}` keeps them readable.
+      for (const name of Object.keys(shape.types ?? {})) io.out(`type ${name}`);
+      for (const name of Object.keys(shape.functions ?? {})) io.out(`function ${name}`);
+      for (const name of Object.keys(shape.triggers ?? {})) io.out(`trigger ${name}`);
+      for (const name of Object.keys(shape.policies ?? {})) io.out(`policy ${name}`);
+      const rarer = Object.values(shape.objects ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+      io.out(`${Object.keys(shape.comments ?? {}).length} comment(s), ${Object.keys(shape.privileges ?? {}).length} object(s) with privileges, ${rarer} other object(s)`);
       if (input.out) io.out(`\nwrote ${input.out}`);
     }
     return EXIT.ok;

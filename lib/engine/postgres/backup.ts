@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ArtifactStore } from '../../artifacts/store';
+import { formatBytes } from '../../domain/format-bytes';
 import { connectWithTimeout, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
 import { describeTables, tableChecksums, type ChecksumColumn as ColumnInfo, type TableChecksum } from './checksum';
 import { explainDumpError, findPgTool, libpqEnv } from './pg-tools';
@@ -167,7 +168,7 @@ export async function backupDatabase(
       if (dumped.status === 'fulfilled') await store.delete(key).catch(() => undefined);
       throw firstFailure;
     }
-    onProgress({ stage: 'stored', message: `stored ${dumped.value.sizeBytes} bytes in ${store.label}`, bytesWritten: dumped.value.sizeBytes });
+    onProgress({ stage: 'stored', message: `stored ${formatBytes(dumped.value.sizeBytes)} (${dumped.value.sizeBytes.toLocaleString('en-US')} bytes) as ${key} in ${store.label}`, bytesWritten: dumped.value.sizeBytes });
     return {
       ...dumped.value,
       format: 'custom',

@@ -89,6 +89,8 @@ export interface TableVerdict {
   checksumAfter?: string;
   /** Undeclared differences, in words. */
   problems: string[];
+  /** The declaration line(s) that would declare the undeclared differences ("public.orders rows where status = 'void'"). */
+  suggestedDeclaration?: string;
   /** Declared changes seen, in words with counts. */
   declared: string[];
   /** Other facts (columns added, declared changes that did not happen). */
@@ -265,7 +267,15 @@ async function siblingSession(client: Client): Promise<Client> {
 }
 
 /**
- * Copies every table of the database (see describeTables) into temporary tables of `session`,
+ * The tables the check compares: every table but the migration history (_prisma_migrations),
+ * which is bookkeeping the rehearsal's runner may write, and which the data sample leaves out too.
+ */
+async function checkedTables(session: Client): Promise<ChecksumTable[]> {
+  return (await describeTables(session)).filter((t) => t.name !== '_prisma_migrations');
+}
+
+/**
+ * Copies every table of the database but the migration history (see checkedTables) into temporary tables of `session`,
  * in one REPEATABLE READ snapshot, with an index on each primary key for the bisection.
  * `session` must stay open until compareAfter and must not be the session that runs the migration.
  */
@@ -277,7 +287,7 @@ export async function captureBefore(session: Client): Promise<BeforeState> {
 async function capture(session: Client): Promise<BeforeState> {
   const started = performance.now();
   const run = randomBytes(3).toString('hex');
-  const tables = await describeTables(session);
+  const tables = await checkedTables(session);
   const captured: CapturedTable[] = [];
   let horizon = '';
   await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
@@ -462,14 +472,15 @@ export async function compareAfter(
   session: Client,
   before: BeforeState,
   declared: DeclaredDataChanges = { tables: [] },
-  options: { keysPerTable?: number; method?: 'auto' | 'full' } = {},
+  options: { keysPerTable?: number; method?: 'auto' | 'full'; upSql?: string } = {},
 ): Promise<DataLossReport> {
   const started = performance.now();
   const keysPerTable = options.keysPerTable ?? 10;
   const declarations = await resolveDeclarations(session, declared);
+  const rowConditions = options.upSql ? await rowConditionsOf(options.upSql) : new Map<string, string | null>();
   return withCanonicalSettings(session, async () => {
     await assertCopiesIntact(session, before.tables);
-    const now = await describeTables(session);
+    const now = await checkedTables(session);
     const nowNumbers = await columnNumbers(session, now.map((t) => t.oid));
     const nowByOid = new Map(now.map((t) => [t.oid, t]));
     const beforeOids = new Set(before.tables.map((t) => t.oid));
@@ -484,6 +495,7 @@ export async function compareAfter(
       if (!nowByOid.has(t.oid) && now.some((x) => x.qualified === t.qualified)) {
         verdict.notes.push(`the ${t.qualified} after up is another table, created by the migration: the old one's rows are not in it`);
       }
+      if (verdict.problems.length) verdict.suggestedDeclaration = suggestDeclaration(t, verdict, nowByOid.get(t.oid), rowConditions);
       tables.push(verdict);
     }
     for (const t of now.filter((x) => !beforeOids.has(x.oid))) {
@@ -993,6 +1005,53 @@ async function bisect(
   return { totals, differs: true, keys, more, queries, depth: maxDepth, firstPassMs };
 }
 
+/**
+ * The WHERE condition of each table's DELETE or UPDATE in the up script, by schema.table (no
+ * schema: public); null when a statement on it has none, or one the check cannot reuse (USING,
+ * FROM, WITH), or the table is written more than once.
+ */
+async function rowConditionsOf(upSql: string): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  await (libpgLoaded ??= loadModule());
+  type Relation = { schemaname?: string; relname: string };
+  type Write = { relation: Relation; whereClause?: unknown; usingClause?: unknown; fromClause?: unknown; withClause?: unknown };
+  let stmts: { stmt: Record<string, Write>; stmt_location?: number; stmt_len?: number }[];
+  try {
+    stmts = (parseSync(upSql) as { stmts: typeof stmts }).stmts ?? [];
+  } catch {
+    return out;
+  }
+  for (const { stmt, stmt_location: at = 0, stmt_len: len } of stmts) {
+    const w = stmt.DeleteStmt ?? stmt.UpdateStmt;
+    if (!w?.relation) continue;
+    const key = `${w.relation.schemaname ?? 'public'}.${w.relation.relname}`;
+    const text = upSql.slice(at, len ? at + len : undefined);
+    const where = /\bwhere\b([\s\S]*)$/i.exec(text)?.[1].replace(/;\s*$/, '').trim();
+    const simple = w.whereClause && !w.usingClause && !w.fromClause && !w.withClause && where && !/\breturning\b/i.test(where) ? where : null;
+    out.set(key, out.has(key) ? null : simple);
+  }
+  return out;
+}
+
+/** One short line: the declaration that would declare what was found in table `t`. */
+function suggestDeclaration(t: CapturedTable, v: TableVerdict, after: ChecksumTable | undefined, rowConditions: Map<string, string | null>): string | undefined {
+  const lines: string[] = [];
+  if (!after) lines.push(`${t.qualified} drop table`);
+  else if (after.qualified !== t.qualified) lines.push(`${t.qualified} rename to ${after.qualified}`);
+  for (const p of v.problems) {
+    const renamed = /^column (.+) was renamed to (.+) and the revision/.exec(p);
+    const gone = /^column (.+?) \(.*\) is gone/.exec(p);
+    if (renamed) lines.push(`${t.qualified} rename column ${renamed[1]} to ${renamed[2]}`);
+    else if (gone) lines.push(`${t.qualified} drop column ${gone[1]}`);
+  }
+  // Row differences: the condition of the migration's own DELETE or UPDATE, when there is one.
+  if (v.keys.length || v.differingRows || v.checksumBefore !== v.checksumAfter || v.keysUnavailable) {
+    const condition = rowConditions.get(`${t.schema}.${t.name}`);
+    lines.push(condition ? `${t.qualified} rows where ${condition}` : `${t.qualified} rows`);
+  }
+  return [...new Set(lines)].join(' · ') || undefined;
+}
+
 /** One line for a report: what the check found. */
 export function summarizeDataLoss(report: DataLossReport): string {
   const failed = report.tables.filter((t) => t.problems.length);
@@ -1019,10 +1078,10 @@ export function dataLossCheck(declared: DeclaredDataChanges, options: { keysPerT
         throw err;
       }
     },
-    async after(_client, before) {
+    async after(_client, before, upSql) {
       const { session, state } = before as { session: Client; state: BeforeState };
       try {
-        const report = await compareAfter(session, state, declared, options);
+        const report = await compareAfter(session, state, declared, { ...options, upSql });
         return { ok: report.ok, detail: summarizeDataLoss(report), result: report };
       } finally {
         await session.end().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeChange, diffSnapshots } from './diff';
+import { columnOrderChange, describeChange, diffSnapshots } from './diff';
 import { hashShape, shapeInventory, withShapeDefaults, type SchemaShape, type TableInfo } from './snapshot';
 
 const table = (extra: Partial<TableInfo> = {}): TableInfo => ({
@@ -73,6 +73,27 @@ describe('changes in words', () => {
       .toEqual(['~ function public.f(): definition changed: IMMUTABLE -> STABLE']);
     expect(lines(shape({ objects: { publication: { pub: { insert: true, update: true } } } }), shape({ objects: { publication: { pub: { insert: true, update: false } } } })))
       .toEqual(['~ publication pub: update: yes -> no']);
+  });
+});
+
+describe('column order', () => {
+  const col = (name: string) => ({ name, type: 'text', nullable: true, default: null, identity: null, generated: null });
+  const ordered = (...names: string[]) => shape({ tables: { 'public.t': table({ columns: names.map(col) }) } });
+
+  it('says in words which column moved, never as JSON', () => {
+    const changes = diffSnapshots(ordered('id', 'note', 'total'), ordered('id', 'total', 'note'));
+    expect(changes.map(describeChange)).toEqual(['~ table public.t: column order id, note, total -> id, total, note (note is now last)']);
+    expect(columnOrderChange(changes[0])).toMatchObject({ table: 'public.t', moved: 'note is now last' });
+  });
+
+  it('lists the whole order when no single column explains it', () => {
+    expect(lines(ordered('a', 'b', 'c', 'd'), ordered('b', 'a', 'd', 'c'))).toEqual(['~ table public.t: column order a, b, c, d -> b, a, d, c']);
+  });
+
+  it('is not a column-order change when something else changed', () => {
+    const [change] = diffSnapshots(ordered('id', 'note'), shape({ tables: { 'public.t': table({ columns: [col('id'), { ...col('note'), type: 'integer' }] }) } }));
+    expect(describeChange(change)).toBe('~ column public.t.note: text -> integer');
+    expect(columnOrderChange(change)).toBeUndefined();
   });
 });
 

@@ -202,7 +202,9 @@ export function diffSnapshots(beforeShape: SchemaShape, afterShape: SchemaShape)
     diffRecords('constraint', tableConstraints(a), tableConstraints(b), out, `${name}.`);
     // Same columns in another order is a change too (a rewrite to get back there).
     const order = (t: TableInfo) => t.columns.map((c) => c.name).filter((c) => a.columns.some((x) => x.name === c) && b.columns.some((x) => x.name === c));
-    if (!same(order(a), order(b))) out.push({ kind: 'changed', object: 'table', name, before: { columnOrder: order(a) }, after: { columnOrder: order(b) } });
+    if (!same(order(a), order(b))) {
+      out.push({ kind: 'changed', object: 'table', name, before: { columnOrder: order(a) }, after: { columnOrder: order(b) }, detail: columnOrderDetail(order(a), order(b)) });
+    }
     for (const detail of tableSettingChanges(a, b)) out.push({ kind: 'changed', object: 'table', name, detail });
   }
   diffRecords<ViewInfo>('view', before.views, after.views, out, '', (a, b) => {
@@ -230,6 +232,30 @@ export function diffSnapshots(beforeShape: SchemaShape, afterShape: SchemaShape)
   for (const c of out) if (c.object === 'privileges' && c.kind !== 'changed') c.detail = c.kind === 'added' ? grantChanges([], c.after as string[]) : `back to the defaults (revoked ${(c.before as string[]).join('; ')})`;
   diffRecords('default privileges', before.defaultPrivileges, after.defaultPrivileges, out, '', grantChanges);
   return out;
+}
+
+/** Which column moved, in words: "note is now last", "note moved"; empty when no single column explains the new order. */
+export function movedColumns(a: string[], b: string[]): string {
+  const without = (xs: string[], x: string) => xs.filter((y) => y !== x);
+  const moved = a.filter((x) => same(without(a, x), without(b, x)));
+  // A swap of neighbours fits either column; a re-added column is the one now last.
+  const last = b[b.length - 1];
+  if (moved.includes(last)) return `${last} is now last`;
+  return moved.length === 1 ? `${moved[0]} moved` : '';
+}
+
+function columnOrderDetail(a: string[], b: string[]): string {
+  const moved = movedColumns(a, b);
+  return `column order ${a.join(', ')} -> ${b.join(', ')}${moved ? ` (${moved})` : ''}`;
+}
+
+/** The column-order change of a table, or undefined for any other change. */
+export function columnOrderChange(c: SchemaChange): { table: string; before: string[]; after: string[]; moved: string } | undefined {
+  const order = (v: unknown) => (v && typeof v === 'object' && Array.isArray((v as { columnOrder?: unknown }).columnOrder) ? ((v as { columnOrder: string[] }).columnOrder) : undefined);
+  const before = order(c.before);
+  const after = order(c.after);
+  if (c.object !== 'table' || c.kind !== 'changed' || !before || !after) return undefined;
+  return { table: c.name, before, after, moved: movedColumns(before, after) };
 }
 
 /** A short rendering of an added or removed object, after its name. */
@@ -275,7 +301,7 @@ export function describeChange(c: SchemaChange): string {
       if (c.object === 'enum' && Array.isArray(v)) return `(${(v as string[]).join(', ')})`;
       return '';
     };
-    return `${sign} ${c.object} ${c.name}: ${detail(c.before) || canonicalJson(c.before)} -> ${detail(c.after) || canonicalJson(c.after)}`;
+    return `${sign} ${c.object} ${c.name}: ${detail(c.before) || words(c.before)} -> ${detail(c.after) || words(c.after)}`;
   }
   const d = summary(c, c.kind === 'added' ? c.after : c.before);
   return `${sign} ${c.object} ${c.name}${d ? ` ${d}` : ''}`;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, escapeIdentifier as id } from 'pg';
 import { keepQuietWhenIdle, pgClientConfig, readOnlySession, type PgTargetSettings } from '../connection';
-import { describeChange, diffSnapshots } from './diff';
+import { columnOrderChange, describeChange, diffSnapshots } from './diff';
 import { LockProbe, type LockImpact, type LockProbeOptions } from './lock-probe';
 import { FIRST_USER_OID, outputTextSql } from './output-text';
 import { dumpSchema, listArchive } from './pg-tools';
@@ -40,7 +40,8 @@ export interface PhaseEvidence {
  */
 export interface DataCheck {
   before(client: Client): Promise<unknown>;
-  after(client: Client, before: unknown): Promise<{ ok: boolean; detail: string; result: unknown }>;
+  /** `upSql` is the migration's up script: what it deletes or updates may suggest a declaration. */
+  after(client: Client, before: unknown, upSql?: string): Promise<{ ok: boolean; detail: string; result: unknown }>;
   /** Releases what `before` took when `after` never ran (up failed, or the run was cancelled). */
   dispose?(before: unknown): Promise<void>;
 }
@@ -118,7 +119,7 @@ const RLS_REFUSED = /query would be affected by row-level security policy/;
  * session_replication_role only because the server's admin granted it that parameter for the
  * length of the sample (PostgreSQL 15's GRANT SET ON PARAMETER).
  */
-async function copySample(source: Client, scratch: Client, limit: number): Promise<Record<string, number>> {
+async function copySample(source: Client, scratch: Client, limit: number): Promise<{ copied: Record<string, number>; estimated: Record<string, number> }> {
   await scratch.query(`SET session_replication_role = replica`);
   // Names come from the copy's catalog as separate parts; partitions are filled through their parent.
   // `user_typed`: the column's type (a domain's base type) is not initdb's, so the target may have a cast of its own for it.
@@ -140,6 +141,7 @@ async function copySample(source: Client, scratch: Client, limit: number): Promi
     GROUP BY n.nspname, c.relname
     ORDER BY n.nspname, c.relname`);
   const copied: Record<string, number> = {};
+  const estimated: Record<string, number> = {};
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     for (const t of tables) {
@@ -170,6 +172,10 @@ async function copySample(source: Client, scratch: Client, limit: number): Promi
         );
       }
       copied[`${t.schema}.${t.name}`] = rows[0].n;
+      // The target's own estimate: lock impact measured on the sample understates a bigger table.
+      const est = await source.query<{ n: string | null }>(`SELECT c.reltuples::pg_catalog.int8::pg_catalog.text AS n FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)`, [table]);
+      const n = Number(est.rows[0]?.n ?? -1);
+      if (n >= 0) estimated[`${t.schema}.${t.name}`] = n;
     }
     await source.query('COMMIT');
   } catch (err) {
@@ -193,7 +199,7 @@ async function copySample(source: Client, scratch: Client, limit: number): Promi
   }
   await scratch.query('ANALYZE');
   await scratch.query(`RESET session_replication_role`);
-  return copied;
+  return { copied, estimated };
 }
 
 /** Lets the rehearsal's role load rows without foreign-key checks, for the sample only (revoked right after). */
@@ -419,15 +425,19 @@ export async function rehearseMigration(
         }
         replicaGranted = true;
         let copied: Record<string, number>;
+        let estimated: Record<string, number>;
         try {
-          copied = await copySample(source!, scratchClient!, sampleRows);
+          ({ copied, estimated } = await copySample(source!, scratchClient!, sampleRows));
         } finally {
           // Up, down and redo run with foreign-key checks, as on the target.
           await admin!.query(REVOKE_REPLICA(role));
           replicaGranted = false;
         }
         const total = Object.values(copied).reduce((n, c) => n + c, 0);
-        return { value: undefined, evidence: { detail: `${total} rows from ${Object.keys(copied).length} tables (at most ${sampleRows} each)` } };
+        return {
+          value: undefined,
+          evidence: { detail: `${total} rows from ${Object.keys(copied).length} tables (at most ${sampleRows} each)`, result: { sampleRows, copied, targetEstimatedRows: estimated } },
+        };
       });
     }
     await endSoon(source);
@@ -456,7 +466,7 @@ export async function rehearseMigration(
       await phase('data-loss', async () => {
         if ('error' in dataBefore) return { value: undefined, evidence: { status: 'failed' as const, detail: `the state before up could not be read: ${dataBefore.error}` } };
         pendingDataCheck = undefined;
-        const r = await dataCheck.after(scratchClient!, dataBefore.value);
+        const r = await dataCheck.after(scratchClient!, dataBefore.value, migration.upSql);
         return { value: undefined, evidence: { detail: r.detail, result: r.result, ...(r.ok ? {} : { status: 'failed' as const }) } };
       }, false, true);
     }
@@ -470,7 +480,18 @@ export async function rehearseMigration(
     await phase('verify-rollback', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.afterDown = s.hash;
-      const left = diffSnapshots(before.shape, s.shape).map(describeChange);
+      const differences = diffSnapshots(before.shape, s.shape);
+      const left = differences.map(describeChange);
+      // PostgreSQL cannot re-add a column in its old place, so a down.sql re-adding a dropped column
+      // leaves it last: when column order is all that differs, the rollback still counts as working.
+      const reordered = differences.map(columnOrderChange);
+      if (left.length && reordered.every(Boolean)) {
+        const tables = reordered.map((o) => `${o!.table}${o!.moved ? ` (${o!.moved})` : ` (${o!.after.join(', ')})`}`).join(', ');
+        return {
+          value: undefined,
+          evidence: { hash: s.hash, changes: left, detail: `the schema after down equals the original except the column order of ${tables}: PostgreSQL re-adds a column at the end` },
+        };
+      }
       return {
         value: undefined,
         evidence: left.length

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { restoreProcedure, restoreScript, shellQuote, verifySql, type RestoreScriptBackup, type RestoreScriptTarget } from './restore-script';
+import { backupFileName, restoreProcedure, restoreScript, shellQuote, verifySql, type RestoreScriptBackup, type RestoreScriptTarget } from './restore-script';
 
 const backup = (over: Partial<RestoreScriptBackup> = {}): RestoreScriptBackup => ({
   key: 'backups/t/r.dump', fileName: 'shop.dump', sha256: 'a'.repeat(64), sizeBytes: 4096, database: 'shop', serverVersion: '15.20 (Debian 15.20-0+deb12u1)',
@@ -69,5 +69,25 @@ describe('restore scripts', () => {
     expect(md).toContain('postgresql-client-15');
     expect(md).toContain('--section=data --jobs=2');
     expect(md).toContain(verifySql(backup().layouts));
+    // The verification runs as written: a here-document into psql, no file it does not provide.
+    expect(md).not.toContain('verify.sql');
+    expect(md).toContain(`-At -F '|' -d "$TARGET_DB" <<'CUTOVER_VERIFY_SQL'\n${verifySql(backup().layouts)}CUTOVER_VERIFY_SQL\n`);
+  });
+
+  it('say the versions, the time and the size as they are, and where to get the file', () => {
+    const big = backup({ sizeBytes: 274788, fileName: 'shop-20261126-040000.dump' });
+    const script = restoreScript(big, target);
+    expect(script).toContain('(PostgreSQL 15.20 (Debian 15.20-0+deb12u1)), taken 2026-11-26T04:00:00.000Z with pg_dump 15.20');
+    expect(script).toContain('268 kB (274,788 bytes)');
+    expect(script).toContain('BACKUP_FILE="${1:-shop-20261126-040000.dump}"');
+    expect(script).toContain('Download backup');
+    expect(script).toContain('backups/t/r.dump');
+    // A comment line loses only its line breaks: nothing after one can become a command.
+    expect(restoreScript(backup({ serverVersion: '15\nrm -rf /' }), target)).toContain('(PostgreSQL 15 rm -rf /)');
+    const md = restoreProcedure(big, target);
+    expect(md).toContain('shop-20261126-040000.dump, 268 kB (274,788 bytes)');
+    expect(md).not.toMatch(/274788 bytes/);
+    expect(md).toContain('Download backup');
+    expect(backupFileName('Shop for backups!', new Date('2026-11-26T04:05:06.789Z'))).toBe('shop-for-backups-20261126-040506.dump');
   });
 });
