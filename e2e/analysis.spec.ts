@@ -8,6 +8,7 @@ test('the Analysis step shows risk, locks and squawk findings; a destructive ope
   const author = await factory.createUser({ name: 'Analysis Author' });
   // One person on both desks: the Analysis step (database-optimizer) and the migration (database-administrator).
   const dba = await factory.createUser({ name: 'Analysis DBA', roles: ['engineer'], agentRoles: ['database-administrator', 'database-optimizer'] });
+  const reviewer = await factory.createUser({ name: 'Analysis Reviewer', roles: ['reviewer'] });
   const request = await factory.fileRequest(author);
   await signIn(context, dba);
   await page.goto(requestPath(request));
@@ -47,18 +48,29 @@ test('the Analysis step shows risk, locks and squawk findings; a destructive ope
   await expect(drop.getByRole('link', { name: 'ban-drop-column' })).toHaveAttribute('href', 'https://squawkhq.com/docs/ban-drop-column');
   await expect(panel.locator('[data-testid="squawk-finding"][data-rule="require-concurrent-index-creation"]')).toHaveCount(1);
 
-  // The destructive operation waits for an explicit acknowledgement, with a note.
-  const op = panel.locator('[data-testid="destructive-op"][data-key="drop_column:public.customers.country"]');
+  // The destructive operation waits for an explicit acknowledgement, with a note, by someone other
+  // than the revision's author: the DBA who wrote it sees no Acknowledge button; a reviewer does.
+  const dbaOp = panel.locator('[data-testid="destructive-op"][data-key="drop_column:public.customers.country"]');
+  await expect(dbaOp).toHaveAttribute('data-acknowledged', 'no');
+  await expect(dbaOp.getByRole('button', { name: 'Acknowledge' })).toHaveCount(0);
+  await context.clearCookies();
+  await signIn(context, reviewer);
+  await page.reload();
+  const op = page.getByTestId('analysis-panel').locator('[data-testid="destructive-op"][data-key="drop_column:public.customers.country"]');
   await expect(op).toHaveAttribute('data-acknowledged', 'no');
   await expect(op.getByRole('button', { name: 'Acknowledge' })).toBeDisabled();
   await op.getByLabel('Why this is acceptable').fill('Country moved to the addresses table in #41.');
   await op.getByRole('button', { name: 'Acknowledge' }).click();
   await expect(op).toHaveAttribute('data-acknowledged', 'yes');
-  await expect(op.getByTestId('destructive-ack')).toContainText('Acknowledged by Analysis DBA');
+  await expect(op.getByTestId('destructive-ack')).toContainText('Acknowledged by Analysis Reviewer');
   await expect(op.getByTestId('destructive-ack')).toContainText('Country moved to the addresses table in #41.');
   await expect(page.getByTestId('audit-log')).toContainText('analysis.destructive_acknowledged');
 
-  // "Document desired changes" and "Plan migration strategy", prefilled from the analysis, edited and saved.
+  // "Document desired changes" and "Plan migration strategy", prefilled from the analysis, edited and saved
+  // by the Analysis step's holder.
+  await context.clearCookies();
+  await signIn(context, dba);
+  await page.reload();
   const desired = panel.getByLabel('Desired changes');
   await expect(desired).toHaveValue(/- drop column country of public\.customers \(line 1\)/);
   await expect(panel.getByLabel('Migration strategy')).toHaveValue(/CREATE INDEX CONCURRENTLY customers_full_name_idx/);

@@ -99,7 +99,7 @@ describe('backup and drill runs', () => {
     await expect(getRestoreScript(await loadActor(getDb(), engineer.id), { id: drillRunId, format: 'script' })).rejects.toThrow('Backup was not found.');
 
     // The backup's log says where the file went without the server's directory.
-    expect(asDba.backupRun?.log.join("\n")).toContain(`stored ${bytes.length} bytes in the artifact store`);
+    expect(asDba.backupRun?.log.join("\n")).toContain(`(${bytes.length.toLocaleString('en')} bytes) as ${artifact.storeKey} in the artifact store`);
     expect(JSON.stringify(asDba.backupRun)).not.toContain(artifactsDir);
 
     // A drill whose rehearsal server refuses connections: its address is shown to target managers only.

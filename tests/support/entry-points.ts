@@ -284,7 +284,7 @@ export const ENTRY_POINTS: EntryPoint[] = [
   {
     id: 'acknowledgeDestructiveAction',
     call: { kind: 'action', file: 'lib/actions/analysis-actions.ts', name: 'acknowledgeDestructiveAction', args: 'json' },
-    scopes: RECORD, who: 'admin, lead, reviewer, database-administrator', may: (p) => dba(p) || has(p, 'lead') || has(p, 'reviewer'), writes: true,
+    scopes: RECORD, who: 'admin, lead, reviewer, database-administrator, never on their own request or revision', may: (p, s) => (dba(p) || has(p, 'lead') || has(p, 'reviewer')) && s !== 'own', writes: true,
     prepare: async (fx, ctx) => {
       const request = await fx.request({ authorId: authorOf(ctx), revision: true });
       const { operationKey } = await fx.analysedRevision({ requestId: request.id, requestedById: authorOf(ctx) });
