@@ -7,7 +7,7 @@ import { readRunResult } from '../domain/run-results';
 import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { latestEvidence } from '../services/evidence';
 import { assertCanRead } from './access';
-import { runTextRedactor } from './runs';
+import { runHeader, runTextRedactor } from './runs';
 
 /** At most this many statements are sent to the page (the counts and the risk cover all of them). */
 const MAX_STATEMENTS_SHOWN = 1000;
@@ -72,14 +72,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
     },
     run: run && result
       ? {
-          id: run.id,
-          status: run.status,
-          phase: redact(run.phase, request.target),
-          progress: run.progress,
-          error: redact(run.error, request.target),
-          requestedBy: run.requestedBy.name,
-          queuedAt: run.queuedAt,
-          finishedAt: run.finishedAt,
+          ...runHeader(run, redact, request.target),
           revision: run.revision?.revision ?? result.revision ?? null,
           /** The analysis is of an older revision than the latest saved one. */
           outdated: !current,

@@ -7,7 +7,7 @@ import { readRunResult } from '../domain/run-results';
 import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { latestEvidence } from '../services/evidence';
 import { assertCanRead } from './access';
-import { runTextRedactor } from './runs';
+import { runHeader, runTextRedactor } from './runs';
 
 /**
  * The Analysis step's drift panel: the latest drift check of the request (its differences in
@@ -39,14 +39,7 @@ export async function getDriftPanel(actor: Actor, requestId: string) {
     defaultFolderId: defaultDriftFolder(named, request.sourceMigration)?.id ?? null,
     run: run && result
       ? {
-          id: run.id,
-          status: run.status,
-          phase: redact(run.phase, request.target),
-          progress: run.progress,
-          error: redact(run.error, request.target),
-          requestedBy: run.requestedBy.name,
-          queuedAt: run.queuedAt,
-          finishedAt: run.finishedAt,
+          ...runHeader(run, redact, request.target),
           drifted: result.drifted ?? null,
           differences: result.differences ?? [],
           replayed: result.replayed ?? [],

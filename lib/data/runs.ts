@@ -19,6 +19,18 @@ export function runTextRedactor(actor: Actor) {
 }
 const TARGET_ADDRESS = { select: { name: true, host: true, port: true } } as const;
 
+/** What every run panel shows of a run: its state and progress, who asked and when, with the target's address redacted for non-admins. */
+export function runHeader(
+  run: { id: string; status: string; phase: string | null; progress: number; error: string | null; requestedBy: { name: string }; queuedAt: Date; finishedAt: Date | null },
+  redact: ReturnType<typeof runTextRedactor>,
+  target: TargetAddress,
+) {
+  return {
+    id: run.id, status: run.status, phase: redact(run.phase, target), progress: run.progress, error: redact(run.error, target),
+    requestedBy: run.requestedBy.name, queuedAt: run.queuedAt, finishedAt: run.finishedAt,
+  };
+}
+
 /** The Analysis step's schema panel: the latest snapshot run of the request and what it found. */
 export async function getSnapshotPanel(actor: Actor, requestId: string) {
   assertCanRead(actor);
