@@ -94,6 +94,12 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
     analysedRevision: ({ requestId, requestedById }) => agent.call({ op: 'analysedRevision', requestId, requestedById }),
     freshTarget: () => agent.call({ op: 'ensureTarget', target: { ...targetFields(), name: `Proof target ${unique()}`, environment: 'staging' } }),
     user: () => agent.call({ op: 'createUser', name: 'Proof bystander', roles: ['engineer'] }),
+  // ---- issue 8, gate: ops/fixtures go above this line
+  // ---- issue 8, api-tokens: ops/fixtures go above this line
+  // ---- issue 8, projects: ops/fixtures go above this line
+  // ---- issue 8, deploy: ops/fixtures go above this line
+  // ---- issue 8, post-deploy: ops/fixtures go above this line
+  // ---- issue 8, board: ops/fixtures go above this line
     async folder() {
       const a = archive();
       const f = await agent.call<{ id: string }>({ op: 'importFolder', fileName: a.fileName, base64: a.bytes.toString('base64') });

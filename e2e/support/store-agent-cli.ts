@@ -30,7 +30,14 @@ export type StoreOp =
   | { op: 'queuedRun'; requestId: string; requestedById: string; kind: 'rehearsal' | 'snapshot' | 'apply' }
   | { op: 'backupArtifact'; requestId: string; requestedById: string }
   | { op: 'analysedRevision'; requestId: string; requestedById: string }
-  | { op: 'waitIdle'; timeoutMs?: number };
+  | { op: 'waitIdle'; timeoutMs?: number }
+  // ---- issue 8, gate: op types go above this line
+  // ---- issue 8, api-tokens: op types go above this line
+  // ---- issue 8, projects: op types go above this line
+  // ---- issue 8, deploy: op types go above this line
+  // ---- issue 8, post-deploy: op types go above this line
+  // ---- issue 8, board: op types go above this line
+  ;
 
 let cachedAdmin: string | undefined;
 async function adminId(): Promise<string> {
@@ -145,6 +152,12 @@ async function run(cmd: StoreOp): Promise<unknown> {
       }));
       return { operationKey };
     }
+    // ---- issue 8, gate: op cases go above this line
+    // ---- issue 8, api-tokens: op cases go above this line
+    // ---- issue 8, projects: op cases go above this line
+    // ---- issue 8, deploy: op cases go above this line
+    // ---- issue 8, post-deploy: op cases go above this line
+    // ---- issue 8, board: op cases go above this line
     case 'waitIdle': {
       const until = Date.now() + (cmd.timeoutMs ?? 60_000);
       for (;;) {

@@ -6,8 +6,13 @@ import { DriftEvidenceSchema } from './drift';
 import { LockImpactSchema } from './run-results';
 
 /** What an evidence record proves (prisma enum EvidenceKind). */
-export type EvidenceKindName = 'analysis' | 'lock_impact' | 'backup' | 'drill' | 'data_loss' | 'drift';
-export const EVIDENCE_KINDS: readonly EvidenceKindName[] = ['analysis', 'lock_impact', 'backup', 'drill', 'data_loss', 'drift'];
+export type EvidenceKindName =
+  | 'analysis' | 'lock_impact' | 'backup' | 'drill' | 'data_loss' | 'drift'
+  | 'rehearsal' | 'revision' | 'test_report' | 'app_schema' | 'deploy' | 'verification' | 'health_check';
+export const EVIDENCE_KINDS: readonly EvidenceKindName[] = [
+  'analysis', 'lock_impact', 'backup', 'drill', 'data_loss', 'drift',
+  'rehearsal', 'revision', 'test_report', 'app_schema', 'deploy', 'verification', 'health_check',
+];
 
 /**
  * The `detail` of each kind of evidence record, parsed when written (recordEvidence) and when read
@@ -31,6 +36,14 @@ export const EVIDENCE_DETAIL_SCHEMAS = {
   data_loss: DataLossEvidenceSchema,
   /** Drift: the live schema against the replayed applied migrations (H2). */
   drift: DriftEvidenceSchema,
+  // Placeholders until their owners land them (issue 8): each is replaced by its domain module's schema.
+  rehearsal: z.looseObject({}),
+  revision: z.looseObject({}),
+  test_report: z.looseObject({}),
+  app_schema: z.looseObject({}),
+  deploy: z.looseObject({}),
+  verification: z.looseObject({}),
+  health_check: z.looseObject({}),
 } as const satisfies Record<EvidenceKindName, z.ZodType>;
 
 export type EvidenceDetailOf<K extends EvidenceKindName> = z.infer<(typeof EVIDENCE_DETAIL_SCHEMAS)[K]>;

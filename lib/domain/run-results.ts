@@ -161,6 +161,13 @@ export const DrillResultSchema = z.looseObject({
 /** A drift check (lib/jobs/handlers/drift.ts): the live schema against the replayed applied migrations. */
 export const DriftResultSchema = z.looseObject({ ...outcome, ...DriftRunFields });
 
+/** A deploy (lib/jobs/handlers/deploy.ts): the phases so far; the Deployment row holds the rest. */
+export const DeployResultSchema = z.looseObject({ ...outcome });
+/** Post-deployment checks (lib/jobs/handlers/verify.ts). */
+export const VerifyResultSchema = z.looseObject({ ...outcome });
+/** A restore of the pre-deploy backup onto the environment's target (lib/jobs/handlers/restore.ts). */
+export const RestoreResultSchema = z.looseObject({ ...outcome });
+
 export const RUN_RESULT_SCHEMAS = {
   snapshot: SnapshotResultSchema,
   rehearsal: RehearsalResultSchema,
@@ -171,6 +178,9 @@ export const RUN_RESULT_SCHEMAS = {
   backup: BackupResultSchema,
   drill: DrillResultSchema,
   drift: DriftResultSchema,
+  deploy: DeployResultSchema,
+  verify: VerifyResultSchema,
+  restore: RestoreResultSchema,
 } as const satisfies Record<RunKindName, z.ZodType>;
 
 export type RunResultOf<K extends RunKindName> = z.infer<(typeof RUN_RESULT_SCHEMAS)[K]>;

@@ -1,8 +1,8 @@
 import { canWorkTask, hasRole, isAdmin, type Actor } from './permissions';
 
 /** Run kinds, as the store names them. */
-export type RunKindName = 'snapshot' | 'rehearsal' | 'apply' | 'down' | 'status' | 'analysis' | 'backup' | 'drill' | 'drift';
-export const RUN_KINDS: readonly RunKindName[] = ['snapshot', 'rehearsal', 'apply', 'down', 'status', 'analysis', 'backup', 'drill', 'drift'];
+export type RunKindName = 'snapshot' | 'rehearsal' | 'apply' | 'down' | 'status' | 'analysis' | 'backup' | 'drill' | 'drift' | 'deploy' | 'verify' | 'restore';
+export const RUN_KINDS: readonly RunKindName[] = ['snapshot', 'rehearsal', 'apply', 'down', 'status', 'analysis', 'backup', 'drill', 'drift', 'deploy', 'verify', 'restore'];
 export type RunStatusName = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cancelled' | 'timed_out';
 
 /** A run in one of these states has ended and stays as it is. */
@@ -13,7 +13,7 @@ export const isRunFinished = (status: string) => (FINISHED_RUN_STATUSES as reado
  * The workflow step whose holders may start a kind of run: snapshot, analysis and drift the
  * Analysis step (1), rehearsal Test migration locally (3), backup and drill Create backup (6).
  */
-export const RUN_STEP_POSITION: Partial<Record<RunKindName, number>> = { snapshot: 1, analysis: 1, drift: 1, rehearsal: 3, backup: 6, drill: 6 };
+export const RUN_STEP_POSITION: Partial<Record<RunKindName, number>> = { snapshot: 1, analysis: 1, drift: 1, rehearsal: 3, backup: 6, drill: 6, deploy: 8, restore: 8, verify: 9 };
 
 export interface RunStep {
   subject: string;
@@ -59,6 +59,14 @@ export function runRoleRefusal(actor: Actor, kind: RunKindName, step?: RunStep |
       if (!step) return 'This run belongs to a request whose workflow step no longer exists.';
       if (canWorkTask(actor, step) || canCheckMigrationStatus(actor)) return null;
       return `Checking drift needs ${step.eligibleRoles.join(' or ')}, database-administrator, lead or admin.`;
+    }
+    case 'deploy':
+    case 'restore':
+    case 'verify': {
+      if (!step) return 'This run belongs to a request whose workflow step no longer exists.';
+      if (canWorkTask(actor, step)) return null;
+      const who = `Only holders of ${step.eligibleRoles.join(' or ')} (or admins)`;
+      return kind === 'deploy' ? `${who} can deploy the migration.` : kind === 'restore' ? `${who} can restore a backup after a failed deploy.` : `${who} can run the post-deployment checks.`;
     }
   }
 }

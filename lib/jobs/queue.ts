@@ -6,6 +6,7 @@ import type { Tx } from '../db/client';
 export const QUEUES = {
   snapshot: 'cutover-snapshot', rehearsal: 'cutover-rehearsal', apply: 'cutover-apply', status: 'cutover-status',
   analysis: 'cutover-analysis', backup: 'cutover-backup', drill: 'cutover-drill', drift: 'cutover-drift',
+  deploy: 'cutover-deploy', verify: 'cutover-verify', restore: 'cutover-restore',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

@@ -22,6 +22,7 @@ import { recordAudit } from './audit';
 export const RUN_QUEUE: Record<RunKindName, QueueName> = {
   snapshot: QUEUES.snapshot, rehearsal: QUEUES.rehearsal, apply: QUEUES.apply, down: QUEUES.apply, status: QUEUES.status,
   analysis: QUEUES.analysis, backup: QUEUES.backup, drill: QUEUES.drill, drift: QUEUES.drift,
+  deploy: QUEUES.deploy, verify: QUEUES.verify, restore: QUEUES.restore,
 };
 
 /** A keyed fingerprint of a secret: equal secrets compare equal, and the secret cannot be read back from it. */

@@ -83,6 +83,12 @@ export interface Fixtures {
   unique(): string;
   /** The matrix target's connection settings, as the target form takes them. */
   targetFields(): Record<string, string>;
+  // ---- issue 8, gate: fixtures go above this line
+  // ---- issue 8, api-tokens: fixtures go above this line
+  // ---- issue 8, projects: fixtures go above this line
+  // ---- issue 8, deploy: fixtures go above this line
+  // ---- issue 8, post-deploy: fixtures go above this line
+  // ---- issue 8, board: fixtures go above this line
 }
 
 export interface PrepareContext {
@@ -130,6 +136,12 @@ const migrationSql = (tag: string) => ({
 });
 
 export const ENTRY_POINTS: EntryPoint[] = [
+  // ---- issue 8, gate: entries go above this line
+  // ---- issue 8, api-tokens: entries go above this line
+  // ---- issue 8, projects: entries go above this line
+  // ---- issue 8, deploy: entries go above this line
+  // ---- issue 8, post-deploy: entries go above this line
+  // ---- issue 8, board: entries go above this line
   // ---- server actions: lib/actions/admin-actions.ts
   {
     id: 'createTargetAction',

@@ -1,5 +1,8 @@
 import type { RunHandler } from '../handler';
 import { analysisHandler } from './analysis';
+import { deployHandler } from './deploy';
+import { restoreHandler } from './restore';
+import { verifyHandler } from './verify';
 import { applyHandler } from './apply';
 import { backupHandler } from './backup';
 import { drillHandler } from './drill';
@@ -21,4 +24,7 @@ export const RUN_HANDLERS: readonly RunHandler[] = [
   drillHandler,
   driftHandler,
   analysisHandler,
+  deployHandler,
+  verifyHandler,
+  restoreHandler,
 ];
