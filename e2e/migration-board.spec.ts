@@ -64,6 +64,8 @@ test('the Migrations page at 163 rows: summary, filters, a header in view, named
   await board.getByRole('button', { name: `Create a request for ${FIRST} on Demo shop` }).click();
   await expect(page).toHaveURL(/\/requests\/[0-9a-f-]{36}$/);
   const requestUrl = page.url();
+  // The request page opens one step; this spec works the editor and the apply panel together.
+  await page.goto(`${requestUrl}?view=all`);
   await expect(page.getByRole('heading', { level: 1 })).toContainText(`Apply ${FIRST} to Demo shop`);
   await expect(page).toHaveTitle(new RegExp(`^#\\d+ Apply ${FIRST} to Demo shop · Cutover$`));
   const editor = page.getByTestId('migration-editor');
@@ -80,6 +82,7 @@ test('the Migrations page at 163 rows: summary, filters, a header in view, named
   await expect(open).toBeVisible();
   await open.click();
   await expect(page).toHaveURL(requestUrl);
+  await page.goto(`${requestUrl}?view=all`);
 
   // Applied after confirming (the dialog names the target, its environment and the statements).
   await panel.getByRole('button', { name: 'Apply revision 1' }).click();

@@ -27,6 +27,7 @@ test('an admin imports a Prisma migrations folder, checks every target and turns
 
   await cell.getByRole('button', { name: 'request' }).click();
   await expect(page).toHaveURL(/\/requests\/[0-9a-f-]{36}$/);
+  await page.goto(`${page.url()}?view=all`); // the editor is step 2; the page opens step 1
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Apply 20250301000000_wishlists to Demo shop');
   await expect(page.getByTestId('revisions')).toContainText('#1 20250301000000_wishlists');
 });

@@ -1,8 +1,13 @@
 import Link from 'next/link';
 import { StatusBadge } from '@/components/ui/badge';
-import { Card, PageTitle } from '@/components/ui/card';
-import { StepProgress } from '@/components/ui/progress';
+import { PageTitle } from '@/components/ui/card';
 import { EnvironmentBoard } from '@/components/requests/environment-board';
+import { BoardCharts } from '@/components/board/board-charts';
+import { BoardRefresh } from '@/components/board/board-refresh';
+import { EnvironmentLanes } from '@/components/board/environment-lanes';
+import { NeedsMe } from '@/components/board/needs-me';
+import { OpenRequests } from '@/components/board/open-requests';
+import { getBoard } from '@/lib/data/board';
 import { getOverview } from '@/lib/data/overview';
 import { getViewer } from '@/lib/data/viewer';
 import { canViewOverview } from '@/lib/domain/permissions';
@@ -10,16 +15,22 @@ import { REQUEST_STATUSES } from '@/lib/domain/roles';
 
 export const metadata = { title: 'Overview' };
 
+/** The lead's board: what needs them, each environment's deploys, open requests and where the time goes. */
 export default async function OverviewPage() {
   const viewer = await getViewer();
   if (!canViewOverview(viewer)) {
     return <p className="text-sm text-slate-700" role="alert">The overview is for leads and admins.</p>;
   }
-  const { statusCounts, environments } = await getOverview(viewer);
+  const [{ statusCounts, environments }, board] = await Promise.all([getOverview(viewer), getBoard(viewer)]);
+  const now = board.generatedAt;
   return (
-    <>
-      <PageTitle sub="What is in flight, per environment.">Deployment overview</PageTitle>
-      <div className="mb-5 grid grid-cols-2 gap-3 sm:grid-cols-4">
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-end justify-between gap-2">
+        <PageTitle sub="What needs you, each environment’s deploys, and where the time goes.">Deployment board</PageTitle>
+        <BoardRefresh runs={board.active.runs} deployments={board.active.deployments} generatedAt={now.toISOString()} />
+      </div>
+      <NeedsMe data={board.needsMe} now={now} />
+      <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
         {REQUEST_STATUSES.map((s) => (
           <Link key={s} href={`/requests?status=${s}`} className="rounded-lg border border-slate-200 bg-white p-3 shadow-sm hover:border-indigo-300">
             <div className="text-2xl font-semibold tabular-nums" data-testid={`count-${s}`}>{statusCounts[s]}</div>
@@ -27,25 +38,13 @@ export default async function OverviewPage() {
           </Link>
         ))}
       </div>
+      <section aria-labelledby="environments-title" className="space-y-3">
+        <h2 id="environments-title" className="text-sm font-semibold text-slate-800">Environments</h2>
+        <EnvironmentLanes lanes={board.lanes} now={now} />
+      </section>
+      <OpenRequests rows={board.openRequests.rows} total={board.openRequests.total} now={now} />
+      <BoardCharts data={board.charts} />
       <EnvironmentBoard environments={environments.map((e) => ({ environment: e.environment, counts: e.counts }))} />
-      <div className="mt-5 grid gap-4 lg:grid-cols-3">
-        {environments.map((env) => (
-          <Card key={env.environment} title={`In flight: ${env.environment}`}>
-            <ul className="space-y-2 text-sm">
-              {env.inFlight.map((r) => (
-                <li key={r.id}>
-                  <Link href={`/requests/${r.id}`} className="font-medium text-indigo-800 hover:underline">#{r.number} {r.title}</Link>
-                  <div className="flex items-center gap-2 text-xs text-slate-600">
-                    <StatusBadge status={r.status} /> step {r.currentStep}: {r.currentSubject}
-                  </div>
-                  <StepProgress done={r.completedSteps} total={r.totalSteps} />
-                </li>
-              ))}
-              {env.inFlight.length === 0 && <li className="text-slate-500">Nothing in flight.</li>}
-            </ul>
-          </Card>
-        ))}
-      </div>
-    </>
+    </div>
   );
 }

@@ -9,7 +9,7 @@ import { Button } from '@/components/ui/button';
 import { Counter } from '@/components/ui/counter';
 import { Field, FormMessage, Select, TextArea, TextInput } from '@/components/ui/field';
 
-export function FileRequestForm({ targets }: { targets: { id: string; name: string; environment: string }[] }) {
+export function FileRequestForm({ targets, projects = [] }: { targets: { id: string; name: string; environment: string }[]; projects?: { id: string; name: string }[] }) {
   const [state, formAction, pending] = useActionState<FileRequestState | undefined, FormData>(fileRequestAction, undefined);
   const [clientErrors, setClientErrors] = useState<Record<string, string[]> | null>(null);
   const errors = clientErrors ?? (state && !state.ok ? state.fieldErrors : undefined) ?? {};
@@ -58,6 +58,21 @@ export function FileRequestForm({ targets }: { targets: { id: string; name: stri
           </Select>
         )}
       </Field>
+      {projects.length > 0 && (
+        <div className="grid gap-4 sm:grid-cols-2">
+          <Field name="projectId" label="Application (project)" errors={errors.projectId} hint="Needed for Update app code and Deploy; can be set later.">
+            {(p) => (
+              <Select {...p} name="projectId" defaultValue={v('projectId') ?? ''}>
+                <option value="">None yet</option>
+                {projects.map((x) => <option key={x.id} value={x.id}>{x.name}</option>)}
+              </Select>
+            )}
+          </Field>
+          <Field name="appBranch" label="App branch" errors={errors.appBranch} hint="The branch with the code change (schema.prisma).">
+            {(p) => <TextInput {...p} name="appBranch" defaultValue={v('appBranch')} placeholder="feature/orders-shipped-at" autoComplete="off" />}
+          </Field>
+        </div>
+      )}
       <Field name="description" label="Desired change" errors={errors.description} hint="What should change, and why.">
         {(p) => (
           <TextArea {...p} name="description" rows={6} defaultValue={v('description')} maxLength={LIMITS.description}

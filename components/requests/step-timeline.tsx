@@ -1,28 +1,36 @@
-import type { TaskView } from '@/lib/data/requests';
+import { formatAge } from '@/components/ui/progress';
 
-const dot: Record<string, string> = {
-  completed: 'bg-emerald-500 text-white',
-  in_progress: 'bg-blue-600 text-white',
-  blocked: 'bg-red-600 text-white',
-  pending: 'bg-white text-slate-500 ring-1 ring-slate-300',
-};
+export interface TimelineStep {
+  position: number;
+  subject: string;
+  status: string;
+  startedAt: Date | string | null;
+  completedAt: Date | string | null;
+}
 
-/** The nine steps at a glance: where the request is and what is done. */
-export function StepTimeline({ tasks }: { tasks: TaskView[] }) {
+const fill: Record<string, string> = { completed: '#10b981', in_progress: '#2563eb', blocked: '#dc2626', pending: '#e2e8f0' };
+
+/**
+ * A request's timeline: one segment per step that has started, as wide as the time it took
+ * (or has taken so far), so where the days went shows at a glance.
+ */
+export function StepTimeline({ steps, now, label }: { steps: TimelineStep[]; now: Date; label: string }) {
+  const spans = steps
+    .filter((s) => s.startedAt)
+    .map((s) => {
+      const from = new Date(s.startedAt!);
+      const to = s.completedAt ? new Date(s.completedAt) : now;
+      return { ...s, from, ms: Math.max(1, to.getTime() - from.getTime()) };
+    });
+  const total = spans.reduce((n, s) => n + s.ms, 0);
+  if (!spans.length) return <span className="text-xs text-slate-500" data-testid="step-timeline">not started</span>;
   return (
-    <ol className="flex flex-wrap gap-y-3 rounded-lg border border-slate-200 bg-white p-3 shadow-sm" aria-label="Workflow steps">
-      {tasks.map((t, i) => (
-        <li key={t.id} className="flex min-w-[7.5rem] flex-1 items-start" data-testid="timeline-step" data-status={t.status}>
-          <a href={`#task-${t.position}`} className="flex flex-col items-center gap-1 px-1 text-center">
-            <span className={`flex h-7 w-7 items-center justify-center rounded-full text-xs font-semibold ${dot[t.status]}`} aria-hidden>
-              {t.status === 'completed' ? '✓' : t.position}
-            </span>
-            <span className="text-xs font-medium leading-tight text-slate-800">{t.subject}</span>
-            <span className="text-[11px] text-slate-500">{t.status === 'in_progress' ? t.activeForm : t.status.replace('_', ' ')}</span>
-          </a>
-          {i < tasks.length - 1 && <span className="mt-3.5 hidden h-px flex-1 bg-slate-300 sm:block" aria-hidden />}
-        </li>
+    <div className="flex h-3 w-full min-w-24 overflow-hidden rounded bg-slate-100" role="img" data-testid="step-timeline"
+      aria-label={`${label}: ${spans.map((s) => `${s.subject} ${formatAge(s.from, new Date(s.from.getTime() + s.ms))}`).join(', ')}`}>
+      {spans.map((s) => (
+        <div key={s.position} style={{ width: `${(s.ms / total) * 100}%`, background: fill[s.status] ?? fill.pending }}
+          className="border-r border-white last:border-r-0" title={`${s.position}. ${s.subject}: ${formatAge(s.from, new Date(s.from.getTime() + s.ms))}`} />
       ))}
-    </ol>
+    </div>
   );
 }

@@ -58,6 +58,8 @@ export const factory = {
   /** Starts, ticks and completes steps 1..through (as the admin unless an actor is given). */
   advance: (request: { id: string }, through: number, actor?: { id: string }) =>
     call<RequestSnapshot>({ op: 'advance', requestId: request.id, through, actorId: actor?.id }),
+  /** Records one step's evidence directly (snapshot, revision, analysis, rehearsal, ...), passing. */
+  satisfyStep: (request: { id: string }, stepKey: string) => call<RequestSnapshot>({ op: 'satisfyStep', requestId: request.id, stepKey }),
 
   /** The request's tasks and gate items as stored. */
   snapshot: (request: { id: string }) => call<RequestSnapshot>({ op: 'snapshot', requestId: request.id }),

@@ -11,14 +11,15 @@ import { disconnectDb, getDb } from '../../lib/db/client';
 import type { AgentRole, Priority, RequestKind, Role } from '../../lib/domain/roles';
 import { fileRequest } from '../../lib/services/file-request';
 import { createUser } from '../../lib/services/manage-users';
-import { toggleChecklistItem, transitionTask } from '../../lib/services/work-task';
 import { ADMIN_EMAIL, DEMO_TARGET, USER_PASSWORD, serverEnv } from './env';
 
 export type FactoryOp =
   | { op: 'createUser'; name?: string; roles?: Role[]; agentRoles?: AgentRole[] }
   | { op: 'fileRequest'; authorId: string; title?: string; kind?: RequestKind; priority?: Priority; description?: string; targetName?: string }
   | { op: 'advance'; requestId: string; through: number; actorId?: string }
-  | { op: 'snapshot'; requestId: string };
+  | { op: 'snapshot'; requestId: string }
+  /** Records a step's evidence directly (issue 8: steps Cutover checks wait for it), as `actorId` where a revision must be saved. */
+  | { op: 'satisfyStep'; requestId: string; stepKey: string; actorId?: string };
 
 async function adminId(): Promise<string> {
   const admin = await getDb().user.findUnique({ where: { email: ADMIN_EMAIL }, select: { id: true } });
@@ -72,20 +73,25 @@ async function run(cmd: FactoryOp): Promise<unknown> {
       return snapshot(id);
     }
     case 'advance': {
-      // Works each ordinary step the way a person would: start, tick every item, complete.
+      // Works each ordinary step: start, its evidence recorded directly (issue 8: steps Cutover checks
+      // wait for it), the items ticked by hand, complete.
       const actorId = cmd.actorId ?? (await adminId());
       const before = await snapshot(cmd.requestId);
+      const { completeStepWithEvidence } = await import('../../tests/support/step-evidence');
       for (const task of before.tasks.filter((t) => t.position <= cmd.through)) {
         if (task.isGate) throw new Error('advance works ordinary steps only; sign the gate through the UI.');
         if (task.status === 'completed') continue;
-        if (task.status === 'pending') await transitionTask(actorId, { taskId: task.id, transition: 'start' });
-        for (const item of task.checklist.filter((c) => !c.done)) await toggleChecklistItem(actorId, { itemId: item.id, done: true });
-        await transitionTask(actorId, { taskId: task.id, transition: 'complete' });
+        await completeStepWithEvidence(actorId, cmd.requestId, task.position);
       }
       return snapshot(cmd.requestId);
     }
     case 'snapshot':
       return snapshot(cmd.requestId);
+    case 'satisfyStep': {
+      const { satisfyStepEvidence } = await import('../../tests/support/step-evidence');
+      await satisfyStepEvidence(cmd.requestId, cmd.stepKey, cmd.actorId ?? (await adminId()));
+      return snapshot(cmd.requestId);
+    }
   }
 }
 

@@ -94,10 +94,25 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
     analysedRevision: ({ requestId, requestedById }) => agent.call({ op: 'analysedRevision', requestId, requestedById }),
     freshTarget: () => agent.call({ op: 'ensureTarget', target: { ...targetFields(), name: `Proof target ${unique()}`, environment: 'staging' } }),
     user: () => agent.call({ op: 'createUser', name: 'Proof bystander', roles: ['engineer'] }),
+    passingRehearsal: ({ requestId }) => agent.call({ op: 'passingRehearsal', requestId }),
   // ---- issue 8, gate: ops/fixtures go above this line
+    apiToken: (opts = {}) => agent.call({ op: 'issueApiToken', role: opts.role }),
   // ---- issue 8, api-tokens: ops/fixtures go above this line
+    project: async ({ environments = 0 } = {}) => {
+      const targets = [];
+      for (let i = 0; i < environments; i++) targets.push((await fx.freshTarget()).id);
+      return agent.call({ op: 'proofProject', environmentTargetIds: targets });
+    },
+    appCodeRequest: ({ authorId, compare }) => agent.call({ op: 'appCodeRequest', authorId, targetId: target.id, compare }),
   // ---- issue 8, projects: ops/fixtures go above this line
+    deployableRequest: ({ authorId, approval }) => agent.call({ op: 'deployableRequest', authorId, targetId: target.id, approval }),
+    failedDeployment: ({ authorId, requestedById }) => agent.call({ op: 'failedDeployment', authorId, targetId: target.id, requestedById }),
   // ---- issue 8, deploy: ops/fixtures go above this line
+    verificationQuery: ({ requestId, createdById }) => agent.call({ op: 'verificationQuery', requestId, createdById }),
+    deployedRequest: async ({ authorId }) => {
+      const r = await fx.request({ authorId, revision: true });
+      return agent.call({ op: 'succeededDeployment', requestId: r.id });
+    },
   // ---- issue 8, post-deploy: ops/fixtures go above this line
   // ---- issue 8, board: ops/fixtures go above this line
     async folder() {
@@ -144,6 +159,8 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
       await agent.waitIdle().catch(() => undefined);
       const dbs = [PROOF_DATABASE, ...databases];
       await store.db.query('DELETE FROM migration_requests WHERE target_id IN (SELECT id FROM target_databases WHERE database = ANY($1))', [dbs]);
+      // Proof projects (post-deploy's deployed requests) hold environments on these targets.
+      await store.db.query(`DELETE FROM projects WHERE name LIKE 'Proof project %'`);
       await store.db.query('DELETE FROM target_databases WHERE database = ANY($1)', [dbs]);
       await store.db.query(`DELETE FROM migration_folders WHERE name LIKE 'proof-%.tar.gz'`);
       await agent.stop();

@@ -15,7 +15,11 @@ export const PROCEDURE_SUBJECTS = [
   'Run post-deployment checks',
 ];
 
-export const requestPath = (request: { id: string }) => `/requests/${request.id}`;
+/**
+ * Every step open at once (`?view=all`): these specs work several steps' panels on one page. The
+ * default view opens one step; e2e/request-page.spec.ts covers it and the deep links.
+ */
+export const requestPath = (request: { id: string }) => `/requests/${request.id}?view=all`;
 
 export const taskCard = (page: Page, subject: string) => page.locator(`[data-testid="task-card"][data-subject="${subject}"]`);
 

@@ -3,9 +3,10 @@ import { NextResponse } from 'next/server';
 import { readBodyCapped } from './read-body';
 import type { z } from 'zod';
 import { HTTP_STATUS } from '../domain/errors';
-import { runAction, runAs, toActionError, type ActionResult } from '../actions/run-action';
+import { runAs, toActionError, type ActionResult } from '../actions/run-action';
+import { authenticate, type Authenticated } from '../auth/authenticate';
 import { trustsProxy } from '../auth/client-address';
-import { requireUser, type SessionActor } from '../auth/session';
+import type { SessionActor } from '../auth/session';
 
 /** The largest JSON body the API reads; anything longer is refused with 413 before it is parsed. */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -28,14 +29,53 @@ export function respond<T>(result: ActionResult<T>, successStatus = 200): NextRe
   return NextResponse.json({ error: { code: result.code, message: result.message, fieldErrors: result.fieldErrors } }, { status });
 }
 
-/** The API's path for reads: the same session check, zod schema and services as the server actions. */
+/**
+ * The API's runAction: who is asking (bearer token or session cookie, lib/auth/authenticate.ts),
+ * the input parsed with the shared zod schema, then the service. For routes that shape their own
+ * response (downloads); the others use `handle` or `handleJson`.
+ */
+export async function runApi<S extends z.ZodType, T>(
+  schema: S,
+  raw: unknown,
+  run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
+  /** The request, when the route has it (else the current request's headers are read). */
+  req?: Request,
+): Promise<ActionResult<T>> {
+  let auth: Authenticated;
+  try {
+    auth = await authenticate(req);
+  } catch (err) {
+    return toActionError(err);
+  }
+  return runAs(auth.actor, schema, raw, run);
+}
+
+/** The API's path for reads: the same checks, zod schema and services as the server actions, with a token or the cookie. */
 export async function handle<S extends z.ZodType, T>(
   schema: S,
   raw: unknown,
   run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
   successStatus = 200,
 ): Promise<NextResponse> {
-  return respond(await runAction(schema, raw, run), successStatus);
+  return respond(await runApi(schema, raw, run), successStatus);
+}
+
+export const CROSS_SITE_MESSAGE = 'Cross-site requests are refused; call the API from Cutover itself or without a browser.';
+
+/**
+ * Who is asking a state-changing route, before anything else is read: the caller (or the
+ * response to send instead: 401, or 403 for a cross-site call made with the session cookie; a
+ * bearer token is never sent by a browser on its own, so token calls skip that check).
+ */
+export async function authenticateChange(req: Request): Promise<Authenticated | NextResponse> {
+  let auth: Authenticated;
+  try {
+    auth = await authenticate(req);
+  } catch (err) {
+    return respond(toActionError(err));
+  }
+  if (auth.via === 'session' && isCrossSite(req)) return apiError(403, 'cross_site', CROSS_SITE_MESSAGE);
+  return auth;
 }
 
 /**
@@ -59,14 +99,16 @@ export function isCrossSite(req: Request): boolean {
   return !hosts.includes(originHost);
 }
 
-/** `application/json`, with or without parameters such as `; charset=utf-8`. */
-function isJsonContentType(value: string | null): boolean {
-  return (value ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+/** A Content-Type's media type, without parameters such as `; charset=utf-8`, lower case. */
+export function mediaTypeOf(value: string | null): string {
+  return (value ?? '').split(';')[0].trim().toLowerCase();
 }
+
+const isJsonContentType = (value: string | null) => mediaTypeOf(value) === 'application/json';
 
 /**
  * The API's path for calls with a JSON body, in this order, so that nothing is read for
- * someone who may not call: who is asking (401), where the call comes from (403 cross-site),
+ * someone who may not call: who is asking (401), where a cookie call comes from (403 cross-site),
  * the declared content type (415), the size (413), JSON (400), the schema (422), the service.
  * `toInput` adds path parameters to the parsed body.
  */
@@ -77,13 +119,8 @@ export async function handleJson<S extends z.ZodType, T>(
   run: (actor: SessionActor, input: z.output<S>) => Promise<T>,
   successStatus = 200,
 ): Promise<NextResponse> {
-  let actor: SessionActor;
-  try {
-    actor = await requireUser();
-  } catch (err) {
-    return respond(toActionError(err));
-  }
-  if (isCrossSite(req)) return apiError(403, 'cross_site', 'Cross-site requests are refused; call the API from Cutover itself or without a browser.');
+  const auth = await authenticateChange(req);
+  if (auth instanceof NextResponse) return auth;
   if (!isJsonContentType(req.headers.get('content-type'))) {
     return apiError(415, 'unsupported_media_type', 'Send the body as JSON, with Content-Type: application/json.');
   }
@@ -95,7 +132,7 @@ export async function handleJson<S extends z.ZodType, T>(
   } catch {
     return apiError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
-  return respond(await runAs(actor, schema, toInput(body), run), successStatus);
+  return respond(await runAs(auth.actor, schema, toInput(body), run), successStatus);
 }
 
 /** Adds path parameters to a JSON object body; any other body is passed on for the schema to refuse. */

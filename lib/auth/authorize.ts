@@ -41,12 +41,13 @@ async function checkCredentials(credentials: unknown, headers: Headers) {
   // made before any of it failed); a right password gives the point back.
   const attempt = await beginSignInAttempt(email, clientAddress(headers));
   const [user, fallbackHash] = await Promise.all([
-    getDb().user.findUnique({ where: { email }, select: { id: true, name: true, email: true, active: true, passwordHash: true } }),
+    getDb().user.findUnique({ where: { email }, select: { id: true, name: true, email: true, active: true, kind: true, passwordHash: true } }),
     getDummyHash(),
   ]);
   // Always one bcrypt comparison, whether the account exists, is inactive or not.
   const matches = await bcrypt.compare(parsed.data.password, user?.passwordHash ?? fallbackHash);
-  if (!user || !user.active || !matches) return null; // the point stays: a failure
+  // Automation accounts act only through their API token: never a session.
+  if (!user || !user.active || user.kind !== 'person' || !matches) return null; // the point stays: a failure
   await attempt.succeeded();
   return { id: user.id, name: user.name, email: user.email };
 }

@@ -26,6 +26,7 @@ export async function listTargetOptions() {
 export async function listUsers(actor: Actor) {
   if (!canManageUsers(actor)) throw new DomainError('forbidden', 'People are managed by admins.');
   return getDb().user.findMany({
+    where: { kind: 'person' }, // API tokens' accounts are listed with their tokens (Admin > API tokens)
     orderBy: { name: 'asc' },
     select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, createdAt: true },
   });

@@ -2,7 +2,7 @@ import 'server-only';
 import { getDb, getPool } from '../db/client';
 import { notFound } from '../domain/errors';
 import { canManageTargets, canWorkTask, checkCanSignGate, type Actor } from '../domain/permissions';
-import { redactTargetAddressDeep } from '../domain/redact-address';
+import { redactTargetAddressDeep, type TargetAddress } from '../domain/redact-address';
 import type { ListRequestsInput } from '../validation/request';
 import { assertCanRead } from './access';
 
@@ -71,15 +71,18 @@ export async function listRequests(actor: Actor, f: ListRequestsInput): Promise<
 }
 
 /** One request with its workflow, gate and audit log, plus what the viewer may do. */
-export async function getRequestDetail(actor: Actor, id: string) {
+export async function getRequestDetail(actor: Actor, id: string, opts: { audit?: boolean } = {}) {
   assertCanRead(actor);
+  // The page reads its audit log paged (listRequestAudit); the API still gets the latest 200 here.
+  const withAudit = opts.audit ?? true;
   const db = getDb();
-  const r = await db.migrationRequest.findUnique({
+  const [r, audit] = await Promise.all([db.migrationRequest.findUnique({
     where: { id },
     include: {
       target: { select: { id: true, name: true, environment: true, engine: true, host: true, port: true } },
       author: { select: { id: true, name: true } },
       template: { select: { key: true, version: true, name: true } },
+      project: { select: { id: true, name: true } },
       tasks: {
         orderBy: { position: 'asc' },
         include: {
@@ -89,9 +92,10 @@ export async function getRequestDetail(actor: Actor, id: string) {
         },
       },
       gateItems: { orderBy: { position: 'asc' }, include: { signedBy: { select: { name: true } } } },
-      audit: { orderBy: { createdAt: 'desc' }, take: 200, include: { actor: { select: { name: true } } } },
     },
-  });
+  }), withAudit
+    ? db.auditLog.findMany({ where: { requestId: id }, orderBy: { createdAt: 'desc' }, take: 200, include: { actor: { select: { name: true } } } })
+    : Promise.resolve([])]);
   if (!r) throw notFound('Migration request');
   const gateVerdict = checkCanSignGate(actor, r);
   return {
@@ -109,6 +113,9 @@ export async function getRequestDetail(actor: Actor, id: string) {
     target: { id: r.target.id, name: r.target.name, environment: r.target.environment, engine: r.target.engine },
     author: r.author,
     template: r.template,
+    project: r.project,
+    appBranch: r.appBranch,
+    updatedAt: r.updatedAt,
     tasks: r.tasks.map((t) => ({
       id: t.id,
       key: t.key,
@@ -140,14 +147,59 @@ export async function getRequestDetail(actor: Actor, id: string) {
       })),
     },
     // Failed runs' audit entries carry the error: without the target's address for those who do not manage targets.
-    audit: r.audit.map((a) => {
-      const redact = <T>(v: T): T => (canManageTargets(actor) ? v : redactTargetAddressDeep(v, r.target));
-      return {
-        id: a.id, action: a.action, actor: a.actor?.name ?? 'Cutover', entityType: a.entityType,
-        before: redact(a.before as Record<string, unknown> | null), after: redact(a.after as Record<string, unknown> | null), createdAt: a.createdAt,
-      };
-    }),
+    audit: audit.map((a) => auditView(actor, r.target, a)),
   };
+}
+
+type AuditRow = { id: string; action: string; actor: { name: string } | null; entityType: string; before: unknown; after: unknown; createdAt: Date };
+
+/** One audit entry as pages show it: failed runs' errors without the target's address for those who do not manage targets. */
+function auditView(actor: Actor, target: TargetAddress, a: AuditRow) {
+  const redact = <T>(v: T): T => (canManageTargets(actor) ? v : redactTargetAddressDeep(v, target));
+  return {
+    id: a.id, action: a.action, actor: a.actor?.name ?? 'Cutover', entityType: a.entityType,
+    before: redact(a.before as Record<string, unknown> | null), after: redact(a.after as Record<string, unknown> | null), createdAt: a.createdAt,
+  };
+}
+
+/**
+ * A request's audit log, newest first, one page at a time, optionally only the actions that
+ * start with `action` ("run." or "task.complete"); with the distinct actions for the filter.
+ */
+export async function listRequestAudit(actor: Actor, requestId: string, f: { action?: string; page: number; pageSize: number }) {
+  assertCanRead(actor);
+  const db = getDb();
+  const where = { requestId, ...(f.action ? { action: { startsWith: f.action } } : {}) };
+  const [request, rows, total, actions] = await Promise.all([
+    db.migrationRequest.findUnique({ where: { id: requestId }, select: { target: { select: { name: true, host: true, port: true } } } }),
+    db.auditLog.findMany({
+      where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: (f.page - 1) * f.pageSize, take: f.pageSize,
+      include: { actor: { select: { name: true } } },
+    }),
+    db.auditLog.count({ where }),
+    db.auditLog.groupBy({ by: ['action'], where: { requestId }, orderBy: { action: 'asc' } }),
+  ]);
+  if (!request) throw notFound('Migration request');
+  return {
+    entries: rows.map((a) => auditView(actor, request.target, a)),
+    total,
+    page: f.page,
+    pages: Math.max(1, Math.ceil(total / f.pageSize)),
+    actions: actions.map((a) => a.action),
+  };
+}
+
+/**
+ * Who holds each role (active people, not automation accounts), names only: the page and the
+ * board say on whom a step waits. The users table is small; one read per page.
+ */
+export async function getRoleHolders(): Promise<Record<string, string[]>> {
+  const users = await getPool().query<{ name: string; roles: string[]; agentRoles: string[] }>(
+    `SELECT name, roles::text[] AS roles, agent_roles AS "agentRoles" FROM users WHERE active AND kind = 'person' ORDER BY name`,
+  );
+  const byRole: Record<string, string[]> = {};
+  for (const u of users.rows) for (const role of [...u.roles, ...u.agentRoles]) (byRole[role] ??= []).push(u.name);
+  return byRole;
 }
 export type RequestDetail = Awaited<ReturnType<typeof getRequestDetail>>;
 export type TaskView = RequestDetail['tasks'][number];

@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { AnalysisEvidenceSchema } from './analysis';
+import { AppSchemaEvidenceSchema } from './app-schema';
 import { BackupEvidenceSchema, DrillEvidenceSchema } from './backups';
 import { DataLossEvidenceSchema } from './data-loss';
+import { DeployEvidenceSchema } from './deploy';
 import { DriftEvidenceSchema } from './drift';
 import { LockImpactSchema } from './run-results';
+import { HealthCheckEvidenceSchema, VerificationEvidenceSchema } from './verification';
+import { TestReportEvidenceSchema } from './test-report';
+import { RehearsalEvidenceSchema, RevisionEvidenceSchema } from './step-evidence';
 
 /** What an evidence record proves (prisma enum EvidenceKind). */
 export type EvidenceKindName =
@@ -37,13 +42,20 @@ export const EVIDENCE_DETAIL_SCHEMAS = {
   /** Drift: the live schema against the replayed applied migrations (H2). */
   drift: DriftEvidenceSchema,
   // Placeholders until their owners land them (issue 8): each is replaced by its domain module's schema.
-  rehearsal: z.looseObject({}),
-  revision: z.looseObject({}),
-  test_report: z.looseObject({}),
-  app_schema: z.looseObject({}),
-  deploy: z.looseObject({}),
-  verification: z.looseObject({}),
-  health_check: z.looseObject({}),
+  /** A rehearsal: per-phase status, hashes, the sample, the data-loss verdict and the schema after up (lib/domain/step-evidence.ts). */
+  rehearsal: RehearsalEvidenceSchema,
+  /** A saved revision that parsed and passed the fence: its statements and whether it has a way back. */
+  revision: RevisionEvidenceSchema,
+  /** A test report (step 5): counts, failures with names and messages, the revision it is for (lib/domain/test-report.ts). */
+  test_report: TestReportEvidenceSchema,
+  /** Update app code: the app branch's schema.prisma against the rehearsed schema, differences and the ones recorded as intended (lib/domain/app-schema.ts). */
+  app_schema: AppSchemaEvidenceSchema,
+  /** A deploy to one environment: commit, version, pre-deploy backup, applied, no data loss, health (lib/domain/deploy.ts). */
+  deploy: DeployEvidenceSchema,
+  /** Post-deployment verification queries run against a deployment's target, each with expected and actual (lib/domain/verification.ts). */
+  verification: VerificationEvidenceSchema,
+  /** One poll of an environment's health-check URL after a deploy (lib/domain/verification.ts). */
+  health_check: HealthCheckEvidenceSchema,
 } as const satisfies Record<EvidenceKindName, z.ZodType>;
 
 export type EvidenceDetailOf<K extends EvidenceKindName> = z.infer<(typeof EVIDENCE_DETAIL_SCHEMAS)[K]>;

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { BackupRunFields, DrillTableSchema } from './backups';
 import { AnalysisRunFields } from './analysis';
 import { DriftRunFields } from './drift';
+import { DeployEvidenceSchema, DeployPhasesSchema } from './deploy';
 import type { RunKindName } from './run-rules';
+import { VerificationQueryResultSchema } from './verification';
 
 /**
  * What each kind of run stores in runs.result, as zod schemas: parsed when written
@@ -162,11 +164,26 @@ export const DrillResultSchema = z.looseObject({
 export const DriftResultSchema = z.looseObject({ ...outcome, ...DriftRunFields });
 
 /** A deploy (lib/jobs/handlers/deploy.ts): the phases so far; the Deployment row holds the rest. */
-export const DeployResultSchema = z.looseObject({ ...outcome });
+export const DeployResultSchema = z.looseObject({ ...outcome, deploymentId: z.string().optional(), phases: DeployPhasesSchema.optional(), evidence: DeployEvidenceSchema.optional() });
 /** Post-deployment checks (lib/jobs/handlers/verify.ts). */
-export const VerifyResultSchema = z.looseObject({ ...outcome });
-/** A restore of the pre-deploy backup onto the environment's target (lib/jobs/handlers/restore.ts). */
-export const RestoreResultSchema = z.looseObject({ ...outcome });
+export const VerifyResultSchema = z.looseObject({
+  ...outcome,
+  deploymentId: z.string().optional(),
+  checkNumber: z.number().int().optional(),
+  queries: z.array(VerificationQueryResultSchema).optional(),
+  health: z.looseObject({ url: z.string(), ok: z.boolean(), status: z.number().nullable(), latencyMs: z.number(), error: z.string().nullable() }).nullable().optional(),
+  /** Why the run did not check anything (its deployment recovered or replaced). */
+  skipped: z.string().optional(),
+});
+/** A restore of the pre-deploy backup onto the environment's target (lib/jobs/handlers/restore.ts): parity per table after it. */
+export const RestoreResultSchema = z.looseObject({
+  ...outcome,
+  deploymentId: z.string().optional(),
+  artifactId: z.string().optional(),
+  step: z.string().optional(),
+  tables: z.array(DrillTableSchema).optional(),
+  differing: z.array(z.string()).optional(),
+});
 
 export const RUN_RESULT_SCHEMAS = {
   snapshot: SnapshotResultSchema,

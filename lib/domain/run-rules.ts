@@ -72,10 +72,11 @@ export function runRoleRefusal(actor: Actor, kind: RunKindName, step?: RunStep |
 }
 
 /** Why a run of this kind may not run on this target, or null: production changes go through the Deploy step. */
-export function runTargetRefusal(kind: RunKindName, target: { name: string; environment: string }): string | null {
+export function runTargetRefusal(kind: RunKindName, target: { name: string; environment: string }, run: { deploymentId?: string | null } = {}): string | null {
   // Every other kind only reads the target (snapshot, status, analysis, drift, backup; a rehearsal
-  // or a drill works on a copy in the sandbox), so production targets are fine.
-  if ((kind === 'apply' || kind === 'down') && target.environment === 'production') {
+  // or a drill works on a copy in the sandbox), so production targets are fine. A down run that
+  // recovers a failed deploy is the Deploy step's own (lib/services/deploy.ts checks it).
+  if ((kind === 'apply' || kind === 'down') && target.environment === 'production' && !run.deploymentId) {
     return `${target.name} is a production target: production changes go through the Deploy step after the quality gate.`;
   }
   return null;

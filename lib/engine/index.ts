@@ -53,6 +53,7 @@ export * from './postgres/checksum';
 export * from './postgres/data-loss';
 export * from './postgres/restore-drill';
 export * from './postgres/restore-script';
+export * from './postgres/restore-target';
 export * from './postgres/drift';
 export * from './postgres/impact';
 export * from './postgres/lock-levels';

@@ -81,10 +81,11 @@ export async function cancelJob(queue: QueueName, jobId: string): Promise<void> 
  * Enqueues a job inside the caller's Prisma transaction, so the run row and its job commit
  * (or roll back) together: no run waits for a job that was never sent.
  */
-export async function enqueueInTransaction(tx: Tx, queue: QueueName, data: object, id?: string): Promise<string | null> {
+export async function enqueueInTransaction(tx: Tx, queue: QueueName, data: object, id?: string, options: { startAfter?: Date } = {}): Promise<string | null> {
   const boss = await getBoss();
   const db = {
     executeSql: async (text: string, values: unknown[]) => ({ rows: await tx.$queryRawUnsafe<unknown[]>(text, ...values) }),
   };
-  return boss.send(queue, data, { db, ...(id ? { id } : {}) });
+  // startAfter: scheduled work (post-deployment checks) waits in the queue until then.
+  return boss.send(queue, data, { db, ...(id ? { id } : {}), ...(options.startAfter ? { startAfter: options.startAfter } : {}) });
 }

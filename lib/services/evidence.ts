@@ -2,7 +2,9 @@ import { getDb, type Db, type Tx } from '../db/client';
 import { DomainError } from '../domain/errors';
 import { EVIDENCE_DETAIL_SCHEMAS, EvidenceHashesSchema, type EvidenceDetailOf, type EvidenceKindName } from '../domain/evidence-schemas';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
+import { gateItemsRestingOn } from '../domain/gate';
 import { targetSettingsVersion } from './runs';
+import { voidGateSignatures } from './void-gate-signatures';
 
 export interface EvidenceInput<K extends EvidenceKindName> {
   kind: K;
@@ -43,6 +45,9 @@ export async function recordEvidence<K extends EvidenceKindName>(tx: Tx, input: 
       detail: detail.data as InputJsonValue, hashes: hashes.data,
     },
   });
+  // Newer evidence that fails voids the gate signatures of the items resting on its kind.
+  const items = input.passed || !input.requestId ? [] : gateItemsRestingOn(input.kind);
+  if (items.length) await voidGateSignatures(tx, input.requestId!, { reason: `A newer ${input.kind.replace('_', ' ')} record failed: ${input.summary.slice(0, 300)}`, itemKeys: items, unlessDeployed: true });
   return { id: row.id, targetSettingsVersion: version };
 }
 
@@ -56,6 +61,8 @@ type EvidenceRow = NonNullable<Awaited<ReturnType<Db['evidence']['findFirst']>>>
 export interface EvidenceView<K extends EvidenceKindName = EvidenceKindName> {
   id: string;
   kind: K;
+  /** The target it ran on (a drill or a deploy may be of another target than the request's own). */
+  targetId: string;
   runId: string | null;
   revisionId: string | null;
   revisionSha256: string | null;
@@ -80,10 +87,10 @@ function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: Basis): Evide
   const staleBecause =
     revisionStale
       ? `The migration changed after this evidence was produced: it rests on revision ${now.revisionNumbers.get(row.revisionId ?? '') ?? '(deleted)'}, and the latest is revision ${now.revision ?? '(none)'}.`
-      : row.targetSettingsVersion !== now.settingsVersion ? "The target's settings changed after this evidence was produced."
+      : row.targetSettingsVersion !== (now.settingsVersions.get(row.targetId) ?? now.settingsVersion) ? "The target's settings changed after this evidence was produced."
         : null;
   return {
-    id: row.id, kind, runId: row.runId, revisionId: row.revisionId, revisionSha256: row.revisionSha256,
+    id: row.id, kind, targetId: row.targetId, runId: row.runId, revisionId: row.revisionId, revisionSha256: row.revisionSha256,
     targetSettingsVersion: row.targetSettingsVersion, passed: row.passed, summary: row.summary,
     detail: detail.success ? (detail.data as EvidenceDetailOf<K>) : null, hashes: hashes.success ? hashes.data : {},
     createdAt: row.createdAt, staleBecause,
@@ -98,16 +105,21 @@ interface Basis {
   /** Every revision's number by id, for messages. */
   revisionNumbers: Map<string, number>;
   settingsVersion: string;
+  /** Settings versions of the other targets the records ran on (a drill of production's backup, a deploy). */
+  settingsVersions: Map<string, string>;
 }
 
 /** The request's latest revision and its target's settings version now: what evidence must match to hold. */
-async function currentBasis(db: Db | Tx, requestId: string): Promise<Basis> {
+async function currentBasis(db: Db | Tx, requestId: string, rows: readonly EvidenceRow[] = []): Promise<Basis> {
   const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { target: true } });
   const revisions = await db.migrationRevision.findMany({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true } });
   const latest = revisions[0];
+  const otherIds = [...new Set(rows.map((r) => r.targetId))].filter((id) => id !== request.target.id);
+  const others = otherIds.length ? await db.targetDatabase.findMany({ where: { id: { in: otherIds } } }) : [];
   return {
     revisionId: latest?.id ?? null, revision: latest?.revision ?? null, revisionSha256: latest?.checksum ?? null,
     revisionNumbers: new Map(revisions.map((r) => [r.id, r.revision])), settingsVersion: targetSettingsVersion(request.target),
+    settingsVersions: new Map(others.map((t) => [t.id, targetSettingsVersion(t)])),
   };
 }
 
@@ -117,13 +129,13 @@ async function currentBasis(db: Db | Tx, requestId: string): Promise<Basis> {
  */
 export async function latestEvidence<K extends EvidenceKindName>(requestId: string, kind: K, db: Db | Tx = getDb()): Promise<EvidenceView<K> | null> {
   const row = await db.evidence.findFirst({ where: { requestId, kind }, orderBy: { createdAt: 'desc' } });
-  return row ? viewOf<K>(row, await currentBasis(db, requestId)) : null;
+  return row ? viewOf<K>(row, await currentBasis(db, requestId, [row])) : null;
 }
 
 /** Every evidence record of the request, newest first (at most `take`). Same access note as latestEvidence. */
 export async function evidenceFor(requestId: string, options: { take?: number } = {}, db: Db | Tx = getDb()): Promise<EvidenceView[]> {
   const rows = await db.evidence.findMany({ where: { requestId }, orderBy: { createdAt: 'desc' }, take: options.take ?? 200 });
   if (rows.length === 0) return [];
-  const basis = await currentBasis(db, requestId);
+  const basis = await currentBasis(db, requestId, rows);
   return rows.map((r) => viewOf(r, basis));
 }

@@ -6,6 +6,7 @@ import { CURRENT_TEMPLATE, planWorkflow, type WorkflowTemplateDefinition } from 
 import { loadActor } from '../auth/actor';
 import type { FileRequestInput } from '../validation/request';
 import { recordAudit } from './audit';
+import { projectForFiling } from './projects';
 
 /**
  * Files a migration request and creates its workflow from the newest version of the
@@ -24,6 +25,8 @@ export async function fileRequestInTransaction(tx: Tx, actor: Awaited<ReturnType
 
   const target = await tx.targetDatabase.findUnique({ where: { id: input.targetId }, select: { id: true, name: true } });
   if (!target) throw new DomainError('invalid', 'That target database does not exist.', 'targetId');
+
+  const project = await projectForFiling(tx, input.projectId);
 
   const template = await tx.workflowTemplate.findFirst({
     where: { key: CURRENT_TEMPLATE.key },
@@ -47,6 +50,8 @@ export async function fileRequestInTransaction(tx: Tx, actor: Awaited<ReturnType
       currentOwner: plan[0].owner,
       totalSteps: plan.length,
       sourceMigration: extra.sourceMigration ?? null,
+      projectId: project?.id ?? null,
+      appBranch: project ? (input.appBranch ?? null) : null,
     },
   });
 
@@ -86,6 +91,7 @@ export async function fileRequestInTransaction(tx: Tx, actor: Awaited<ReturnType
       kind: request.kind,
       priority: request.priority,
       target: target.name,
+      ...(project ? { project: project.name, appBranch: input.appBranch ?? null } : {}),
       template: `${template.key} v${template.version}`,
     },
   });

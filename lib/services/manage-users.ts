@@ -41,6 +41,8 @@ export async function updateUserRoles(actorId: string, input: UpdateUserRolesInp
     if (!canManageUsers(actor)) throw forbidden('Managing people needs the admin role.');
     const before = await tx.user.findUnique({ where: { id: input.userId } });
     if (!before) throw notFound('User');
+    // A token's account holds exactly the token's role ("a token of one role cannot act as another").
+    if (before.kind !== 'person') throw conflict('This is an API token\'s account: it holds its token\'s role only. Issue a new token for another role, or revoke this one (Admin > API tokens).');
     const losesAdmin = before.roles.includes('admin') && before.active && (!input.roles.includes('admin') || !input.active);
     if (losesAdmin) {
       const admins = await tx.user.count({ where: { active: true, roles: { has: 'admin' } } });

@@ -9,6 +9,8 @@ import type { SaveRevisionInput } from '../validation/migration';
 import { DeclaredChangesSchema, type DeclaredChanges } from '../validation/declared-changes';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
+import { recordEvidence } from './evidence';
+import { voidGateSignatures } from './void-gate-signatures';
 
 /** The migration.sql a revision stands for: the up path, then its data transformation. */
 export function migrationSqlOf(r: { upSql: string; dataSql: string | null }): string {
@@ -126,6 +128,16 @@ export async function insertRevision(
       ...(files.declaredChanges?.tables.length ? { declaredTables: files.declaredChanges.tables.map((t) => t.table) } : {}), ...audit.detail,
     },
   });
+  // The Create migration step's evidence: every caller parsed and fenced the files (checkRevisionFiles) before this.
+  const { targetId } = await tx.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { targetId: true } });
+  await recordEvidence(tx, {
+    kind: 'revision', targetId, requestId, revision: { id: saved.id, checksum }, passed: true,
+    summary: `revision ${saved.revision} (${files.name}) parses and passes the fence: ${plan.up?.statements ?? 0} statement(s) up, ${plan.down ? `${plan.down.statements} down` : 'down.sql still to write'}`,
+    detail: { revision: saved.revision, name: files.name, statements: plan.up?.statements ?? 0, downStatements: plan.down?.statements ?? 0, hasDown: files.downSql.trim().length > 0 },
+    hashes: { migration: checksum },
+  });
+  // Signatures are bound to the revision they saw: a new one voids them all.
+  await voidGateSignatures(tx, requestId, { reason: `Revision ${saved.revision} of the migration was saved after this signature.` });
   return { id: saved.id, revision: saved.revision, checksum };
 }
 

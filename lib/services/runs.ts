@@ -14,6 +14,7 @@ import type { TargetDatabase } from '../generated/prisma/client';
 import { loadActor, type LoadedActor } from '../auth/actor';
 import { QUEUES, cancelJob, enqueueInTransaction, type QueueName } from '../jobs/queue';
 import { recordAudit } from './audit';
+import { passingRehearsal } from './step-evidence';
 
 /**
  * Which queue carries each kind of run (apply and down share one: both change a target). The
@@ -77,6 +78,12 @@ export type QueueRunSpec =
   | { kind: 'snapshot'; requestId: string }
   | { kind: 'rehearsal'; requestId: string; sampleRows?: number }
   | { kind: 'apply' | 'down'; requestId: string }
+  /**
+   * The Deploy step's runs (lib/services/deploy.ts): the deploy itself, and the recovery of a failed
+   * one (its down path, or a restore of its pre-deploy backup). They run on the deployment's target
+   * with the deployment's revision, whatever the request's latest is.
+   */
+  | { kind: 'deploy' | 'restore' | 'down'; requestId: string; deploymentId: string }
   | { kind: 'status'; folderId: string; targetId: string }
   /** Impact analysis of the latest saved revision against the target's live catalog. */
   | { kind: 'analysis'; requestId: string }
@@ -116,6 +123,13 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     targetId = request.targetId;
     requestId = request.id;
   }
+  const deployment = 'deploymentId' in spec
+    ? await tx.deployment.findUnique({ where: { id: spec.deploymentId }, include: { revision: { select: { id: true, revision: true, checksum: true } } } })
+    : null;
+  if ('deploymentId' in spec) {
+    if (!deployment || deployment.requestId !== requestId) throw notFound('Deployment');
+    targetId = deployment.targetId;
+  }
   const roleRefusal = runRoleRefusal(actor, kind, await stepOf(tx, kind, requestId));
   if (roleRefusal) throw forbidden(roleRefusal);
 
@@ -124,11 +138,11 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM target_databases WHERE id = ${targetId}::uuid FOR UPDATE`;
   if (locked.length === 0) throw notFound('Target database');
   const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: targetId } });
-  const targetRefusal = runTargetRefusal(kind, target);
+  const targetRefusal = runTargetRefusal(kind, target, { deploymentId: deployment?.id });
   if (targetRefusal) throw forbidden(targetRefusal);
 
-  let revision: { id: string; revision: number; checksum: string } | null = null;
-  if (NEEDS_REVISION.includes(kind)) {
+  let revision: { id: string; revision: number; checksum: string } | null = deployment?.revision ?? null;
+  if (NEEDS_REVISION.includes(kind) && !deployment) {
     const latest = await tx.migrationRevision.findFirst({ where: { requestId: requestId! }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true, downSql: true } });
     if (!latest) throw conflict(`Save the migration (Create migration) before ${VERB[kind] ?? 'running'} it.`);
     // An imported migration may have no way back yet: what runs it says so instead of failing later.
@@ -138,6 +152,10 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
         : `down.sql is still to write: revision ${latest.revision} has no way back to run.`);
     }
     revision = { id: latest.id, revision: latest.revision, checksum: latest.checksum };
+    // Beyond a local database, only a revision whose rehearsal passed (up, down, rollback proof, redo) is applied.
+    if (kind === 'apply' && target.environment !== 'local' && !(await passingRehearsal(tx, requestId!, latest.id))) {
+      throw conflict(`Revision ${latest.revision} has no passing rehearsal: rehearse it (Test migration locally) before applying it to ${target.name} (${target.environment}).`);
+    }
   }
   let folderId: string | null = null;
   if ((spec.kind === 'status' || spec.kind === 'drift') && spec.folderId) {
@@ -153,11 +171,16 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     if (artifact.targetId !== targetId) throw conflict(`That backup is not of ${target.name}; drill a backup of this request's target.`);
     artifactId = artifact.id;
   }
+  if (spec.kind === 'restore') {
+    // A deploy's recovery restores exactly the backup taken just before it.
+    if (!deployment?.backupArtifactId) throw conflict('This deploy has no pre-deploy backup to restore.');
+    artifactId = deployment.backupArtifactId;
+  }
 
   const active = { in: ['queued', 'running'] as ('queued' | 'running')[] };
-  if (kind === 'apply' || kind === 'down') {
+  if (kind === 'apply' || kind === 'down' || kind === 'deploy' || kind === 'restore') {
     // One change at a time per target, whichever request asked for it.
-    const busy = await tx.run.findFirst({ where: { targetId, kind: { in: ['apply', 'down'] }, status: active } });
+    const busy = await tx.run.findFirst({ where: { targetId, kind: { in: ['apply', 'down', 'deploy', 'restore'] }, status: active } });
     if (busy) throw conflict(`Another run (${busy.kind}, queued ${busy.queuedAt.toISOString()}) is changing ${target.name}; wait for it to finish.`);
   } else if (requestId) {
     // One run of each kind at a time per request.
@@ -174,6 +197,7 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   const run = await tx.run.create({
     data: {
       kind, targetId, requestId, revisionId: revision?.id ?? null, folderId, artifactId, requestedById: actor.id, phase: 'queued',
+      deploymentId: deployment?.id ?? null,
       queuedAt, deadlineAt: new Date(queuedAt.getTime() + target.runDeadlineMs), jobId,
       frozenSettings: frozen as unknown as InputJsonValue,
     },
@@ -186,6 +210,7 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
       kind, target: target.name, deadlineAt: run.deadlineAt?.toISOString(),
       ...(revision ? { revision: revision.revision } : {}), ...(sampleRows !== undefined ? { sampleRows } : {}),
       ...(artifactId ? { artifactId } : {}), ...(folderId && kind !== 'status' ? { folderId } : {}),
+      ...(deployment ? { deploymentId: deployment.id } : {}),
     },
   });
   return { runId: run.id };
@@ -300,7 +325,7 @@ export async function checkClaimedRun(runId: string): Promise<string | null> {
     });
     const requester = run.requestedBy;
     if (!requester.active) return `${requester.name}, who queued this run, is no longer active; queue it again.`;
-    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId)) ?? runTargetRefusal(run.kind, run.target);
+    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId)) ?? runTargetRefusal(run.kind, run.target, run);
     if (refusal) return `${requester.name}, who queued this run, may no longer start it: ${refusal} Queue it again.`;
     if (!run.frozenSettings) return null; // queued before settings were frozen on runs
     const frozen = run.frozenSettings as unknown as FrozenRunSettings;

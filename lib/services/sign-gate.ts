@@ -1,16 +1,22 @@
 import { getDb } from '../db/client';
-import { conflict, forbidden, notFound } from '../domain/errors';
+import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
+import { signCountRefusal } from '../domain/gate';
 import { checkCanSignGate } from '../domain/permissions';
 import { assertGateOpen } from '../domain/workflow';
 import { loadActor } from '../auth/actor';
 import type { SignGateItemInput } from '../validation/task';
-import { unacknowledgedDestructiveOperations } from './analysis';
+import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
+import { bindingOf, getGateState } from './gate';
 import { lockWorkflow, previousTask, refreshProgress } from './workflow-state';
 
 /**
- * A reviewer signs one quality-gate item. The first signature opens the gate step;
- * the last one completes it, which lets the request move on to Deploy.
+ * A reviewer signs one quality-gate item, on evidence: the reviewer did not file the request,
+ * the gate is open (steps 1-6 completed), the item's evidence holds for the current revision,
+ * "Application works" carries a note, and the signature leaves room for the project's minimum of
+ * distinct reviewers. The signature row is bound to the revision's sha256 and the digest of the
+ * evidence the item rests on; GateItem mirrors it. The last signature completes the gate, unless
+ * a destructive operation is still unacknowledged. State, signature and audit in one transaction.
  */
 export async function signGateItem(actorId: string, input: SignGateItemInput) {
   return getDb().$transaction(async (tx) => {
@@ -25,24 +31,38 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
     if (!gate) throw conflict('This workflow has no quality gate.');
     assertGateOpen(gate, previousTask(workflow.tasks, gate));
 
-    // Re-read under the lock: a concurrent signature must not be overwritten.
-    const current = await tx.gateItem.findUniqueOrThrow({ where: { id: item.id }, include: { signedBy: { select: { name: true } } } });
-    if (current.signedById) throw conflict(`"${item.label}" was already signed by ${current.signedBy?.name ?? 'someone'}.`);
+    // Read under the request's lock: a concurrent signature or a new revision is either before or after this.
+    const state = await getGateState(tx, item.requestId);
+    const current = state.items.find((i) => i.id === item.id);
+    if (!current) throw notFound('Gate item');
+    if (current.signature) throw conflict(`"${item.label}" was already signed by ${current.signature.by}.`);
+    if (!state.revision) throw conflict('Save the migration (Create migration) before signing its gate.');
+    if (!current.satisfied) throw conflict(`"${item.label}" cannot be signed yet: ${current.reason}`);
+    const note = input.note?.trim() || null;
+    if (current.needsNote && !note) throw new DomainError('invalid', `"${item.label}" needs your note: say what you checked.`, 'note');
+    const signers = state.items.flatMap((i) => (i.signature ? [i.signature.signedById] : []));
+    const countRefusal = signCountRefusal({ totalItems: state.items.length, minReviewers: state.minReviewers, signers, actorId: actor.id });
+    if (countRefusal) throw conflict(countRefusal);
+
+    const remaining = state.items.filter((i) => !i.signature).length - 1;
+    if (remaining === 0 && state.unacknowledged.length) {
+      // The signature that would pass the gate waits for every destructive operation to be acknowledged.
+      const open = state.unacknowledged;
+      throw conflict(`The gate cannot pass while ${open.length} destructive operation(s) of the migration are unacknowledged (Analysis step): ${open.slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}.`);
+    }
 
     const now = new Date();
-    await tx.gateItem.update({
-      where: { id: item.id },
-      data: { signedById: actor.id, signedAt: now, note: input.note || null },
+    const binding = bindingOf(state.revision.checksum, current.evidence);
+    const signature = await tx.gateSignature.create({
+      data: {
+        gateItemId: item.id, requestId: item.requestId, signedById: actor.id, note, signedAt: now,
+        revisionId: state.revision.id, revisionSha256: state.revision.checksum,
+        evidence: binding.evidence as unknown as InputJsonValue, boundDigest: binding.boundDigest,
+      },
     });
-    const unsigned = await tx.gateItem.count({ where: { requestId: item.requestId, signedById: null } });
-    if (unsigned === 0) {
-      // The signature that would pass the gate waits for every destructive operation to be acknowledged.
-      const open = await unacknowledgedDestructiveOperations(tx, item.requestId);
-      if (open.length) {
-        throw conflict(`The gate cannot pass while ${open.length} destructive operation(s) of the migration are unacknowledged (Analysis step): ${open.slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}.`);
-      }
-    }
-    const gateStatus = unsigned === 0 ? 'completed' : 'in_progress';
+    await tx.gateItem.update({ where: { id: item.id }, data: { signedById: actor.id, signedAt: now, note } });
+
+    const gateStatus = remaining === 0 ? 'completed' : 'in_progress';
     if (gateStatus !== gate.status) {
       await tx.task.update({
         where: { id: gate.id },
@@ -63,8 +83,11 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
       entityType: 'GateItem',
       entityId: item.id,
       before: { label: item.label, signed: false, gateStatus: gate.status },
-      after: { label: item.label, signed: true, note: input.note || null, gateStatus, remaining: unsigned },
+      after: {
+        label: item.label, signed: true, note, gateStatus, remaining, signatureId: signature.id,
+        revision: state.revision.revision, revisionSha256: state.revision.checksum, evidence: binding.evidence.map((e) => e.id), boundDigest: binding.boundDigest,
+      },
     });
-    return { gateItemId: item.id, remaining: unsigned, gateStatus, request: progress };
+    return { gateItemId: item.id, signatureId: signature.id, remaining, gateStatus, request: progress };
   });
 }

@@ -1,10 +1,12 @@
 import { getDb, type Tx } from '../db/client';
-import { forbidden, notFound } from '../domain/errors';
+import { conflict, forbidden, notFound } from '../domain/errors';
+import { coverageOf, tickRefusal } from '../domain/step-evidence';
 import { canWorkTask, type Actor } from '../domain/permissions';
 import { assertCanEditChecklist, nextStatus, type TaskTransition } from '../domain/workflow';
 import { loadActor } from '../auth/actor';
 import type { AddTaskNoteInput, BlockTaskInput, ToggleChecklistItemInput } from '../validation/task';
 import { recordAudit } from './audit';
+import { getStepEvidence, loadRequestFacts } from './step-evidence';
 import { lockWorkflow, previousTask, refreshProgress, type LockedWorkflow } from './workflow-state';
 
 type LockedTask = LockedWorkflow['tasks'][number];
@@ -28,9 +30,20 @@ function assertMayWork(actor: Actor, task: LockedTask) {
   }
 }
 
+/**
+ * What keeps a task from completing: for the gate, its unsigned items; for a step Cutover checks,
+ * first its evidence (refused with what it waits for), then its unticked manual items.
+ */
 async function openItemCount(tx: Tx, task: LockedTask, requestId: string): Promise<number> {
   if (task.isGate) return tx.gateItem.count({ where: { requestId, signedById: null } });
-  return tx.checklistItem.count({ where: { taskId: task.id, done: false } });
+  const { key } = await tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { key: true } });
+  const step = (await getStepEvidence(tx, requestId))[key];
+  // Only once the state machine would allow completing: a pending step says "start it" first.
+  if (task.status === 'in_progress' && step?.checkable && !step.satisfied) {
+    throw conflict(`"${task.subject}" waits for its evidence: ${step.waitingFor.join(' ')}`);
+  }
+  // Items the evidence covers count as done when it holds; the rest are ticked by hand.
+  return step ? step.items.filter((i) => !i.coveredBy && !i.satisfied).length : tx.checklistItem.count({ where: { taskId: task.id, done: false } });
 }
 
 /** Start, complete or resume a task, checked against the state machine and the actor's roles. */
@@ -88,6 +101,9 @@ export async function toggleChecklistItem(actorId: string, input: ToggleChecklis
     if (!item) throw notFound('Checklist item');
     const { actor, workflow, task } = await openTask(tx, actorId, item.taskId);
     assertCanEditChecklist(task);
+    const { key } = await tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { key: true } });
+    const coverage = coverageOf(key, item.label, await loadRequestFacts(tx, workflow.request.id));
+    if (coverage) throw conflict(tickRefusal(item.label, coverage));
     if (item.done === input.done) return { itemId: item.id, done: item.done };
     await tx.checklistItem.update({
       where: { id: item.id },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRIORITIES, REQUEST_KINDS } from '../domain/roles';
 import { idSchema, LIMITS } from './common';
+import { RequestProjectFields } from './project';
 
 export const FileRequestSchema = z.object({
   title: z
@@ -16,7 +17,9 @@ export const FileRequestSchema = z.object({
     .min(10, 'Describe the desired change in at least 10 characters.')
     .max(LIMITS.description, `The description can have at most ${LIMITS.description} characters.`),
   priority: z.enum(PRIORITIES, { error: 'Choose a priority.' }).default('HIGH'),
-});
+  // The application the request changes and the branch carrying its code change (issue 8; both optional).
+  ...RequestProjectFields,
+}).refine((v) => !v.appBranch || v.projectId, { path: ['appBranch'], message: 'Choose the project the branch belongs to.' });
 export type FileRequestInput = z.infer<typeof FileRequestSchema>;
 
 export const ListRequestsSchema = z.object({

@@ -9,10 +9,10 @@ import { latestEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
 import { saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { signGateItem } from '@/lib/services/sign-gate';
-import { toggleChecklistItem, transitionTask } from '@/lib/services/work-task';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { completeStepWithEvidence } from '../support/step-evidence';
 
 /**
  * The analysis vertical: an analysis run against a real target records its result and evidence
@@ -115,21 +115,19 @@ describe('analysis runs', () => {
 
     // The gate: every item can be signed but the last signature, which would pass it, waits for the
     // remaining acknowledgement; nothing is written by the refused signature.
-    for (let position = 1; position <= 6; position++) {
-      const task = await getDb().task.findFirstOrThrow({ where: { requestId, position }, include: { checklist: true } });
-      await transitionTask(admin.id, { taskId: task.id, transition: 'start' });
-      for (const item of task.checklist) await toggleChecklistItem(admin.id, { itemId: item.id, done: true });
-      await transitionTask(admin.id, { taskId: task.id, transition: 'complete' });
-    }
+    // Steps 1-6 on their evidence (the real analysis above; the rest recorded directly: this test is about acknowledgements).
+    for (let position = 1; position <= 6; position++) await completeStepWithEvidence(admin.id, requestId, position);
     const items = await getDb().gateItem.findMany({ where: { requestId }, orderBy: { position: 'asc' } });
-    for (const item of items.slice(0, -1)) await signGateItem(reviewer.id, { gateItemId: item.id });
+    for (const item of items.slice(0, -1)) await signGateItem(reviewer.id, { gateItemId: item.id, note: 'checked' });
     const last = items[items.length - 1];
-    await expect(signGateItem(reviewer.id, { gateItemId: last.id })).rejects.toThrow(
+    // One reviewer signs at most five of the six items: the last is a second reviewer's.
+    const secondReviewer = await makeUser({ roles: ['reviewer'] });
+    await expect(signGateItem(secondReviewer.id, { gateItemId: last.id })).rejects.toThrow(
       'The gate cannot pass while 1 destructive operation(s) of the migration are unacknowledged (Analysis step): drops column public.orders.note and the values it holds in 500 rows.',
     );
     expect(await getDb().gateItem.findUniqueOrThrow({ where: { id: last.id } })).toMatchObject({ signedById: null });
     await ack(dba.id, 'drop_column:public.orders.note', 'Notes moved to the CRM last quarter.');
-    expect(await signGateItem(reviewer.id, { gateItemId: last.id })).toMatchObject({ remaining: 0, gateStatus: 'completed' });
+    expect(await signGateItem(secondReviewer.id, { gateItemId: last.id })).toMatchObject({ remaining: 0, gateStatus: 'completed' });
   });
 
   it('record a migration whose effect cannot be told, or that deletes every row in disguise, as not passed until acknowledged', async () => {

@@ -61,7 +61,9 @@ describe('evidence records', () => {
       SELECT revision_sha256, target_settings_version FROM evidence WHERE id = ${written.id}::uuid`;
     expect(rows[0]).toEqual({ revision_sha256: revision.checksum, target_settings_version: written.targetSettingsVersion });
     expect(await latestEvidence(requestId, 'backup')).toBeNull();
-    expect((await evidenceFor(requestId)).map((e) => e.id)).toEqual([written.id]);
+    // Saving the revision recorded its own evidence (the Create migration step's) before the analysis.
+    expect((await evidenceFor(requestId)).map((e) => e.kind)).toEqual(['analysis', 'revision']);
+    expect((await evidenceFor(requestId))[0].id).toBe(written.id);
 
     // A new revision voids it: the gate reads staleBecause.
     await saveRevision(requestId, 'ALTER TABLE orders ADD COLUMN note varchar(200);');

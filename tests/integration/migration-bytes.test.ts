@@ -14,6 +14,7 @@ import { importMigrationFolder, requestStatusCheck } from '@/lib/services/migrat
 import { SaveRevisionFormSchema, encodeExactSql } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -67,6 +68,7 @@ describe('a loaded migration.sql keeps its exact bytes, from the form to _prisma
       const file = extract(tarGz(exported.files), `prisma/migrations/${name}/migration.sql`);
       expect(file.equals(bytes)).toBe(true);
 
+      await recordPassingRehearsal(request.id); // applying beyond local needs a passing rehearsal of the revision
       const run = await waitForRun((await requestApply(admin.id, { requestId: request.id, direction: 'up' })).runId);
       expect(run.status).toBe('succeeded');
       const row = await withClient(shop.url, (c) => c.query<{ checksum: string }>(`SELECT checksum FROM "_prisma_migrations" WHERE migration_name = $1`, [name]));

@@ -9,6 +9,7 @@ import { requestApply, requestRehearsal, saveMigrationRevision } from '@/lib/ser
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -101,6 +102,11 @@ describe('apply and roll back on a non-production target', () => {
     const engineer = await makeUser({ roles: ['engineer'], agentRoles: ['test-automator'] });
     expect(await requestApply(engineer.id, { requestId, direction: 'up' }).catch((e) => e)).toMatchObject({ code: 'forbidden' });
 
+    // Beyond local, only a revision whose rehearsal passed is applied.
+    expect(await requestApply(dba.id, { requestId, direction: 'up' }).catch((e) => e)).toMatchObject({
+      code: 'conflict', message: expect.stringMatching(/^Revision \d+ has no passing rehearsal: rehearse it \(Test migration locally\) before applying it to Shop \(staging\)\.$/),
+    });
+    await recordPassingRehearsal(requestId);
     const applied = await waitForRun((await requestApply(dba.id, { requestId, direction: 'up' })).runId);
     expect(applied.error).toBeNull();
     expect(applied.status).toBe('succeeded');
@@ -131,6 +137,7 @@ describe('apply and roll back on a non-production target', () => {
 
   it('records a failing statement with its position and leaves the target as it was', async () => {
     await save(dba.id, { upSql: 'ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN a int;\n', name: 'twice' });
+    await recordPassingRehearsal(requestId);
     const run = await waitForRun((await requestApply(dba.id, { requestId, direction: 'up' })).runId);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/^Migration \d{14}_twice failed and was rolled back: column "a" of relation "orders" already exists \(statement at line 2\)$/);

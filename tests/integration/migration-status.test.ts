@@ -12,6 +12,7 @@ import { importMigrationFolder, requestFromPendingMigration, requestStatusCheck 
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { cutover } from '../support/cli';
 import { createScratchDatabase } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 const dbs: Awaited<ReturnType<typeof createScratchDatabase>>[] = [];
@@ -111,6 +112,7 @@ describe('migration status across targets', () => {
 
     // Applied from the request, it lands under its own name: the board then shows it applied.
     const { requestApply } = await import('@/lib/services/migration-revisions');
+    await recordPassingRehearsal(requestId);
     const applied = await waitForRun((await requestApply(admin.id, { requestId, direction: 'up' })).runId);
     expect(applied.result).toMatchObject({ ok: true, migration: '20240102000000_posts' });
     await requestStatusCheck(admin.id, { folderId: folder.id });

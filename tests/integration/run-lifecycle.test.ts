@@ -10,6 +10,7 @@ import { updateUserRoles } from '@/lib/services/manage-users';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -35,6 +36,8 @@ async function requestWithMigration(adminId: string, upSql: string, downSql = 'S
   if (Object.keys(targetPatch).length) await getDb().targetDatabase.update({ where: { id: target.id }, data: targetPatch });
   const requestId = (await fileRequest(adminId, { title: `Run test ${seq}`, kind: 'schema_change', targetId: target.id, description: 'A run that is stopped on purpose.', priority: 'HIGH' })).id;
   await saveMigrationRevision(adminId, SaveRevisionSchema.parse({ requestId, name: `step_${seq}`, upSql, downSql }));
+  // Applying beyond local needs a passing rehearsal of the revision (recorded directly: these tests are about stopping runs).
+  await recordPassingRehearsal(requestId);
   return { requestId, targetId: target.id };
 }
 
@@ -69,6 +72,7 @@ describe('every run gets a deadline and the settings it was checked with', () =>
     const { encryptSecret } = await import('@/lib/engine/secrets');
     const { secretKey } = await import('@/lib/db/settings');
     await getDb().targetDatabase.update({ where: { id: targetId }, data: { passwordEncrypted: encryptSecret('canary-pw-7f3a9', secretKey()) } });
+    await recordPassingRehearsal(requestId); // the password changed the settings the earlier record rests on
     const { runId } = await requestApply(admin.id, { requestId, direction: 'up' });
     const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
     expect(run.deadlineAt!.getTime() - run.queuedAt.getTime()).toBe(90_000);
@@ -322,6 +326,7 @@ describe('one apply per target, under concurrency', () => {
     const a = await requestWithMigration(admin.id, 'SELECT 1;');
     const requestB = (await fileRequest(admin.id, { title: 'Same target', kind: 'schema_change', targetId: a.targetId, description: 'A second request on the same target.', priority: 'HIGH' })).id;
     await saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId: requestB, name: 'other', upSql: 'SELECT 2;', downSql: 'SELECT 1;' }));
+    await recordPassingRehearsal(requestB);
     for (let round = 0; round < 5; round++) {
       const results = await Promise.allSettled([
         requestApply(admin.id, { requestId: a.requestId, direction: 'up' }),

@@ -5,6 +5,7 @@ import { fileRequest } from '@/lib/services/file-request';
 import { signGateItem } from '@/lib/services/sign-gate';
 import { addTaskNote, blockTask, toggleChecklistItem, transitionTask } from '@/lib/services/work-task';
 import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
+import { completeStepWithEvidence, ensureRevision, satisfyStepEvidence } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 beforeAll(async () => {
@@ -41,12 +42,8 @@ const snapshot = async (requestId: string) => ({
   request: await db().migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { status: true, currentStep: true, completedSteps: true } }),
 });
 
-async function completeStep(actorId: string, requestId: string, position: number) {
-  const task = await db().task.findFirstOrThrow({ where: { requestId, position }, include: { checklist: true } });
-  await transitionTask(actorId, { taskId: task.id, transition: 'start' });
-  for (const item of task.checklist) await toggleChecklistItem(actorId, { itemId: item.id, done: true });
-  await transitionTask(actorId, { taskId: task.id, transition: 'complete' });
-}
+// Steps Cutover checks complete on their evidence (recorded directly here: these tests are about the workflow).
+const completeStep = completeStepWithEvidence;
 
 describe('filing a request', () => {
   it('creates the nine-step workflow, its checklists, gate items and an audit row in one go', async () => {
@@ -137,20 +134,22 @@ describe('working tasks', () => {
     await refused('conflict', toggleChecklistItem(optimizer.id, { itemId: item.id, done: true }));
   });
 
-  it('starts, ticks, refuses completion while items are open, then completes', async () => {
+  it('starts, refuses ticking what evidence ticks and completion before the evidence holds, then completes', async () => {
     const started = await transitionTask(optimizer.id, { taskId: analysis.id, transition: 'start' });
     expect(started).toMatchObject({ status: 'in_progress', request: { status: 'in_progress', currentStep: 1 } });
     const task = await db().task.findUniqueOrThrow({ where: { id: analysis.id }, include: { checklist: { orderBy: { position: 'asc' } } } });
     expect(task.assigneeId).toBe(optimizer.id);
     expect(task.startedAt).toBeInstanceOf(Date);
 
-    await toggleChecklistItem(optimizer.id, { itemId: task.checklist[0].id, done: true });
+    // Every item of Analysis is ticked by evidence (a snapshot, the analysis, the two written fields).
+    const tick = await refused('conflict', toggleChecklistItem(optimizer.id, { itemId: task.checklist[0].id, done: true }));
+    expect(tick.message).toBe('"Understand current schema" is ticked by evidence (a schema snapshot of the target), not by hand.');
     const err = await refused('conflict', transitionTask(optimizer.id, { taskId: analysis.id, transition: 'complete' }));
-    expect(err.message).toBe('"Analyze database change" still has 3 unchecked checklist items.');
+    expect(err.message).toMatch(/^"Analyze database change" waits for its evidence: Waiting for a schema snapshot of the target \(Take snapshot\)\. Write the desired changes on the Analysis step\./);
+    expect(await db().checklistItem.count({ where: { taskId: analysis.id, done: true } })).toBe(0);
 
-    for (const item of task.checklist.slice(1)) await toggleChecklistItem(optimizer.id, { itemId: item.id, done: true });
-    const checked = await db().checklistItem.findFirstOrThrow({ where: { id: task.checklist[0].id } });
-    expect(checked).toMatchObject({ done: true, checkedById: optimizer.id });
+    const dba = await makeUser({ agentRoles: ['database-administrator'] });
+    await satisfyStepEvidence(requestId, 'analysis', dba.id);
 
     await addTaskNote(optimizer.id, { taskId: analysis.id, body: 'Column is nullable; no backfill needed.' });
     const done = await transitionTask(optimizer.id, { taskId: analysis.id, transition: 'complete' });
@@ -160,7 +159,7 @@ describe('working tasks', () => {
     expect(audit.map((a) => a.action)).toEqual(['task.start', 'task.complete']);
     expect(audit[1].before).toMatchObject({ status: 'in_progress' });
     expect(audit[1].after).toMatchObject({ status: 'completed' });
-    expect(await db().auditLog.count({ where: { requestId, action: 'checklist.checked' } })).toBe(4);
+    expect(await db().auditLog.count({ where: { requestId, action: 'checklist.checked' } })).toBe(0);
     expect(await db().auditLog.count({ where: { requestId, action: 'task.note_added' } })).toBe(1);
   });
 
@@ -187,7 +186,9 @@ describe('working tasks', () => {
   it('serialises concurrent changes to one request (two completes, one wins)', async () => {
     const dba = await makeUser({ agentRoles: ['database-administrator'] });
     const task = await db().task.findUniqueOrThrow({ where: { id: createMigration.id }, include: { checklist: true } });
-    for (const item of task.checklist) await toggleChecklistItem(dba.id, { itemId: item.id, done: true });
+    await ensureRevision(requestId, dba.id);
+    // "Write Prisma migration" and "Include up and down paths" are ticked by the saved revision; the rest by hand.
+    for (const item of task.checklist.slice(2)) await toggleChecklistItem(dba.id, { itemId: item.id, done: true });
     const results = await Promise.allSettled([
       transitionTask(dba.id, { taskId: createMigration.id, transition: 'complete' }),
       transitionTask(dba.id, { taskId: createMigration.id, transition: 'complete' }),
@@ -235,12 +236,13 @@ describe('the quality gate', () => {
     await refused('conflict', signGateItem(reviewer.id, { gateItemId: items[0].id }));
 
     const second = await makeUser({ roles: ['reviewer'] });
-    for (const item of items.slice(1)) await signGateItem(second.id, { gateItemId: item.id });
+    // "Application works with new schema" needs the reviewer's note.
+    for (const item of items.slice(1)) await signGateItem(second.id, { gateItemId: item.id, note: item.key === 'app-works' ? 'Smoke-tested staging' : undefined });
 
     const signed = await gateItems();
     expect(signed[0]).toMatchObject({ signedById: reviewer.id, note: 'Rehearsal run #12 green' });
     expect(signed[0].signedAt).toBeInstanceOf(Date);
-    expect(signed.slice(1).every((g) => g.signedById === second.id && g.note === null)).toBe(true);
+    expect(signed.slice(1).every((g) => g.signedById === second.id && g.note === (g.key === 'app-works' ? 'Smoke-tested staging' : null))).toBe(true);
 
     const gate = await db().task.findFirstOrThrow({ where: { requestId, isGate: true } });
     expect(gate.status).toBe('completed');

@@ -22,6 +22,7 @@ import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { cutover } from '../support/cli';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 /**
  * Escape attempts (issue 6): each statement that reaches beyond its database is refused when it
@@ -224,6 +225,8 @@ describe('the runner refuses before anything runs (called directly, bypassing sa
     await updateTarget(admin.id, await targetInput(otherTargetId, { allowedStatementKinds: ['server_files'] }));
     await save(otherRequestId, { upSql: smuggled("SELECT length(pg_read_file('PG_VERSION'));") });
     await updateTarget(admin.id, await targetInput(otherTargetId, { allowedStatementKinds: [] }));
+    // Queueing the apply needs a passing rehearsal (recorded directly): what is tested is the runner's own check.
+    await recordPassingRehearsal(otherRequestId);
     const before = await serverState(other.url);
     const { runId } = await requestApply(dba.id, { requestId: otherRequestId, direction: 'up' });
     const run = await waitForRun(runId);

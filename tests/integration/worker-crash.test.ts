@@ -13,6 +13,7 @@ import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { backendsOf, processAlive } from '../support/sandbox';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -133,6 +134,7 @@ describe('a worker killed in the middle of an apply', () => {
     await saveMigrationRevision(admin.id, SaveRevisionSchema.parse({
       requestId, name: 'slow_apply', upSql: 'ALTER TABLE orders ADD COLUMN z integer;\nSELECT pg_sleep(30);\n', downSql: 'ALTER TABLE orders DROP COLUMN z;',
     }));
+    await recordPassingRehearsal(requestId); // applying beyond local needs one
     await stopBoss(); // only the worker process takes this job
     worker = await startWorkerProcess();
     const { requestApply } = await import('@/lib/services/migration-revisions');

@@ -83,10 +83,26 @@ export interface Fixtures {
   unique(): string;
   /** The matrix target's connection settings, as the target form takes them. */
   targetFields(): Record<string, string>;
+  /** A passing rehearsal record of the request's latest revision (applying beyond local needs one; issue 8, gate). */
+  passingRehearsal(opts: { requestId: string }): Promise<unknown>;
   // ---- issue 8, gate: fixtures go above this line
+  /** A freshly issued API token (test-automator unless `role` says otherwise): its id and its secret. */
+  apiToken(opts?: { role?: string }): Promise<{ id: string; secret: string }>;
   // ---- issue 8, api-tokens: fixtures go above this line
+  /** A fresh project ("Proof project ...") with an environment on each of `environments` fresh targets, in order. */
+  project(opts?: { environments?: number }): Promise<{ id: string; environmentIds: string[] }>;
+  /** A request credited to `authorId` with a project on a local git repository, app branch feature/proof, a revision and a passing rehearsal; `compare`: compared once (one difference, open). */
+  appCodeRequest(opts: { authorId: string; compare?: boolean }): Promise<{ requestId: string; evidenceId?: string; key?: string }>;
   // ---- issue 8, projects: fixtures go above this line
+  /** A request credited to `authorId` with a project whose one environment is the matrix target, a revision and a passing rehearsal; `approval`: that environment requires approval and the gate is passed. */
+  deployableRequest(opts: { authorId: string; approval?: boolean }): Promise<{ requestId: string; environmentId: string }>;
+  /** A deploy of such a request that failed after applying (its recovery is offered). */
+  failedDeployment(opts: { authorId: string; requestedById: string }): Promise<{ requestId: string; deploymentId: string }>;
   // ---- issue 8, deploy: fixtures go above this line
+  /** A verification query on the request (Post-deployment), written by `createdById`. */
+  verificationQuery(opts: { requestId: string; createdById: string }): Promise<{ id: string }>;
+  /** A fresh request credited to `authorId` whose revision is deployed (succeeded) to a one-environment proof project on the matrix target. */
+  deployedRequest(opts: { authorId: string }): Promise<{ id: string; deploymentId: string }>;
   // ---- issue 8, post-deploy: fixtures go above this line
   // ---- issue 8, board: fixtures go above this line
 }
@@ -124,6 +140,11 @@ const canFile = (p: Persona) => has(p, 'engineer') || has(p, 'lead') || admin(p)
 const analysis = (p: Persona) => admin(p) || has(p, 'database-optimizer') || has(p, 'postgres-pro');
 const dba = (p: Persona) => admin(p) || has(p, 'database-administrator');
 const migrationsDesk = (p: Persona) => admin(p) || has(p, 'lead') || has(p, 'database-administrator');
+/** Update app code: its holders (language-specialist) and admins. */
+const appCode = (p: Persona) => admin(p) || has(p, 'language-specialist');
+const postDeploy = (p: Persona) => admin(p) || has(p, 'database-administrator') || has(p, 'postgres-pro');
+/** Post-deployment's notes and queries: its holders, leads, admins, and the request's author when they hold any role. */
+const postDeployWriter = (p: Persona, scope: Scope) => postDeploy(p) || has(p, 'lead') || (scope === 'own' && p.signedIn && p.roles.length + p.agentRoles.length > 0);
 
 const RECORD: readonly Scope[] = ['own', 'other'];
 const GLOBAL: readonly Scope[] = ['global'];
@@ -137,9 +158,189 @@ const migrationSql = (tag: string) => ({
 
 export const ENTRY_POINTS: EntryPoint[] = [
   // ---- issue 8, gate: entries go above this line
+  // ---- lib/actions/token-actions.ts (Admin > API tokens)
+  {
+    id: 'issueApiTokenAction',
+    call: { kind: 'action', file: 'lib/actions/token-actions.ts', name: 'issueApiTokenAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { name: `Proof CI ${fx.unique()}`, role: 'test-automator', expiresInDays: '30' } }),
+  },
+  {
+    id: 'revokeApiTokenAction',
+    call: { kind: 'action', file: 'lib/actions/token-actions.ts', name: 'revokeApiTokenAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { tokenId: (await fx.apiToken()).id } }),
+  },
+  // ---- lib/actions/test-report-actions.ts (Test app with new schema: test-automator, or admin)
+  {
+    id: 'attachTestReportAction',
+    call: { kind: 'action', file: 'lib/actions/test-report-actions.ts', name: 'attachTestReportAction', args: 'form' },
+    scopes: RECORD, who: 'admin, test-automator (Test app with new schema)', may: (p) => admin(p) || has(p, 'test-automator'), writes: true,
+    prepare: async (fx, ctx) => ({
+      input: { requestId: (await fx.request({ authorId: authorOf(ctx), revision: true })).id, report: '<testsuite><testcase name="proof"/></testsuite>' },
+    }),
+  },
+  // ---- the CI routes (issue 8, item 11): with a bearer token or the session cookie
+  {
+    id: 'GET /api/v1/requests/:id/status',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/status/route.ts', method: 'GET', path: '/api/v1/requests/:id/status' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id/gate',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/gate/route.ts', method: 'GET', path: '/api/v1/requests/:id/gate' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id/test-reports',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/test-reports/route.ts', method: 'GET', path: '/api/v1/requests/:id/test-reports' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
+  {
+    id: 'POST /api/v1/requests/:id/test-reports',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/test-reports/route.ts', method: 'POST', path: '/api/v1/requests/:id/test-reports' },
+    scopes: RECORD, who: 'admin, test-automator (Test app with new schema)', may: (p) => admin(p) || has(p, 'test-automator'), writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), revision: true })).id, body: { tests: 3, failures: 0, skipped: 1 } }),
+  },
+  {
+    id: 'GET /api/v1/runs/:id',
+    call: { kind: 'route', file: 'app/api/v1/runs/[id]/route.ts', method: 'GET', path: '/api/v1/runs/:id' },
+    scopes: RECORD, who: 'anyone who holds a role (addresses redacted unless they manage targets)', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      return { id: (await fx.queuedRun({ requestId: request.id, requestedById: authorOf(ctx) })).id };
+    },
+  },
   // ---- issue 8, api-tokens: entries go above this line
+  // ---- lib/actions/project-actions.ts (Admin > Projects; a request's project and app branch)
+  {
+    id: 'createProjectAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'createProjectAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { name: `Proof project ${fx.unique()}`, repositoryUrl: '/nonexistent/proof-app.git', deployBranch: 'main', schemaPath: 'prisma/schema.prisma', repositoryCredential: 'proof-token' } }),
+  },
+  {
+    id: 'updateProjectAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'updateProjectAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { id: (await fx.project()).id, name: `Proof project ${fx.unique()}`, repositoryUrl: 'https://git.example.com/proof/app.git', deployBranch: 'master', minGateReviewers: '3' } }),
+  },
+  {
+    id: 'deleteProjectAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'deleteProjectAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { id: (await fx.project({ environments: 1 })).id } }),
+  },
+  {
+    id: 'addEnvironmentAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'addEnvironmentAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { projectId: (await fx.project()).id, name: 'staging', targetId: (await fx.freshTarget()).id, healthCheckUrl: 'http://127.0.0.1:9/health' } }),
+  },
+  {
+    id: 'updateEnvironmentAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'updateEnvironmentAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { id: (await fx.project({ environments: 1 })).environmentIds[0], name: 'production', targetId: (await fx.freshTarget()).id, requiresApproval: 'on' } }),
+  },
+  {
+    id: 'moveEnvironmentAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'moveEnvironmentAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { id: (await fx.project({ environments: 2 })).environmentIds[1], direction: 'up' } }),
+  },
+  {
+    id: 'removeEnvironmentAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'removeEnvironmentAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { id: (await fx.project({ environments: 1 })).environmentIds[0] } }),
+  },
+  {
+    id: 'setRequestProjectAction',
+    call: { kind: 'action', file: 'lib/actions/project-actions.ts', name: 'setRequestProjectAction', args: 'form' },
+    scopes: RECORD, who: 'admin, language-specialist (Update app code), the author', may: (p, scope) => appCode(p) || (scope === 'own' && anyRole(p)), writes: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, projectId: (await fx.project()).id, appBranch: 'feature/proof' } }),
+  },
+  // ---- lib/actions/app-schema-actions.ts (Update app code: language-specialist, or admin)
+  {
+    id: 'compareAppSchemaAction',
+    call: { kind: 'action', file: 'lib/actions/app-schema-actions.ts', name: 'compareAppSchemaAction', args: 'json' },
+    scopes: RECORD, who: 'admin, language-specialist (Update app code)', may: appCode, writes: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.appCodeRequest({ authorId: authorOf(ctx) })).requestId } }),
+  },
+  {
+    id: 'intendDifferencesAction',
+    call: { kind: 'action', file: 'lib/actions/app-schema-actions.ts', name: 'intendDifferencesAction', args: 'form' },
+    scopes: RECORD, who: 'admin, language-specialist (Update app code)', may: appCode, writes: true,
+    prepare: async (fx, ctx) => {
+      const r = await fx.appCodeRequest({ authorId: authorOf(ctx), compare: true });
+      return { input: { requestId: r.requestId, evidenceId: r.evidenceId, keys: [r.key], note: 'The app adds the key in its next release.' } };
+    },
+  },
   // ---- issue 8, projects: entries go above this line
+  // ---- lib/actions/deploy-actions.ts
+  {
+    id: 'requestDeployAction',
+    call: { kind: 'action', file: 'lib/actions/deploy-actions.ts', name: 'requestDeployAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (the Deploy step)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: await fx.deployableRequest({ authorId: authorOf(ctx) }) }),
+  },
+  {
+    id: 'approveDeploymentAction',
+    call: { kind: 'action', file: 'lib/actions/deploy-actions.ts', name: 'approveDeploymentAction', args: 'json' },
+    // A lead approves; never the request's own author.
+    scopes: RECORD, who: 'lead, not the author', may: (p, scope) => has(p, 'lead') && scope === 'other', writes: true,
+    prepare: async (fx, ctx) => ({ input: { ...(await fx.deployableRequest({ authorId: authorOf(ctx), approval: true })), note: 'Approved by the matrix.' } }),
+  },
+  {
+    id: 'recoverDeploymentAction',
+    call: { kind: 'action', file: 'lib/actions/deploy-actions.ts', name: 'recoverDeploymentAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator (the Deploy step)', may: dba, writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => {
+      const { deploymentId } = await fx.failedDeployment({ authorId: authorOf(ctx), requestedById: ctx.otherId });
+      return { input: { deploymentId, recovery: 'down', confirm: true } };
+    },
+  },
   // ---- issue 8, deploy: entries go above this line
+  // ---- lib/actions/post-deploy-actions.ts (Post-deployment: its holders, the author, leads and admins write; its holders run checks)
+  {
+    id: 'addVerificationQueryAction',
+    call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'addVerificationQueryAction', args: 'json' },
+    scopes: RECORD, who: 'admin, lead, database-administrator, postgres-pro (Post-deployment), the author', may: postDeployWriter, writes: true,
+    prepare: async (fx, ctx) => ({
+      input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, name: `Proof check ${fx.unique()}`, kind: 'no_rows', sql: 'SELECT 1 WHERE false' },
+    }),
+  },
+  {
+    id: 'archiveVerificationQueryAction',
+    call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'archiveVerificationQueryAction', args: 'json' },
+    scopes: RECORD, who: 'admin, lead, database-administrator, postgres-pro (Post-deployment), the author', may: postDeployWriter, writes: true,
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx) });
+      return { input: { queryId: (await fx.verificationQuery({ requestId: request.id, createdById: authorOf(ctx) })).id } };
+    },
+  },
+  {
+    id: 'documentIssuesAction',
+    call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'documentIssuesAction', args: 'json' },
+    scopes: RECORD, who: 'admin, lead, database-administrator, postgres-pro (Post-deployment), the author', may: postDeployWriter, writes: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, body: `Proof: no issues (${fx.unique()}).` } }),
+  },
+  {
+    id: 'runVerificationNowAction',
+    call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'runVerificationNowAction', args: 'json' },
+    scopes: RECORD, who: 'admin, database-administrator, postgres-pro (Post-deployment)', may: (p) => postDeploy(p), writes: true, queuesRuns: true,
+    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.deployedRequest({ authorId: authorOf(ctx) })).id } }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id/post-deploy',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/post-deploy/route.ts', method: 'GET', path: '/api/v1/requests/:id/post-deploy' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
   // ---- issue 8, post-deploy: entries go above this line
   // ---- issue 8, board: entries go above this line
   // ---- server actions: lib/actions/admin-actions.ts
@@ -250,7 +451,12 @@ export const ENTRY_POINTS: EntryPoint[] = [
     id: 'requestApplyAction',
     call: { kind: 'action', file: 'lib/actions/run-actions.ts', name: 'requestApplyAction', args: 'json' },
     scopes: RECORD, who: 'admin, database-administrator (never on production)', may: dba, writes: true, queuesRuns: true,
-    prepare: async (fx, ctx) => ({ input: { requestId: (await fx.request({ authorId: authorOf(ctx), revision: true })).id, direction: 'up' } }),
+    // Applying beyond local needs a passing rehearsal of the revision (issue 8): recorded, so refusals are about who asks.
+    prepare: async (fx, ctx) => {
+      const request = await fx.request({ authorId: authorOf(ctx), revision: true });
+      await fx.passingRehearsal({ requestId: request.id });
+      return { input: { requestId: request.id, direction: 'up' } };
+    },
   },
   {
     id: 'cancelRunAction',
@@ -325,8 +531,9 @@ export const ENTRY_POINTS: EntryPoint[] = [
   {
     id: 'toggleChecklistItemAction',
     call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'toggleChecklistItemAction', args: 'json' },
-    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
-    prepare: async (fx, ctx) => ({ input: { itemId: (await fx.request({ authorId: authorOf(ctx), start: 1 })).tasks[0].checklist[0], done: true } }),
+    // Every Analysis item is ticked by evidence (issue 8): a hand-ticked item of Create migration ("Add data transformations if needed").
+    scopes: RECORD, who: "the step's agent roles, or admin (items evidence ticks are refused)", may: dba, writes: true,
+    prepare: async (fx, ctx) => ({ input: { itemId: (await fx.request({ authorId: authorOf(ctx), through: 1, start: 2 })).tasks[1].checklist[2], done: true } }),
   },
   {
     id: 'addTaskNoteAction',

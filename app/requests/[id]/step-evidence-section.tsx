@@ -1,7 +1,11 @@
+import { StepEvidencePanel } from '@/components/requests/step-evidence';
+import { getStepEvidenceView } from '@/lib/data/gate';
 import type { SectionProps } from './section-props';
 
 /** What a checkable step waits for and the evidence that ticks its checklist items (issue 8, gate). */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
-export async function StepEvidenceSection(props: SectionProps) {
-  return null;
+export async function StepEvidenceSection({ viewer, requestId, task }: SectionProps) {
+  if (task.isGate) return null;
+  const evidence = await getStepEvidenceView(viewer, requestId, task.key);
+  if (!evidence?.checkable) return null;
+  return <StepEvidencePanel subject={task.subject} evidence={evidence} />;
 }

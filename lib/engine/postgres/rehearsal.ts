@@ -11,7 +11,7 @@ import { dumpSchema, listArchive } from './pg-tools';
 import { restoreAsRole } from './restore-as-role';
 import { runPlannedScript, type ScriptResult } from './runner';
 import { assertRestorable, createScratchOwner, describeAdmin, warmSandbox, type RehearsalServer } from './sandbox';
-import { takeSnapshot } from './snapshot';
+import { takeSnapshot, type SchemaShape } from './snapshot';
 import { assertFenceAllows, type FenceAllowances } from './sql-guard';
 import { SqlSyntaxError, planSql, type PlannedStatement } from './sql-plan';
 
@@ -75,6 +75,8 @@ export interface RehearsalResult {
   abortedDuring?: PhaseName;
   /** With a data sample and options.lockProbe: how each statement of up and down blocked a probe workload. */
   lockImpact?: LockImpact;
+  /** The schema after up (verify-schema), for comparing the application's schema with it; absent when up did not get that far. */
+  afterUpShape?: SchemaShape;
 }
 
 const LABELS: Record<PhaseName, string> = {
@@ -282,6 +284,7 @@ export async function rehearseMigration(
   const started = performance.now();
   const phases: PhaseEvidence[] = [];
   const hashes: RehearsalResult['hashes'] = {};
+  let afterUpShape: SchemaShape | undefined;
   const timings: SandboxTimings = { sandboxMs: 0, prepareMs: 0, dumpMs: 0, loadMs: 0, cleanupMs: 0 };
   const appName = `cutover rehearsal ${migration.name}`.slice(0, 63);
   let server: RehearsalServer | undefined;
@@ -473,6 +476,7 @@ export async function rehearseMigration(
     const afterUp = (await phase('verify-schema', async () => {
       const s = await takeSnapshot(scratchClient!);
       hashes.afterUp = s.hash;
+      afterUpShape = s.shape;
       const changes = diffSnapshots(before.shape, s.shape).map(describeChange);
       return { value: s, evidence: { hash: s.hash, changes, detail: changes.length ? `${changes.length} change(s)` : 'the migration changed no schema object' } };
     }))!;
@@ -543,5 +547,6 @@ export async function rehearseMigration(
     ok: !error, scratchDatabase: scratch, server: server?.label, phases, hashes, durationMs: Math.round(performance.now() - started), timings, error,
     ...(aborted ? { aborted: true, abortedDuring: current } : {}),
     ...(probe ? { lockImpact: probe.result() } : {}),
+    ...(afterUpShape ? { afterUpShape } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { FenceError, MigrationError, TargetBusyError, type PlannedStatement } fr
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { migrationFolderName, migrationSqlOf } from '../../services/migration-revisions';
 import { completeEvidenceRun } from '../../services/runs';
+import { markDeploymentRecovered } from '../../services/deploy';
 import { defineHandler, withTargetSession } from '../handler';
 import { QUEUES } from '../queue';
 
@@ -41,6 +42,9 @@ export const applyHandler = defineHandler({
         await completeEvidenceRun(runId, {
           ok: true, migration: migration.name, revision: run.revision!.revision, script: evidence,
           note: evidence ? undefined : 'already applied: nothing to do',
+        }, async (tx, done) => {
+          // The down path of a deploy (its recovery): the deployment is recorded recovered with it.
+          if (run.kind === 'down' && run.deploymentId) await markDeploymentRecovered(tx, run.deploymentId, 'down', done.id);
         });
       } catch (err) {
         await progress.flush();

@@ -4,6 +4,7 @@ import { fenceAllowancesFor } from '../../services/app-settings';
 import { targetSettings } from '../../services/manage-targets';
 import { declaredChangesOf, migrationSqlOf } from '../../services/migration-revisions';
 import { dataLossOfPhases } from '../../domain/data-loss';
+import { rehearsalOutcome, type SchemaShapeEvidence } from '../../domain/step-evidence';
 import { lockImpactEvidence, lockImpactVerdict } from '../../domain/lock-impact';
 import { LockImpactSchema } from '../../domain/run-results';
 import { recordEvidence } from '../../services/evidence';
@@ -50,7 +51,10 @@ export const rehearsalHandler = defineHandler({
     );
     await progress.flush();
     const revision = { id: run.revision.id, checksum: run.revision.checksum };
-    await completeEvidenceRun(runId, { ...result, revision: run.revision.revision, log: progress.lines }, async (tx, done) => {
+    // The schema after up goes into the rehearsal's evidence (the app-schema comparison reads it), not into the run's result.
+    const { afterUpShape, ...outcome } = result;
+    const rehearsed = run.revision.revision;
+    await completeEvidenceRun(runId, { ...outcome, revision: rehearsed, log: progress.lines }, async (tx, done) => {
       const impact = result.lockImpact && LockImpactSchema.parse(result.lockImpact);
       if (impact && !impact.error && impact.statements.length > 0) {
         const verdict = lockImpactVerdict(impact);
@@ -60,6 +64,21 @@ export const rehearsalHandler = defineHandler({
         });
       }
       const dataLoss = dataLossOfPhases(result.phases);
+      const verdict = rehearsalOutcome(result.phases);
+      await recordEvidence(tx, {
+        kind: 'rehearsal', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision, passed: verdict.passed,
+        summary: verdict.passed
+          ? `rehearsal of revision ${rehearsed} passed: up, schema check, down, rollback proof and redo${sampleRows > 0 ? ` on a sample of ${sampleRows} rows a table` : ' (schema only)'}`
+          : `rehearsal of revision ${rehearsed} failed: ${verdict.failed.join('; ').slice(0, 400)}`,
+        detail: {
+          revision: rehearsed, ok: result.ok, ...(result.error ? { error: result.error } : {}),
+          phases: result.phases.map((p) => ({ phase: p.phase, label: p.label, status: p.status, durationMs: p.durationMs, detail: p.detail, hash: p.hash, changes: p.changes })),
+          hashes: result.hashes, sampleRows, dataLoss: dataLoss ? { passed: dataLoss.passed, summary: dataLoss.summary } : null,
+          // Parsed with its schema on write (recordEvidence); the engine's interfaces carry no index signature.
+          afterUpShape: (afterUpShape ?? null) as unknown as SchemaShapeEvidence | null, server: result.server, durationMs: result.durationMs,
+        },
+        hashes: Object.fromEntries(Object.entries({ migration: run.revision!.checksum, ...result.hashes }).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      });
       if (dataLoss) {
         await recordEvidence(tx, {
           kind: 'data_loss', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision, passed: dataLoss.passed, summary: dataLoss.summary,

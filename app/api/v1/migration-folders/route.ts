@@ -1,9 +1,8 @@
 import { revalidatePath } from 'next/cache';
-import type { NextRequest } from 'next/server';
+import { NextResponse, type NextRequest } from 'next/server';
 import { toActionError } from '@/lib/actions/run-action';
-import { apiError, isCrossSite, respond } from '@/lib/api/route';
+import { authenticateChange, respond } from '@/lib/api/route';
 import { readBodyCapped } from '@/lib/api/read-body';
-import { requireUser } from '@/lib/auth/session';
 import { MAX_ARCHIVE_BYTES, assertCanImportMigrations, importMigrationFolder } from '@/lib/services/migration-status';
 import { ImportArchiveQuerySchema } from '@/lib/validation/migration-import';
 
@@ -20,9 +19,10 @@ const TOO_LARGE = 'Archives can be at most 10 MB.';
  */
 export async function POST(req: NextRequest) {
   try {
-    const actor = await requireUser();
+    const auth = await authenticateChange(req);
+    if (auth instanceof NextResponse) return auth;
+    const actor = auth.actor;
     await assertCanImportMigrations(actor.id);
-    if (isCrossSite(req)) return apiError(403, 'cross_site', 'Cross-site requests are refused; call the API from Cutover itself or without a browser.');
     const query = ImportArchiveQuerySchema.safeParse(Object.fromEntries(req.nextUrl.searchParams));
     if (!query.success) return respond({ ok: false, code: 'invalid', message: 'The file name is too long.', fieldErrors: { archive: ['The file name is too long.'] } });
     const bytes = await readBodyCapped(req, MAX_ARCHIVE_BYTES);

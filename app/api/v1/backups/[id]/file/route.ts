@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { NextResponse } from 'next/server';
-import { runAction } from '@/lib/actions/run-action';
-import { respond } from '@/lib/api/route';
+import { respond, runApi } from '@/lib/api/route';
 import { openBackupDownload } from '@/lib/services/backups';
 import { BackupFileQuerySchema } from '@/lib/validation/backup';
 
@@ -10,9 +9,9 @@ import { BackupFileQuerySchema } from '@/lib/validation/backup';
  * store under the name the restore script expects. It holds all of the target's data: only the
  * Create backup step's holders and admins, checked before the store is touched; each download is audited.
  */
-export async function GET(_req: Request, ctx: { params: Promise<{ id: string }> }) {
+export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }) {
   const { id } = await ctx.params;
-  const result = await runAction(BackupFileQuerySchema, { id }, (actor, input) => openBackupDownload(actor.id, input));
+  const result = await runApi(BackupFileQuerySchema, { id }, (actor, input) => openBackupDownload(actor.id, input), req);
   if (!result.ok) return respond(result);
   const { body, fileName, sizeBytes, sha256 } = result.data;
   return new NextResponse(Readable.toWeb(body) as ReadableStream<Uint8Array>, {

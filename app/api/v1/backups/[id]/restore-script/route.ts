@@ -1,6 +1,5 @@
 import { NextResponse } from 'next/server';
-import { runAction } from '@/lib/actions/run-action';
-import { respond } from '@/lib/api/route';
+import { respond, runApi } from '@/lib/api/route';
 import { getRestoreScript } from '@/lib/data/backups';
 import { RestoreScriptQuerySchema } from '@/lib/validation/backup';
 
@@ -12,7 +11,7 @@ import { RestoreScriptQuerySchema } from '@/lib/validation/backup';
 export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }) {
   const { id } = await ctx.params;
   const format = new URL(req.url).searchParams.get('format') ?? undefined;
-  const result = await runAction(RestoreScriptQuerySchema, { id, format }, (actor, input) => getRestoreScript(actor, input));
+  const result = await runApi(RestoreScriptQuerySchema, { id, format }, (actor, input) => getRestoreScript(actor, input), req);
   if (!result.ok) return respond(result);
   return new NextResponse(result.data.body, {
     headers: {

@@ -1,7 +1,6 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { runAction } from '@/lib/actions/run-action';
-import { respond } from '@/lib/api/route';
+import { respond, runApi } from '@/lib/api/route';
 import { tarGz } from '@/lib/engine';
 import { exportMigrationFolder } from '@/lib/services/migration-revisions';
 import { idSchema } from '@/lib/validation/common';
@@ -12,7 +11,7 @@ const Query = z.object({ id: idSchema, revision: z.coerce.number().int().min(1).
 export async function GET(req: Request, ctx: { params: Promise<{ id: string }> }) {
   const { id } = await ctx.params;
   const revision = new URL(req.url).searchParams.get('revision') ?? undefined;
-  const result = await runAction(Query, { id, revision }, (actor, input) => exportMigrationFolder(actor.id, { requestId: input.id, revision: input.revision }));
+  const result = await runApi(Query, { id, revision }, (actor, input) => exportMigrationFolder(actor.id, { requestId: input.id, revision: input.revision }), req);
   if (!result.ok) return respond(result);
   return new NextResponse(new Uint8Array(tarGz(result.data.files)), {
     headers: {

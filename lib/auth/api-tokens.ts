@@ -1,0 +1,85 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { getPool } from '../db/client';
+import { DomainError } from '../domain/errors';
+import type { Role } from '../domain/roles';
+import type { LoadedActor } from './actor';
+
+/**
+ * API tokens: `cut_` and 43 characters of base64url (32 random bytes). Only the sha256 of the
+ * whole secret is stored (a lookup by hash: no comparison to time), with its first characters
+ * to tell tokens apart in lists.
+ */
+export const TOKEN_SCHEME = 'cut_';
+const TOKEN_PATTERN = /^cut_[A-Za-z0-9_-]{43}$/;
+const PREFIX_LENGTH = TOKEN_SCHEME.length + 8;
+
+/** How often a token's last-used time is written: every call would turn each API read into a write. */
+export const LAST_USED_RESOLUTION_SECONDS = 60;
+
+export function hashTokenSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+export function newTokenSecret(): { secret: string; prefix: string; tokenHash: string } {
+  const secret = `${TOKEN_SCHEME}${randomBytes(32).toString('base64url')}`;
+  return { secret, prefix: secret.slice(0, PREFIX_LENGTH), tokenHash: hashTokenSecret(secret) };
+}
+
+/**
+ * The token in an Authorization header: undefined when there is no header (a cookie call),
+ * a DomainError when there is one that is not `Bearer <token>` (never a silent fall back to the cookie).
+ */
+export function bearerSecret(authorization: string | null | undefined): string | undefined {
+  if (authorization === null || authorization === undefined || authorization.trim() === '') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  if (!match) throw new DomainError('unauthenticated', 'The Authorization header must be "Bearer <token>", with a token an admin issued on Admin > API tokens.');
+  return match[1];
+}
+
+interface TokenRow {
+  tokenId: string;
+  role: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  userId: string;
+  name: string;
+  email: string;
+  kind: string;
+  active: boolean;
+  roles: string[];
+  agentRoles: string[];
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * Who a bearer token acts as: its automation account, holding only the token's role (the account
+ * holds exactly that role anyway; services reload it inside their transactions). Revoked, expired
+ * and unknown tokens are refused with what to do about it.
+ */
+export async function authenticateToken(secret: string, now = new Date()): Promise<LoadedActor> {
+  const refuse = (why: string) => new DomainError('unauthenticated', `${why} Ask an admin for a new token (Admin > API tokens).`);
+  if (!TOKEN_PATTERN.test(secret)) throw refuse('This API token is not valid.');
+  const pool = getPool();
+  const { rows } = await pool.query<TokenRow>(
+    `SELECT t.id AS "tokenId", t.role, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
+            u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles"
+     FROM api_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = $1`,
+    [hashTokenSecret(secret)],
+  );
+  const row = rows[0];
+  if (!row) throw refuse('This API token is not valid.');
+  if (row.revokedAt) throw refuse(`This API token was revoked on ${day(row.revokedAt)}.`);
+  if (row.expiresAt && row.expiresAt <= now) throw refuse(`This API token expired on ${day(row.expiresAt)}.`);
+  if (!row.active) throw refuse("This API token's account is not active.");
+  await pool.query(
+    `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - make_interval(secs => $3))`,
+    [row.tokenId, now, LAST_USED_RESOLUTION_SECONDS],
+  );
+  return {
+    id: row.userId, name: row.name, email: row.email,
+    roles: row.roles.filter((r) => r === row.role) as Role[],
+    agentRoles: row.agentRoles.filter((r) => r === row.role),
+  };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { AppSchemaEvidenceSchema, appSchemaAgrees, appSchemaSummary, carriedOverIntended, openDifferences } from './app-schema';
+
+const commit = 'a'.repeat(40);
+const diff = (key: string, description = `${key} differs`) => ({ key, description });
+const note = (key: string) => ({ key, note: 'the app reads it later', by: 'Lina', at: '2026-11-26T08:00:00.000Z' });
+
+describe('app_schema evidence', () => {
+  it('agrees with no differences, or when every difference is recorded as intended', () => {
+    expect(appSchemaAgrees({ differences: [], intended: [] })).toBe(true);
+    expect(appSchemaAgrees({ differences: [diff('a'), diff('b')], intended: [note('a')] })).toBe(false);
+    expect(openDifferences({ differences: [diff('a'), diff('b')], intended: [note('a')] })).toEqual([diff('b')]);
+    expect(appSchemaAgrees({ differences: [diff('a'), diff('b')], intended: [note('a'), note('b')] })).toBe(true);
+  });
+
+  it('summarises in one line', () => {
+    expect(appSchemaSummary({ branch: 'feature/x', commit, differences: [], intended: [] })).toBe('schema.prisma on feature/x @ aaaaaaaaaaaa agrees with the rehearsed schema');
+    expect(appSchemaSummary({ branch: 'f', commit, differences: [diff('a'), diff('b')], intended: [note('a')] })).toMatch(/1 of 2 differences not explained/);
+    expect(appSchemaSummary({ branch: 'f', commit, differences: [diff('a')], intended: [note('a')] })).toMatch(/1 difference, all recorded as intended/);
+  });
+
+  it('carries a note over only for the same difference on the same branch', () => {
+    const previous = { branch: 'f', differences: [diff('a'), diff('b')], intended: [note('a'), note('b')] };
+    expect(carriedOverIntended(previous, { branch: 'f', differences: [diff('a'), diff('b', 'b differs otherwise')] })).toEqual([note('a')]);
+    expect(carriedOverIntended(previous, { branch: 'g', differences: [diff('a')] })).toEqual([]);
+    expect(carriedOverIntended(null, { branch: 'f', differences: [diff('a')] })).toEqual([]);
+  });
+
+  it('parses what the service records and refuses what it never would', () => {
+    const detail = { repository: '/srv/app.git', branch: 'f', commit, schemaPath: 'prisma/schema.prisma', differences: [diff('a')], intended: [] };
+    expect(AppSchemaEvidenceSchema.safeParse(detail).success).toBe(true);
+    expect(AppSchemaEvidenceSchema.safeParse({ ...detail, commit: 'main' }).success).toBe(false);
+    expect(AppSchemaEvidenceSchema.safeParse({ ...detail, differences: undefined }).success).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * Step 4's evidence (kind app_schema): the app branch's schema.prisma compared with the schema the
+ * passing rehearsal of the current revision produced. It passes when nothing differs, or when every
+ * difference was recorded as intended by a holder of the step (each such record is a new evidence row).
+ */
+export const AppSchemaDifferenceSchema = z.object({
+  /** Stable across comparisons ("column:public.orders.total:default"). */
+  key: z.string().min(1).max(500),
+  description: z.string().max(2000),
+});
+export type AppSchemaDifference = z.infer<typeof AppSchemaDifferenceSchema>;
+
+export const IntendedDifferenceSchema = z.object({
+  key: z.string().min(1).max(500),
+  note: z.string().max(5000),
+  /** Who said so (name) and when (ISO time); byId for the audit trail. */
+  by: z.string().max(200),
+  byId: z.string().max(100).optional(),
+  at: z.string().max(40),
+});
+export type IntendedDifference = z.infer<typeof IntendedDifferenceSchema>;
+
+export const AppSchemaEvidenceSchema = z.looseObject({
+  /** The repository as the project names it (no credentials: they never enter the URL). */
+  repository: z.string().max(2000),
+  branch: z.string().max(200),
+  commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  schemaPath: z.string().max(500),
+  /** The rehearsal evidence whose afterUpShape was compared. */
+  rehearsalEvidenceId: z.string().max(100).nullable().optional(),
+  differences: z.array(AppSchemaDifferenceSchema),
+  intended: z.array(IntendedDifferenceSchema),
+});
+export type AppSchemaEvidence = z.infer<typeof AppSchemaEvidenceSchema>;
+
+/** Differences nobody has recorded as intended. */
+export function openDifferences(detail: Pick<AppSchemaEvidence, 'differences' | 'intended'>): AppSchemaDifference[] {
+  const intended = new Set(detail.intended.map((i) => i.key));
+  return detail.differences.filter((d) => !intended.has(d.key));
+}
+
+/** The comparison agrees: no differences, or every one recorded as intended. */
+export const appSchemaAgrees = (detail: Pick<AppSchemaEvidence, 'differences' | 'intended'>) => openDifferences(detail).length === 0;
+
+/** One line for lists. */
+export function appSchemaSummary(detail: Pick<AppSchemaEvidence, 'differences' | 'intended' | 'branch' | 'commit'>): string {
+  const at = `${detail.branch} @ ${detail.commit.slice(0, 12)}`;
+  if (detail.differences.length === 0) return `schema.prisma on ${at} agrees with the rehearsed schema`;
+  const open = openDifferences(detail).length;
+  const n = detail.differences.length;
+  return open === 0
+    ? `schema.prisma on ${at}: ${n} difference${n === 1 ? '' : 's'}, all recorded as intended`
+    : `schema.prisma on ${at}: ${open} of ${n} difference${n === 1 ? '' : 's'} not explained`;
+}
+
+/**
+ * Intended notes of an earlier comparison that still apply: the same difference (key and words) on
+ * the same branch. A changed difference needs a new note.
+ */
+export function carriedOverIntended(
+  previous: Pick<AppSchemaEvidence, 'differences' | 'intended' | 'branch'> | null,
+  now: { branch: string; differences: readonly AppSchemaDifference[] },
+): IntendedDifference[] {
+  if (!previous || previous.branch !== now.branch) return [];
+  const before = new Map(previous.differences.map((d) => [d.key, d.description]));
+  const current = new Map(now.differences.map((d) => [d.key, d.description]));
+  return previous.intended.filter((i) => current.has(i.key) && before.get(i.key) === current.get(i.key));
+}

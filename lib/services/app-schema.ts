@@ -1,0 +1,129 @@
+import { compareWithShape, parsePrismaSchema, PrismaSchemaParseError, type ShapeForComparison } from '../app-schema';
+import { getDb, type Db, type Tx } from '../db/client';
+import { appSchemaAgrees, appSchemaSummary, carriedOverIntended, type AppSchemaEvidence } from '../domain/app-schema';
+import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
+import { canWorkTask, type Actor } from '../domain/permissions';
+import { readFileAtRef } from '../git/repository';
+import { loadActor } from '../auth/actor';
+import type { IntendDifferencesInput } from '../validation/project';
+import { recordAudit } from './audit';
+import { latestEvidence, recordEvidence } from './evidence';
+import { passingRehearsal } from './step-evidence';
+
+const STEP_KEY = 'update-app-code';
+
+/** Holders of Update app code (or admins) compare and explain; the refusal names the role. */
+async function assertStepHolder(db: Db | Tx, actor: Actor, requestId: string) {
+  const step = await db.task.findFirst({ where: { requestId, key: STEP_KEY }, select: { subject: true, eligibleRoles: true, isGate: true } });
+  if (!step) throw notFound('The Update app code step of this request');
+  if (!canWorkTask(actor, step)) {
+    throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can compare the app's schema on "${step.subject}".`);
+  }
+}
+
+/** What a comparison needs: the project, the branch, the current revision and its passing rehearsal's schema after up. */
+async function comparisonBasis(db: Db | Tx, requestId: string) {
+  const request = await db.migrationRequest.findUnique({
+    where: { id: requestId },
+    select: { id: true, targetId: true, appBranch: true, project: { select: { id: true, name: true, repositoryUrl: true, repositoryUsername: true, repositoryCredentialEncrypted: true, schemaPath: true } } },
+  });
+  if (!request) throw notFound('Migration request');
+  if (!request.project) throw conflict("This request has no project yet: choose the application's project and its branch on the request first.");
+  if (!request.appBranch) throw conflict("Name the app branch that carries the code change (on the request) first.");
+  const revision = await db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true } });
+  if (!revision) throw conflict('Save a migration (Create migration) and rehearse it first: the comparison needs the schema the rehearsal produced.');
+  const rehearsal = await passingRehearsal(db, requestId, revision.id);
+  const shape = rehearsal?.detail?.afterUpShape ?? null;
+  if (!rehearsal) throw conflict(`Revision ${revision.revision} has no passing rehearsal yet (Test migration locally): the comparison needs the schema it produced.`);
+  if (!shape) throw conflict(`The rehearsal of revision ${revision.revision} did not keep the schema after up (an older rehearsal): rehearse it again, then compare.`);
+  return { request, project: request.project, branch: request.appBranch, revision, rehearsalId: rehearsal.id, shape: shape as ShapeForComparison };
+}
+
+/**
+ * Step 4's check: reads schema.prisma at the request's app branch (git fetch, outside any transaction),
+ * compares it with the schema the passing rehearsal of the current revision produced, and records
+ * `app_schema` evidence with the differences. Notes that a difference is intended carry over from the
+ * previous comparison when the same difference is found again on the same branch.
+ */
+export async function compareAppSchema(actorId: string, requestId: string) {
+  const db = getDb();
+  // Early refusals before the repository is read; everything is checked again where it is written.
+  await assertStepHolder(db, await loadActor(db, actorId), requestId);
+  const basis = await comparisonBasis(db, requestId);
+  const file = await readFileAtRef(basis.project, basis.branch, basis.project.schemaPath);
+  let differences;
+  try {
+    differences = compareWithShape(parsePrismaSchema(file.content), basis.shape);
+  } catch (err) {
+    if (err instanceof PrismaSchemaParseError) {
+      throw new DomainError('invalid', `${file.path} on branch "${basis.branch}" (commit ${file.commit.slice(0, 12)}): ${err.message}`);
+    }
+    throw err;
+  }
+
+  return db.$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    await tx.$queryRaw`SELECT id FROM migration_requests WHERE id = ${requestId}::uuid FOR UPDATE`;
+    await assertStepHolder(tx, actor, requestId);
+    const now = await comparisonBasis(tx, requestId);
+    if (now.revision.id !== basis.revision.id || now.rehearsalId !== basis.rehearsalId || now.branch !== basis.branch || now.project.id !== basis.project.id) {
+      throw conflict('The migration, its rehearsal or the app branch changed while the schema was being compared; compare again.');
+    }
+    const previous = await latestEvidence(requestId, 'app_schema', tx);
+    const detail: AppSchemaEvidence = {
+      repository: file.repository, branch: basis.branch, commit: file.commit, schemaPath: file.path, rehearsalEvidenceId: basis.rehearsalId,
+      differences,
+      intended: carriedOverIntended(previous?.detail ?? null, { branch: basis.branch, differences }),
+    };
+    const passed = appSchemaAgrees(detail);
+    const evidence = await recordEvidence(tx, {
+      kind: 'app_schema', targetId: basis.request.targetId, requestId, revision: { id: basis.revision.id, checksum: basis.revision.checksum },
+      passed, summary: appSchemaSummary(detail), detail, hashes: { commit: file.commit },
+    });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId, action: 'app_schema.compared', entityType: 'Evidence', entityId: evidence.id,
+      after: { project: basis.project.name, branch: basis.branch, commit: file.commit, revision: basis.revision.revision, differences: differences.length, carriedOver: detail.intended.length, passed },
+    });
+    return { evidenceId: evidence.id, passed, differences: differences.length, open: differences.length - detail.intended.length };
+  });
+}
+
+/**
+ * A holder of Update app code records why differences of the latest comparison are intended. The
+ * comparison must still hold (same revision); the result is a new evidence row, passed once nothing is left unexplained.
+ */
+export async function intendDifferences(actorId: string, input: IntendDifferencesInput) {
+  return getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM migration_requests WHERE id = ${input.requestId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw notFound('Migration request');
+    await assertStepHolder(tx, actor, input.requestId);
+    const latest = await latestEvidence(input.requestId, 'app_schema', tx);
+    if (!latest || !latest.detail) throw conflict('Compare the app schema first.');
+    if (latest.id !== input.evidenceId) throw conflict('A newer comparison was recorded meanwhile; look at its differences and explain them there.');
+    if (latest.staleBecause) throw conflict(`This comparison no longer holds (${latest.staleBecause}); compare again.`);
+    const detail = latest.detail;
+    const known = new Map(detail.differences.map((d) => [d.key, d]));
+    const already = new Set(detail.intended.map((i) => i.key));
+    const keys = [...new Set(input.keys)];
+    const unknown = keys.filter((k) => !known.has(k));
+    if (unknown.length) throw new DomainError('invalid', `Not a difference of this comparison: ${unknown.slice(0, 3).join(', ')}.`, 'keys');
+    const fresh = keys.filter((k) => !already.has(k));
+    if (fresh.length === 0) throw conflict('Those differences are already recorded as intended.');
+    const at = new Date().toISOString();
+    const next: AppSchemaEvidence = {
+      ...detail,
+      intended: [...detail.intended, ...fresh.map((key) => ({ key, note: input.note, by: actor.name, byId: actor.id, at }))],
+    };
+    const passed = appSchemaAgrees(next);
+    const revision = latest.revisionId ? await tx.migrationRevision.findUnique({ where: { id: latest.revisionId }, select: { id: true, checksum: true } }) : null;
+    const evidence = await recordEvidence(tx, {
+      kind: 'app_schema', targetId: latest.targetId, requestId: input.requestId, revision, passed, summary: appSchemaSummary(next), detail: next, hashes: latest.hashes,
+    });
+    await recordAudit(tx, {
+      actorId: actor.id, requestId: input.requestId, action: 'app_schema.difference_intended', entityType: 'Evidence', entityId: evidence.id,
+      after: { differences: fresh.map((k) => known.get(k)!.description), note: input.note, replaces: latest.id, passed },
+    });
+    return { evidenceId: evidence.id, passed };
+  });
+}
