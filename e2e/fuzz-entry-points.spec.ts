@@ -173,7 +173,7 @@ function serverLogSince(offset: number): string {
 
 test.beforeAll(async ({ playwright }) => {
   test.setTimeout(180_000);
-  world = await openProofWorld(playwright, { personas: ['admin', 'reviewer', 'engineer'] });
+  world = await openProofWorld(playwright, { personas: ['admin', 'reviewer', 'engineer', 'lead'] });
   const r = await world.fx.request({ authorId: world.otherAuthor.id, through: 6 });
   const folder = await world.fx.folder();
   foreign = {

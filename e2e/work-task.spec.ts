@@ -30,17 +30,21 @@ test('a database-optimizer works "Analyze database change": its items are ticked
   for (const label of ITEMS) {
     await expect(evidence.locator(`[data-testid="step-evidence-item"][data-label="${label}"]`)).toHaveAttribute('data-by', 'evidence');
   }
-  await expect(evidence.getByTestId('step-evidence-waiting')).toContainText('Waiting for a schema snapshot of the target (Take snapshot).');
+  // ("Understand current schema" may already hold: another spec may have snapshotted the shared demo target.)
+  await expect(evidence.getByTestId('step-evidence-waiting')).toContainText('Write the desired changes on the Analysis step.');
 
   await card.getByRole('button', { name: 'Start' }).click();
   await expect(card).toHaveAttribute('data-status', 'in_progress');
 
-  // Ticking what evidence ticks is refused, and so is Complete before the evidence holds.
-  await card.getByRole('checkbox', { name: 'Understand current schema' }).click();
-  await expect(card.getByTestId('task-error')).toHaveText('"Understand current schema" is ticked by evidence (a schema snapshot of the target), not by hand.');
-  await expect(card.getByRole('checkbox', { name: 'Understand current schema' })).not.toBeChecked();
+  // What evidence ticks is no box to tick on the card: it waits for evidence (the server refuses a
+  // hand tick too), and Complete is refused before the evidence holds.
+  await expect(card.getByRole('checkbox')).toHaveCount(0);
+  for (const label of ITEMS.slice(1)) {
+    await expect(card.locator(`[data-testid="checklist-item"][data-label="${label}"]`)).toContainText('waits for evidence');
+  }
+  await expect(card.getByTestId('task-missing')).toHaveText(/^[34] items waiting for evidence\.$/);
   await card.getByRole('button', { name: 'Complete' }).click();
-  await expect(card.getByTestId('task-error')).toContainText(`"${ANALYSIS}" waits for its evidence: Waiting for a schema snapshot of the target (Take snapshot).`);
+  await expect(card.getByTestId('task-error')).toContainText(`"${ANALYSIS}" waits for its evidence:`);
   await expect(card).toHaveAttribute('data-status', 'in_progress');
 
   // The snapshot, a saved revision, its impact analysis and the two written fields arrive.
@@ -53,6 +57,10 @@ test('a database-optimizer works "Analyze database change": its items are ticked
     await expect(item).toContainText('ticked by evidence');
   }
   await expect(evidence.getByRole('link', { name: 'analysis' })).toHaveAttribute('href', analysisPath);
+  for (const label of ITEMS) {
+    await expect(card.locator(`[data-testid="checklist-item"][data-label="${label}"]`)).toHaveAttribute('data-satisfied', 'true');
+  }
+  await expect(card.getByTestId('task-missing')).toHaveCount(0);
 
   await card.getByRole('button', { name: 'Complete' }).click();
   await expect(card).toHaveAttribute('data-status', 'completed');

@@ -68,6 +68,12 @@ export function BackupPanel({ requestId, panel, canRun, runners = [] }: { reques
       </header>
       <div className="space-y-4 p-4 text-sm">
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800">{error}</p>}</div>
+        <p className="text-slate-700" data-testid="backup-target">
+          Backs up <strong>{panel.backupTarget.name}</strong>
+          {panel.backupTarget.environment
+            ? <>, the target of the project&apos;s production environment ({panel.backupTarget.environment}){panel.backupTarget.ownTarget ? '' : ", not this request's own target"}: the gate&apos;s &ldquo;Backup procedure ready&rdquo; needs a verified drill of its backup.</>
+            : <>, this request&apos;s target (the request has no project).</>}
+        </p>
         {!canRun && runners.length > 0 && <p className="text-xs text-slate-500">Only holders of {runners.join(' or ')} (or admins) can take backups and run drills.</p>}
         {!backupRun && !backup && (
           <p className="text-slate-600">

@@ -71,7 +71,7 @@ export function PostDeployPanel({ panel }: { panel: PostDeployPanelView }) {
                   <span className="font-medium">{q.name}</span>
                   <span className="text-slate-600">— {q.expects}</span>
                   <span className="text-xs text-slate-500">by {q.createdBy}</span>
-                  {panel.canWrite && (
+                  {panel.canWriteQueries && (
                     <Button className="ml-auto" variant="secondary" disabled={pending} aria-label={`Remove ${q.name}`} onClick={() => call(() => archiveVerificationQueryAction({ queryId: q.id }))}>Remove</Button>
                   )}
                 </div>
@@ -80,7 +80,7 @@ export function PostDeployPanel({ panel }: { panel: PostDeployPanelView }) {
             ))}
           </ul>
         )}
-        {panel.canWrite && <VerificationQueryForm requestId={panel.requestId} />}
+        {panel.canWriteQueries && <VerificationQueryForm requestId={panel.requestId} />}
       </div>
 
       <div>
@@ -102,7 +102,7 @@ export function PostDeployPanel({ panel }: { panel: PostDeployPanelView }) {
                     {c.verification.results.map((r) => (
                       <li key={r.queryId} data-testid="verification-result" data-passed={r.passed}>
                         <span aria-hidden className={r.passed ? 'text-emerald-700' : 'text-red-700'}>{r.passed ? '✔' : '✘'}</span>{' '}
-                        {r.name}: {r.actual ?? '—'} <span className="text-slate-500">({r.expects})</span>
+                        {r.name}: {r.actual ?? (r.passed ? 'passed' : 'failed')} <span className="text-slate-500">({r.expects})</span>
                         {r.reason && <span className="block pl-4 text-red-700">{r.reason}</span>}
                       </li>
                     ))}

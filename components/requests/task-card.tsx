@@ -1,6 +1,8 @@
 'use client';
 
+import Link from 'next/link';
 import { useState } from 'react';
+import type { StepEvidenceView } from '@/lib/data/gate';
 import type { TaskView } from '@/lib/data/requests';
 import {
   addTaskNoteAction,
@@ -13,15 +15,23 @@ import { Button } from '@/components/ui/button';
 import { formatTime } from '@/components/ui/progress';
 import { useActionCall } from './use-action-call';
 
-export function TaskCard({ task }: { task: TaskView }) {
+/**
+ * A step's card. Checklist items that evidence covers (lib/data/gate.ts getStepEvidenceView) are
+ * not boxes to click (the server refuses a hand tick): they read "ticked by evidence", with a link
+ * to where its run is shown, or "waits for evidence"; only the others are ticked by hand.
+ */
+export function TaskCard({ task, evidence = null }: { task: TaskView; evidence?: StepEvidenceView | null }) {
   const { pending, error, call } = useActionCall();
   const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
   const [blocking, setBlocking] = useState(false);
-  const open = task.checklist.filter((c) => !c.done).length;
+  const covered = new Map((evidence?.items ?? []).filter((i) => i.coveredBy).map((i) => [i.label, i]));
+  const open = task.checklist.filter((c) => !c.done && !covered.has(c.label)).length;
+  const waitingForEvidence = [...covered.values()].filter((i) => !i.satisfied).length;
   // What "Complete" still needs, said before it is clicked (the server refuses with the same reasons).
   const missing = [
     ...(open ? [`${open} checklist item${open === 1 ? '' : 's'} left`] : []),
+    ...(waitingForEvidence ? [`${waitingForEvidence} item${waitingForEvidence === 1 ? '' : 's'} waiting for evidence`] : []),
     ...(task.waitingFor ? [`waits for “${task.waitingFor}”`] : []),
   ];
   const refusal = task.canWork ? null : `Only holders of ${task.eligibleRoles.join(' or ')} (or admins) can work this task.`;
@@ -45,8 +55,20 @@ export function TaskCard({ task }: { task: TaskView }) {
         {task.status === 'in_progress' && <p className="text-blue-800">{task.activeForm}…</p>}
 
         <ul className="space-y-1.5" aria-label={`Checklist of ${task.subject}`}>
-          {task.checklist.map((item) => (
-            <li key={item.id}>
+          {task.checklist.map((item) => {
+            const byEvidence = covered.get(item.label);
+            const link = byEvidence?.runId ? evidence?.links[item.label] : undefined;
+            return byEvidence ? (
+              <li key={item.id} className="flex items-start gap-2" data-testid="checklist-item" data-label={item.label} data-by="evidence" data-satisfied={byEvidence.satisfied ? 'true' : 'false'}>
+                <span aria-hidden className={byEvidence.satisfied ? 'text-emerald-600' : 'text-slate-300'}>{byEvidence.satisfied ? '☑' : '☐'}</span>
+                <span className={byEvidence.satisfied ? 'text-slate-500' : ''}>{item.label}</span>
+                <span className="text-xs text-slate-500">
+                  {byEvidence.satisfied ? 'ticked by evidence' : 'waits for evidence'}
+                  {link && <> · <Link href={link} className="text-indigo-700 underline">see the run</Link></>}
+                </span>
+              </li>
+            ) : (
+            <li key={item.id} data-testid="checklist-item" data-label={item.label} data-by="hand">
               <label className="flex items-start gap-2">
                 <input
                   type="checkbox"
@@ -59,7 +81,8 @@ export function TaskCard({ task }: { task: TaskView }) {
                 {item.checkedBy && <span className="text-xs text-slate-400">({item.checkedBy})</span>}
               </label>
             </li>
-          ))}
+            );
+          })}
         </ul>
 
         {refusal ? (

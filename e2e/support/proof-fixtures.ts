@@ -160,6 +160,7 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
       const dbs = [PROOF_DATABASE, ...databases];
       await store.db.query('DELETE FROM migration_requests WHERE target_id IN (SELECT id FROM target_databases WHERE database = ANY($1))', [dbs]);
       // Proof projects (post-deploy's deployed requests) hold environments on these targets.
+      await store.db.query(`DELETE FROM migration_requests WHERE project_id IN (SELECT id FROM projects WHERE name LIKE 'Proof project %')`);
       await store.db.query(`DELETE FROM projects WHERE name LIKE 'Proof project %'`);
       await store.db.query('DELETE FROM target_databases WHERE database = ANY($1)', [dbs]);
       await store.db.query(`DELETE FROM migration_folders WHERE name LIKE 'proof-%.tar.gz'`);

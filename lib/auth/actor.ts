@@ -3,7 +3,8 @@ import type { Actor } from '../domain/permissions';
 import type { Role } from '../domain/roles';
 import { getPool, type Db, type Tx } from '../db/client';
 
-export type LoadedActor = Actor & { name: string; email: string };
+/** kind: automation accounts act through API tokens (never sign the gate nor approve production). */
+export type LoadedActor = Actor & { name: string; email: string; kind: 'person' | 'automation' };
 
 interface UserRow {
   id: string;
@@ -12,12 +13,13 @@ interface UserRow {
   roles: string[];
   agentRoles: string[];
   active: boolean;
+  kind: 'person' | 'automation';
 }
 
 /** A deleted or deactivated user is no longer anyone. */
 function toActor(user: UserRow | null | undefined): LoadedActor {
   if (!user || !user.active) throw new DomainError('unauthenticated', 'Your account is not active; sign in again.');
-  return { id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles };
+  return { id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles, kind: user.kind };
 }
 
 /** Who is asking, read inside the caller's transaction (services). */
@@ -26,7 +28,7 @@ export async function loadActor(db: Db | Tx, userId: string | null | undefined):
   return toActor(
     await db.user.findUnique({
       where: { id: userId },
-      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true },
+      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true },
     }),
   );
 }
@@ -34,7 +36,7 @@ export async function loadActor(db: Db | Tx, userId: string | null | undefined):
 /** Who is asking, for every page view: one indexed read straight on the pool. */
 export async function loadSessionActor(userId: string): Promise<LoadedActor> {
   const { rows } = await getPool().query<UserRow>(
-    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active FROM users WHERE id = $1::uuid`,
+    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active, kind::text AS kind FROM users WHERE id = $1::uuid`,
     [userId],
   );
   return toActor(rows[0]);

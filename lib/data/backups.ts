@@ -8,6 +8,7 @@ import { readRunResult } from '../domain/run-results';
 import { backupFileName, restoreProcedure, restoreScript, type RestoreScriptTarget } from '../engine';
 import { latestEvidence } from '../services/evidence';
 import type { RestoreScriptQuery } from '../validation/backup';
+import { backupTargetOf } from '../services/projects';
 import { assertCanRead } from './access';
 import { runTextRedactor } from './runs';
 
@@ -31,18 +32,23 @@ function scriptInput(artifact: { id: string; storeKey: string; sha256: string; s
   };
 }
 
-/** The Create backup step's panel: the latest backup and drill runs of the request, the latest backup, its restore script. */
+/**
+ * The Create backup step's panel: which target the request's backups are of (its project's
+ * production environment's, else its own), the latest backup and drill runs of the request on
+ * that target, the latest backup of it, its restore script.
+ */
 export async function getBackupPanel(actor: Actor, requestId: string) {
   assertCanRead(actor);
   const redact = runTextRedactor(actor);
   const db = getDb();
-  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { target: TARGET_FIELDS } });
+  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { targetId: true, projectId: true } });
   if (!request) throw notFound('Migration request');
-  const target = request.target;
+  const { targetId, environment } = await backupTargetOf(db, request);
+  const target = await db.targetDatabase.findUniqueOrThrow({ where: { id: targetId }, ...TARGET_FIELDS });
   const [backupRun, drillRun, artifact, drillEvidence, step] = await Promise.all([
-    db.run.findFirst({ where: { requestId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
-    db.run.findFirst({ where: { requestId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
-    db.artifact.findFirst({ where: { kind: 'backup', run: { requestId } }, orderBy: { createdAt: 'desc' } }),
+    db.run.findFirst({ where: { requestId, targetId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.run.findFirst({ where: { requestId, targetId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.artifact.findFirst({ where: { kind: 'backup', targetId, run: { requestId } }, orderBy: { createdAt: 'desc' } }),
     latestEvidence(requestId, 'drill'),
     db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.backup! } }, select: { eligibleRoles: true, isGate: true } }),
   ]);
@@ -61,6 +67,8 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
     log: (log ?? []).slice(-200).map((line) => redact(line, target)),
   });
   return {
+    // What is backed up, in words for the panel: the environment's name when it is production's.
+    backupTarget: { name: target.name, environment: environment?.name ?? null, ownTarget: targetId === request.targetId },
     backupRun: backupRun && backupResult ? runView(backupRun, backupResult.log) : null,
     drillRun: drillRun && drillResult
       ? {

@@ -5,7 +5,7 @@ import { DomainError, notFound } from '../domain/errors';
 import type { Actor } from '../domain/permissions';
 import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { readRunResult } from '../domain/run-results';
-import { recoveryFactsOf } from '../services/deploy';
+import { recoveryFactsOf, twoPersonFacts } from '../services/deploy';
 import { assertGatePassed } from '../services/gate';
 import { environmentsOf } from '../services/projects';
 import { passingRehearsal } from '../services/step-evidence';
@@ -51,12 +51,13 @@ export async function getDeployPanel(viewer: Actor & { id: string }, requestId: 
       })
     : null;
   const approvals = revision
-    ? await db.deploymentApproval.findMany({ where: { requestId, revisionId: revision.id, voidedAt: null }, orderBy: { createdAt: 'desc' }, include: { approvedBy: { select: { id: true, name: true, roles: true, active: true } } } })
+    ? await db.deploymentApproval.findMany({ where: { requestId, revisionId: revision.id, voidedAt: null }, orderBy: { createdAt: 'desc' }, include: { approvedBy: { select: { id: true, name: true, roles: true, active: true, kind: true } } } })
     : [];
-  const canApprove = approvalRefusal(viewer, request) === null;
+  const approvalFacts = { authorId: request.authorId, ...(revision ? await twoPersonFacts(tx, requestId, revision.id) : {}) };
+  const canApprove = approvalRefusal(viewer, approvalFacts) === null;
 
   const envViews = await Promise.all(environments.map(async (env) => {
-    const approval = approvals.find((a) => a.environmentId === env.id && a.approvedBy.active && !approvalRefusal(a.approvedBy, request)) ?? null;
+    const approval = approvals.find((a) => a.environmentId === env.id && a.approvedBy.active && !approvalRefusal(a.approvedBy, approvalFacts)) ?? null;
     const refusal = promotionRefusal({
       environments, environmentId: env.id, revision, rehearsalPassed, succeededEnvironmentIds: succeeded,
       activeDeployment: active && { environmentName: environments.find((e) => e.id === active.environmentId)?.name ?? 'another environment' },

@@ -4,7 +4,7 @@ import type { EvidenceKindName } from '../domain/evidence-schemas';
 import { checkCanSignGate, type Actor } from '../domain/permissions';
 import type { StepEvidence } from '../domain/step-evidence';
 import { notFound } from '../domain/errors';
-import { getGateState } from '../services/gate';
+import { getGateState, type GateState } from '../services/gate';
 import { getStepEvidence, loadRequestFacts } from '../services/step-evidence';
 import { assertCanRead } from './access';
 
@@ -39,14 +39,8 @@ export interface GateItemDto {
   voided: { by: string; signedAt: Date; at: Date; reason: string }[];
 }
 
-export interface GateView {
+export interface GateView extends Pick<GateState, 'open' | 'passed' | 'waitingFor' | 'minReviewers' | 'maxItemsPerSigner' | 'distinctSigners'> {
   requestId: string;
-  open: boolean;
-  passed: boolean;
-  waitingFor: string[];
-  minReviewers: number;
-  maxItemsPerSigner: number;
-  distinctSigners: number;
   revision: number | null;
   /** Whether the viewer may sign at all (a reviewer who did not file the request), and why not. */
   canSign: boolean;

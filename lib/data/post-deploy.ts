@@ -7,6 +7,7 @@ import {
   HealthCheckEvidenceSchema, VerificationEvidenceSchema, VerificationExpectationSchema, describeExpectation,
   type ExpectationKind,
 } from '../domain/verification';
+import { publicHealthError } from '../health/check';
 import { assertCanRead } from './access';
 import { runTextRedactor } from './runs';
 
@@ -124,6 +125,10 @@ export async function getPostDeployPanel(viewer: Actor, requestId: string) {
   const deployStep = steps.find((s) => s.position === RUN_STEP_POSITION.restore) ?? null;
   const mayWorkStep = step !== null && canWorkTask(viewer, step);
   const canWrite = isAdmin(viewer) || hasRole(viewer, 'lead') || (viewer.id === request.authorId && holdsAnyRole(viewer)) || mayWorkStep;
+  // What a query returned can be production data: others see only whether it passed.
+  const mayReadActuals = isAdmin(viewer) || hasRole(viewer, 'lead') || mayWorkStep;
+  // A failed health check's error names sockets and redirect targets: others see the status only.
+  const mayReadHealthErrors = isAdmin(viewer) || mayWorkStep;
   const environmentOf = new Map(deployments.map((d) => [d.id, d.environment.name]));
 
   const checks = runs
@@ -141,12 +146,18 @@ export async function getPostDeployPanel(viewer: Actor, requestId: string) {
           ? {
               evidenceId: verification.id, passed: verification.passed, summary: verification.summary,
               results: detail?.success
-                ? detail.data.queries.map((q) => ({ queryId: q.queryId, name: q.name, passed: q.passed, actual: q.actual, reason: redact(q.reason, r.target), durationMs: q.durationMs, expects: describeExpectation(q.expectation) }))
+                ? detail.data.queries.map((q) => ({
+                    queryId: q.queryId, name: q.name, passed: q.passed, actual: mayReadActuals ? q.actual : null,
+                    reason: mayReadActuals ? redact(q.reason, r.target) : null, durationMs: q.durationMs, expects: describeExpectation(q.expectation),
+                  }))
                 : [],
             }
           : null,
         health: health && healthDetail?.success
-          ? { evidenceId: health.id, passed: health.passed, status: healthDetail.data.status, latencyMs: healthDetail.data.latencyMs, error: healthDetail.data.error }
+          ? {
+              evidenceId: health.id, passed: health.passed, status: healthDetail.data.status, latencyMs: healthDetail.data.latencyMs,
+              error: healthDetail.data.error === null ? null : mayReadHealthErrors ? healthDetail.data.error : publicHealthError(healthDetail.data),
+            }
           : null,
       };
     });
@@ -156,6 +167,7 @@ export async function getPostDeployPanel(viewer: Actor, requestId: string) {
     hasProject: request.projectId !== null,
     schedule: request.project ? { intervalSeconds: request.project.verificationIntervalSeconds, windowMinutes: request.project.verificationWindowMinutes } : null,
     canWrite,
+    canWriteQueries: isAdmin(viewer) || mayWorkStep,
     canRunChecks: isAdmin(viewer) || mayWorkStep,
     canRollback: isAdmin(viewer) || (deployStep !== null && canWorkTask(viewer, deployStep)),
     runners: step?.eligibleRoles ?? [],

@@ -32,13 +32,26 @@ describe('promotion rules', () => {
     expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'a' })).toMatch(/author of the request cannot approve/);
     expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x' })).toBeNull();
   });
+
+  it('approvals: a person, and not a revision author nor a gate signer of the revision', () => {
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'automation' }, { authorId: 'x' })).toBe('Quality-gate signatures and production approvals are for people, not tokens.');
+    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x', revisionAuthorIds: ['y', 'a'] })).toMatch(/wrote a revision of this migration/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['a'] })).toMatch(/signed the quality gate of this revision/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['z'] })).toBeNull();
+  });
 });
 
 describe('recovery', () => {
-  const f = (over: Partial<RecoveryFacts> = {}): RecoveryFacts => ({ status: 'failed', phase: 'health', backupArtifactId: 'b', hasDown: true, applied: true, recovering: false, ...over });
+  const f = (over: Partial<RecoveryFacts> = {}): RecoveryFacts => ({ status: 'failed', phase: 'health', backupArtifactId: 'b', hasDown: true, applied: true, recovering: false, alerting: false, laterChange: null, ...over });
   it('offers the down path and the restore only when the target may have changed', () => {
     expect(recoveryOptions(f())).toEqual(['down', 'restore']);
-    expect(recoveryOptions(f({ status: 'succeeded' }))).toEqual(['down', 'restore']);
+    // A succeeded deploy only while it is watched and alerting; nothing once the target changed again.
+    expect(recoveryOptions(f({ status: 'succeeded' }))).toEqual([]);
+    expect(recoveryRefusal('restore', f({ status: 'succeeded' }))).toMatch(/rolled back only while its post-deployment checks still watch it/);
+    expect(recoveryOptions(f({ status: 'succeeded', alerting: true }))).toEqual(['down', 'restore']);
+    expect(recoveryOptions(f({ laterChange: 'an apply run queued 2026-11-20' }))).toEqual([]);
+    expect(recoveryRefusal('restore', f({ status: 'succeeded', alerting: true, laterChange: 'an apply run queued 2026-11-20' })))
+      .toMatch(/changed again after this deploy \(an apply run queued 2026-11-20\): recovering this deploy now would undo that change too/);
     expect(recoveryOptions(f({ phase: 'push' }))).toEqual([]);
     expect(recoveryRefusal('restore', f({ phase: 'backup' }))).toMatch(/before it changed the target \(in backup\)/);
     expect(recoveryOptions(f({ applied: false }))).toEqual(['restore']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PEOPLE_ONLY_MESSAGE } from './permissions';
 
 /**
  * The Deploy step (procedure step 8) as pure rules: the phases a deploy goes through, what its
@@ -155,10 +156,20 @@ export function promotionRefusal(f: PromotionFacts): PromotionRefusal | null {
   return null;
 }
 
-/** Why this person may not approve the deploy of this request (null when they may): leads only, never the author. */
-export function approvalRefusal(actor: { id: string; roles: readonly string[] }, request: { authorId: string }): string | null {
+/**
+ * Why this person may not approve the deploy of this request (null when they may): a lead who is
+ * a person, and a second pair of eyes: not its filer, not the author of any of its revisions, not
+ * a signer of its current revision's gate (the lists are omitted where not loaded yet).
+ */
+export function approvalRefusal(
+  actor: { id: string; roles: readonly string[]; kind?: string },
+  request: { authorId: string; revisionAuthorIds?: readonly string[]; gateSignerIds?: readonly string[] },
+): string | null {
+  if (actor.kind === 'automation') return PEOPLE_ONLY_MESSAGE;
   if (!actor.roles.includes('lead')) return 'Only a lead can approve a deploy to an environment that requires approval.';
   if (actor.id === request.authorId) return 'The author of the request cannot approve its deploy: another lead approves it.';
+  if (request.revisionAuthorIds?.includes(actor.id)) return 'You wrote a revision of this migration, so you cannot approve its deploy: another lead approves it.';
+  if (request.gateSignerIds?.includes(actor.id)) return 'You signed the quality gate of this revision, so you cannot also approve its deploy: another lead approves it.';
   return null;
 }
 
@@ -177,17 +188,22 @@ export interface RecoveryFacts {
   applied: boolean | null;
   /** A recovery run of this deployment is queued or running. */
   recovering: boolean;
+  /** A succeeded deploy still watched (before verifyUntil) with an open alert: a failing post-deployment check. */
+  alerting: boolean;
+  /** A later change of the same target (apply, down, deploy, restore run after this deploy), in words, or null. */
+  laterChange: string | null;
 }
 
 /**
  * The recoveries a deployment offers: a failed one that may have changed its target, or a
- * succeeded one (rolled back after its checks failed).
+ * succeeded one still watched whose checks fail (an alert's "Roll back"); never once the target
+ * was changed again since (a restore would wipe that change and everything written after it).
  * The down path needs the migration applied and a down.sql; a restore needs the pre-deploy backup.
  */
 export function recoveryOptions(f: RecoveryFacts): RecoveryKind[] {
-  if (f.recovering) return [];
-  // A succeeded deploy is rolled back when its post-deployment checks fail (an alert's "Roll back").
+  if (f.recovering || f.laterChange) return [];
   if (f.status !== 'failed' && f.status !== 'succeeded') return [];
+  if (f.status === 'succeeded' && !f.alerting) return [];
   if (f.status === 'failed' && !changedTarget(f.phase)) return [];
   const options: RecoveryKind[] = [];
   if (f.hasDown && f.applied !== false) options.push('down');
@@ -199,7 +215,13 @@ export function recoveryOptions(f: RecoveryFacts): RecoveryKind[] {
 export function recoveryRefusal(kind: RecoveryKind, f: RecoveryFacts): string | null {
   if (recoveryOptions(f).includes(kind)) return null;
   if (f.recovering) return 'A recovery of this deploy is already queued or running.';
+  if (f.laterChange) {
+    return `The target was changed again after this deploy (${f.laterChange}): recovering this deploy now would undo that change too. Recover from the latest change instead.`;
+  }
   if (f.status !== 'failed' && f.status !== 'succeeded') return `This deploy is ${f.status}: only a failed or a succeeded deploy is rolled back.`;
+  if (f.status === 'succeeded' && !f.alerting) {
+    return 'This deploy succeeded: it is rolled back only while its post-deployment checks still watch it and one of them is failing (an open alert).';
+  }
   if (f.status === 'failed' && !changedTarget(f.phase)) {
     return `This deploy stopped before it changed the target (in ${f.phase ?? 'its start'}): there is nothing to recover; deploy again.`;
   }

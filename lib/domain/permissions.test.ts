@@ -52,4 +52,12 @@ describe('permissions per role', () => {
       reason: 'You filed this request, so you cannot sign its quality gate.',
     });
   });
+
+  it('gate signers are people who wrote no revision of the migration', () => {
+    expect(checkCanSignGate({ ...actor(['reviewer'], [], 'r1'), kind: 'automation' }, { authorId: 'a1' }))
+      .toEqual({ ok: false, reason: 'Quality-gate signatures and production approvals are for people, not tokens.' });
+    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1', revisionAuthorIds: ['d1', 'r1'] }))
+      .toEqual({ ok: false, reason: 'You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' });
+    expect(checkCanSignGate({ ...actor(['reviewer'], [], 'r1'), kind: 'person' }, { authorId: 'a1', revisionAuthorIds: ['d1'] })).toEqual({ ok: true });
+  });
 });

@@ -33,11 +33,19 @@ export function canWorkTask(actor: Actor, task: { eligibleRoles: readonly string
   return isAdmin(actor) || holdsAnyOf(actor, task.eligibleRoles);
 }
 
+/** Why an automation account (an API token) may not sign the gate nor approve a production deploy. */
+export const PEOPLE_ONLY_MESSAGE = 'Quality-gate signatures and production approvals are for people, not tokens.';
+
 export type GateSignCheck = { ok: true } | { ok: false; reason: string };
 
-/** Reviewers sign gate items; nobody signs their own request, admins included. */
-export function checkCanSignGate(actor: Actor, request: { authorId: string }): GateSignCheck {
+/**
+ * Reviewers who are people sign gate items; nobody signs a request they filed or a migration they
+ * wrote a revision of, admins included (revisionAuthorIds omitted where not loaded).
+ */
+export function checkCanSignGate(actor: Actor & { kind?: string }, request: { authorId: string; revisionAuthorIds?: readonly string[] }): GateSignCheck {
+  if (actor.kind === 'automation') return { ok: false, reason: PEOPLE_ONLY_MESSAGE };
   if (!hasRole(actor, 'reviewer')) return { ok: false, reason: 'Only reviewers can sign quality gate items.' };
   if (actor.id === request.authorId) return { ok: false, reason: 'You filed this request, so you cannot sign its quality gate.' };
+  if (request.revisionAuthorIds?.includes(actor.id)) return { ok: false, reason: 'You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' };
   return { ok: true };
 }

@@ -19,6 +19,10 @@ describe('who may start (and cancel) a run', () => {
     expect(runRoleRefusal(actor(['lead']), 'apply')).toBe('Applying migrations to a target needs the database-administrator role (or admin).');
     expect(runTargetRefusal('apply', { name: 'Prod', environment: 'production' })).toMatch(/^Prod is a production target/);
     expect(runTargetRefusal('rehearsal', { name: 'Prod', environment: 'production' })).toBeNull();
+    // A target behind an approval is guarded whatever its label; a deploy's own down run is not.
+    expect(runTargetRefusal('down', { name: 'Main', environment: 'staging', approvalEnvironment: 'live (Shop)' })).toMatch(/^Main is the target of the live \(Shop\) environment, which requires approval: changes to it go through the Deploy step/);
+    expect(runTargetRefusal('down', { name: 'Main', environment: 'staging', approvalEnvironment: 'live (Shop)' }, { deploymentId: 'd' })).toBeNull();
+    expect(runTargetRefusal('apply', { name: 'Main', environment: 'staging', approvalEnvironment: null })).toBeNull();
   });
 
   it('takes lead, database-administrator or admin for status checks', () => {

@@ -72,12 +72,20 @@ export function runRoleRefusal(actor: Actor, kind: RunKindName, step?: RunStep |
 }
 
 /** Why a run of this kind may not run on this target, or null: production changes go through the Deploy step. */
-export function runTargetRefusal(kind: RunKindName, target: { name: string; environment: string }, run: { deploymentId?: string | null } = {}): string | null {
+export function runTargetRefusal(
+  kind: RunKindName,
+  target: { name: string; environment: string; approvalEnvironment?: string | null },
+  run: { deploymentId?: string | null } = {},
+): string | null {
   // Every other kind only reads the target (snapshot, status, analysis, drift, backup; a rehearsal
   // or a drill works on a copy in the sandbox), so production targets are fine. A down run that
   // recovers a failed deploy is the Deploy step's own (lib/services/deploy.ts checks it).
   if ((kind === 'apply' || kind === 'down') && target.environment === 'production' && !run.deploymentId) {
     return `${target.name} is a production target: production changes go through the Deploy step after the quality gate.`;
+  }
+  // Whatever its label, the target of an environment that requires approval (approvalEnvironment: its name) is changed only by a deploy.
+  if ((kind === 'apply' || kind === 'down') && target.approvalEnvironment && !run.deploymentId) {
+    return `${target.name} is the target of the ${target.approvalEnvironment} environment, which requires approval: changes to it go through the Deploy step after the quality gate and a lead's approval.`;
   }
   return null;
 }

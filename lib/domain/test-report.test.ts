@@ -113,6 +113,17 @@ describe('JUnit XML reports', () => {
     expect(refusal(() => parseJUnitXml('<testsuite><!DOCTYPE x [<!ENTITY a "b">]><testcase name="a"/></testsuite>'))).toMatch(/DOCTYPE/);
     const quoted = parseJUnitXml('<testsuite><testcase name="html"><failure><![CDATA[got <!DOCTYPE html><html>]]></failure></testcase></testsuite>');
     expect(quoted.failureList[0].message).toBe('got <!DOCTYPE html><html>');
+    // A CDATA opener inside a comment does not hide the DOCTYPE that follows the comment.
+    const hidden = '<!-- <![CDATA[ --><!DOCTYPE t [<!ENTITY x "injected">]><!-- ]]> --><testsuite><testcase name="&x;"><failure message="&x;"/></testcase></testsuite>';
+    expect(refusal(() => parseJUnitXml(hidden))).toMatch(/DOCTYPE/);
+    expect(refusal(() => parseJUnitXml('<!-- a --><![CDATA[ x ]]><!ENTITY x "y"><testsuite/>'))).toMatch(/DOCTYPE or entities/);
+  });
+
+  it('never expand entities, but read the standard XML escapes and character references', () => {
+    const r = parseJUnitXml('<testsuite><testcase name="a &amp;lt; &#65;&#x42; &x; &lt;b&gt; &quot;q&quot; &apos;s&apos;"><failure>got &amp; &#x1F600;</failure></testcase><testcase name="c"><failure><![CDATA[raw &amp; <kept>]]></failure></testcase></testsuite>');
+    expect(r.failureList[0].name).toBe(`a &lt; AB &x; <b> "q" 's'`);
+    expect(r.failureList[0].message).toBe('got & \u{1F600}');
+    expect(r.failureList[1].message).toBe('raw &amp; <kept>');
   });
 
   it('refuse what is not a JUnit report, with the reason', () => {

@@ -73,14 +73,41 @@ const invalid = (message: string) => new DomainError('invalid', message, 'report
 
 /**
  * A DTD is where entity bombs (billion laughs) and external entities (XXE) live; JUnit never
- * needs one, so any DOCTYPE or ENTITY declaration outside CDATA and comments refuses the report
- * before a parser sees it.
+ * needs one, so any declaration (<!DOCTYPE, <!ENTITY, ...) outside CDATA and comments refuses the
+ * report before a parser sees it. One pass in document order, as a parser reads it: a comment
+ * ends at the first -->, a CDATA section at the first ]]>, whatever either seems to contain
+ * (stripping one kind and then the other let `<!-- <![CDATA[ --><!DOCTYPE ...><!-- ]]> -->` through).
+ * The parser does not expand entities either (processEntities: false): this is the first wall.
  */
 function assertNoDeclarations(xml: string): void {
-  const outsideText = xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '').replace(/<!--[\s\S]*?-->/g, '');
-  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(outsideText)) {
-    throw invalid('The report declares a DOCTYPE or entities; JUnit reports never need them, and Cutover does not read them (XML entity expansion is refused). Remove the <!DOCTYPE ...> part.');
+  let at = xml.indexOf('<!');
+  while (at !== -1) {
+    let end: number;
+    if (xml.startsWith('<!--', at)) end = xml.indexOf('-->', at + 4);
+    else if (xml.startsWith('<![CDATA[', at)) end = xml.indexOf(']]>', at + 9);
+    else {
+      throw invalid('The report declares a DOCTYPE or entities; JUnit reports never need them, and Cutover does not read them (XML entity expansion is refused). Remove the <!DOCTYPE ...> part.');
+    }
+    // An unclosed comment or CDATA section: the XML validator refuses it next.
+    if (end === -1) return;
+    at = xml.indexOf('<!', end);
   }
+}
+
+const XML_ESCAPES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * The five predefined XML escapes and numeric character references, decoded in one pass (so
+ * `&amp;lt;` reads `&lt;`). Anything else (`&name;` of a DTD) stays as written: nothing expands.
+ */
+export function decodeXmlText(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (whole, ref: string) => {
+    if (ref[0] !== '#') return XML_ESCAPES[ref];
+    const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0x10ffff && code !== 0xfffe && code !== 0xffff);
+    return allowed ? String.fromCodePoint(code) : whole;
+  });
 }
 
 type XmlNode = Record<string, unknown>;
@@ -97,12 +124,19 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   htmlEntities: false,
+  // No entity is ever expanded by the parser; decodeXmlText reads the standard escapes.
+  processEntities: false,
+  // CDATA kept apart from text: its content is literal, never decoded.
+  cdataPropName: '#cdata',
   maxNestedTags: MAX_NESTING * 2 + 8,
   isArray: (name) => ARRAY_TAGS.has(name),
 });
 
 const asNode = (value: unknown): XmlNode => (value !== null && typeof value === 'object' ? (value as XmlNode) : { '#text': typeof value === 'string' ? value : '' });
-const attrs = (node: XmlNode) => (node['@'] ?? {}) as Record<string, string | undefined>;
+function attrs(node: XmlNode): Record<string, string | undefined> {
+  const raw = (node['@'] ?? {}) as Record<string, string | undefined>;
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? decodeXmlText(v) : v]));
+}
 const list = (value: unknown): XmlNode[] => (Array.isArray(value) ? value.map(asNode) : value === undefined ? [] : [asNode(value)]);
 const count = (value: string | undefined) => {
   const n = Number(value);
@@ -111,7 +145,9 @@ const count = (value: string | undefined) => {
 
 function textOf(node: XmlNode): string {
   const text = node['#text'];
-  return typeof text === 'string' ? text : '';
+  const cdata = node['#cdata'];
+  const sections = Array.isArray(cdata) ? cdata.filter((c): c is string => typeof c === 'string') : typeof cdata === 'string' ? [cdata] : [];
+  return (typeof text === 'string' ? decodeXmlText(text) : '') + sections.join('');
 }
 
 /** A failure's message: its `message` attribute, else the first line of its text (the stack trace follows). */

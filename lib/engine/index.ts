@@ -46,6 +46,7 @@ export * from './postgres/runner';
 export * from './postgres/sandbox';
 export * from './postgres/snapshot';
 export * from './postgres/sql-guard';
+export * from './postgres/side-effects';
 export * from './postgres/sql-plan';
 export * from './postgres/target-lock';
 export * from './postgres/backup';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../domain/errors';
 import { bumpPatch } from '../domain/deploy';
-import { branchCommit, branchNameProblem, syncRepository, type RepositoryOptions, type RepositoryProject, type SyncedRepository } from './repository';
+import { branchCommit, branchNameProblem, redactGitText, syncRepository, type RepositoryOptions, type RepositoryProject, type SyncedRepository } from './repository';
 
 /**
  * The deploy side of a project's repository: the migration's files committed at
@@ -145,7 +145,8 @@ export async function commitMigration(input: DeployCommitInput, hooks: DeployCom
     try {
       await repo.git.raw(['push', '--porcelain', 'origin', `${commit}:refs/heads/${branch}`]);
     } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
+      // Redacted like every other git message: a remote may echo the URL with its credential.
+      const text = redactGitText(err instanceof Error ? err.message : String(err), input.project);
       if (/\[rejected\]|non-fast-forward|fetch first|\(stale info\)/i.test(text)) throw new PushRejectedError(branch, lastLine(text));
       if (hooks.signal?.aborted) throw new DomainError('conflict', `The push to ${branch} was cancelled.`);
       throw new DomainError('conflict', `The push to ${branch} of ${repo.label} failed: ${lastLine(text)}. Check the repository's credential and that Cutover may push to ${branch}.`);

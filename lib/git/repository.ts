@@ -7,7 +7,7 @@ import { secretKey } from '../db/settings';
 import { DomainError } from '../domain/errors';
 import { decryptSecret } from '../engine';
 import type { Project } from '../generated/prisma/client';
-import { branchNameProblem, repositoryPathProblem, repositoryUrlProblem } from '../validation/project';
+import { branchNameProblem, credentialTransportProblem, repositoryPathProblem, repositoryUrlProblem } from '../validation/project';
 
 export { branchNameProblem, repositoryUrlProblem };
 
@@ -85,7 +85,9 @@ function credentialOf(project: RepositoryProject): string | null {
 
 /**
  * A small, explicit environment for git: no inherited EDITOR/PAGER/GIT_* (simple-git refuses some,
- * and they have no business here), no prompts on a terminal, only the transports we allow.
+ * and they have no business here), no prompts on a terminal, only the transports we allow, and no
+ * system or global git config: the server user's credential helpers and url.insteadOf rewrites
+ * must never apply to a project's repository.
  */
 async function gitEnvironment(project: RepositoryProject): Promise<Record<string, string>> {
   const env: Record<string, string> = {
@@ -96,6 +98,7 @@ async function gitEnvironment(project: RepositoryProject): Promise<Record<string
     GIT_TERMINAL_PROMPT: '0',
     GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
     GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
   };
   if (process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
   const credential = credentialOf(project);
@@ -105,12 +108,17 @@ async function gitEnvironment(project: RepositoryProject): Promise<Record<string
   return env;
 }
 
-/** git's message, with anything that could be the credential taken out, cut to a readable length. */
-function gitMessage(err: unknown, project: RepositoryProject): string {
-  let message = (err instanceof Error ? err.message : String(err)).trim();
+/** git's text with anything that could be the credential taken out (the stored one, a password in a URL). */
+export function redactGitText(text: string, project: RepositoryProject): string {
+  let message = text;
   const credential = project.repositoryCredentialEncrypted ? credentialOf(project) : null;
   if (credential) message = message.split(credential).join('***');
-  message = message.replace(/(\/\/[^/@\s:]+):[^@\s/]+@/g, '$1:***@');
+  return message.replace(/(\/\/[^/@\s:]+):[^@\s/]+@/g, '$1:***@');
+}
+
+/** git's message, with anything that could be the credential taken out, cut to a readable length. */
+function gitMessage(err: unknown, project: RepositoryProject): string {
+  const message = redactGitText((err instanceof Error ? err.message : String(err)).trim(), project);
   const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.slice(-3).join(' ').slice(0, 400) || 'git failed without a message';
 }
@@ -122,8 +130,8 @@ function gitIn(dir: string, env: Record<string, string>, options: RepositoryOpti
     maxConcurrentProcesses: 2,
     timeout: { block: options.timeoutMs ?? DEFAULT_TIMEOUT_MS },
     abort: options.signal,
-    // GIT_ASKPASS is ours (the script above); simple-git asks us to say so.
-    unsafe: { allowUnsafeAskPass: true },
+    // GIT_ASKPASS is ours (the script above), GIT_CONFIG_GLOBAL is /dev/null; simple-git asks us to say so.
+    unsafe: { allowUnsafeAskPass: true, allowUnsafeConfigPaths: true },
   }).env(env);
 }
 
@@ -150,7 +158,7 @@ const FETCH_REFSPEC = '+refs/heads/*:refs/remotes/origin/*';
  * credentials, a URL Cutover does not accept.
  */
 export async function syncRepository(project: RepositoryProject, options: RepositoryOptions = {}): Promise<SyncedRepository> {
-  const problem = repositoryUrlProblem(project.repositoryUrl);
+  const problem = repositoryUrlProblem(project.repositoryUrl) ?? credentialTransportProblem(project.repositoryUrl, project.repositoryCredentialEncrypted !== null);
   if (problem) throw new DomainError('invalid', `Project ${project.name}: ${problem}`);
   const url = project.repositoryUrl.trim();
   const dir = repositoryDir(project.id);

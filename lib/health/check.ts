@@ -20,6 +20,15 @@ export interface HealthCheckOptions {
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
 
 /**
+ * A failed check as every reader may see it: the status only. The full error (socket codes,
+ * redirect Locations, the application's address) stays in the evidence for admins and the
+ * Post-deployment step's holders.
+ */
+export function publicHealthError(result: { status: number | null }): string {
+  return result.status === null ? 'unreachable' : `unhealthy (HTTP ${result.status})`;
+}
+
+/**
  * GET the URL once. Healthy means a 2xx answer within the timeout. Only http and https are
  * accepted, so a health-check URL typed by an admin can never read local files or other schemes.
  * Redirects are not followed: a health endpoint that redirects (often to a login page) is not

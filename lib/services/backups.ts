@@ -8,21 +8,22 @@ import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { backupFileName } from '../engine';
 import type { BackupFileQuery, BackupRunInput } from '../validation/backup';
 import { recordAudit } from './audit';
+import { backupTargetOf } from './projects';
 import { queueRun, queueRunInTransaction } from './runs';
 
-/** A Create backup holder (or admin) asks for a consistent backup of the request's target. */
+/** A Create backup holder (or admin) asks for a consistent backup of the request's backup target (production's when it has a project). */
 export async function requestBackup(actorId: string, input: BackupRunInput) {
   return queueRun(actorId, { kind: 'backup', requestId: input.requestId });
 }
 
 /**
- * A Create backup holder (or admin) asks for a restore drill of the request's latest backup.
+ * A Create backup holder (or admin) asks for a restore drill of the request's latest backup of its backup target.
  * Who is asking is checked before anything about the request's backups is said.
  */
 export async function requestDrill(actorId: string, input: BackupRunInput) {
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    const request = await tx.migrationRequest.findUnique({ where: { id: input.requestId }, select: { id: true, targetId: true } });
+    const request = await tx.migrationRequest.findUnique({ where: { id: input.requestId }, select: { id: true, targetId: true, projectId: true } });
     if (!request) throw notFound('Migration request');
     const step = await tx.task.findUnique({
       where: { requestId_position: { requestId: request.id, position: RUN_STEP_POSITION.drill! } },
@@ -30,8 +31,9 @@ export async function requestDrill(actorId: string, input: BackupRunInput) {
     });
     const refusal = runRoleRefusal(actor, 'drill', step);
     if (refusal) throw forbidden(refusal);
+    const { targetId } = await backupTargetOf(tx, request);
     const latest = await tx.artifact.findFirst({
-      where: { kind: 'backup', targetId: request.targetId, run: { requestId: request.id } },
+      where: { kind: 'backup', targetId, run: { requestId: request.id } },
       orderBy: { createdAt: 'desc' },
       select: { id: true },
     });

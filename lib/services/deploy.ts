@@ -54,14 +54,24 @@ async function settleOrphanedDeployments(tx: Tx, requestId: string) {
   }
 }
 
-/** A lead's approval of this revision to this environment that still holds (not voided, by a lead who is not the author). */
+/** Who may not be the second pair of eyes on a revision: the authors of the request's revisions and the signers of that revision's gate. */
+export async function twoPersonFacts(tx: Tx, requestId: string, revisionId: string) {
+  const [revisions, signatures] = await Promise.all([
+    tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true } }),
+    tx.gateSignature.findMany({ where: { requestId, revisionId }, select: { signedById: true } }),
+  ]);
+  return { revisionAuthorIds: revisions.map((r) => r.createdById), gateSignerIds: signatures.map((s) => s.signedById) };
+}
+
+/** A lead's approval of this revision to this environment that still holds (not voided, by a lead who may approve it: see approvalRefusal). */
 async function validApproval(tx: Tx, request: { id: string; authorId: string }, environmentId: string, revisionId: string) {
   const approvals = await tx.deploymentApproval.findMany({
     where: { requestId: request.id, environmentId, revisionId, voidedAt: null },
     orderBy: { createdAt: 'desc' },
-    include: { approvedBy: { select: { id: true, name: true, roles: true, active: true } } },
+    include: { approvedBy: { select: { id: true, name: true, roles: true, active: true, kind: true } } },
   });
-  return approvals.find((a) => a.approvedBy.active && !approvalRefusal(a.approvedBy, request)) ?? null;
+  const facts = { authorId: request.authorId, ...(await twoPersonFacts(tx, request.id, revisionId)) };
+  return approvals.find((a) => a.approvedBy.active && !approvalRefusal(a.approvedBy, facts)) ?? null;
 }
 
 /**
@@ -85,6 +95,8 @@ export async function approveDeployment(actorId: string, input: Omit<ApproveDepl
     if (!env.requiresApproval) throw conflict(`${env.name} does not require approval: deploy to it directly.`);
     const revision = await currentRevision(tx, request.id);
     if (!revision) throw conflict('Save the migration (Create migration) before approving its deploy.');
+    const twoPerson = approvalRefusal(actor, { authorId: request.authorId, ...(await twoPersonFacts(tx, request.id, revision.id)) });
+    if (twoPerson) throw forbidden(twoPerson);
     await assertGatePassed(tx, request.id);
     const standing = await validApproval(tx, request, env.id, revision.id);
     if (standing) return { approvalId: standing.id };
@@ -165,12 +177,51 @@ export async function requestDeploy(actorId: string, input: RequestDeployInput):
   });
 }
 
+/**
+ * Whether the deployment has an open alert: the latest check of a kind (verification with queries,
+ * health check) of its verify runs failed, as lib/data/post-deploy.ts openAlerts reads it (that
+ * module is server-only, and the worker imports this one).
+ */
+async function hasFailingCheck(tx: Tx, deploymentId: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM (
+      SELECT DISTINCT ON (e.kind) e.kind::text AS kind, e.passed, e.detail FROM evidence e JOIN runs r ON r.id = e.run_id
+      WHERE r.deployment_id = ${deploymentId}::uuid AND r.kind = 'verify' AND e.kind IN ('verification', 'health_check')
+      ORDER BY e.kind, e.created_at DESC
+    ) latest
+    WHERE NOT latest.passed AND (latest.kind <> 'verification' OR jsonb_array_length(coalesce(latest.detail->'queries', '[]'::jsonb)) > 0)`;
+  return rows[0]!.n > 0;
+}
+
 /** What decides a deployment's recovery (lib/domain/deploy.ts recoveryOptions), loaded in the caller's transaction. */
-export async function recoveryFactsOf(tx: Tx, deployment: { id: string; status: string; phase: string | null; backupArtifactId: string | null; phases: unknown; revision: { downSql: string } }): Promise<RecoveryFacts> {
+export async function recoveryFactsOf(
+  tx: Tx,
+  deployment: {
+    id: string; targetId: string; status: string; phase: string | null; backupArtifactId: string | null; phases: unknown;
+    verifyUntil: Date | null; createdAt: Date; revision: { downSql: string };
+  },
+  now = new Date(),
+): Promise<RecoveryFacts> {
   const recovering = await tx.run.findFirst({ where: { deploymentId: deployment.id, kind: { in: ['down', 'restore'] }, status: { in: ACTIVE } }, select: { id: true } });
+  // A succeeded deploy is rolled back only while its checks still watch it and one of them fails.
+  const watched = deployment.status === 'succeeded' && !!deployment.verifyUntil && now < deployment.verifyUntil;
+  const alerting = watched && (await hasFailingCheck(tx, deployment.id));
+  // Any change of the target since (queued, running or started; runs of this deployment aside) would be undone by a recovery.
+  const later = await tx.run.findFirst({
+    where: {
+      targetId: deployment.targetId, kind: { in: ['apply', 'down', 'deploy', 'restore'] }, queuedAt: { gt: deployment.createdAt },
+      AND: [{ OR: [{ deploymentId: null }, { deploymentId: { not: deployment.id } }] }, { OR: [{ startedAt: { not: null } }, { status: { in: ACTIVE } }] }],
+    },
+    orderBy: { queuedAt: 'asc' },
+    select: { kind: true, queuedAt: true, requestedBy: { select: { name: true } }, request: { select: { number: true } } },
+  });
+  const laterChange = later
+    ? `${later.kind === 'apply' ? 'an' : 'a'} ${later.kind} run queued ${later.queuedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC by ${later.requestedBy.name}${later.request ? ` for request #${later.request.number}` : ''}`
+    : null;
   return {
     status: deployment.status, phase: deployment.phase, backupArtifactId: deployment.backupArtifactId,
     hasDown: deployment.revision.downSql.trim().length > 0, applied: appliedOf(readDeployPhases(deployment.phases), deployment.status), recovering: !!recovering,
+    alerting, laterChange,
   };
 }
 

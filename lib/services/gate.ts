@@ -122,7 +122,8 @@ export async function getGateState(db: Db | Tx, requestId: string, preloaded?: R
   if (signers.size < minReviewers) waitingFor.push(`Signatures of ${minReviewers} distinct reviewers (${signers.size} so far).`);
   if (unacknowledged.length) waitingFor.push(`Acknowledgement of ${unacknowledged.length} destructive operation(s) (Analysis step): ${unacknowledged.slice(0, 3).join('; ')}${unacknowledged.length > 3 ? '; …' : ''}.`);
   const allSigned = items.length > 0 && items.every((i) => i.signature && i.signature.revisionSha256 === (facts.revision?.checksum ?? null));
-  const passed = gateTask?.status === 'completed' && allSigned && signers.size >= minReviewers && unacknowledged.length === 0;
+  // Every item's evidence must still hold (a drill ages past the backup's maximum age): a stale gate is not passed.
+  const passed = gateTask?.status === 'completed' && allSigned && items.every((i) => i.satisfied) && signers.size >= minReviewers && unacknowledged.length === 0;
 
   return {
     open, passed, waitingFor: passed ? [] : waitingFor, minReviewers, maxItemsPerSigner: maxItemsPerSigner(items.length, minReviewers),

@@ -181,6 +181,18 @@ export async function assertCanDocumentPostDeploy(tx: Tx, actor: LoadedActor, re
 }
 
 /**
+ * Who may add or remove verification queries: the Post-deployment step's holders and admins. A
+ * query runs on production with the deployer's session, so writing one is the step's own work.
+ */
+export async function assertCanWriteVerificationQueries(tx: Tx, actor: LoadedActor, requestId: string): Promise<void> {
+  const request = await tx.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true } });
+  if (!request) throw notFound('Migration request');
+  const step = await postDeployStep(tx, requestId);
+  if (isAdmin(actor) || (step !== null && canWorkTask(actor, step))) return;
+  throw forbidden(`Only holders of ${step?.eligibleRoles.join(' or ') ?? 'the Post-deployment roles'} and admins can write verification queries.`);
+}
+
+/**
  * "Document any issues": a new version of the request's issue notes. Nothing is edited: each save
  * is a row, the newest is the current text, and the history shows who wrote what when.
  */

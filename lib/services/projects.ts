@@ -9,6 +9,7 @@ import type { Project, ProjectEnvironment, TargetDatabase } from '../generated/p
 import type {
   AddEnvironmentInput, MoveEnvironmentInput, ProjectInput, SetRequestProjectInput, UpdateEnvironmentInput, UpdateProjectInput,
 } from '../validation/project';
+import { credentialTransportProblem } from '../validation/project';
 import { recordAudit } from './audit';
 
 export type EnvironmentWithTarget = ProjectEnvironment & { target: TargetDatabase };
@@ -29,6 +30,16 @@ export function productionEnvironment<E extends Pick<ProjectEnvironment, 'positi
   let last: E | null = null;
   for (const env of project.environments) if (!last || env.position > last.position) last = env;
   return last;
+}
+
+/**
+ * The target a request's backups and restore drills are of ("Backup procedure ready" rests on
+ * them): its project's production environment's target, or the request's own target when it has
+ * no project (or the project no environment yet). The environment comes with it (null for the own target).
+ */
+export async function backupTargetOf(db: Db | Tx, request: { targetId: string; projectId: string | null }): Promise<{ targetId: string; environment: EnvironmentWithTarget | null }> {
+  const production = request.projectId ? productionEnvironment({ environments: await environmentsOf(db, request.projectId) }) : null;
+  return production ? { targetId: production.targetId, environment: production } : { targetId: request.targetId, environment: null };
 }
 
 function assertAdmin(actor: Actor) {
@@ -75,6 +86,8 @@ export async function createProject(actorId: string, input: ProjectServiceInput)
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     assertAdmin(actor);
+    const transportProblem = credentialTransportProblem(input.repositoryUrl, Boolean(input.repositoryCredential));
+    if (transportProblem) throw new DomainError('invalid', transportProblem, 'repositoryUrl');
     const project = await tx.project
       .create({ data: { ...projectData(input), repositoryCredentialEncrypted: credentialUpdate(input) ?? null, createdById: actor.id } })
       .catch(uniqueName('A project'));
@@ -92,6 +105,9 @@ export async function updateProject(actorId: string, input: Omit<UpdateProjectIn
     const after = await tx.project
       .update({ where: { id: input.id }, data: { ...projectData(input), repositoryCredentialEncrypted: credentialUpdate(input) } })
       .catch(uniqueName('A project'));
+    // After the update: an empty credential box keeps the stored one, which counts too.
+    const transportProblem = credentialTransportProblem(after.repositoryUrl, after.repositoryCredentialEncrypted !== null);
+    if (transportProblem) throw new DomainError('invalid', transportProblem, 'repositoryUrl');
     await recordAudit(tx, { actorId: actor.id, action: 'project.updated', entityType: 'Project', entityId: after.id, before: auditView(before), after: auditView(after) });
     return { id: after.id };
   });

@@ -14,6 +14,7 @@ import type { TargetDatabase } from '../generated/prisma/client';
 import { loadActor, type LoadedActor } from '../auth/actor';
 import { QUEUES, cancelJob, enqueueInTransaction, type QueueName } from '../jobs/queue';
 import { recordAudit } from './audit';
+import { backupTargetOf } from './projects';
 import { passingRehearsal } from './step-evidence';
 
 /**
@@ -71,7 +72,8 @@ async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
 }
 
 /**
- * What to queue. Every kind but status belongs to a request (and runs on its target); extras
+ * What to queue. Every kind but status belongs to a request (and runs on its target, backups and
+ * drills on its backup target, deploy runs on their deployment's); extras
  * beside kind and requestId travel in the job's payload (the handler's ctx.job).
  */
 export type QueueRunSpec =
@@ -87,9 +89,9 @@ export type QueueRunSpec =
   | { kind: 'status'; folderId: string; targetId: string }
   /** Impact analysis of the latest saved revision against the target's live catalog. */
   | { kind: 'analysis'; requestId: string }
-  /** A consistent backup of the request's target into the artifact store. */
+  /** A consistent backup into the artifact store, of the request's backup target (projects.ts backupTargetOf: production's when it has a project). */
   | { kind: 'backup'; requestId: string }
-  /** Restores a backup (an artifact of a backup run of the same target) into the sandbox and proves parity. */
+  /** Restores a backup (an artifact of a backup run of the same backup target) into the sandbox and proves parity. */
   | { kind: 'drill'; requestId: string; artifactId: string }
   /** Replays the target's applied migrations (the request's, or an imported folder's) in the sandbox and compares. */
   | { kind: 'drift'; requestId: string; folderId?: string };
@@ -118,9 +120,10 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   if (spec.kind === 'status') {
     targetId = spec.targetId;
   } else {
-    const request = await tx.migrationRequest.findUnique({ where: { id: spec.requestId }, select: { id: true, targetId: true } });
+    const request = await tx.migrationRequest.findUnique({ where: { id: spec.requestId }, select: { id: true, targetId: true, projectId: true } });
     if (!request) throw notFound('Migration request');
-    targetId = request.targetId;
+    // Backups and drills are of the target "Backup procedure ready" rests on: production's, when the request has a project.
+    targetId = spec.kind === 'backup' || spec.kind === 'drill' ? (await backupTargetOf(tx, request)).targetId : request.targetId;
     requestId = request.id;
   }
   const deployment = 'deploymentId' in spec
@@ -138,7 +141,11 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM target_databases WHERE id = ${targetId}::uuid FOR UPDATE`;
   if (locked.length === 0) throw notFound('Target database');
   const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: targetId } });
-  const targetRefusal = runTargetRefusal(kind, target, { deploymentId: deployment?.id });
+  // A target behind an approval (production, whatever its label) is changed only by the Deploy step.
+  const guarded = kind === 'apply' || kind === 'down'
+    ? await tx.projectEnvironment.findFirst({ where: { targetId, requiresApproval: true }, select: { name: true, project: { select: { name: true } } } })
+    : null;
+  const targetRefusal = runTargetRefusal(kind, { ...target, approvalEnvironment: guarded && `${guarded.name} (${guarded.project.name})` }, { deploymentId: deployment?.id });
   if (targetRefusal) throw forbidden(targetRefusal);
 
   let revision: { id: string; revision: number; checksum: string } | null = deployment?.revision ?? null;
@@ -165,10 +172,10 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   }
   let artifactId: string | null = null;
   if (spec.kind === 'drill') {
-    // Only a backup of this very target can be drilled for its request.
+    // Only a backup of this very target (the request's backup target) can be drilled for its request.
     const artifact = await tx.artifact.findUnique({ where: { id: spec.artifactId }, select: { id: true, kind: true, targetId: true } });
     if (!artifact || artifact.kind !== 'backup') throw notFound('Backup');
-    if (artifact.targetId !== targetId) throw conflict(`That backup is not of ${target.name}; drill a backup of this request's target.`);
+    if (artifact.targetId !== targetId) throw conflict(`That backup is not of ${target.name}; this request's restore drills are of backups of ${target.name}: back it up and drill that.`);
     artifactId = artifact.id;
   }
   if (spec.kind === 'restore') {

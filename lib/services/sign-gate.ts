@@ -11,7 +11,8 @@ import { bindingOf, getGateState } from './gate';
 import { lockWorkflow, previousTask, refreshProgress } from './workflow-state';
 
 /**
- * A reviewer signs one quality-gate item, on evidence: the reviewer did not file the request,
+ * A reviewer signs one quality-gate item, on evidence: the reviewer is a person (not a token) who
+ * did not file the request nor write any of its revisions,
  * the gate is open (steps 1-6 completed), the item's evidence holds for the current revision,
  * "Application works" carries a note, and the signature leaves room for the project's minimum of
  * distinct reviewers. The signature row is bound to the revision's sha256 and the digest of the
@@ -24,7 +25,9 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
     const item = await tx.gateItem.findUnique({ where: { id: input.gateItemId } });
     if (!item) throw notFound('Gate item');
     const workflow = await lockWorkflow(tx, item.requestId);
-    const verdict = checkCanSignGate(actor, workflow.request);
+    // Two people: the signer filed nothing and wrote no revision of what they sign.
+    const revisionAuthors = await tx.migrationRevision.findMany({ where: { requestId: item.requestId }, select: { createdById: true } });
+    const verdict = checkCanSignGate(actor, { authorId: workflow.request.authorId, revisionAuthorIds: revisionAuthors.map((r) => r.createdById) });
     if (!verdict.ok) throw forbidden(verdict.reason);
 
     const gate = workflow.tasks.find((t) => t.isGate);

@@ -5,13 +5,14 @@ import {
   VerificationExpectationSchema, columnExistsSql, compareOutcome, describeExpectation,
   type QueryOutcome, type VerificationExpectation, type VerificationQueryResult,
 } from '../domain/verification';
-import { SqlSyntaxError, describeViolation, driverFor, type FenceAllowances } from '../engine';
+import { SqlSyntaxError, describeViolation, driverFor, findSideEffectCalls, type FenceAllowances } from '../engine';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { loadActor } from '../auth/actor';
 import type { ArchiveVerificationQueryInput, VerificationQueryFormInput } from '../validation/verification';
 import { fenceAllowancesForTarget } from './app-settings';
 import { recordAudit } from './audit';
-import { assertCanDocumentPostDeploy } from './post-deploy';
+import { assertCanWriteVerificationQueries } from './post-deploy';
+import { backupTargetOf } from './projects';
 
 /**
  * Verification queries (Post-deployment): SQL written on the request with the result it must give.
@@ -27,8 +28,10 @@ export const VERIFICATION_FETCH_ROWS = 20;
 
 /**
  * The one statement to run, or a refusal with the line and the reason: one SELECT (or VALUES, or
- * WITH ... SELECT), nothing the SQL fence refuses. Writes hidden inside a SELECT (a data-modifying
- * WITH, SELECT INTO) are refused by PostgreSQL when it runs, in the read-only transaction.
+ * WITH ... SELECT), nothing the SQL fence refuses (`allowances` are those of the target it runs
+ * on), no call of a function that acts even in a READ ONLY transaction (pg_notify, advisory
+ * locks, nextval, pg_sleep, ...). Writes hidden inside a SELECT (a data-modifying WITH, SELECT
+ * INTO) are refused by PostgreSQL when it runs, in the read-only transaction.
  */
 export async function checkVerificationSql(sql: string, target: { engine: string; name: string }, allowances: FenceAllowances): Promise<string> {
   const driver = driverFor(target, 'Verification queries');
@@ -45,6 +48,11 @@ export async function checkVerificationSql(sql: string, target: { engine: string
   const statement = plan.statements[0];
   if (statement.kind !== 'SelectStmt') {
     throw new DomainError('invalid', `Verification queries only read: write a SELECT (line ${statement.line} is a ${statement.kind.replace(/Stmt$/, '')} statement).`, 'sql');
+  }
+  // Before the fence: these stay refused even on a target whose admin allowed the fence's kind.
+  const sideEffects = await findSideEffectCalls(statement.sql);
+  if (sideEffects.length) {
+    throw new DomainError('invalid', `Verification queries only read: ${sideEffects.map((f) => `${f}()`).join(', ')} act${sideEffects.length === 1 ? 's' : ''} on the server even in a read-only transaction; remove ${sideEffects.length === 1 ? 'it' : 'them'}.`, 'sql');
   }
   const violations = await driver.fenceViolations(sql, allowances);
   if (violations.length) throw new DomainError('invalid', `The SQL fence refuses this query: ${describeViolation(violations[0])}`, 'sql');
@@ -65,14 +73,20 @@ function fromForm(input: VerificationQueryFormInput): { expectation: Verificatio
   }
 }
 
-/** Adds a verification query to the request: checked as a read-only SELECT first, audited. */
+/**
+ * Adds a verification query to the request: checked as a read-only SELECT first, against the fence
+ * of the target it will run on (the project's production target; the request's own without a
+ * project), audited.
+ */
 export async function addVerificationQuery(actorId: string, input: VerificationQueryFormInput): Promise<{ id: string }> {
   const { expectation, sql } = fromForm(input);
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    await assertCanDocumentPostDeploy(tx, actor, input.requestId);
-    const request = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { targetId: true, target: { select: { engine: true, name: true } } } });
-    await checkVerificationSql(sql, request.target, await fenceAllowancesForTarget(request.targetId, tx));
+    await assertCanWriteVerificationQueries(tx, actor, input.requestId);
+    const request = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { targetId: true, projectId: true } });
+    const { targetId } = await backupTargetOf(tx, request);
+    const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: targetId }, select: { engine: true, name: true } });
+    await checkVerificationSql(sql, target, await fenceAllowancesForTarget(targetId, tx));
     const last = await tx.verificationQuery.findFirst({ where: { requestId: input.requestId }, orderBy: { position: 'desc' }, select: { position: true } });
     const query = await tx.verificationQuery.create({
       data: {
@@ -94,7 +108,7 @@ export async function archiveVerificationQuery(actorId: string, input: ArchiveVe
     const actor = await loadActor(tx, actorId);
     const query = await tx.verificationQuery.findUnique({ where: { id: input.queryId } });
     if (!query) throw notFound('Verification query');
-    await assertCanDocumentPostDeploy(tx, actor, query.requestId);
+    await assertCanWriteVerificationQueries(tx, actor, query.requestId);
     if (query.archivedAt) throw conflict('That verification query was already removed.');
     await tx.verificationQuery.update({ where: { id: query.id }, data: { archivedAt: new Date() } });
     await recordAudit(tx, {

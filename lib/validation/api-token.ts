@@ -3,10 +3,11 @@ import { AGENT_ROLES } from '../domain/roles';
 import { idSchema, LIMITS } from './common';
 
 /**
- * The one role a token acts with: a person role below admin, or an agent role. Admin is left out
- * on purpose: a leaked CI secret must never manage targets or people.
+ * The one role a token acts with: engineer, or an agent role. Admin, reviewer and lead are left
+ * out on purpose: a leaked CI secret must never manage targets or people, and a token is no second
+ * pair of eyes (gate signatures and production approvals are for people).
  */
-export const TOKEN_ROLES = ['engineer', 'reviewer', 'lead', ...AGENT_ROLES] as const;
+export const TOKEN_ROLES = ['engineer', ...AGENT_ROLES] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 /** How long a token may live at most, in days (about ten years). */

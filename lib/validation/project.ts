@@ -29,6 +29,28 @@ export function repositoryUrlProblem(url: string): string | null {
   return 'Use an https://, ssh://, file:// URL, user@host:path, or an absolute local path.';
 }
 
+/**
+ * A credential is never sent where anyone on the way can read it: plain http:// and git:// carry
+ * no encryption (loopback excepted: it never leaves this machine). The problem in words, or null
+ * (the service checks it when a project is saved, lib/git again before every git call, since an
+ * edit may keep the stored credential).
+ */
+export function credentialTransportProblem(url: string, hasCredential: boolean): string | null {
+  if (!hasCredential) return null;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim())?.[1]?.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'git') return null;
+  let host = '';
+  try {
+    host = new URL(url.trim()).hostname;
+  } catch {
+    // Not a URL at all: repositoryUrlProblem says so.
+  }
+  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return !loopback
+    ? `A credential is never sent over ${scheme}:// (it would travel unencrypted): use https:// or ssh://, or clear the credential.`
+    : null;
+}
+
 /** A branch name git accepts that cannot be read as an option or a revision expression; the problem in words, or null. */
 export function branchNameProblem(branch: string): string | null {
   const b = branch.trim();

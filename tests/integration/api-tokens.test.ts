@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getDb } from '@/lib/db/client';
 import { authorizeCredentials } from '@/lib/auth/authorize';
@@ -5,6 +6,7 @@ import { authenticateToken } from '@/lib/auth/api-tokens';
 import { listApiTokens } from '@/lib/data/api-tokens';
 import { loadActor } from '@/lib/auth/actor';
 import { issueApiToken, revokeApiToken } from '@/lib/services/api-tokens';
+import { approveDeployment } from '@/lib/services/deploy';
 import { fileRequest } from '@/lib/services/file-request';
 import { hashPassword, updateUserRoles } from '@/lib/services/manage-users';
 import { IssueApiTokenSchema } from '@/lib/validation/api-token';
@@ -87,7 +89,7 @@ describe('API tokens: issued by admins, shown once, stored hashed, last used, re
 
   it('refuses an expired token, an unknown one and a malformed header, never falling back to the cookie', async () => {
     const now = new Date();
-    const token = await issue('lead', { expiresInDays: 1, now });
+    const token = await issue('engineer', { expiresInDays: 1, now });
     await expect(authenticateToken(token.secret, new Date(now.getTime() + 2 * 86_400_000))).rejects.toThrow(/expired on/);
     await getDb().apiToken.update({ where: { id: token.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const expired = await status({ token: token.secret });
@@ -110,20 +112,45 @@ describe('API tokens: issued by admins, shown once, stored hashed, last used, re
   it('are issued and revoked by admins only, and never carry the admin role', async () => {
     const engineer = await makeUser({ roles: ['engineer'] });
     await expect(issueApiToken(engineer.id, { name: 'mine', role: 'engineer' })).rejects.toMatchObject({ code: 'forbidden' });
-    const token = await issue('reviewer');
+    const token = await issue('database-administrator');
     await expect(revokeApiToken(engineer.id, { tokenId: token.id })).rejects.toMatchObject({ code: 'forbidden' });
     expect(IssueApiTokenSchema.safeParse({ name: 'root', role: 'admin' }).success).toBe(false);
+    // Nor reviewer nor lead: a token is no second pair of eyes.
+    expect(IssueApiTokenSchema.safeParse({ name: 'signer', role: 'reviewer' }).success).toBe(false);
+    expect(IssueApiTokenSchema.safeParse({ name: 'approver', role: 'lead' }).success).toBe(false);
     expect(await getDb().apiToken.count({ where: { issuedById: engineer.id } })).toBe(0);
   });
 
   it("keep their account to their role: it cannot sign in, and its roles cannot be changed", async () => {
-    const token = await issue('reviewer');
+    const token = await issue('engineer');
     const account = (await getDb().apiToken.findUniqueOrThrow({ where: { id: token.id }, include: { user: true } })).user;
     // Even with a password that matches (a tampered row), an automation account gets no session.
     await getDb().user.update({ where: { id: account.id }, data: { passwordHash: await hashPassword('a-known-password-123') } });
     expect(await authorizeCredentials({ email: account.email, password: 'a-known-password-123' }, {})).toBeNull();
     await expect(updateUserRoles(admin.id, { userId: account.id, roles: ['admin'], agentRoles: [], active: true })).rejects.toMatchObject({ code: 'conflict' });
-    expect((await getDb().user.findUniqueOrThrow({ where: { id: account.id } })).roles).toEqual(['reviewer']);
+    expect((await getDb().user.findUniqueOrThrow({ where: { id: account.id } })).roles).toEqual(['engineer']);
+  });
+
+  it('a reviewer or lead token issued before those roles were withdrawn signs no gate item and approves no deploy', async () => {
+    // Such tokens were issued as an automation account holding that one role: made the same way here.
+    const legacy = async (role: 'reviewer' | 'lead') => {
+      const token = await issue('engineer');
+      const row = await getDb().apiToken.update({ where: { id: token.id }, data: { role } });
+      await getDb().user.update({ where: { id: row.userId }, data: { roles: [role] } });
+      return { ...token, accountId: row.userId };
+    };
+    const reviewerToken = await legacy('reviewer');
+    const gateItem = await getDb().gateItem.findFirstOrThrow({ where: { requestId } });
+    const before = await getDb().gateSignature.count();
+    const sign = await callRoute(signaturesRoute.POST, 'POST', `/api/v1/gate-items/${gateItem.id}/signatures`, { id: gateItem.id }, {
+      token: reviewerToken.secret, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: 'LGTM' }),
+    });
+    expect(sign).toMatchObject({ status: 403, body: { error: { message: 'Quality-gate signatures and production approvals are for people, not tokens.' } } });
+    expect(await getDb().gateSignature.count()).toBe(before);
+
+    const leadToken = await legacy('lead');
+    await expect(approveDeployment(leadToken.accountId, { requestId, environmentId: randomUUID() }))
+      .rejects.toMatchObject({ code: 'forbidden', message: 'Quality-gate signatures and production approvals are for people, not tokens.' });
   });
 });
 

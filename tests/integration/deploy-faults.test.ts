@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { markInterruptedRuns } from '@/lib/services/runs';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { startWorkerProcess } from '../support/worker-process';
 
 /**
  * The worker killed in the middle of a deploy (before the push, after the push, mid-apply): each
@@ -51,26 +52,6 @@ function hangingHook(repo: string, name: 'pre-receive' | 'post-receive') {
   return { marker, remove: () => rmSync(hook, { force: true }) };
 }
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
-    env: { ...process.env, DATABASE_URL: store.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (b) => {
-      out += b;
-      if (out.includes('worker started')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on('data', (b) => (out += b));
-    child.on('exit', () => reject(new Error(`worker exited: ${out}`)));
-  });
-}
 
 /** Kills the worker's whole process group and waits until the store and the target let go of its sessions. */
 async function killWorker(runId: string) {
@@ -162,7 +143,7 @@ describe('the worker killed during a deploy', () => {
     const w = await world((c) => `ALTER TABLE orders ADD COLUMN ${c} text;\n`);
     const before = git(w.repo, 'rev-parse', 'main');
     const hook = hangingHook(w.repo, 'pre-receive');
-    worker = await startWorkerProcess();
+    worker = await startWorkerProcess(store.url, { detached: true });
     const { deploymentId, runId } = await requestDeploy(w.dba.id, { requestId: w.requestId, environmentId: w.env.id });
     await until('the push to reach the hook', async () => existsSync(hook.marker));
     await killWorker(runId);
@@ -188,7 +169,7 @@ describe('the worker killed during a deploy', () => {
   it('after the push: recorded failed with the commit found on the branch; deploying again reuses it (no second bump)', async () => {
     const w = await world((c) => `ALTER TABLE orders ADD COLUMN ${c} text;\n`);
     const hook = hangingHook(w.repo, 'post-receive');
-    worker = await startWorkerProcess();
+    worker = await startWorkerProcess(store.url, { detached: true });
     const { deploymentId, runId } = await requestDeploy(w.dba.id, { requestId: w.requestId, environmentId: w.env.id });
     await until('the push to land', async () => existsSync(hook.marker));
     const pushed = git(w.repo, 'rev-parse', 'main');
@@ -214,7 +195,7 @@ describe('the worker killed during a deploy', () => {
     const w = await world((c) => `ALTER TABLE orders ADD COLUMN ${c} text;\nSELECT pg_sleep(60);\n`);
     const rows = async () => withClient(shop.url, async (c) => (await c.query('SELECT count(*)::int AS n, sum(total)::text AS s FROM orders')).rows[0]);
     const before = await rows();
-    worker = await startWorkerProcess();
+    worker = await startWorkerProcess(store.url, { detached: true });
     const { deploymentId, runId } = await requestDeploy(w.dba.id, { requestId: w.requestId, environmentId: w.env.id });
     await until('the apply to reach its pg_sleep', async () =>
       (await withClient(shop.url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'`, [`cutover run ${runId}`])).rowCount)) === 1, 60_000);

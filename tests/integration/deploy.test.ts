@@ -14,7 +14,7 @@ import { cancelRun } from '@/lib/services/runs';
 import { getDeployPanel } from '@/lib/data/deploy';
 import { recordEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
-import { migrationFolderName, saveMigrationRevision } from '@/lib/services/migration-revisions';
+import { migrationFolderName, requestApply, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { completeStepWithEvidence, passGate } from '../support/step-evidence';
@@ -330,6 +330,66 @@ describe('the deploy run', () => {
   }, 120_000);
 });
 
+describe('recovery of a deploy that succeeded', () => {
+  it('only while its checks still watch it and one fails, and never once the target changed again since', async () => {
+    const w = await world();
+    await rehearsed(w);
+    const { deployment } = await deployRun(w.dba.id, w.requestId, w.stagingEnv.id);
+    expect(deployment.status).toBe('succeeded');
+    const recover = (recovery: 'down' | 'restore') => requestRecovery(w.dba.id, { deploymentId: deployment.id, recovery, confirm: true });
+    // Succeeded and healthy: no restore of its backup over the target, whatever the browser sends.
+    await expect(recover('restore')).rejects.toThrow(/succeeded: it is rolled back only while its post-deployment checks still watch it and one of them is failing/);
+    expect((await getDeployPanel(w.dba, w.requestId)).environments[0].latest!.recoveryOptions).toEqual([]);
+
+    // A check fails: an open alert, and the watch still runs: Roll back is offered.
+    const [check] = await getDb().run.findMany({ where: { deploymentId: deployment.id, kind: 'verify', status: 'queued' }, orderBy: { queuedAt: 'asc' }, take: 1 });
+    healthy = false;
+    try {
+      await runJob(handlerFor('verify'), { runId: check.id, checkNumber: 1 });
+    } finally {
+      healthy = true;
+    }
+    expect((await getDeployPanel(w.dba, w.requestId)).environments[0].latest!.recoveryOptions).toEqual(['down', 'restore']);
+    // Once the watch is over, no longer.
+    const { verifyUntil } = await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } });
+    await getDb().deployment.update({ where: { id: deployment.id }, data: { verifyUntil: new Date(Date.now() - 1000) } });
+    await expect(recover('restore')).rejects.toThrow(/rolled back only while its post-deployment checks still watch it/);
+    await getDb().deployment.update({ where: { id: deployment.id }, data: { verifyUntil } });
+
+    // Another change of the same target since (here a direct apply that ran): recovering would undo it too.
+    const later = await getDb().run.create({
+      data: { kind: 'apply', status: 'succeeded', targetId: w.stagingTarget.id, requestId: w.requestId, requestedById: w.engineer.id, startedAt: new Date(), finishedAt: new Date() },
+    });
+    await expect(recover('restore')).rejects.toThrow(/The target was changed again after this deploy \(an apply run queued .* UTC by .*\): recovering this deploy now would undo that change too/);
+    await expect(recover('down')).rejects.toThrow(/changed again after this deploy/);
+    expect((await getDeployPanel(w.dba, w.requestId)).environments[0].latest!.recoveryOptions).toEqual([]);
+    expect(await getDb().run.count({ where: { deploymentId: deployment.id, kind: { in: ['down', 'restore'] } } })).toBe(0);
+
+    await getDb().run.delete({ where: { id: later.id } });
+    const { runId } = await recover('down');
+    await runJob(handlerFor('down'), { runId });
+    expect(await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } })).toMatchObject({ status: 'recovered', recovery: 'down' });
+    expect(await columnExists(staging.url, 'orders', w.column)).toBe(false);
+  }, 120_000);
+});
+
+describe('direct changes of a target behind an approval', () => {
+  it('a direct apply or down is refused on the target of an environment that requires approval, whatever its label', async () => {
+    const w = await world();
+    await rehearsed(w);
+    // The request's own target, labelled staging, is the target of an approval-guarded environment of another project.
+    await getDb().project.create({
+      data: { name: `Other ${w.tag}`, repositoryUrl: w.repo, environments: { create: [{ position: 1, name: 'live', targetId: w.devTarget.id, requiresApproval: true }] } },
+    });
+    await getDb().targetDatabase.update({ where: { id: w.devTarget.id }, data: { environment: 'staging' } });
+    for (const direction of ['up', 'down'] as const) {
+      await expect(requestApply(w.dba.id, { requestId: w.requestId, direction }))
+        .rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/^Dev .* is the target of the live \(Other .*\) environment, which requires approval: changes to it go through the Deploy step/) });
+    }
+    expect(await getDb().run.count({ where: { targetId: w.devTarget.id, kind: { in: ['apply', 'down'] } } })).toBe(0);
+  }, 60_000);
+});
+
 describe('cancel and the panel', () => {
   it('Cancel during apply: the migration rolls back, the deploy is recorded cancelled, the panel tells it and what comes next', async () => {
     const w = await world({ upSql: 'ALTER TABLE orders ADD COLUMN slow_note text;\nSELECT pg_sleep(30);\n', downSql: 'ALTER TABLE orders DROP COLUMN slow_note;\n' });
@@ -381,6 +441,12 @@ describe('production', () => {
     const leadAuthor = await makeUser({ roles: ['lead'] });
     await getDb().migrationRequest.update({ where: { id: w.requestId }, data: { authorId: leadAuthor.id } });
     await expect(approveDeployment(leadAuthor.id, { requestId: w.requestId, environmentId: w.prodEnv.id })).rejects.toThrow(/author of the request cannot approve/);
+    // Nor a lead who wrote a revision of it, nor one who signed its gate: two people, always.
+    await getDb().user.update({ where: { id: w.dba.id }, data: { roles: ['engineer', 'lead'] } });
+    await expect(approveDeployment(w.dba.id, { requestId: w.requestId, environmentId: w.prodEnv.id })).rejects.toThrow(/You wrote a revision of this migration, so you cannot approve its deploy/);
+    await getDb().user.update({ where: { id: w.dba.id }, data: { roles: ['engineer'] } });
+    await getDb().user.update({ where: { id: reviewers[0].id }, data: { roles: ['reviewer', 'lead'] } });
+    await expect(approveDeployment(reviewers[0].id, { requestId: w.requestId, environmentId: w.prodEnv.id })).rejects.toThrow(/You signed the quality gate of this revision, so you cannot also approve its deploy/);
     expect(await getDb().deployment.count({ where: { requestId: w.requestId, environmentId: w.prodEnv.id } })).toBe(0);
 
     const { approvalId } = await approveDeployment(w.lead.id, { requestId: w.requestId, environmentId: w.prodEnv.id, note: 'Go after 18:00.' });

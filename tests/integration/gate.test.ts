@@ -130,6 +130,10 @@ describe('the quality gate on evidence', () => {
     // The author cannot sign; "Application works" needs a note.
     expect((await refused(signGateItem(author.id, { gateItemId: byKey('migration-runs').id }))).message).toBe('You filed this request, so you cannot sign its quality gate.');
     expect(await refused(signGateItem(rita.id, { gateItemId: byKey('app-works').id }))).toMatchObject({ code: 'invalid', field: 'note' });
+    // Nor can whoever wrote a revision of the migration, even holding the reviewer role.
+    await getDb().user.update({ where: { id: dba.id }, data: { roles: ['engineer', 'reviewer'] } });
+    expect((await refused(signGateItem(dba.id, { gateItemId: byKey('migration-runs').id }))).message).toBe('You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.');
+    await getDb().user.update({ where: { id: dba.id }, data: { roles: ['engineer'] } });
 
     // Newer evidence that fails: the item cannot be signed until it holds again.
     const revision = await getDb().migrationRevision.findFirstOrThrow({ where: { requestId } });
@@ -153,6 +157,13 @@ describe('the quality gate on evidence', () => {
     expect(await signGateItem(rob.id, { gateItemId: byKey('backup-ready').id })).toMatchObject({ remaining: 0, gateStatus: 'completed' });
     const passed = await assertGatePassed(getDb(), requestId);
     expect(passed).toMatchObject({ passed: true, distinctSigners: 2, waitingFor: [] });
+    // A signed gate whose evidence no longer holds (the drilled backup aged past the project's limit) is not passed.
+    const { backupMaxAgeHours } = await getDb().project.findUniqueOrThrow({ where: { id: project.id } });
+    await getDb().project.update({ where: { id: project.id }, data: { backupMaxAgeHours: 0 } });
+    expect(await getGateState(getDb(), requestId)).toMatchObject({ passed: false, gateTask: { status: 'completed' } });
+    expect((await refused(assertGatePassed(getDb(), requestId))).message).toMatch(/^The quality gate is not passed: .*Backup procedure ready: The drilled backup of Shop production is 0 h old; the limit is 0 h/);
+    await getDb().project.update({ where: { id: project.id }, data: { backupMaxAgeHours } });
+    expect((await assertGatePassed(getDb(), requestId)).passed).toBe(true);
 
     // Each signature is bound to the revision and the evidence the item rested on.
     const signatures = await getDb().gateSignature.findMany({ where: { requestId }, orderBy: { signedAt: 'asc' } });

@@ -48,9 +48,9 @@ afterAll(async () => {
 const form = (input: Record<string, unknown>) => VerificationQueryFormSchema.parse(input);
 
 /** A request on the shop with a saved revision, a one-environment project and a succeeded deployment, as DEPLOY leaves them. */
-async function deployedRequest(opts: { adminId: string; authorId: string; deployerId: string; targetId: string; intervalSeconds?: number; windowMinutes?: number }) {
+async function deployedRequest(opts: { adminId: string; authorId: string; deployerId: string; targetId: string; requestTargetId?: string; intervalSeconds?: number; windowMinutes?: number }) {
   const db = getDb();
-  const { id: requestId } = await fileRequest(opts.adminId, { title: 'Add status', kind: 'schema_change', targetId: opts.targetId, description: 'Orders get a status.', priority: 'HIGH' });
+  const { id: requestId } = await fileRequest(opts.adminId, { title: 'Add status', kind: 'schema_change', targetId: opts.requestTargetId ?? opts.targetId, description: 'Orders get a status.', priority: 'HIGH' });
   await db.migrationRequest.update({ where: { id: requestId }, data: { authorId: opts.authorId } });
   const upSql = 'ALTER TABLE orders ADD COLUMN status text;\n';
   const revision = await db.migrationRevision.create({
@@ -83,30 +83,62 @@ describe('post-deployment checks', () => {
     const { requestId } = await deployedRequest({ adminId: admin.id, authorId: author.id, deployerId: dba.id, targetId: target.id });
 
     const ok = { requestId, name: 'Orders kept', kind: 'count', op: '=', value: '50', sql: 'SELECT count(*) FROM orders' };
-    await expect(addVerificationQuery(outsider.id, form(ok))).rejects.toThrow(/the request's author, leads and admins can write on Post-deployment/);
+    // Only the Post-deployment step's holders and admins: not the author, not a lead.
+    await expect(addVerificationQuery(outsider.id, form(ok))).rejects.toThrow(/database-administrator.* and admins can write verification queries/);
+    await expect(addVerificationQuery(author.id, form(ok))).rejects.toThrow(/and admins can write verification queries/);
+    const lead = await makeUser({ roles: ['lead'] });
+    await expect(addVerificationQuery(lead.id, form(ok))).rejects.toThrow(/and admins can write verification queries/);
     const noRole = await makeUser({ roles: [] });
     await getDb().migrationRequest.update({ where: { id: requestId }, data: { authorId: noRole.id } });
-    await expect(addVerificationQuery(noRole.id, form(ok))).rejects.toThrow(/can write on Post-deployment/);
+    await expect(addVerificationQuery(noRole.id, form(ok))).rejects.toThrow(/can write verification queries/);
     await getDb().migrationRequest.update({ where: { id: requestId }, data: { authorId: author.id } });
 
-    await expect(addVerificationQuery(author.id, form({ ...ok, sql: 'DELETE FROM orders' }))).rejects.toThrow(/only read: write a SELECT/);
-    await expect(addVerificationQuery(author.id, form({ ...ok, sql: 'SELECT 1; SELECT 2' }))).rejects.toThrow(/exactly one SELECT statement; this has 2/);
-    await expect(addVerificationQuery(author.id, form({ ...ok, sql: "SELECT pg_read_file('/etc/passwd')" }))).rejects.toThrow(/SQL fence refuses/);
-    await expect(addVerificationQuery(author.id, form({ ...ok, sql: 'SELEC count(*) FROM orders' }))).rejects.toThrow(/does not parse/);
+    await expect(addVerificationQuery(dba.id, form({ ...ok, sql: 'DELETE FROM orders' }))).rejects.toThrow(/only read: write a SELECT/);
+    await expect(addVerificationQuery(dba.id, form({ ...ok, sql: 'SELECT 1; SELECT 2' }))).rejects.toThrow(/exactly one SELECT statement; this has 2/);
+    await expect(addVerificationQuery(dba.id, form({ ...ok, sql: "SELECT pg_read_file('/etc/passwd')" }))).rejects.toThrow(/pg_read_file\(\) acts on the server even in a read-only transaction/);
+    await expect(addVerificationQuery(dba.id, form({ ...ok, sql: 'SELECT * FROM pg_authid' }))).rejects.toThrow(/SQL fence refuses/);
+    await expect(addVerificationQuery(dba.id, form({ ...ok, sql: 'SELEC count(*) FROM orders' }))).rejects.toThrow(/does not parse/);
+    // Functions that act even in a READ ONLY transaction, found in the parse tree wherever they are.
+    for (const sql of [
+      "SELECT pg_notify('orders', 'x')", 'SELECT count(*) FROM orders WHERE pg_catalog.pg_advisory_xact_lock(1) IS NOT NULL',
+      'SELECT pg_try_advisory_lock(id) FROM orders', "SELECT set_config('application_name', 'x', false)", "SELECT nextval('s')",
+      "SELECT setval('s', 1)", 'SELECT * FROM pg_sleep_for(\'1 second\')', "SELECT count(*) FROM orders WHERE id IN (SELECT lo_create(0))",
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity', 'SELECT pg_reload_conf()', 'SELECT pg_current_xact_id()', 'SELECT txid_current()',
+      "WITH x AS (SELECT dblink_connect('h')) SELECT 1 FROM x",
+    ]) {
+      await expect(addVerificationQuery(dba.id, form({ ...ok, sql })), sql).rejects.toThrow(/act(s)? on the server even in a read-only transaction/);
+    }
+    // Plain reads that merely look alike still pass.
+    await addVerificationQuery(dba.id, form({ ...ok, name: 'Lookalike', sql: "SELECT count(*) FROM orders WHERE status <> 'pg_notify'" }));
     expect(VerificationQueryFormSchema.safeParse({ ...ok, value: 'many' }).success).toBe(false);
     expect(VerificationQueryFormSchema.safeParse({ requestId, name: 'x', kind: 'column_exists', table: 'orders' }).success).toBe(false);
 
-    const { id } = await addVerificationQuery(author.id, form(ok));
+    const { id } = await addVerificationQuery(admin.id, form(ok));
     const column = await addVerificationQuery(dba.id, form({ requestId, name: 'Status column', kind: 'column_exists', table: 'public.orders', column: 'status' }));
     const stored = await getDb().verificationQuery.findUniqueOrThrow({ where: { id: column.id } });
     expect(stored.sql).toContain("a.attname = 'status'");
     expect(stored.expectation).toEqual({ kind: 'column_exists', table: 'public.orders', column: 'status' });
 
-    await expect(archiveVerificationQuery(outsider.id, { queryId: id })).rejects.toThrow(/can write on Post-deployment/);
-    await archiveVerificationQuery(author.id, { queryId: id });
-    await expect(archiveVerificationQuery(author.id, { queryId: id })).rejects.toThrow(/already removed/);
+    await expect(archiveVerificationQuery(outsider.id, { queryId: id })).rejects.toThrow(/can write verification queries/);
+    await expect(archiveVerificationQuery(author.id, { queryId: id })).rejects.toThrow(/can write verification queries/);
+    await archiveVerificationQuery(dba.id, { queryId: id });
+    await expect(archiveVerificationQuery(dba.id, { queryId: id })).rejects.toThrow(/already removed/);
     const audit = await getDb().auditLog.findMany({ where: { requestId, action: { startsWith: 'verification_query.' } }, orderBy: { createdAt: 'asc' } });
-    expect(audit.map((a) => a.action)).toEqual(['verification_query.added', 'verification_query.added', 'verification_query.removed']);
+    expect(audit.map((a) => a.action)).toEqual(['verification_query.added', 'verification_query.added', 'verification_query.added', 'verification_query.removed']);
+  });
+
+  it("checks a query against the fence of the production target it runs on, not the request's own target", async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const dba = await makeUser({ agentRoles: ['database-administrator'] });
+    const production = await makeLiveTarget(admin.id, shop.name, 'Shop production (strict fence)');
+    const scratch = await makeLiveTarget(admin.id, shop.name, 'Shop scratch (lenient fence)');
+    // The request's own target lets dynamic SQL through; production does not.
+    await getDb().targetDatabase.update({ where: { id: scratch.id }, data: { allowedStatementKinds: ['dynamic_sql'] } });
+    const { requestId } = await deployedRequest({ adminId: admin.id, authorId: admin.id, deployerId: dba.id, targetId: production.id, requestTargetId: scratch.id });
+    const dynamic = { requestId, name: 'Dynamic', kind: 'no_rows', sql: "SELECT query_to_xml('SELECT 1', true, true, '')" };
+    await expect(addVerificationQuery(dba.id, form(dynamic))).rejects.toThrow(/SQL fence refuses/);
+    await getDb().targetDatabase.update({ where: { id: production.id }, data: { allowedStatementKinds: ['dynamic_sql'] } });
+    await addVerificationQuery(dba.id, form(dynamic));
   });
 
   it('runs read-only with a statement timeout: writes hidden in a SELECT are refused, slow queries stop, results compare', async () => {
@@ -125,7 +157,10 @@ describe('post-deployment checks', () => {
         q('sneaky delete', 'WITH d AS (DELETE FROM orders RETURNING id) SELECT count(*) FROM d', { kind: 'count', op: '=', value: 0 }),
         q('select into', 'SELECT * INTO orders_copy FROM orders', { kind: 'no_rows' }),
         q('sequence', "SELECT nextval('nope')", { kind: 'no_rows' }),
-        q('slow', 'SELECT pg_sleep(5)', { kind: 'no_rows' }),
+        q('notify', "SELECT pg_notify('orders', 'x')", { kind: 'no_rows' }),
+        q('advisory lock', 'SELECT pg_advisory_lock(42)', { kind: 'no_rows' }),
+        q('sleep', 'SELECT pg_sleep(5)', { kind: 'no_rows' }),
+        q('slow', 'SELECT count(*) FROM generate_series(1, 500000000)', { kind: 'no_rows' }),
         q('missing column', 'SELECT missing FROM orders', { kind: 'no_rows' }),
       ], { target: { ...row, statementTimeoutMs: 300 }, allowances: DEFAULT_FENCE_ALLOWANCES });
       const by = Object.fromEntries(results.map((r) => [r.queryId, r]));
@@ -137,6 +172,14 @@ describe('post-deployment checks', () => {
       expect(by['sneaky delete'].reason).toMatch(/tried to write|data-modifying/);
       expect(by['select into'].passed).toBe(false);
       expect(by.sequence.passed).toBe(false);
+      // Refused again when run (stored before the rule, or written straight into the store), never executed.
+      for (const id of ['sequence', 'notify', 'advisory lock', 'sleep']) {
+        expect(by[id], id).toMatchObject({ passed: false, actual: null });
+        expect(by[id].reason, id).toMatch(/even in a read-only transaction/);
+        expect(by[id].durationMs, id).toBeLessThan(1000);
+      }
+      const held = await withClient(shop.url, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42`));
+      expect(held.rows[0].n).toBe('0');
       expect(by.slow.reason).toMatch(/ran longer than 0 s|ran longer than/);
       expect(by['missing column'].reason).toMatch(/column "missing" does not exist/);
       // Nothing was written: the delete and the copy never happened.
@@ -155,8 +198,8 @@ describe('post-deployment checks', () => {
     const reviewer = await makeUser({ roles: ['reviewer'] });
     const target = await makeLiveTarget(admin.id, shop.name, 'Shop for scheduled checks');
     const { requestId, deployment, deployAgain } = await deployedRequest({ adminId: admin.id, authorId: author.id, deployerId: dba.id, targetId: target.id, intervalSeconds: 60, windowMinutes: 3 });
-    await addVerificationQuery(author.id, form({ requestId, name: 'Orders kept', kind: 'count', op: '=', value: '50', sql: 'SELECT count(*) FROM orders' }));
-    await addVerificationQuery(author.id, form({ requestId, name: 'No negative totals', kind: 'no_rows', sql: 'SELECT id FROM orders WHERE total < 0' }));
+    await addVerificationQuery(dba.id, form({ requestId, name: 'Orders kept', kind: 'count', op: '=', value: '50', sql: 'SELECT count(*) FROM orders' }));
+    await addVerificationQuery(dba.id, form({ requestId, name: 'No negative totals', kind: 'no_rows', sql: 'SELECT id FROM orders WHERE total < 0' }));
 
     // Scheduled in the deploy's transaction: now, then every minute for three minutes.
     const before = Date.now();
@@ -205,9 +248,25 @@ describe('post-deployment checks', () => {
     expect(panel.canRunChecks).toBe(false);
     expect(panel.alerts).toHaveLength(2);
     expect(panel.deployments[0]).toMatchObject({ environment: 'production', checksLeft: 2 });
+    // A reviewer sees pass/fail and the status only; the step's holders see what came back and the full error.
     const shown = panel.checks.find((c) => c.runId === runs[1].id);
-    expect(shown?.verification?.results.find((r) => r.name === 'No negative totals')).toMatchObject({ passed: false, actual: '1 row' });
-    expect(shown?.health).toMatchObject({ passed: false, status: 503 });
+    expect(shown?.verification?.results.find((r) => r.name === 'No negative totals')).toMatchObject({ passed: false, actual: null, reason: null });
+    expect(shown?.health).toMatchObject({ passed: false, status: 503, error: 'unhealthy (HTTP 503)' });
+    expect(panel.canWriteQueries).toBe(false);
+    const holderPanel = await getPostDeployPanel(await loadActor(db, dba.id), requestId);
+    const holderShown = holderPanel.checks.find((c) => c.runId === runs[1].id);
+    expect(holderPanel.canWriteQueries).toBe(true);
+    expect(holderShown?.verification?.results.find((r) => r.name === 'No negative totals')).toMatchObject({ passed: false, actual: '1 row' });
+    expect(holderShown?.verification?.results.find((r) => r.name === 'No negative totals')?.reason).toMatch(/first: 7/);
+    expect(holderShown?.health?.error).toMatch(/The health check answered HTTP 503/);
+    const leadPanel = await getPostDeployPanel(await loadActor(db, (await makeUser({ roles: ['lead'] })).id), requestId);
+    expect(leadPanel.checks.find((c) => c.runId === runs[1].id)?.verification?.results.find((r) => r.name === 'No negative totals')).toMatchObject({ actual: '1 row' });
+    expect(leadPanel.checks.find((c) => c.runId === runs[1].id)?.health?.error).toBe('unhealthy (HTTP 503)');
+    // The evidence itself keeps the full error; the run's error and the summary everyone reads do not carry it.
+    const healthEvidence = await getDb().evidence.findFirstOrThrow({ where: { runId: runs[1].id, kind: 'health_check' } });
+    expect((healthEvidence.detail as { error: string }).error).toMatch(/The health check answered HTTP 503/);
+    expect(healthEvidence.summary).toBe('Health check of production failed: unhealthy (HTTP 503).');
+    expect(failed.error).not.toMatch(/The health check answered/);
 
     // Success criteria read the failing checks.
     const criteria = await getSuccessCriteria(await loadActor(db, reviewer.id), requestId);

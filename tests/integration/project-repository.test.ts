@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretKey } from '@/lib/db/settings';
 import { encryptSecret } from '@/lib/engine';
+import { commitMigration } from '@/lib/git/deploy-commit';
 import { readFileAtRef, repositoryDir, repositoryUrlProblem, syncRepository, type RepositoryProject } from '@/lib/git/repository';
 import { createAppRepository } from '../support/git-repo';
 
@@ -162,6 +163,52 @@ describe('a repository that needs a credential', () => {
       expect(none).toMatchObject({ code: 'invalid' });
     } finally {
       await server.close();
+      repo.remove();
+    }
+  });
+});
+
+describe("git runs without the server user's config, never sends a credential in the clear, and redacts push errors", () => {
+  it("ignores the server user's global config (url.insteadOf, credential helpers)", async () => {
+    const repo = createAppRepository({ 'prisma/schema.prisma': SCHEMA_V1 });
+    const home = mkdtempSync(path.join(tmpdir(), 'cutover-git-home-'));
+    const savedHome = process.env.HOME;
+    // A global config that would quietly send this project's fetches somewhere else.
+    writeFileSync(path.join(home, '.gitconfig'), `[url "${repo.origin}"]\n\tinsteadOf = https://git.example.invalid/app.git\n`);
+    process.env.HOME = home;
+    try {
+      const refused = await readFileAtRef(project('https://git.example.invalid/app.git'), 'main', 'prisma/schema.prisma', { timeoutMs: 20_000 }).catch((e: Error) => e);
+      expect(refused).toMatchObject({ code: 'invalid', message: expect.stringContaining('Could not fetch the repository') });
+    } finally {
+      process.env.HOME = savedHome;
+      rmSync(home, { recursive: true, force: true });
+      repo.remove();
+    }
+  });
+
+  it('refuses a credential over plain http:// or git:// (loopback aside) before git runs', async () => {
+    const credential = encryptSecret('tok-secret', secretKey());
+    for (const url of ['http://git.example.com/app.git', 'git://git.example.com/app.git']) {
+      await expect(syncRepository(project(url, { repositoryCredentialEncrypted: credential }))).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/never sent over (http|git):\/\//) });
+    }
+  });
+
+  it('takes the credential out of a failed push, as out of every git message', async () => {
+    const repo = createAppRepository({ 'package.json': '{ "version": "1.0.0" }\n' });
+    const password = `tok-${randomBytes(12).toString('hex')}`;
+    // A remote that echoes what it can see (here the credential in git's environment) and refuses the push.
+    writeFileSync(path.join(repo.origin, 'hooks', 'pre-receive'), '#!/bin/sh\necho "token is $CUTOVER_GIT_PASSWORD" >&2\nexit 1\n');
+    chmodSync(path.join(repo.origin, 'hooks', 'pre-receive'), 0o755);
+    try {
+      const p = { ...project(repo.origin, { repositoryUsername: 'ci-bot', repositoryCredentialEncrypted: encryptSecret(password, secretKey()) }), deployBranch: 'main' };
+      const failed = await commitMigration({
+        project: p, folder: '20260101000000_add_email', migrationSql: 'ALTER TABLE users ADD COLUMN email text;\n', downSql: '',
+        message: 'Add email', author: { name: 'Cutover', email: 'cutover@example.test' },
+      }).catch((e: Error) => e);
+      expect(failed).toMatchObject({ code: 'conflict', message: expect.stringContaining('The push to main') });
+      expect((failed as Error).message).toContain('token is ***');
+      expect((failed as Error).message).not.toContain(password);
+    } finally {
       repo.remove();
     }
   });

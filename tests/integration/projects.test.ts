@@ -106,6 +106,21 @@ describe('projects and their environments', () => {
     expect(ProjectSchema.safeParse({ name: 'X', repositoryUrl: '/a', deployBranch: 'develop' }).success).toBe(false);
   });
 
+  it('never keeps a credential for a plain http:// or git:// repository, new or kept on edit', async () => {
+    const input = (repositoryUrl: string, extra: Record<string, unknown> = {}) => ProjectSchema.parse({ name: `Plain ${randomBytes(3).toString('hex')}`, repositoryUrl, ...extra });
+    await expect(createProject(admin.id, input('http://git.example.com/app.git', { repositoryCredential: 'tok' }))).rejects.toMatchObject({ code: 'invalid', field: 'repositoryUrl', message: expect.stringMatching(/never sent over http:\/\//) });
+    await expect(createProject(admin.id, input('git://git.example.com/app.git', { repositoryCredential: 'tok' }))).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/never sent over git:\/\//) });
+    // Without a credential plain http is fine (a public mirror).
+    await createProject(admin.id, input('http://git.example.com/public.git'));
+    // An edit that keeps the stored credential (empty box) but moves to http:// is refused, and nothing changes.
+    const { id } = await createProject(admin.id, input('https://git.example.com/app.git', { repositoryCredential: 'tok' }));
+    const row = await getDb().project.findUniqueOrThrow({ where: { id } });
+    await expect(updateProject(admin.id, { ...ProjectSchema.parse({ name: row.name, repositoryUrl: 'http://git.example.com/app.git' }), id })).rejects.toMatchObject({ code: 'invalid', field: 'repositoryUrl' });
+    expect((await getDb().project.findUniqueOrThrow({ where: { id } })).repositoryUrl).toBe('https://git.example.com/app.git');
+    // Clearing the credential in the same edit is allowed.
+    await updateProject(admin.id, { ...ProjectSchema.parse({ name: row.name, repositoryUrl: 'http://git.example.com/app.git', clearRepositoryCredential: 'on' }), id });
+  });
+
   it('keeps environments in promotion order: add after the last, move, remove; production is the last', async () => {
     const { id: projectId } = await newProject();
     const [staging, qa, prod] = [await makeTarget(), await makeTarget(), await makeTarget()];

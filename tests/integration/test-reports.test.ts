@@ -26,7 +26,7 @@ let artifactsDir: string;
 let savedArtifactsDir: string | undefined;
 let admin: Awaited<ReturnType<typeof makeUser>>;
 let automator: { secret: string };
-let reviewer: { secret: string };
+let otherRole: { secret: string };
 
 beforeAll(async () => {
   store = await openTestAppStore();
@@ -35,7 +35,7 @@ beforeAll(async () => {
   process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
   admin = await makeUser({ roles: ['admin'] });
   automator = await issueApiToken(admin.id, { name: 'CI', role: 'test-automator' });
-  reviewer = await issueApiToken(admin.id, { name: 'Reviewer bot', role: 'reviewer' });
+  otherRole = await issueApiToken(admin.id, { name: 'DBA bot', role: 'database-administrator' });
 });
 
 afterAll(async () => {
@@ -119,7 +119,7 @@ describe('POST /api/v1/requests/:id/test-reports', () => {
     expect(older.body.data).toMatchObject({ revision: 1, current: false });
     expect((await latestEvidence(requestId, 'test_report'))!.staleBecause).toMatch(/rests on revision 1, and the latest is revision 2/);
 
-    const list = await callRoute(reportsRoute.GET, 'GET', `/api/v1/requests/${requestId}/test-reports`, { id: requestId }, { token: reviewer.secret });
+    const list = await callRoute(reportsRoute.GET, 'GET', `/api/v1/requests/${requestId}/test-reports`, { id: requestId }, { token: otherRole.secret });
     expect(list.status).toBe(200);
     expect(list.body.data.map((r: { revision: number }) => r.revision)).toEqual([1, 2]);
     expect(list.body.data[1]).toMatchObject({ attachedBy: 'CI (API token)', passed: true, tests: 40 });
@@ -131,7 +131,7 @@ describe('POST /api/v1/requests/:id/test-reports', () => {
     const count = () => Promise.all([getDb().evidence.count({ where: { kind: 'test_report' } }), getDb().artifact.count({ where: { kind: 'report' } })]);
     const before = await count();
 
-    const asReviewer = await post(requestId, json({ tests: 1, failures: 0 }, reviewer.secret));
+    const asReviewer = await post(requestId, json({ tests: 1, failures: 0 }, otherRole.secret));
     expect(asReviewer).toMatchObject({ status: 403, body: { error: { message: 'Only holders of test-automator (or admins) can attach test reports to "Test app with new schema".' } } });
     expect((await post(requestId, { headers: { 'content-type': 'application/json' }, body: '{"tests":1,"failures":0}' })).status).toBe(401);
     expect((await post(noRevision, json({ tests: 1, failures: 0 }))).body.error?.message).toMatch(/no migration revision yet/);

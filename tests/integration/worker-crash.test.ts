@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore, waitForRun } from '../support/app-store';
 import { backendsOf, processAlive } from '../support/sandbox';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+import { startWorkerProcess } from '../support/worker-process';
 import { recordPassingRehearsal } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
@@ -22,26 +23,6 @@ let worker: ChildProcess | undefined;
 const databaseExists = (name: string) =>
   withClient(TEST_SERVER_URL, async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
 
-/** `npm run worker` as its own process (node --import tsx, so SIGKILL hits the worker itself). */
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
-    env: { ...process.env, DATABASE_URL: store.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${out}`)), 20_000);
-    child.stdout!.on('data', (b) => {
-      out += b;
-      if (out.includes('worker started')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr!.on('data', (b) => (out += b));
-    child.on('exit', () => reject(new Error(`worker exited: ${out}`)));
-  });
-}
 
 /** Waits (bounded) until no session holds the run's advisory lock: its worker is gone for the server too. */
 async function runLockReleased(runId: string) {
@@ -76,7 +57,7 @@ describe('a worker killed in the middle of a rehearsal', () => {
       saveMigrationRevision(admin.id, SaveRevisionSchema.parse({ requestId, name: 'slow', upSql, downSql: 'ALTER TABLE orders DROP COLUMN note;' }));
     await save('ALTER TABLE orders ADD COLUMN note text;\nSELECT pg_sleep(30);\n');
 
-    worker = await startWorkerProcess();
+    worker = await startWorkerProcess(store.url);
     const { runId } = await requestRehearsal(admin.id, { requestId });
     // Wait until the up path is running (the snapshot phase before it is recorded).
     for (let i = 0; ; i++) {
@@ -136,7 +117,7 @@ describe('a worker killed in the middle of an apply', () => {
     }));
     await recordPassingRehearsal(requestId); // applying beyond local needs one
     await stopBoss(); // only the worker process takes this job
-    worker = await startWorkerProcess();
+    worker = await startWorkerProcess(store.url);
     const { requestApply } = await import('@/lib/services/migration-revisions');
     const { runId } = await requestApply(admin.id, { requestId, direction: 'up' });
     const inSleep = async () =>

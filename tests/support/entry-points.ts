@@ -309,7 +309,7 @@ export const ENTRY_POINTS: EntryPoint[] = [
   {
     id: 'addVerificationQueryAction',
     call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'addVerificationQueryAction', args: 'json' },
-    scopes: RECORD, who: 'admin, lead, database-administrator, postgres-pro (Post-deployment), the author', may: postDeployWriter, writes: true,
+    scopes: RECORD, who: 'admin, database-administrator, postgres-pro (Post-deployment)', may: (p) => postDeploy(p), writes: true,
     prepare: async (fx, ctx) => ({
       input: { requestId: (await fx.request({ authorId: authorOf(ctx) })).id, name: `Proof check ${fx.unique()}`, kind: 'no_rows', sql: 'SELECT 1 WHERE false' },
     }),
@@ -317,7 +317,7 @@ export const ENTRY_POINTS: EntryPoint[] = [
   {
     id: 'archiveVerificationQueryAction',
     call: { kind: 'action', file: 'lib/actions/post-deploy-actions.ts', name: 'archiveVerificationQueryAction', args: 'json' },
-    scopes: RECORD, who: 'admin, lead, database-administrator, postgres-pro (Post-deployment), the author', may: postDeployWriter, writes: true,
+    scopes: RECORD, who: 'admin, database-administrator, postgres-pro (Post-deployment)', may: (p) => postDeploy(p), writes: true,
     prepare: async (fx, ctx) => {
       const request = await fx.request({ authorId: authorOf(ctx) });
       return { input: { queryId: (await fx.verificationQuery({ requestId: request.id, createdById: authorOf(ctx) })).id } };

@@ -98,9 +98,11 @@ async function StepSections({ viewer, request, task }: { viewer: Actor; request:
 
 /** The step itself: its card (the gate's section is its card), its evidence when it is not shown beside, and its panels. */
 async function StepBlock({ viewer, request, task, withEvidence }: { viewer: Actor; request: RequestDetail; task: TaskView; withEvidence: boolean }) {
+  // The card shows the items evidence covers as such (not as boxes to tick).
+  const evidence = task.isGate ? null : await getStepEvidenceView(viewer, request.id, task.key);
   return (
     <div className="space-y-4" data-testid="step-block" data-step={task.key}>
-      {!task.isGate && <TaskCard task={task} />}
+      {!task.isGate && <TaskCard task={task} evidence={evidence} />}
       {withEvidence && <StepEvidenceSection viewer={viewer} requestId={request.id} task={task} />}
       <StepSections viewer={viewer} request={request} task={task} />
     </div>

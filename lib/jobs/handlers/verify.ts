@@ -1,6 +1,6 @@
 import { getDb } from '../../db/client';
 import { HealthCheckEvidenceSchema, verificationPassed, verificationSummary, type VerificationQueryResult } from '../../domain/verification';
-import { checkHealth, type HealthCheckResult } from '../../health/check';
+import { checkHealth, publicHealthError, type HealthCheckResult } from '../../health/check';
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { recordEvidence } from '../../services/evidence';
 import { skipVerifyRun, verifyRunObsolete } from '../../services/post-deploy';
@@ -40,7 +40,8 @@ export const verifyHandler = defineHandler({
       const url = deployment.environment.healthCheckUrl;
       progress.update(`checking the application's health (${environment})`, 10, {}, true);
       health = { url, ...(await checkHealth(url, { signal, timeoutMs: HEALTH_TIMEOUT_MS })) };
-      progress.log(health.ok ? `health check: HTTP ${health.status} in ${health.latencyMs} ms` : `health check FAILED: ${health.error}`);
+      // The run's log and summary are read by everyone; the full error is kept in the evidence's detail.
+      progress.log(health.ok ? `health check: HTTP ${health.status} in ${health.latencyMs} ms` : `health check FAILED: ${publicHealthError(health)}`);
     }
     if (signal.aborted) throw signal.reason ?? new Error('cancelled');
 
@@ -77,7 +78,7 @@ export const verifyHandler = defineHandler({
     const queriesPassed = verificationPassed(results);
     const ok = queriesPassed && (health?.ok ?? true);
     const summary = verificationSummary(results, environment);
-    const healthSummary = health ? (health.ok ? `Health check of ${environment} answered HTTP ${health.status} in ${health.latencyMs} ms.` : `Health check of ${environment} failed: ${health.error}`) : null;
+    const healthSummary = health ? (health.ok ? `Health check of ${environment} answered HTTP ${health.status} in ${health.latencyMs} ms.` : `Health check of ${environment} failed: ${publicHealthError(health)}.`) : null;
     const error = ok ? undefined : [queriesPassed ? null : summary, health && !health.ok ? healthSummary : null].filter(Boolean).join(' ');
     await progress.flush();
     await completeEvidenceRun(
