@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { Client } from 'pg';
 import { signIn } from './support/auth';
-import { PG_ADMIN_URL } from './support/env';
+import { DATABASE_URL, PG_ADMIN_URL } from './support/env';
 import { requestPath } from './support/request-page';
 import { StoreAgent } from './support/store-agent';
 
@@ -56,8 +56,20 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await agent?.stop();
-  // The database stays (recreated at the next run): its target stays registered, and a target
-  // whose database is gone would trouble specs that list targets.
+  // The target goes with its requests and projects: a target left registered would show this
+  // spec's database in specs that check every target (the Migrations page). The database stays
+  // (recreated at the next run).
+  const store = new Client({ connectionString: DATABASE_URL });
+  await store.connect();
+  try {
+    const target = `(SELECT id FROM target_databases WHERE name = 'Deploy e2e staging')`;
+    const projects = `(SELECT project_id FROM project_environments WHERE target_id IN ${target})`;
+    await store.query(`DELETE FROM migration_requests WHERE target_id IN ${target} OR project_id IN ${projects}`);
+    await store.query(`DELETE FROM projects WHERE id IN ${projects}`);
+    await store.query(`DELETE FROM target_databases WHERE id IN ${target}`);
+  } finally {
+    await store.end();
+  }
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -81,8 +81,8 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
     unique,
     targetFields,
     archive: () => archive(),
-    async request({ authorId, through = 0, start, revision }) {
-      const r = await agent.call<RequestFixture>({ op: 'fileRequest', authorId, targetId: target.id, through, start });
+    async request({ authorId, through = 0, start, revision, targetId }) {
+      const r = await agent.call<RequestFixture>({ op: 'fileRequest', authorId, targetId: targetId ?? target.id, through, start });
       if (revision) {
         const tag = unique();
         await agent.call({ op: 'saveRevision', requestId: r.id, name: `proof_${tag}`, upSql: `CREATE TABLE proof_${tag} (id integer);\n`, downSql: `DROP TABLE proof_${tag};\n` });

@@ -64,7 +64,7 @@ export interface Fixtures {
   /** The staging target the matrix works on (a database of its own on the test server). */
   target: { id: string; name: string };
   /** A fresh request on that target credited to `authorId`, steps 1..through completed, optionally step `start` started and a revision saved. */
-  request(opts: { authorId: string; through?: number; start?: number; revision?: boolean }): Promise<RequestFixture>;
+  request(opts: { authorId: string; through?: number; start?: number; revision?: boolean; targetId?: string }): Promise<RequestFixture>;
   /** A fresh target on the matrix database. */
   freshTarget(): Promise<{ id: string; name: string }>;
   /** A fresh person (engineer). */
@@ -453,7 +453,9 @@ export const ENTRY_POINTS: EntryPoint[] = [
     scopes: RECORD, who: 'admin, database-administrator (never on production)', may: dba, writes: true, queuesRuns: true,
     // Applying beyond local needs a passing rehearsal of the revision (issue 8): recorded, so refusals are about who asks.
     prepare: async (fx, ctx) => {
-      const request = await fx.request({ authorId: authorOf(ctx), revision: true });
+      // A target of its own: deploy fixtures put the shared target behind a production environment,
+      // where direct applies are refused whoever asks.
+      const request = await fx.request({ authorId: authorOf(ctx), revision: true, targetId: (await fx.freshTarget()).id });
       await fx.passingRehearsal({ requestId: request.id });
       return { input: { requestId: request.id, direction: 'up' } };
     },
