@@ -8,7 +8,8 @@ import { formObject, runAction, type ActionResult } from './run-action';
 export interface IssuedToken {
   id: string;
   name: string;
-  role: string;
+  /** Null for an agent account's token: every agent role the account holds. */
+  role: string | null;
   prefix: string;
   expiresAt: Date | null;
   /** Shown once, on the page that issued it. */

@@ -3,8 +3,9 @@ import type { Actor } from '../domain/permissions';
 import type { Role } from '../domain/roles';
 import { getPool, type Db, type Tx } from '../db/client';
 
-/** kind: automation accounts act through API tokens (never sign the gate nor approve production). */
-export type LoadedActor = Actor & { name: string; email: string; kind: 'person' | 'automation' };
+/** kind: automation and agent accounts act through API tokens (never sign the gate nor approve production). */
+export type AccountKind = 'person' | 'automation' | 'agent';
+export type LoadedActor = Actor & { name: string; email: string; kind: AccountKind };
 
 interface UserRow {
   id: string;
@@ -13,7 +14,7 @@ interface UserRow {
   roles: string[];
   agentRoles: string[];
   active: boolean;
-  kind: 'person' | 'automation';
+  kind: AccountKind;
 }
 
 /** A deleted or deactivated user is no longer anyone. */

@@ -81,6 +81,6 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
     id: row.userId, name: row.name, email: row.email,
     roles: row.roles.filter((r) => r === row.role) as Role[],
     agentRoles: row.agentRoles.filter((r) => r === row.role),
-    kind: row.kind === 'person' ? 'person' : 'automation',
+    kind: row.kind === 'person' ? 'person' : row.kind === 'agent' ? 'agent' : 'automation',
   };
 }

@@ -6,7 +6,8 @@ import { canManageUsers, type Actor } from '../domain/permissions';
 export interface ApiTokenView {
   id: string;
   name: string;
-  role: string;
+  /** Null for an agent account's token: every agent role the account holds. */
+  role: string | null;
   /** The secret's first characters, to tell tokens apart; the secret itself is never stored. */
   prefix: string;
   issuedBy: string | null;

@@ -23,7 +23,7 @@ describe('schema.prisma and prisma/migrations describe the same database', () =>
 
   it('the reader of schema.prisma found the model (guards the test itself)', () => {
     expect(Object.keys(expected.enums)).toContain('TaskStatus');
-    expect(new Set(expected.columns.map((c) => c.table)).size).toBe(26);
+    expect(new Set(expected.columns.map((c) => c.table)).size).toBe(28);
     expect(expected.foreignKeys.length).toBeGreaterThan(10);
   });
 
