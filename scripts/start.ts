@@ -15,6 +15,7 @@ import { ensureDemo, ensureFirstAdmin, ensureTemplate } from '../lib/services/bo
 import { initialAdminPasswordFile } from '../lib/db/initial-admin-password';
 import { stopBoss } from '../lib/jobs/queue';
 import { startWorker } from '../lib/jobs/worker';
+import { startWebhookDispatcher } from '../lib/agents/webhooks';
 import { buildState } from './build-state';
 
 const dev = process.argv.includes('--dev');
@@ -82,6 +83,7 @@ async function main() {
   }
   if (process.env.CUTOVER_WORKER !== '0') {
     const { interrupted } = await startWorker();
+    startWebhookDispatcher();
     log(`job worker running in this process${interrupted.length ? ` (marked ${interrupted.length} orphaned run(s) interrupted)` : ''}`);
   }
 

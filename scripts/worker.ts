@@ -7,11 +7,14 @@ import { disconnectDb } from '../lib/db/client';
 import { stopBoss } from '../lib/jobs/queue';
 import { stopWarmSandbox } from '../lib/engine';
 import { startWorker } from '../lib/jobs/worker';
+import { startWebhookDispatcher } from '../lib/agents/webhooks';
 
 async function main() {
   if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL to the app store the web instances use.');
   if (!process.env.CUTOVER_SECRET_KEY) throw new Error('Set CUTOVER_SECRET_KEY to the key the web instances use.');
   const { interrupted } = await startWorker();
+  // Agents' webhooks are delivered where the jobs run (lib/agents/webhooks.ts).
+  startWebhookDispatcher();
   console.log(`[cutover] worker started${interrupted.length ? `; marked ${interrupted.length} orphaned run(s) interrupted` : ''}`);
   const stop = async () => {
     await stopBoss();

@@ -1,0 +1,254 @@
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getDb } from '@/lib/db/client';
+import { newTokenSecret } from '@/lib/auth/api-tokens';
+import { agentEventsAfter, latestAgentEventId } from '@/lib/agents/events';
+import { deliverDueWebhooks, MAX_WEBHOOK_ATTEMPTS, webhookBackoffMs } from '@/lib/agents/webhooks';
+import { fileRequest } from '@/lib/services/file-request';
+import { listWebhookDeliveries, setAgentWebhook } from '@/lib/services/agent-webhooks';
+import { ListWebhookDeliveriesSchema, SetAgentWebhookSchema } from '@/lib/validation/agent-webhook';
+import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
+
+vi.mock('next/headers', async () => (await import('../support/api-routes')).nextHeadersMock());
+vi.mock('@/lib/auth/session', async (orig) => ({ ...(await orig<object>()), ...(await import('../support/api-routes')).sessionMock() }));
+
+const eventsRoute = await import('@/app/api/v1/events/route');
+const { NextRequest } = await import('next/server');
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let admin: Awaited<ReturnType<typeof makeUser>>;
+let owner: Awaited<ReturnType<typeof makeUser>>;
+let targetId: string;
+
+/** A local receiver: answers each POST with the next status of `statuses` (then 200), keeping what it got. */
+function receiver(statuses: number[]) {
+  const got: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body });
+      const status = statuses.shift() ?? 200;
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver is down for maintenance');
+    });
+  });
+  return new Promise<{ url: string; got: typeof got; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/cutover`,
+      got,
+      close: () => new Promise((r) => server.close(() => r())),
+    })),
+  );
+}
+
+async function makeAgent(name: string, agentRoles: string[], opts: { paused?: boolean } = {}) {
+  return getDb().user.create({
+    data: {
+      email: `${name}@agents.cutover.invalid`, name, passwordHash: '!agent', kind: 'agent', agentRoles, ownerId: owner.id,
+      pausedAt: opts.paused ? new Date() : null,
+    },
+  });
+}
+
+async function tokenFor(userId: string) {
+  const { secret, prefix, tokenHash } = newTokenSecret();
+  await getDb().apiToken.create({ data: { name: 'agent token', userId, role: null, tokenHash, prefix, issuedById: admin.id } });
+  return secret;
+}
+
+/**
+ * One dispatcher pass after the backoff has passed: the due time is moved to now (as time passing
+ * would), after checking that the wait asked for grows with each failed attempt.
+ */
+async function passAfterBackoff(accountId: string, waits: number[]) {
+  const pending = await getDb().webhookDelivery.findMany({ where: { accountId, status: 'pending' } });
+  for (const d of pending) if (d.attempts > 0) waits.push(d.nextAttemptAt!.getTime() - d.updatedAt.getTime());
+  await getDb().webhookDelivery.updateMany({ where: { accountId, status: 'pending' }, data: { nextAttemptAt: new Date() } });
+  await deliverDueWebhooks();
+}
+
+const fileOne = (title: string) =>
+  fileRequest(admin.id, { title, kind: 'schema_change', targetId, description: 'Agents are told when work is ready.', priority: 'LOW' });
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  admin = await makeUser({ roles: ['admin'] });
+  owner = await makeUser({ roles: ['engineer'], name: 'Alice Owner' });
+  targetId = (await makeTarget()).id;
+  process.env.CUTOVER_WEBHOOK_RETRY_BASE_MS = '1000';
+});
+
+afterAll(async () => {
+  delete process.env.CUTOVER_WEBHOOK_RETRY_BASE_MS;
+  await store?.close();
+});
+
+describe('agent events: written by the database in the transaction of the change', () => {
+  it('announces the first task of a new workflow, the next task when one completes, and a run that ended', async () => {
+    const before = await latestAgentEventId();
+    const { id: requestId } = await fileOne('Events: a new workflow');
+    const tasks = await getDb().task.findMany({ where: { requestId }, orderBy: { position: 'asc' } });
+    const everyone = { accountId: admin.id, agentRoles: [], all: true };
+
+    let events = await agentEventsAfter(everyone, before);
+    expect(events.map((e) => [e.type, e.data.taskId])).toEqual([['task.ready', tasks[0].id]]);
+    expect(events[0].data).toMatchObject({ subject: tasks[0].subject, step: tasks[0].key, requestId, eligibleRoles: tasks[0].eligibleRoles });
+
+    // Completing the first task makes the second ready (and only it); starting one announces nothing.
+    const mark = await latestAgentEventId();
+    await getDb().task.update({ where: { id: tasks[0].id }, data: { status: 'in_progress' } });
+    expect(await agentEventsAfter(everyone, mark)).toEqual([]);
+    await getDb().task.update({ where: { id: tasks[0].id }, data: { status: 'completed' } });
+    events = await agentEventsAfter(everyone, mark);
+    expect(events.map((e) => [e.type, e.data.taskId])).toEqual([['task.ready', tasks[1].id]]);
+
+    // A run that ends is announced to whoever asked for it, once.
+    const run = await getDb().run.create({ data: { kind: 'snapshot', targetId, requestId, requestedById: owner.id, status: 'running' } });
+    const beforeEnd = await latestAgentEventId();
+    await getDb().run.update({ where: { id: run.id }, data: { status: 'succeeded' } });
+    await getDb().run.update({ where: { id: run.id }, data: { status: 'succeeded', phase: 'done' } });
+    const forOwner = await agentEventsAfter({ accountId: owner.id, agentRoles: [] }, beforeEnd);
+    expect(forOwner.map((e) => [e.type, e.data.runId, e.data.status])).toEqual([['run.ended', run.id, 'succeeded']]);
+    expect(await agentEventsAfter({ accountId: admin.id, agentRoles: [] }, beforeEnd)).toEqual([]);
+  });
+
+  it('each agent hears only about its roles: tasks of other roles are not announced to it', async () => {
+    const optimizer = await makeAgent('events-optimizer', ['database-optimizer']);
+    const tester = await makeAgent('events-tester', ['test-automator']);
+    const before = await latestAgentEventId();
+    const { id: requestId } = await fileOne('Events: who hears what');
+    const first = await getDb().task.findFirstOrThrow({ where: { requestId, position: 1 } });
+    const heard = async (a: { id: string; agentRoles: string[] }) => (await agentEventsAfter({ accountId: a.id, agentRoles: a.agentRoles }, before)).map((e) => e.data.taskId);
+    expect(first.eligibleRoles).toContain('database-optimizer');
+    expect(await heard(optimizer)).toEqual([first.id]);
+    expect(await heard(tester)).toEqual([]);
+  });
+});
+
+describe('webhooks: signed, retried with backoff, each delivery logged', () => {
+  it('delivers a signed event after the receiver failed twice, and logs the attempts and the last error', async () => {
+    const hook = await receiver([503, 503]);
+    try {
+      const agent = await makeAgent('hooked-optimizer', ['database-optimizer']);
+      const bystander = await makeAgent('hooked-bystander', ['test-automator']);
+      const paused = await makeAgent('hooked-paused', ['database-optimizer'], { paused: true });
+      const { secret } = await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: hook.url }));
+      await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: bystander.id, url: hook.url }));
+      await getDb().user.update({ where: { id: paused.id }, data: { webhookUrl: hook.url } });
+      expect(secret).toMatch(/^whsec_/);
+      // Stored encrypted, and never in the audit.
+      const stored = await getDb().user.findUniqueOrThrow({ where: { id: agent.id } });
+      expect(stored.webhookSecretEncrypted).not.toContain(secret!);
+      const audit = await getDb().auditLog.findMany({ where: { entityId: agent.id, action: 'agent.webhook_set' } });
+      expect(audit).toHaveLength(1);
+      expect(JSON.stringify(audit)).not.toContain(secret!);
+
+      const { id: requestId } = await fileOne('Webhooks: tell the optimizer');
+      const deliveries = await getDb().webhookDelivery.findMany({ where: { event: { requestId } } });
+      // Only the agent whose role the ready task needs, and not the paused one.
+      expect(deliveries.map((d) => d.accountId)).toEqual([agent.id]);
+
+      // Attempt 1 and 2 fail (503), attempt 3 is delivered.
+      const waits: number[] = [];
+      for (let i = 0; i < 3; i++) await passAfterBackoff(agent.id, waits);
+      expect(waits).toEqual([webhookBackoffMs(1), webhookBackoffMs(2)]);
+      expect(hook.got).toHaveLength(3);
+      const [log] = await listWebhookDeliveries(admin.id, ListWebhookDeliveriesSchema.parse({ accountId: agent.id }));
+      expect(log).toMatchObject({ status: 'delivered', attempts: 3, responseStatus: 200, eventType: 'task.ready' });
+      expect(log.deliveredAt).toBeInstanceOf(Date);
+
+      const last = hook.got[2];
+      expect(last.headers['x-cutover-event']).toBe('task.ready');
+      expect(last.headers['x-cutover-delivery']).toBe(log.id);
+      const expected = `sha256=${createHmac('sha256', secret!).update(`${last.headers['x-cutover-timestamp']}.${last.body}`).digest('hex')}`;
+      expect(last.headers['x-cutover-signature']).toBe(expected);
+      expect(JSON.parse(last.body)).toMatchObject({ type: 'task.ready', data: { requestId, step: 'analysis' } });
+      // A body changed on the way no longer matches the signature.
+      const forged = createHmac('sha256', secret!).update(`${last.headers['x-cutover-timestamp']}.${last.body.replace('analysis', 'deploy')}`).digest('hex');
+      expect(last.headers['x-cutover-signature']).not.toBe(`sha256=${forged}`);
+
+      // The owner reads the log too; another engineer may not.
+      expect(await listWebhookDeliveries(owner.id, ListWebhookDeliveriesSchema.parse({ accountId: agent.id }))).toHaveLength(1);
+      const stranger = await makeUser({ roles: ['engineer'] });
+      await expect(listWebhookDeliveries(stranger.id, ListWebhookDeliveriesSchema.parse({ accountId: agent.id }))).rejects.toThrow(/admins and the agent's owner/);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('gives up after the last attempt, with the receiver\'s answer in the log', async () => {
+    const hook = await receiver(Array(MAX_WEBHOOK_ATTEMPTS).fill(500));
+    try {
+      const agent = await makeAgent('hooked-failing', ['postgres-pro']);
+      await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: hook.url }));
+      const event = await getDb().agentEvent.create({ data: { type: 'task.ready', roles: ['postgres-pro'], payload: { note: 'synthetic' } } });
+      const waits: number[] = [];
+      for (let i = 0; i < MAX_WEBHOOK_ATTEMPTS + 2; i++) await passAfterBackoff(agent.id, waits);
+      // Each wait is five times the one before.
+      expect(waits).toHaveLength(MAX_WEBHOOK_ATTEMPTS - 1);
+      waits.slice(1).forEach((w, i) => expect(w).toBe(waits[i] * 5));
+      const row = await getDb().webhookDelivery.findUniqueOrThrow({ where: { accountId_eventId: { accountId: agent.id, eventId: event.id } } });
+      expect(row).toMatchObject({ status: 'failed', attempts: MAX_WEBHOOK_ATTEMPTS, responseStatus: 500 });
+      expect(row.lastError).toMatch(/HTTP 500: receiver is down for maintenance/);
+      expect(hook.got).toHaveLength(MAX_WEBHOOK_ATTEMPTS);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('refuses a webhook on loopback unless private addresses are allowed, and only admins set one', async () => {
+    const agent = await makeAgent('hooked-refused', ['postgres-pro']);
+    const allowed = process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS;
+    delete process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS;
+    try {
+      await expect(setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: 'http://127.0.0.1:9/x' }))).rejects.toThrow(/loopback/);
+      await expect(setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: 'http://169.254.169.254/latest' }))).rejects.toThrow(/link-local|metadata/);
+    } finally {
+      if (allowed !== undefined) process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS = allowed;
+    }
+    expect(SetAgentWebhookSchema.safeParse({ accountId: agent.id, url: 'file:///etc/passwd' }).success).toBe(false);
+    await expect(setAgentWebhook(owner.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: 'https://hooks.example.com/x' }))).rejects.toThrow(/admins/);
+    expect((await getDb().user.findUniqueOrThrow({ where: { id: agent.id } })).webhookUrl).toBeNull();
+  });
+});
+
+describe('GET /api/v1/events: Server-Sent Events for an agent', () => {
+  async function readUntil(res: Response, done: (text: string) => boolean, timeoutMs = 8_000) {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + timeoutMs;
+    while (!done(text) && Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), 500))]);
+      if (chunk && !chunk.done) text += decoder.decode(chunk.value);
+    }
+    await reader.cancel();
+    return text;
+  }
+
+  it('streams the tasks that become ready for its roles, resumes after Last-Event-ID, and refuses a bad token', async () => {
+    const agent = await makeAgent('streaming-optimizer', ['database-optimizer']);
+    const token = await tokenFor(agent.id);
+    const abort = new AbortController();
+    const res = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const { id: requestId } = await fileOne('Events: streamed');
+    const first = await getDb().task.findFirstOrThrow({ where: { requestId, position: 1 } });
+    const text = await readUntil(res, (t) => t.includes(first.id));
+    abort.abort();
+    const block = text.split('\n\n').find((b) => b.includes(first.id))!;
+    expect(block).toMatch(/^id: \d+\nevent: task\.ready\ndata: /m);
+    const id = /^id: (\d+)$/m.exec(block)![1];
+    expect(JSON.parse(/^data: (.*)$/m.exec(block)![1])).toMatchObject({ id, type: 'task.ready', data: { taskId: first.id, requestId } });
+
+    // Reconnecting with Last-Event-ID one before gets the same event again (nothing missed across a reconnect).
+    const again = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${token}`, 'last-event-id': String(BigInt(id) - 1n) } }));
+    expect(await readUntil(again, (t) => t.includes(first.id))).toContain(`id: ${id}\n`);
+
+    const refused = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: 'Bearer cut_not-a-token' } }));
+    expect(refused.status).toBe(401);
+  });
+});
