@@ -10,12 +10,16 @@ const alias = {
   'server-only': path.join(root, 'tests/support/empty-module.ts'),
 };
 
+// The tests' applications, health checks and repositories live on loopback, which Cutover refuses
+// by default (lib/health/outbound.ts); the tests that check the refusal unset it themselves.
+const env = { CUTOVER_ALLOW_PRIVATE_HEALTH_URLS: '1' };
+
 export default defineConfig({
   test: {
     projects: [
       {
         resolve: { alias },
-        test: { name: 'unit', include: ['lib/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['lib/**/*.test.ts'], environment: 'node', env },
       },
       {
         resolve: { alias },
@@ -23,6 +27,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
+          env,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the README's start line, `npm install && npm start`, on a fresh clone of
+# Smoke test of the README's start line, `npm ci && npm start`, on a fresh clone of
 # HEAD with no DATABASE_URL: the embedded PostgreSQL starts, the first admin is printed and
 # can sign in, and stopping leaves nothing running. Ends with one line "N passed, N failed".
 #
@@ -145,15 +145,15 @@ else
   fail "fresh clone of $repo"
 fi
 
-# 2. npm install, from the local npm cache where it can.
-if $broken; then skip "npm install"
+# 2. npm ci, from the local npm cache where it can.
+if $broken; then skip "npm ci"
 else
-  log "npm install (cache $npm_cache)..."
-  if (cd "$app" && npm install --prefer-offline --no-audit --no-fund --cache "$npm_cache") >"$work/install.log" 2>&1; then
-    pass "npm install"
+  log "npm ci (cache $npm_cache)..."
+  if (cd "$app" && npm ci --prefer-offline --no-audit --no-fund --cache "$npm_cache") >"$work/install.log" 2>&1; then
+    pass "npm ci"
   else
     show_tail "$work/install.log"
-    fail "npm install"
+    fail "npm ci"
   fi
 fi
 

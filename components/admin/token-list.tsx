@@ -5,11 +5,8 @@ import { revokeApiTokenAction } from '@/lib/actions/token-actions';
 import type { ApiTokenView } from '@/lib/data/api-tokens';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
-import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { useActionCall } from '@/components/requests/use-action-call';
-
-const when = (d: Date | null) => (d ? new Date(d).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '—');
-const stateTone = { active: 'green', expired: 'amber', revoked: 'red' } as const;
+import { RevokeTokenDialog, TOKEN_STATE_TONE as stateTone, tokenTime as when } from './token-parts';
 
 export function TokenList({ tokens }: { tokens: ApiTokenView[] }) {
   const [revoking, setRevoking] = useState<ApiTokenView | null>(null);
@@ -41,20 +38,9 @@ export function TokenList({ tokens }: { tokens: ApiTokenView[] }) {
           ))}
         </tbody>
       </table>
-      <ConfirmDialog
-        open={revoking !== null}
-        title={`Revoke "${revoking?.name}"?`}
-        confirmLabel="Revoke token"
-        danger
-        onClose={() => setRevoking(null)}
-        onConfirm={() => {
-          const id = revoking!.id;
-          setRevoking(null);
-          call(() => revokeApiTokenAction({ tokenId: id }));
-        }}
-      >
+      <RevokeTokenDialog token={revoking} onClose={() => setRevoking(null)} onRevoke={(tokenId) => call(() => revokeApiTokenAction({ tokenId }))}>
         <p>Calls with this token are refused from now on, and work its account started is refused where it is checked again. This cannot be undone; issue a new token instead.</p>
-      </ConfirmDialog>
+      </RevokeTokenDialog>
     </>
   );
 }

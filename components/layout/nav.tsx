@@ -15,7 +15,7 @@ export function Nav({ viewer }: NavProps) {
   const links = [
     ...(viewer.hasRole ? [{ href: '/requests', label: 'Requests' }, { href: '/tasks', label: 'My tasks' }, { href: '/migrations', label: 'Migrations' }] : []),
     ...(viewer.canOverview ? [{ href: '/overview', label: 'Overview' }] : []),
-    ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/projects', label: 'Projects' }, { href: '/admin/users', label: 'People' }, { href: '/admin/tokens', label: 'API tokens' }, { href: '/admin/settings', label: 'Settings' }] : []),
+    ...(viewer.canAdmin ? [{ href: '/admin/targets', label: 'Targets' }, { href: '/admin/projects', label: 'Projects' }, { href: '/admin/users', label: 'People' }, { href: '/admin/tokens', label: 'API tokens' }, { href: '/admin/agents', label: 'Agents' }, { href: '/admin/settings', label: 'Settings' }] : []),
   ];
   return (
     <header className="border-b border-slate-200 bg-white">

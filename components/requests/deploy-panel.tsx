@@ -41,6 +41,9 @@ export function DeployPanel({ requestId, panel }: { requestId: string; panel: De
   const running = panel.active && (panel.active.status === 'queued' || panel.active.status === 'running');
   const recovering = panel.environments.some((e) => e.latest?.recoveryRun && (e.latest.recoveryRun.status === 'queued' || e.latest.recoveryRun.status === 'running'));
   usePollWhile(!!running || recovering);
+  /** The revision this environment already runs, when it is the current one and its deploy succeeded (not rolled back). */
+  const deployedRevision = (env: Env): number | null =>
+    env.latest && env.latest.status === 'succeeded' && !env.latest.recovery && panel.revision && env.latest.revision === panel.revision.revision ? env.latest.revision : null;
 
   if (!panel.project) {
     return (
@@ -72,11 +75,17 @@ export function DeployPanel({ requestId, panel }: { requestId: string; panel: De
                   {env.requiresApproval && !env.approval && panel.canApprove && (
                     <Button variant="secondary" disabled={pending} onClick={() => call(() => approveDeploymentAction({ requestId, environmentId: env.id }))}>Approve for {env.name}</Button>
                   )}
-                  {panel.canDeploy && (
+                  {panel.canDeploy && (deployedRevision(env) !== null ? (
+                    // Done here: the server would accept a second deploy (backup, checks, "already applied"), so it stays possible, but not as the next thing to do.
+                    <Button variant="secondary" disabled={pending || !!env.waitingFor} title={`Deploys revision ${deployedRevision(env)} to ${env.name} again: a new backup and checks; the migration is already applied there.`} onClick={() => setConfirming({ env, kind: 'deploy' })} data-testid="deploy-again">
+                      Deploy again
+                    </Button>
+                  ) : (
                     <Button disabled={pending || !!env.waitingFor} title={env.waitingFor ?? undefined} onClick={() => setConfirming({ env, kind: 'deploy' })}>Deploy to {env.name}</Button>
-                  )}
+                  ))}
                 </span>
               </div>
+              {deployedRevision(env) !== null && <p className="mt-1 text-xs font-medium text-emerald-800" data-testid="deployed-with">✓ Deployed with revision {deployedRevision(env)}</p>}
               {env.approval && <p className="mt-1 text-xs text-emerald-800">Approved by {env.approval.by}{env.approval.note ? `: “${env.approval.note}”` : ''}</p>}
               {env.waitingFor && <p className="mt-1 text-xs text-slate-600" data-testid="deploy-waiting">Waiting: {env.waitingFor}</p>}
               {env.latest && (
@@ -110,7 +119,8 @@ export function DeployPanel({ requestId, panel }: { requestId: string; panel: De
         {panel.active && (
           <div className="space-y-1" data-testid="deploy-log" data-status={panel.active.status}>
             <p className="text-xs text-slate-600" aria-live="polite">{panel.active.kind} to {panel.active.environment}: {panel.active.phase}</p>
-            <pre className="max-h-64 overflow-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{panel.active.log.join('\n') || 'waiting for the worker…'}</pre>
+            {/* Long lines (paths, hashes, SQL) wrap inside the box instead of being clipped; tall logs scroll. */}
+            <pre className="max-h-64 overflow-y-auto rounded bg-slate-900 p-2 text-xs break-all whitespace-pre-wrap text-slate-100" tabIndex={0}>{panel.active.log.join('\n') || 'waiting for the worker…'}</pre>
           </div>
         )}
       </div>

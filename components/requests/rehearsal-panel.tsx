@@ -10,11 +10,13 @@ import { usePollWhile } from './use-poll';
 import { LockTimeline } from './lock-timeline';
 import { DataLossResult } from './data-loss-result';
 import { describeBlockingStatement, lockImpactVerdict } from '@/lib/domain/lock-impact';
+import { DEFAULT_SAMPLE_ROWS, NO_SAMPLE_WORDS } from '@/lib/validation/rehearsal';
 
 /** "Test migration locally": rehearse the latest revision and read the evidence, phase by phase. */
 export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string; panel: MigrationPanelView; canRun: boolean }) {
   const { pending, error, call } = useActionCall();
-  const [sampleRows, setSampleRows] = useState('0');
+  // A sample by default: without one the no-data-loss check does not run and the gate's "No data loss" refuses the rehearsal.
+  const [sampleRows, setSampleRows] = useState(String(DEFAULT_SAMPLE_ROWS));
   const run = panel.rehearsal;
   const active = run?.status === 'queued' || run?.status === 'running';
   usePollWhile(active);
@@ -129,6 +131,11 @@ export function RehearsalPanel({ requestId, panel, canRun }: { requestId: string
               </div>
             )}
             {run.dataLoss && <DataLossResult dataLoss={run.dataLoss} />}
+            {!active && run.status === 'succeeded' && !sample && (
+              <p role="status" data-testid="rehearsal-no-sample" className="rounded-md bg-amber-50 px-3 py-2 text-amber-900">
+                Revision {run.revision} was {NO_SAMPLE_WORDS}. The quality gate&apos;s &quot;No data loss&quot; waits for a rehearsal with a data sample.
+              </p>
+            )}
             {rollback && (
               <div data-testid="rollback-evidence" data-status={rollback.status}
                 className={`rounded-md px-3 py-2 ${rollback.status === 'ok' ? 'bg-emerald-50 text-emerald-900' : 'bg-red-50 text-red-900'}`}>

@@ -28,7 +28,8 @@ export function Stepper({ requestId, steps, openKey }: { requestId: string; step
         {steps.map((s) => {
           const open = s.key === openKey;
           return (
-            <li key={s.key} data-testid="timeline-step" data-status={s.status} data-step={s.key} data-open={open ? 'true' : undefined}>
+            // min-w-0: a grid item is otherwise as wide as its longest word, and pushes into its neighbour.
+            <li key={s.key} className="min-w-0" data-testid="timeline-step" data-status={s.status} data-step={s.key} data-open={open ? 'true' : undefined}>
               <Link
                 href={`/requests/${requestId}/steps/${s.key}`}
                 aria-current={open ? 'step' : undefined}
@@ -37,12 +38,14 @@ export function Stepper({ requestId, steps, openKey }: { requestId: string; step
                 <span className={`flex h-6 w-6 shrink-0 items-center justify-center rounded-full text-xs font-semibold ${dot[s.status] ?? dot.pending}`} aria-hidden>
                   {s.status === 'completed' ? '✓' : s.position}
                 </span>
-                <span className="min-w-0">
-                  <span className="block text-xs font-medium leading-tight text-slate-800">{s.subject}</span>
+                {/* Full column width on wide screens: centred text sized to its content overflowed into the next step (1366 px). */}
+                <span className="min-w-0 lg:w-full">
+                  <span className="block text-xs font-medium leading-tight wrap-break-word text-slate-800">{s.subject}</span>
                   <span className="block text-[11px] text-slate-500">
                     {s.status === 'in_progress' ? s.activeForm : s.status.replace('_', ' ')}
                   </span>
-                  <span className="block truncate text-[11px] text-slate-500" title={s.holder}>{s.holder}</span>
+                  {/* Role lines ("database-administrator or postgres-pro") wrap, at most two lines, the rest in the tooltip. */}
+                  <span className="line-clamp-2 text-[11px] leading-tight wrap-break-word text-slate-500" title={s.holder} data-testid="step-holder">{s.holder}</span>
                 </span>
               </Link>
             </li>

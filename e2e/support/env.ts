@@ -36,4 +36,6 @@ export const serverEnv: Record<string, string> = {
   CUTOVER_SECRET_KEY: SECRET_KEY,
   NEXTAUTH_SECRET,
   NEXTAUTH_URL: BASE_URL,
+  // The e2e's application health checks and repositories are on loopback, refused by default (lib/health/outbound.ts).
+  CUTOVER_ALLOW_PRIVATE_HEALTH_URLS: '1',
 };

@@ -115,6 +115,12 @@ export async function openProofWorld(playwright: PlaywrightWorkerArgs['playwrigh
     },
   // ---- issue 8, post-deploy: ops/fixtures go above this line
   // ---- issue 8, board: ops/fixtures go above this line
+    agentAccount: (opts = {}) => agent.call({ op: 'agentAccount', agentRoles: opts.agentRoles }),
+    async completableTask({ authorId }) {
+      const r = await fx.request({ authorId, start: 1 });
+      return agent.call({ op: 'satisfyStep', requestId: r.id, position: 1 });
+    },
+  // ---- issue 9, agents: ops/fixtures go above this line
     async folder() {
       const a = archive();
       const f = await agent.call<{ id: string }>({ op: 'importFolder', fileName: a.fileName, base64: a.bytes.toString('base64') });

@@ -55,6 +55,11 @@ export type StoreOp =
   | { op: 'succeededDeployment'; requestId: string }
   // ---- issue 8, post-deploy: op types go above this line
   // ---- issue 8, board: op types go above this line
+  /** An agent account (owned by the admin) with one token. */
+  | { op: 'agentAccount'; agentRoles?: AgentRole[] }
+  /** The step's evidence recorded (its covered items hold) and its manual items ticked: it can be completed. */
+  | { op: 'satisfyStep'; requestId: string; position: number }
+  // ---- issue 9, agents: op types go above this line
   ;
 
 let cachedAdmin: string | undefined;
@@ -237,11 +242,33 @@ async function run(cmd: StoreOp): Promise<unknown> {
     }
     // ---- issue 8, post-deploy: op cases go above this line
     // ---- issue 8, board: op cases go above this line
+    case 'agentAccount': {
+      const { createAgent, issueAgentToken } = await import('../../lib/services/agent-accounts');
+      const admin = await adminId();
+      const { id } = await createAgent(admin, { name: `proof-agent-${randomBytes(3).toString('hex')}`, agentRoles: cmd.agentRoles ?? ['database-optimizer'], ownerId: admin });
+      const token = await issueAgentToken(admin, { agentId: id, name: 'proof' });
+      return { id, tokenId: token.id };
+    }
+    case 'satisfyStep': {
+      const { satisfyStepEvidence } = await import('../../tests/support/step-evidence');
+      const { getStepEvidence } = await import('../../lib/services/step-evidence');
+      const { toggleChecklistItem } = await import('../../lib/services/work-task');
+      const admin = await adminId();
+      const task = await db.task.findFirstOrThrow({ where: { requestId: cmd.requestId, position: cmd.position }, include: { checklist: true } });
+      await satisfyStepEvidence(cmd.requestId, task.key, admin);
+      const byHand = new Set((await getStepEvidence(db, cmd.requestId))[task.key]?.items.filter((i) => !i.coveredBy).map((i) => i.label) ?? []);
+      for (const item of task.checklist) if (byHand.has(item.label) && !item.done) await toggleChecklistItem(admin, { itemId: item.id, done: true });
+      return { taskId: task.id };
+    }
+    // ---- issue 9, agents: op cases go above this line
     case 'waitIdle': {
       const until = Date.now() + (cmd.timeoutMs ?? 60_000);
       for (;;) {
-        // Runs without a job are parked fixtures (queuedRun), not work in progress.
-        const busy = await db.run.count({ where: { status: { in: ['queued', 'running'] }, NOT: { status: 'queued', jobId: null } } });
+        // Runs without a job are parked fixtures (queuedRun), and queued runs due later are scheduled
+        // post-deployment checks (queuedAt = when they start): neither is work in progress.
+        const busy = await db.run.count({
+          where: { status: { in: ['queued', 'running'] }, NOT: [{ status: 'queued', jobId: null }, { status: 'queued', queuedAt: { gt: new Date() } }] },
+        });
         if (busy === 0) return { idle: true };
         if (Date.now() > until) return { idle: false, busy };
         await new Promise((r) => setTimeout(r, 100));

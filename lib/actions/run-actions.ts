@@ -7,6 +7,7 @@ import { cancelRun, requestSnapshot } from '../services/runs';
 import { CancelRunSchema } from '../validation/run';
 import { idSchema } from '../validation/common';
 import { SaveRevisionFormSchema } from '../validation/migration';
+import { RequestRehearsalSchema } from '../validation/rehearsal';
 import { formObject, runAction, type ActionResult } from './run-action';
 
 export async function requestSnapshotAction(input: unknown) {
@@ -16,11 +17,7 @@ export async function requestSnapshotAction(input: unknown) {
 }
 
 export async function requestRehearsalAction(input: unknown) {
-  const schema = z.object({
-    requestId: idSchema,
-    sampleRows: z.coerce.number({ error: 'The sample size is a number.' }).int('A whole number of rows.').min(0, 'At least 0 rows.').max(100_000, 'At most 100 000 rows a table.').default(0),
-  });
-  const result = await runAction(schema, input, (actor, data) => requestRehearsal(actor.id, data));
+  const result = await runAction(RequestRehearsalSchema, input, (actor, data) => requestRehearsal(actor.id, data));
   if (result.ok) revalidatePath('/requests', 'layout');
   return result;
 }

@@ -1,4 +1,4 @@
-import type { ExpectedColumn, ExpectedDefault, ExpectedSchema, ExpectedTable } from './prisma-schema';
+import type { ExpectedColumn, ExpectedDefault, ExpectedForeignKey, ExpectedSchema, ExpectedTable } from './prisma-schema';
 
 /**
  * The parts of an engine-neutral SchemaShape (lib/engine's snapshot) the comparison reads. Declared
@@ -26,12 +26,31 @@ const plainType = (t: string) => t.replace(/"/g, '').replace(/^public\./, '').re
 
 /** A default expression without casts, parentheses around the whole, case and spacing. */
 export function normalizeDefault(sql: string): string {
-  let s = sql.replace(/::(?:"[^"]+"|[a-z_][a-z0-9_]*(?: (?:varying|precision|with(?:out)? time zone))*(?:\([0-9, ]+\))?)(?:\[\])*/gi, '');
+  // The time zone words come after a precision: "::timestamp(3) without time zone".
+  let s = sql.replace(/::(?:"[^"]+"|[a-z_][a-z0-9_]*(?: (?:varying|precision|with(?:out)? time zone))*(?:\([0-9, ]+\))?(?: with(?:out)? time zone)?)(?:\[\])*/gi, '');
   s = s.replace(/\s+/g, ' ').trim();
   while (s.startsWith('(') && s.endsWith(')') && balanced(s.slice(1, -1))) s = s.slice(1, -1).trim();
   s = s.replace(/^'(-?\d+(?:\.\d+)?)'$/, '$1');
   return s.toLowerCase().replace(/\s+/g, '');
 }
+/**
+ * Defaults that are the same value written differently: Prisma writes @default(now()) as CURRENT_TIMESTAMP,
+ * a hand-made table usually says now(); both, transaction_timestamp() and LOCALTIMESTAMP are the start of
+ * the transaction (with or without casts and a precision, which the column's type decides anyway).
+ * statement_timestamp() and clock_timestamp() are other values and stay themselves.
+ */
+const TRANSACTION_START = /^(?:now\(\)|current_timestamp(?:\(\d+\))?|transaction_timestamp\(\)|localtimestamp(?:\(\d+\))?)$/;
+const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** A normalized default in one spelling per value: the comparison's notion of "the same default". */
+function canonicalDefault(sql: string): string {
+  const s = normalizeDefault(sql);
+  if (TRANSACTION_START.test(s)) return 'now()';
+  // 0 and 0.00 (a numeric column prints its default with the scale it was written with).
+  if (NUMBER.test(s)) return String(Number(s));
+  return s;
+}
+
 function balanced(s: string): boolean {
   let depth = 0;
   for (const ch of s) {
@@ -82,6 +101,7 @@ function describeDefault(d: ExpectedDefault): string {
     case 'sequence': return 'autoincrement()';
     case 'any': return 'a database-generated default';
     case 'sql': return `default ${d.sql}`;
+    case 'client': return `${d.fn} (filled in by Prisma Client)`;
   }
 }
 function defaultAgrees(expected: ExpectedDefault, actual: { default: string | null; identity?: string | null }): boolean {
@@ -90,7 +110,9 @@ function defaultAgrees(expected: ExpectedDefault, actual: { default: string | nu
     case 'none': return actual.default === null && !actual.identity;
     case 'sequence': return isSequence;
     case 'any': return actual.default !== null || Boolean(actual.identity);
-    case 'sql': return actual.default !== null && normalizeDefault(actual.default) === normalizeDefault(expected.sql);
+    case 'sql': return actual.default !== null && canonicalDefault(actual.default) === canonicalDefault(expected.sql);
+    // The app always sends the value: a database default (gen_random_uuid(), now() on updated_at) is never used.
+    case 'client': return true;
   }
 }
 
@@ -185,8 +207,12 @@ export function compareWithShape(expected: ExpectedSchema, shape: ShapeForCompar
       if (qualify(a.referencedTable) !== f.referencedTable || list(a.referencedColumns) !== list(f.referencedColumns)) {
         add(`${key}:references`, `${label(t)}: the foreign key (${list(f.columns)}) references ${qualify(a.referencedTable)}(${list(a.referencedColumns)}) in the database, ${f.referencedTable}(${list(f.referencedColumns)}) in schema.prisma.`);
       }
-      if (a.onDelete !== f.onDelete) add(`${key}:on-delete`, `${label(t)}: relation ${f.relation} is ON DELETE ${a.onDelete} in the database, ON DELETE ${f.onDelete} in schema.prisma.`);
-      if (a.onUpdate !== f.onUpdate) add(`${key}:on-update`, `${label(t)}: relation ${f.relation} is ON UPDATE ${a.onUpdate} in the database, ON UPDATE ${f.onUpdate} in schema.prisma.`);
+      if (!onDeleteAgrees(f, a.onDelete)) {
+        add(`${key}:on-delete`, `${label(t)}: relation ${f.relation} is ON DELETE ${a.onDelete} in the database, ON DELETE ${f.onDelete} in schema.prisma${f.onDeleteImplicit ? " (Prisma's default: the relation names no onDelete)" : ''}.`);
+      }
+      if (!onUpdateAgrees(f, a.onUpdate)) {
+        add(`${key}:on-update`, `${label(t)}: relation ${f.relation} is ON UPDATE ${a.onUpdate} in the database, ON UPDATE ${f.onUpdate} in schema.prisma${f.onUpdateImplicit ? " (Prisma's default: the relation names no onUpdate)" : ''}.`);
+      }
       if (a.name !== f.name) add(`${key}:name`, `${label(t)}: the foreign key (${list(f.columns)}) is named ${a.name} in the database, ${f.name} as schema.prisma names it (map:).`);
     }
     for (const a of actualFks) {
@@ -234,6 +260,27 @@ function compareColumn(
   if (!defaultAgrees(c.default, a)) {
     add(`${key}:default`, `${where}: the column has ${a.identity ? `an identity (${a.identity})` : a.default === null ? 'no default' : `default ${a.default}`} in the database, ${describeDefault(c.default)} in schema.prisma.`);
   }
+}
+
+/** NO ACTION and RESTRICT both refuse the change; they differ only in when (end of statement or at once). */
+const REFUSES = new Set(['NO ACTION', 'RESTRICT']);
+
+/**
+ * An action schema.prisma names must be the database's. An implicit one is Prisma Migrate's choice, not the
+ * app's: Restrict is met by a hand-made NO ACTION. An implicit SetNull (optional relation) is not: the app may
+ * rely on the children being kept when the parent goes, so NO ACTION there is still reported.
+ */
+function onDeleteAgrees(f: ExpectedForeignKey, actual: string): boolean {
+  if (actual === f.onDelete) return true;
+  return Boolean(f.onDeleteImplicit) && REFUSES.has(f.onDelete) && REFUSES.has(actual);
+}
+/**
+ * An implicit onUpdate (Cascade) is met by one that refuses: primary keys Prisma models reference are not
+ * updated in practice, and a hand-made foreign key has NO ACTION. An explicit one must match.
+ */
+function onUpdateAgrees(f: ExpectedForeignKey, actual: string): boolean {
+  if (actual === f.onUpdate) return true;
+  return Boolean(f.onUpdateImplicit) && REFUSES.has(actual);
 }
 
 function parseForeignKey(name: string, definition: string) {

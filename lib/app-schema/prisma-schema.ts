@@ -14,8 +14,12 @@ export interface ExpectedColumn {
   nullable: boolean;
   default: ExpectedDefault;
 }
-/** none: no database default; sequence: autoincrement(); any: dbgenerated() without an expression; sql: the expression. */
-export type ExpectedDefault = { kind: 'none' } | { kind: 'sequence' } | { kind: 'any' } | { kind: 'sql'; sql: string };
+/**
+ * none: no database default; sequence: autoincrement(); any: dbgenerated() without an expression; sql: the expression;
+ * client: Prisma Client fills the value in on every write (uuid(), cuid(), nanoid(), ulid(), @updatedAt), so whatever
+ * default the database has is never used by the app and is not a difference.
+ */
+export type ExpectedDefault = { kind: 'none' } | { kind: 'sequence' } | { kind: 'any' } | { kind: 'sql'; sql: string } | { kind: 'client'; fn: string };
 
 export interface ExpectedIndex {
   name: string;
@@ -33,6 +37,13 @@ export interface ExpectedForeignKey {
   referencedColumns: string[];
   onDelete: string;
   onUpdate: string;
+  /**
+   * True when schema.prisma names no onDelete / onUpdate and the action above is Prisma's implicit one
+   * (onDelete Restrict, SetNull for optional relations; onUpdate Cascade). A hand-made database usually
+   * has NO ACTION there, which the comparison accepts for an implicit Restrict and an implicit onUpdate.
+   */
+  onDeleteImplicit?: boolean;
+  onUpdateImplicit?: boolean;
 }
 export interface ExpectedTable {
   model: string;
@@ -150,15 +161,16 @@ function literal(v: unknown, enumValues: Map<string, string> | null): string {
 
 function defaultOf(field: Field, enumValues: Map<string, string> | null): ExpectedDefault {
   const a = attr(field, 'default');
-  if (!a) return { kind: 'none' };
+  // @updatedAt: Prisma Client sets the column on every create and update, so a database default is never used.
+  if (!a) return attr(field, 'updatedAt') ? { kind: 'client', fn: '@updatedAt' } : { kind: 'none' };
   const value = argsOf(a).positional[0];
   if (isFunc(value)) {
     switch (value.name) {
       case 'autoincrement': return { kind: 'sequence' };
       case 'now': return { kind: 'sql', sql: 'CURRENT_TIMESTAMP' };
       case 'dbgenerated': return value.params?.length ? { kind: 'sql', sql: unquote(value.params[0]) } : { kind: 'any' };
-      // uuid(), cuid(), nanoid(), ulid(): Prisma Client fills them in; the column has no default.
-      default: return { kind: 'none' };
+      // uuid(), cuid(), nanoid(), ulid(): Prisma Client fills them in; Prisma Migrate creates no default.
+      default: return { kind: 'client', fn: `${value.name}()` };
     }
   }
   return { kind: 'sql', sql: literal(value, enumValues) };
@@ -263,6 +275,8 @@ export function parsePrismaSchema(source: string): ExpectedSchema {
           referencedColumns: fieldList(named.references).map((x) => columnOf(target, x.field)),
           onDelete: REFERENTIAL[String(named.onDelete ?? (required ? 'Restrict' : 'SetNull'))] ?? String(named.onDelete),
           onUpdate: REFERENTIAL[String(named.onUpdate ?? 'Cascade')] ?? String(named.onUpdate),
+          onDeleteImplicit: named.onDelete === undefined,
+          onUpdateImplicit: named.onUpdate === undefined,
         });
         continue;
       }

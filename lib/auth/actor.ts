@@ -15,11 +15,16 @@ interface UserRow {
   agentRoles: string[];
   active: boolean;
   kind: AccountKind;
+  pausedAt?: Date | null;
 }
+
+/** Why a paused agent account is refused, on its tokens and on work already in flight. */
+export const pausedMessage = (pausedAt: Date) => `This agent account was paused on ${pausedAt.toISOString().slice(0, 10)} by an admin.`;
 
 /** A deleted or deactivated user is no longer anyone. */
 function toActor(user: UserRow | null | undefined): LoadedActor {
   if (!user || !user.active) throw new DomainError('unauthenticated', 'Your account is not active; sign in again.');
+  if (user.pausedAt) throw new DomainError('unauthenticated', pausedMessage(user.pausedAt));
   return { id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles, kind: user.kind };
 }
 
@@ -29,7 +34,7 @@ export async function loadActor(db: Db | Tx, userId: string | null | undefined):
   return toActor(
     await db.user.findUnique({
       where: { id: userId },
-      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true },
+      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true },
     }),
   );
 }
@@ -37,7 +42,7 @@ export async function loadActor(db: Db | Tx, userId: string | null | undefined):
 /** Who is asking, for every page view: one indexed read straight on the pool. */
 export async function loadSessionActor(userId: string): Promise<LoadedActor> {
   const { rows } = await getPool().query<UserRow>(
-    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active, kind::text AS kind FROM users WHERE id = $1::uuid`,
+    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active, kind::text AS kind, paused_at AS "pausedAt" FROM users WHERE id = $1::uuid`,
     [userId],
   );
   return toActor(rows[0]);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { getPool } from '../db/client';
 import { DomainError } from '../domain/errors';
 import type { Role } from '../domain/roles';
-import type { LoadedActor } from './actor';
+import { pausedMessage, type LoadedActor } from './actor';
 
 /**
  * API tokens: `cut_` and 43 characters of base64url (32 random bytes). Only the sha256 of the
@@ -38,7 +38,8 @@ export function bearerSecret(authorization: string | null | undefined): string |
 
 interface TokenRow {
   tokenId: string;
-  role: string;
+  /** Null for an agent account's tokens: they act with every agent role the account holds. */
+  role: string | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
   userId: string;
@@ -48,13 +49,15 @@ interface TokenRow {
   active: boolean;
   roles: string[];
   agentRoles: string[];
+  pausedAt: Date | null;
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
  * Who a bearer token acts as: its automation account, holding only the token's role (the account
- * holds exactly that role anyway; services reload it inside their transactions). Revoked, expired
+ * holds exactly that role anyway; services reload it inside their transactions), or its agent
+ * account with the account's agent roles (refused while the account is paused). Revoked, expired
  * and unknown tokens are refused with what to do about it.
  */
 export async function authenticateToken(secret: string, now = new Date()): Promise<LoadedActor> {
@@ -63,7 +66,8 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
   const pool = getPool();
   const { rows } = await pool.query<TokenRow>(
     `SELECT t.id AS "tokenId", t.role, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
-            u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles"
+            u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles",
+            u.paused_at AS "pausedAt"
      FROM api_tokens t JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = $1`,
     [hashTokenSecret(secret)],
@@ -73,14 +77,17 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
   if (row.revokedAt) throw refuse(`This API token was revoked on ${day(row.revokedAt)}.`);
   if (row.expiresAt && row.expiresAt <= now) throw refuse(`This API token expired on ${day(row.expiresAt)}.`);
   if (!row.active) throw refuse("This API token's account is not active.");
+  // Pausing an agent refuses all its tokens at once, without revoking them (resuming restores them).
+  if (row.pausedAt) throw new DomainError('unauthenticated', pausedMessage(row.pausedAt));
   await pool.query(
     `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - make_interval(secs => $3))`,
     [row.tokenId, now, LAST_USED_RESOLUTION_SECONDS],
   );
   return {
     id: row.userId, name: row.name, email: row.email,
-    roles: row.roles.filter((r) => r === row.role) as Role[],
-    agentRoles: row.agentRoles.filter((r) => r === row.role),
+    // An agent account's token (role null) acts with the account's agent roles and no person role.
+    roles: row.role === null ? [] : (row.roles.filter((r) => r === row.role) as Role[]),
+    agentRoles: row.role === null ? row.agentRoles : row.agentRoles.filter((r) => r === row.role),
     kind: row.kind === 'person' ? 'person' : row.kind === 'agent' ? 'agent' : 'automation',
   };
 }

@@ -6,8 +6,7 @@ import { canManageUsers, type Actor } from '../domain/permissions';
 export interface ApiTokenView {
   id: string;
   name: string;
-  /** Null for an agent account's token: every agent role the account holds. */
-  role: string | null;
+  role: string;
   /** The secret's first characters, to tell tokens apart; the secret itself is never stored. */
   prefix: string;
   issuedBy: string | null;
@@ -18,10 +17,11 @@ export interface ApiTokenView {
   state: 'active' | 'expired' | 'revoked';
 }
 
-/** Every API token, newest first, for admins (no hash, no secret). */
+/** Every CI token (one role each), newest first, for admins (no hash, no secret); agents' tokens are on Admin > Agents. */
 export async function listApiTokens(actor: Actor, now = new Date()): Promise<ApiTokenView[]> {
   if (!canManageUsers(actor)) throw forbidden('API tokens are managed by admins.');
   const rows = await getDb().apiToken.findMany({
+    where: { user: { kind: 'automation' } },
     orderBy: { createdAt: 'desc' },
     take: 500,
     select: {
@@ -30,7 +30,8 @@ export async function listApiTokens(actor: Actor, now = new Date()): Promise<Api
     },
   });
   return rows.map((t) => ({
-    id: t.id, name: t.name, role: t.role, prefix: t.prefix, issuedBy: t.issuedBy?.name ?? null,
+    // Automation accounts' tokens always name their one role.
+    id: t.id, name: t.name, role: t.role ?? '', prefix: t.prefix, issuedBy: t.issuedBy?.name ?? null,
     createdAt: t.createdAt, expiresAt: t.expiresAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt,
     state: t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt <= now ? 'expired' : 'active',
   }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppSchemaEvidenceSchema, appSchemaAgrees, appSchemaSummary, carriedOverIntended, openDifferences } from './app-schema';
+import { AppSchemaEvidenceSchema, appSchemaAgrees, appSchemaSummary, carriedOverIntended, markPreExisting, openDifferences } from './app-schema';
 
 const commit = 'a'.repeat(40);
 const diff = (key: string, description = `${key} differs`) => ({ key, description });
@@ -26,9 +26,21 @@ describe('app_schema evidence', () => {
     expect(carriedOverIntended(null, { branch: 'f', differences: [diff('a')] })).toEqual([]);
   });
 
+  it('marks the same difference found before the migration as pre-existing; it neither blocks nor counts as open', () => {
+    const marked = markPreExisting([diff('a'), diff('b'), diff('c')], [diff('a'), diff('b', 'b differed otherwise before')]);
+    expect(marked).toEqual([{ ...diff('a'), preExisting: true }, diff('b'), diff('c')]);
+    expect(openDifferences({ differences: marked, intended: [note('c')] })).toEqual([diff('b')]);
+    expect(appSchemaAgrees({ differences: marked, intended: [note('b'), note('c')] })).toBe(true);
+    expect(appSchemaSummary({ branch: 'f', commit, differences: marked, intended: [] })).toMatch(/2 of 2 differences not explained; 1 already different before this migration \(not blocking\)$/);
+    expect(appSchemaSummary({ branch: 'f', commit, differences: [{ ...diff('a'), preExisting: true }], intended: [] }))
+      .toBe('schema.prisma on f @ aaaaaaaaaaaa agrees with what this migration changes; 1 already different before this migration (not blocking)');
+  });
+
   it('parses what the service records and refuses what it never would', () => {
     const detail = { repository: '/srv/app.git', branch: 'f', commit, schemaPath: 'prisma/schema.prisma', differences: [diff('a')], intended: [] };
     expect(AppSchemaEvidenceSchema.safeParse(detail).success).toBe(true);
+    expect(AppSchemaEvidenceSchema.safeParse({ ...detail, baseline: { branch: 'main', commit, snapshotHash: 'h' }, differences: [{ ...diff('a'), preExisting: true }] }).success).toBe(true);
+    expect(AppSchemaEvidenceSchema.safeParse({ ...detail, baseline: { branch: 'main', commit: 'main', snapshotHash: 'h' } }).success).toBe(false);
     expect(AppSchemaEvidenceSchema.safeParse({ ...detail, commit: 'main' }).success).toBe(false);
     expect(AppSchemaEvidenceSchema.safeParse({ ...detail, differences: undefined }).success).toBe(false);
   });

@@ -9,6 +9,11 @@ export const AppSchemaDifferenceSchema = z.object({
   /** Stable across comparisons ("column:public.orders.total:default"). */
   key: z.string().min(1).max(500),
   description: z.string().max(2000),
+  /**
+   * The deployed app (schema.prisma on the deploy branch) and the database before the migration differ
+   * the same way: not this change's doing, listed but not blocking the step.
+   */
+  preExisting: z.boolean().optional(),
 });
 export type AppSchemaDifference = z.infer<typeof AppSchemaDifferenceSchema>;
 
@@ -32,13 +37,33 @@ export const AppSchemaEvidenceSchema = z.looseObject({
   rehearsalEvidenceId: z.string().max(100).nullable().optional(),
   differences: z.array(AppSchemaDifferenceSchema),
   intended: z.array(IntendedDifferenceSchema),
+  /**
+   * What "before" was compared with to find pre-existing differences: schema.prisma on the deploy branch
+   * against the target's snapshot the rehearsal started from. null (or absent): no such snapshot or file,
+   * so every difference counts as this migration's.
+   */
+  baseline: z.object({
+    branch: z.string().max(200),
+    commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+    snapshotHash: z.string().max(200),
+  }).nullable().optional(),
 });
 export type AppSchemaEvidence = z.infer<typeof AppSchemaEvidenceSchema>;
 
-/** Differences nobody has recorded as intended. */
+/** Differences this migration brings that nobody has recorded as intended (pre-existing ones never block). */
 export function openDifferences(detail: Pick<AppSchemaEvidence, 'differences' | 'intended'>): AppSchemaDifference[] {
   const intended = new Set(detail.intended.map((i) => i.key));
-  return detail.differences.filter((d) => !intended.has(d.key));
+  return detail.differences.filter((d) => !d.preExisting && !intended.has(d.key));
+}
+
+/**
+ * Marks the differences that were already there before the migration: the same difference (key and words)
+ * between the deployed schema.prisma and the database before. A field the branch adds but the migration
+ * forgot is not among them: before, the deployed schema.prisma did not declare it either.
+ */
+export function markPreExisting<D extends AppSchemaDifference>(after: readonly D[], before: readonly AppSchemaDifference[]): D[] {
+  const earlier = new Map(before.map((d) => [d.key, d.description]));
+  return after.map((d) => (earlier.get(d.key) === d.description ? { ...d, preExisting: true } : d));
 }
 
 /** The comparison agrees: no differences, or every one recorded as intended. */
@@ -49,10 +74,13 @@ export function appSchemaSummary(detail: Pick<AppSchemaEvidence, 'differences' |
   const at = `${detail.branch} @ ${detail.commit.slice(0, 12)}`;
   if (detail.differences.length === 0) return `schema.prisma on ${at} agrees with the rehearsed schema`;
   const open = openDifferences(detail).length;
-  const n = detail.differences.length;
+  const pre = detail.differences.filter((d) => d.preExisting).length;
+  const n = detail.differences.length - pre;
+  const already = pre ? `; ${pre} already different before this migration (not blocking)` : '';
+  if (n === 0) return `schema.prisma on ${at} agrees with what this migration changes${already}`;
   return open === 0
-    ? `schema.prisma on ${at}: ${n} difference${n === 1 ? '' : 's'}, all recorded as intended`
-    : `schema.prisma on ${at}: ${open} of ${n} difference${n === 1 ? '' : 's'} not explained`;
+    ? `schema.prisma on ${at}: ${n} difference${n === 1 ? '' : 's'}, all recorded as intended${already}`
+    : `schema.prisma on ${at}: ${open} of ${n} difference${n === 1 ? '' : 's'} not explained${already}`;
 }
 
 /**

@@ -197,7 +197,7 @@ export function verificationPassed(results: readonly { passed: boolean }[]): boo
 }
 
 export function verificationSummary(results: readonly { passed: boolean; name: string }[], environment: string): string {
-  if (results.length === 0) return `No verification queries to run on ${environment}: write at least one on Post-deployment.`;
+  if (results.length === 0) return `No verification queries on ${environment} yet: write them on Post-deployment, and the scheduled checks run them.`;
   const failed = results.filter((r) => !r.passed);
   return failed.length === 0
     ? `All ${results.length} verification quer${results.length === 1 ? 'y' : 'ies'} passed on ${environment}.`

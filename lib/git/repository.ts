@@ -7,6 +7,7 @@ import { secretKey } from '../db/settings';
 import { DomainError } from '../domain/errors';
 import { decryptSecret } from '../engine';
 import type { Project } from '../generated/prisma/client';
+import { repositoryAddressProblem } from '../health/outbound';
 import { branchNameProblem, credentialTransportProblem, repositoryPathProblem, repositoryUrlProblem } from '../validation/project';
 
 export { branchNameProblem, repositoryUrlProblem };
@@ -46,6 +47,30 @@ export interface FileAtRef {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+
+/**
+ * Bounds of one clone or fetch, read per call: at most CUTOVER_GIT_FETCH_TIMEOUT_MS in all (default
+ * 5 min; the inactivity timeout above only catches a server that says nothing), and a repository
+ * whose objects take more than CUTOVER_GIT_MAX_MB (default 200 MB) is refused and its cache removed:
+ * Cutover reads one schema file and writes one folder, and an unbounded fetch fills the disk.
+ */
+export function fetchLimits(): { timeoutMs: number; maxBytes: number } {
+  const timeoutMs = Number(process.env.CUTOVER_GIT_FETCH_TIMEOUT_MS ?? 300_000);
+  const maxMb = Number(process.env.CUTOVER_GIT_MAX_MB ?? 200);
+  return {
+    timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 300_000,
+    maxBytes: (Number.isFinite(maxMb) && maxMb > 0 ? maxMb : 200) * 1024 * 1024,
+  };
+}
+
+const megabytes = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
+
+/** What the bare cache's objects take on disk (packs and loose objects), from `git count-objects -v`. */
+async function objectBytes(git: SimpleGit): Promise<number> {
+  const out = await git.raw(['count-objects', '-v']);
+  const kib = (key: string) => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(out)?.[1] ?? 0);
+  return (kib('size') + kib('size-pack') + kib('size-garbage')) * 1024;
+}
 /** schema.prisma files are small; a bigger blob is not what we are looking for. */
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
 
@@ -158,18 +183,24 @@ const FETCH_REFSPEC = '+refs/heads/*:refs/remotes/origin/*';
  * credentials, a URL Cutover does not accept.
  */
 export async function syncRepository(project: RepositoryProject, options: RepositoryOptions = {}): Promise<SyncedRepository> {
-  const problem = repositoryUrlProblem(project.repositoryUrl) ?? credentialTransportProblem(project.repositoryUrl, project.repositoryCredentialEncrypted !== null);
+  const hasCredential = project.repositoryCredentialEncrypted !== null;
+  const problem = repositoryUrlProblem(project.repositoryUrl) ?? credentialTransportProblem(project.repositoryUrl, hasCredential)
+    ?? (await repositoryAddressProblem(project.repositoryUrl, hasCredential));
   if (problem) throw new DomainError('invalid', `Project ${project.name}: ${problem}`);
   const url = project.repositoryUrl.trim();
   const dir = repositoryDir(project.id);
   const env = await gitEnvironment(project);
+  const limits = fetchLimits();
   return exclusive(project.id, async () => {
+    // The clone or fetch as a whole is bounded in time; the handle returned keeps the caller's own signal.
+    const deadline = AbortSignal.timeout(limits.timeoutMs);
+    const fetching = { ...options, signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline };
     try {
       if (!(await stat(path.join(dir, 'HEAD')).catch(() => null))) {
         const tmp = `${dir}.init-${randomBytes(4).toString('hex')}`;
         await mkdir(tmp, { recursive: true });
         try {
-          const git = gitIn(tmp, env, options);
+          const git = gitIn(tmp, env, fetching);
           await git.init(true);
           await git.addRemote('origin', url);
           await git.raw(['config', 'remote.origin.fetch', FETCH_REFSPEC]);
@@ -181,18 +212,29 @@ export async function syncRepository(project: RepositoryProject, options: Reposi
           await rm(tmp, { recursive: true, force: true });
         }
       }
-      const git = gitIn(dir, env, options);
+      const fetcher = gitIn(dir, env, fetching);
       // The admin may have changed the URL since the last fetch.
-      await git.raw(['remote', 'set-url', 'origin', url]);
-      await git.raw(['fetch', '--prune', '--no-tags', 'origin']).catch(async (err) => {
+      await fetcher.raw(['remote', 'set-url', 'origin', url]);
+      await fetcher.raw(['fetch', '--prune', '--no-tags', 'origin']).catch(async (err) => {
         if (!/lock/i.test(String(err))) throw err;
         await new Promise((resolve) => setTimeout(resolve, 250));
-        await git.raw(['fetch', '--prune', '--no-tags', 'origin']);
+        await fetcher.raw(['fetch', '--prune', '--no-tags', 'origin']);
       });
-      return { dir, git, label: url };
+      const bytes = await objectBytes(fetcher);
+      if (bytes > limits.maxBytes) {
+        await rm(dir, { recursive: true, force: true });
+        throw new DomainError(
+          'invalid',
+          `The repository of project ${project.name} (${url}) is ${megabytes(bytes)} MB once fetched; Cutover fetches repositories of at most ${megabytes(limits.maxBytes)} MB (CUTOVER_GIT_MAX_MB). Its copy was removed.`,
+        );
+      }
+      return { dir, git: gitIn(dir, env, options), label: url };
     } catch (err) {
       if (err instanceof DomainError) throw err;
       if (options.signal?.aborted) throw new DomainError('conflict', `Reading the repository of project ${project.name} was cancelled.`);
+      if (deadline.aborted) {
+        throw new DomainError('invalid', `Fetching the repository of project ${project.name} (${url}) took longer than ${Math.round(limits.timeoutMs / 1000)} s (CUTOVER_GIT_FETCH_TIMEOUT_MS) and was stopped.`);
+      }
       throw new DomainError(
         'invalid',
         `Could not fetch the repository of project ${project.name} (${url}): ${gitMessage(err, project)}. Check the URL and the credential in the project's settings.`,

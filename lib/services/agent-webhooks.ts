@@ -6,7 +6,7 @@ import { encryptSecret } from '../engine';
 import { loadActor } from '../auth/actor';
 import { outboundUrlProblem } from '../health/outbound';
 import { newWebhookSecret } from '../agents/webhooks';
-import type { ListWebhookDeliveriesInput, SetAgentWebhookInput } from '../validation/agent-webhook';
+import type { SetAgentWebhookInput } from '../validation/agent-webhook';
 import { recordAudit } from './audit';
 
 const ADMINS_ONLY = "Agent accounts' webhooks are set by admins.";
@@ -39,37 +39,4 @@ export async function setAgentWebhook(actorId: string, input: SetAgentWebhookInp
     });
     return { url, secret };
   });
-}
-
-export interface WebhookDeliveryView {
-  id: string;
-  eventId: string;
-  eventType: string;
-  url: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  responseStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: Date | null;
-  deliveredAt: Date | null;
-  createdAt: Date;
-}
-
-/** The delivery log of an agent account's webhook, newest first (admins, and the agent's owner). */
-export async function listWebhookDeliveries(actorId: string, input: ListWebhookDeliveriesInput): Promise<WebhookDeliveryView[]> {
-  const db = getDb();
-  const actor = await loadActor(db, actorId);
-  const account = await db.user.findUnique({ where: { id: input.accountId }, select: { id: true, kind: true, ownerId: true } });
-  if (!account || account.kind !== 'agent') throw notFound('Agent account');
-  if (!canManageUsers(actor) && account.ownerId !== actor.id) throw forbidden("Only admins and the agent's owner see its webhook deliveries.");
-  const rows = await db.webhookDelivery.findMany({
-    where: { accountId: account.id },
-    orderBy: { createdAt: 'desc' },
-    take: input.limit,
-    include: { event: { select: { type: true } } },
-  });
-  return rows.map((r) => ({
-    id: r.id, eventId: r.eventId.toString(), eventType: r.event.type, url: r.url, status: r.status, attempts: r.attempts,
-    responseStatus: r.responseStatus, lastError: r.lastError, nextAttemptAt: r.nextAttemptAt, deliveredAt: r.deliveredAt, createdAt: r.createdAt,
-  }));
 }

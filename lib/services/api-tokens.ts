@@ -50,8 +50,9 @@ export async function issueApiToken(actorId: string, input: IssueApiTokenInput, 
 }
 
 /**
- * Revokes a token at once: the token is refused from the next call, and its account is
- * deactivated, so that work it started is refused too when a service reloads who is asking.
+ * Revokes a token at once: the token is refused from the next call, and its automation account is
+ * deactivated, so that work it started is refused too when a service reloads who is asking (an
+ * agent account is paused for that instead, lib/services/agent-accounts.ts).
  */
 export async function revokeApiToken(actorId: string, input: RevokeApiTokenInput, now = new Date()) {
   return getDb().$transaction(async (tx) => {
@@ -61,7 +62,8 @@ export async function revokeApiToken(actorId: string, input: RevokeApiTokenInput
     if (!token) throw notFound('API token');
     if (token.revokedAt) return { id: token.id, revokedAt: token.revokedAt };
     const revoked = await tx.apiToken.update({ where: { id: token.id }, data: { revokedAt: now } });
-    await tx.user.update({ where: { id: token.userId }, data: { active: false } });
+    // An automation account has this one token: it goes with it. An agent account keeps its other tokens.
+    await tx.user.updateMany({ where: { id: token.userId, kind: 'automation' }, data: { active: false } });
     await recordAudit(tx, {
       actorId: actor.id, action: 'api_token.revoked', entityType: 'ApiToken', entityId: token.id,
       before: { name: token.name, role: token.role, prefix: token.prefix, revokedAt: null },

@@ -1,6 +1,6 @@
-import { compareWithShape, parsePrismaSchema, PrismaSchemaParseError, type ShapeForComparison } from '../app-schema';
+import { compareWithShape, parsePrismaSchema, PrismaSchemaParseError, type SchemaDifference, type ShapeForComparison } from '../app-schema';
 import { getDb, type Db, type Tx } from '../db/client';
-import { appSchemaAgrees, appSchemaSummary, carriedOverIntended, type AppSchemaEvidence } from '../domain/app-schema';
+import { appSchemaAgrees, appSchemaSummary, carriedOverIntended, markPreExisting, openDifferences, type AppSchemaDifference, type AppSchemaEvidence } from '../domain/app-schema';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask, type Actor } from '../domain/permissions';
 import { readFileAtRef } from '../git/repository';
@@ -25,7 +25,7 @@ async function assertStepHolder(db: Db | Tx, actor: Actor, requestId: string) {
 async function comparisonBasis(db: Db | Tx, requestId: string) {
   const request = await db.migrationRequest.findUnique({
     where: { id: requestId },
-    select: { id: true, targetId: true, appBranch: true, project: { select: { id: true, name: true, repositoryUrl: true, repositoryUsername: true, repositoryCredentialEncrypted: true, schemaPath: true } } },
+    select: { id: true, targetId: true, appBranch: true, project: { select: { id: true, name: true, repositoryUrl: true, repositoryUsername: true, repositoryCredentialEncrypted: true, schemaPath: true, deployBranch: true } } },
   });
   if (!request) throw notFound('Migration request');
   if (!request.project) throw conflict("This request has no project yet: choose the application's project and its branch on the request first.");
@@ -36,7 +36,38 @@ async function comparisonBasis(db: Db | Tx, requestId: string) {
   const shape = rehearsal?.detail?.afterUpShape ?? null;
   if (!rehearsal) throw conflict(`Revision ${revision.revision} has no passing rehearsal yet (Test migration locally): the comparison needs the schema it produced.`);
   if (!shape) throw conflict(`The rehearsal of revision ${revision.revision} did not keep the schema after up (an older rehearsal): rehearse it again, then compare.`);
-  return { request, project: request.project, branch: request.appBranch, revision, rehearsalId: rehearsal.id, shape: shape as ShapeForComparison };
+  return {
+    request, project: request.project, branch: request.appBranch, revision, rehearsalId: rehearsal.id, shape: shape as ShapeForComparison,
+    beforeHash: rehearsal.detail?.hashes.before ?? null,
+  };
+}
+
+/**
+ * The differences that were there before the migration: schema.prisma on the deploy branch (the app as
+ * deployed) against the target's schema the rehearsal started from (a stored snapshot with the same hash
+ * as the rehearsal's "before"). null when either is missing, or when the app branch is the deploy branch
+ * itself (then "before" would already carry the change): every difference then counts as this migration's.
+ */
+async function differencesBefore(basis: Awaited<ReturnType<typeof comparisonBasis>>, branchCommit: string) {
+  if (!basis.beforeHash || basis.project.deployBranch === basis.branch) return null;
+  const snapshot = await getDb().schemaSnapshot.findFirst({
+    where: { targetId: basis.request.targetId, hash: basis.beforeHash }, orderBy: { takenAt: 'desc' }, select: { shape: true, hash: true },
+  });
+  if (!snapshot) return null;
+  const base = await readFileAtRef(basis.project, basis.project.deployBranch, basis.project.schemaPath).catch((err) => {
+    // No schema.prisma on the deploy branch yet (a new app) is not an error here: nothing was deployed to differ.
+    if (err instanceof DomainError) return null;
+    throw err;
+  });
+  if (!base || base.commit === branchCommit) return null;
+  let differences: SchemaDifference[];
+  try {
+    differences = compareWithShape(parsePrismaSchema(base.content), snapshot.shape as unknown as ShapeForComparison);
+  } catch (err) {
+    if (err instanceof PrismaSchemaParseError) return null;
+    throw err;
+  }
+  return { differences, baseline: { branch: basis.project.deployBranch, commit: base.commit, snapshotHash: snapshot.hash } };
 }
 
 /**
@@ -51,7 +82,7 @@ export async function compareAppSchema(actorId: string, requestId: string) {
   await assertStepHolder(db, await loadActor(db, actorId), requestId);
   const basis = await comparisonBasis(db, requestId);
   const file = await readFileAtRef(basis.project, basis.branch, basis.project.schemaPath);
-  let differences;
+  let differences: AppSchemaDifference[];
   try {
     differences = compareWithShape(parsePrismaSchema(file.content), basis.shape);
   } catch (err) {
@@ -60,6 +91,8 @@ export async function compareAppSchema(actorId: string, requestId: string) {
     }
     throw err;
   }
+  const before = differences.length ? await differencesBefore(basis, file.commit) : null;
+  if (before) differences = markPreExisting(differences, before.differences);
 
   return db.$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
@@ -74,6 +107,7 @@ export async function compareAppSchema(actorId: string, requestId: string) {
       repository: file.repository, branch: basis.branch, commit: file.commit, schemaPath: file.path, rehearsalEvidenceId: basis.rehearsalId,
       differences,
       intended: carriedOverIntended(previous?.detail ?? null, { branch: basis.branch, differences }),
+      baseline: before?.baseline ?? null,
     };
     const passed = appSchemaAgrees(detail);
     const evidence = await recordEvidence(tx, {
@@ -82,9 +116,12 @@ export async function compareAppSchema(actorId: string, requestId: string) {
     });
     await recordAudit(tx, {
       actorId: actor.id, requestId, action: 'app_schema.compared', entityType: 'Evidence', entityId: evidence.id,
-      after: { project: basis.project.name, branch: basis.branch, commit: file.commit, revision: basis.revision.revision, differences: differences.length, carriedOver: detail.intended.length, passed },
+      after: {
+        project: basis.project.name, branch: basis.branch, commit: file.commit, revision: basis.revision.revision,
+        differences: differences.length, preExisting: differences.filter((d) => d.preExisting).length, carriedOver: detail.intended.length, passed,
+      },
     });
-    return { evidenceId: evidence.id, passed, differences: differences.length, open: differences.length - detail.intended.length };
+    return { evidenceId: evidence.id, passed, differences: differences.length, open: openDifferences(detail).length, preExisting: differences.filter((d) => d.preExisting).length };
   });
 }
 

@@ -75,6 +75,28 @@ async function validApproval(tx: Tx, request: { id: string; authorId: string }, 
 }
 
 /**
+ * A new revision voids the lead's approvals of earlier ones, inside the caller's transaction (the
+ * one that saves the revision): each keeps its row with voidedAt and the reason, like a voided gate
+ * signature, so the page and the audit log show what was approved and why it no longer holds. An
+ * approval is of one revision only (validApproval reads revisionId too); this makes it visible.
+ * Returns how many were voided.
+ */
+export async function voidEarlierApprovals(tx: Tx, requestId: string, revision: { id: string; revision: number }): Promise<number> {
+  const standing = await tx.deploymentApproval.findMany({
+    where: { requestId, voidedAt: null, revisionId: { not: revision.id } },
+    select: { id: true, environment: { select: { name: true } }, revision: { select: { revision: true } } },
+  });
+  if (standing.length === 0) return 0;
+  const reason = `Revision ${revision.revision} of the migration was saved after this approval.`;
+  await tx.deploymentApproval.updateMany({ where: { id: { in: standing.map((a) => a.id) } }, data: { voidedAt: new Date(), voidReason: reason } });
+  await recordAudit(tx, {
+    actorId: null, requestId, action: 'deployment.approvals_voided', entityType: 'MigrationRequest', entityId: requestId,
+    after: { reason, approvals: standing.map((a) => ({ environment: a.environment.name, revision: a.revision.revision })) },
+  });
+  return standing.length;
+}
+
+/**
  * A lead (not the request's author) approves deploying the current revision to an environment
  * that requires approval. The gate must have passed: a lead approves what reviewers signed.
  * Approving twice is harmless (the standing approval is returned).

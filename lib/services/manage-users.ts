@@ -42,6 +42,7 @@ export async function updateUserRoles(actorId: string, input: UpdateUserRolesInp
     const before = await tx.user.findUnique({ where: { id: input.userId } });
     if (!before) throw notFound('User');
     // A token's account holds exactly the token's role ("a token of one role cannot act as another").
+    if (before.kind === 'agent') throw conflict('This is an agent account: change its roles, owner or state on Admin > Agents.');
     if (before.kind !== 'person') throw conflict('This is an API token\'s account: it holds its token\'s role only. Issue a new token for another role, or revoke this one (Admin > API tokens).');
     const losesAdmin = before.roles.includes('admin') && before.active && (!input.roles.includes('admin') || !input.active);
     if (losesAdmin) {

@@ -11,6 +11,7 @@ import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespac
 import { recordAudit } from './audit';
 import { recordEvidence } from './evidence';
 import { voidGateSignatures } from './void-gate-signatures';
+import { voidEarlierApprovals } from './deploy';
 
 /** The migration.sql a revision stands for: the up path, then its data transformation. */
 export function migrationSqlOf(r: { upSql: string; dataSql: string | null }): string {
@@ -138,6 +139,8 @@ export async function insertRevision(
   });
   // Signatures are bound to the revision they saw: a new one voids them all.
   await voidGateSignatures(tx, requestId, { reason: `Revision ${saved.revision} of the migration was saved after this signature.` });
+  // And a lead's approvals of earlier revisions (lib/services/deploy.ts).
+  await voidEarlierApprovals(tx, requestId, saved);
   return { id: saved.id, revision: saved.revision, checksum };
 }
 
@@ -158,6 +161,7 @@ export async function saveMigrationRevision(actorId: string, input: SaveRevision
 
 /** "Test migration locally": queue a rehearsal of the latest revision (see queueRun). */
 export async function requestRehearsal(actorId: string, input: { requestId: string; sampleRows?: number }) {
+  // Callers say the sample; people get DEFAULT_SAMPLE_ROWS from the form and its action (RequestRehearsalSchema).
   return queueRun(actorId, { kind: 'rehearsal', requestId: input.requestId, sampleRows: input.sampleRows ?? 0 });
 }
 

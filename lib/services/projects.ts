@@ -10,6 +10,7 @@ import type {
   AddEnvironmentInput, MoveEnvironmentInput, ProjectInput, SetRequestProjectInput, UpdateEnvironmentInput, UpdateProjectInput,
 } from '../validation/project';
 import { credentialTransportProblem } from '../validation/project';
+import { outboundUrlProblem, repositoryAddressProblem } from '../health/outbound';
 import { recordAudit } from './audit';
 
 export type EnvironmentWithTarget = ProjectEnvironment & { target: TargetDatabase };
@@ -59,6 +60,18 @@ const environmentView = (e: ProjectEnvironment & { target?: { name: string } }) 
   name: e.name, position: e.position, targetId: e.targetId, target: e.target?.name, healthCheckUrl: e.healthCheckUrl, requiresApproval: e.requiresApproval,
 });
 
+/** The health-check URL may not point at this machine, link-local addresses or the metadata service (lib/health/outbound.ts); the check runs again at each poll. */
+async function assertHealthUrlAllowed(url: string | undefined | null) {
+  const problem = url ? await outboundUrlProblem(url, 'health-check URL') : null;
+  if (problem) throw new DomainError('invalid', problem, 'healthCheckUrl');
+}
+
+/** A credential never goes over plain text to another machine, nor to this one (lib/health/outbound.ts); lib/git checks again before each call. */
+async function assertRepositoryTransport(url: string, hasCredential: boolean) {
+  const problem = credentialTransportProblem(url, hasCredential) ?? (await repositoryAddressProblem(url, hasCredential));
+  if (problem) throw new DomainError('invalid', problem, 'repositoryUrl');
+}
+
 function uniqueName(what: string, field = 'name') {
   return (err: unknown): never => {
     if ((err as { code?: string }).code === 'P2002') throw new DomainError('invalid', `${what} with this name already exists.`, field);
@@ -86,8 +99,7 @@ export async function createProject(actorId: string, input: ProjectServiceInput)
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     assertAdmin(actor);
-    const transportProblem = credentialTransportProblem(input.repositoryUrl, Boolean(input.repositoryCredential));
-    if (transportProblem) throw new DomainError('invalid', transportProblem, 'repositoryUrl');
+    await assertRepositoryTransport(input.repositoryUrl, Boolean(input.repositoryCredential));
     const project = await tx.project
       .create({ data: { ...projectData(input), repositoryCredentialEncrypted: credentialUpdate(input) ?? null, createdById: actor.id } })
       .catch(uniqueName('A project'));
@@ -106,8 +118,7 @@ export async function updateProject(actorId: string, input: Omit<UpdateProjectIn
       .update({ where: { id: input.id }, data: { ...projectData(input), repositoryCredentialEncrypted: credentialUpdate(input) } })
       .catch(uniqueName('A project'));
     // After the update: an empty credential box keeps the stored one, which counts too.
-    const transportProblem = credentialTransportProblem(after.repositoryUrl, after.repositoryCredentialEncrypted !== null);
-    if (transportProblem) throw new DomainError('invalid', transportProblem, 'repositoryUrl');
+    await assertRepositoryTransport(after.repositoryUrl, after.repositoryCredentialEncrypted !== null);
     await recordAudit(tx, { actorId: actor.id, action: 'project.updated', entityType: 'Project', entityId: after.id, before: auditView(before), after: auditView(after) });
     return { id: after.id };
   });
@@ -152,6 +163,7 @@ export async function addEnvironment(actorId: string, input: AddEnvironmentInput
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     assertAdmin(actor);
+    await assertHealthUrlAllowed(input.healthCheckUrl);
     await lockProject(tx, input.projectId);
     const target = await assertTargetFree(tx, input.projectId, input.targetId);
     const last = await tx.projectEnvironment.findFirst({ where: { projectId: input.projectId }, orderBy: { position: 'desc' }, select: { position: true } });
@@ -177,6 +189,7 @@ export async function updateEnvironment(actorId: string, input: UpdateEnvironmen
     assertAdmin(actor);
     const before = await tx.projectEnvironment.findUnique({ where: { id: input.id }, include: { target: { select: { name: true } } } });
     if (!before) throw notFound('Environment');
+    await assertHealthUrlAllowed(input.healthCheckUrl);
     await lockProject(tx, before.projectId);
     const target = await assertTargetFree(tx, before.projectId, input.targetId, before.id);
     if (before.targetId !== input.targetId && (await tx.deployment.count({ where: { environmentId: before.id } })) > 0) {

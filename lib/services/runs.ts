@@ -141,11 +141,7 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
   const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM target_databases WHERE id = ${targetId}::uuid FOR UPDATE`;
   if (locked.length === 0) throw notFound('Target database');
   const target = await tx.targetDatabase.findUniqueOrThrow({ where: { id: targetId } });
-  // A target behind an approval (production, whatever its label) is changed only by the Deploy step.
-  const guarded = kind === 'apply' || kind === 'down'
-    ? await tx.projectEnvironment.findFirst({ where: { targetId, requiresApproval: true }, select: { name: true, project: { select: { name: true } } } })
-    : null;
-  const targetRefusal = runTargetRefusal(kind, { ...target, approvalEnvironment: guarded && `${guarded.name} (${guarded.project.name})` }, { deploymentId: deployment?.id });
+  const targetRefusal = runTargetRefusal(kind, { ...target, approvalEnvironment: await approvalEnvironmentOf(tx, kind, targetId) }, { deploymentId: deployment?.id });
   if (targetRefusal) throw forbidden(targetRefusal);
 
   let revision: { id: string; revision: number; checksum: string } | null = deployment?.revision ?? null;
@@ -321,6 +317,18 @@ export async function reportProgress(runId: string, phase: string, progress: num
 }
 
 /**
+ * A target behind an approval (production, whatever its label) is changed only by the Deploy step:
+ * for an apply or down, the environment (and its project) that guards the target, in words; else null.
+ * Checked when a run is queued and again when the worker claims it (the environment may have been
+ * put behind an approval in between).
+ */
+async function approvalEnvironmentOf(tx: Tx, kind: RunKindName, targetId: string): Promise<string | null> {
+  if (kind !== 'apply' && kind !== 'down') return null;
+  const guarded = await tx.projectEnvironment.findFirst({ where: { targetId, requiresApproval: true }, select: { name: true, project: { select: { name: true } } } });
+  return guarded && `${guarded.name} (${guarded.project.name})`;
+}
+
+/**
  * What the worker re-checks when it claims a run: everything that was checked when it was
  * queued. Returns why the run may not go ahead (the run's error), or null when it may.
  */
@@ -332,7 +340,8 @@ export async function checkClaimedRun(runId: string): Promise<string | null> {
     });
     const requester = run.requestedBy;
     if (!requester.active) return `${requester.name}, who queued this run, is no longer active; queue it again.`;
-    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId)) ?? runTargetRefusal(run.kind, run.target, run);
+    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId))
+      ?? runTargetRefusal(run.kind, { ...run.target, approvalEnvironment: await approvalEnvironmentOf(tx, run.kind, run.targetId) }, run);
     if (refusal) return `${requester.name}, who queued this run, may no longer start it: ${refusal} Queue it again.`;
     if (!run.frozenSettings) return null; // queued before settings were frozen on runs
     const frozen = run.frozenSettings as unknown as FrozenRunSettings;

@@ -5,6 +5,7 @@ import { canWorkTask, type Actor } from '../domain/permissions';
 import { assertCanEditChecklist, nextStatus, type TaskTransition } from '../domain/workflow';
 import { loadActor } from '../auth/actor';
 import type { AddTaskNoteInput, BlockTaskInput, ToggleChecklistItemInput } from '../validation/task';
+import { accountLabel } from '../domain/task-shape';
 import { recordAudit } from './audit';
 import { getStepEvidence, loadRequestFacts } from './step-evidence';
 import { lockWorkflow, previousTask, refreshProgress, type LockedWorkflow } from './workflow-state';
@@ -54,6 +55,24 @@ export async function transitionTask(actorId: string, input: { taskId: string; t
   });
 }
 
+/**
+ * Claims a task: starts it and assigns it to whoever asks. Two claims of one task serialize on
+ * the request's row lock (lockWorkflow): the second finds it taken and is refused, naming the holder.
+ */
+export async function claimTask(actorId: string, taskId: string) {
+  return getDb().$transaction(async (tx) => {
+    const { actor, workflow, task } = await openTask(tx, actorId, taskId);
+    // A retried claim (the answer was lost) finds the task already ours: nothing to do.
+    if (task.assigneeId === actor.id && task.status === 'in_progress') return { taskId: task.id, status: task.status, request: null };
+    if (task.assigneeId && task.assigneeId !== actor.id) {
+      const holder = await tx.user.findUnique({ where: { id: task.assigneeId }, select: { name: true, kind: true, owner: { select: { name: true } } } });
+      const who = holder ? accountLabel({ name: holder.name, kind: holder.kind, owner: holder.owner?.name }) : 'someone else';
+      throw conflict(`"${task.subject}" is already claimed by ${who} (${task.status.replace('_', ' ')}).`);
+    }
+    return applyTransition(tx, actor, workflow, task, 'start');
+  });
+}
+
 export async function blockTask(actorId: string, input: BlockTaskInput) {
   return transitionTask(actorId, { taskId: input.taskId, transition: 'block', reason: input.reason });
 }
@@ -96,44 +115,49 @@ async function applyTransition(
 }
 
 export async function toggleChecklistItem(actorId: string, input: ToggleChecklistItemInput) {
-  return getDb().$transaction(async (tx) => {
-    const item = await tx.checklistItem.findUnique({ where: { id: input.itemId } });
-    if (!item) throw notFound('Checklist item');
-    const { actor, workflow, task } = await openTask(tx, actorId, item.taskId);
-    assertCanEditChecklist(task);
-    const { key } = await tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { key: true } });
-    const coverage = coverageOf(key, item.label, await loadRequestFacts(tx, workflow.request.id));
-    if (coverage) throw conflict(tickRefusal(item.label, coverage));
-    if (item.done === input.done) return { itemId: item.id, done: item.done };
-    await tx.checklistItem.update({
-      where: { id: item.id },
-      data: { done: input.done, checkedById: input.done ? actor.id : null, checkedAt: input.done ? new Date() : null },
-    });
-    await recordAudit(tx, {
-      actorId: actor.id,
-      requestId: workflow.request.id,
-      action: input.done ? 'checklist.checked' : 'checklist.unchecked',
-      entityType: 'ChecklistItem',
-      entityId: item.id,
-      before: { task: task.subject, label: item.label, done: item.done },
-      after: { task: task.subject, label: item.label, done: input.done },
-    });
-    return { itemId: item.id, done: input.done };
+  return getDb().$transaction((tx) => toggleChecklistItemIn(tx, actorId, input));
+}
+
+/** The same inside the caller's transaction (the task API ticks several items and adds a note at once). */
+export async function toggleChecklistItemIn(tx: Tx, actorId: string, input: ToggleChecklistItemInput) {
+  const item = await tx.checklistItem.findUnique({ where: { id: input.itemId } });
+  if (!item) throw notFound('Checklist item');
+  const { actor, workflow, task } = await openTask(tx, actorId, item.taskId);
+  assertCanEditChecklist(task);
+  const { key } = await tx.task.findUniqueOrThrow({ where: { id: task.id }, select: { key: true } });
+  const coverage = coverageOf(key, item.label, await loadRequestFacts(tx, workflow.request.id));
+  if (coverage) throw conflict(tickRefusal(item.label, coverage));
+  if (item.done === input.done) return { itemId: item.id, done: item.done };
+  await tx.checklistItem.update({
+    where: { id: item.id },
+    data: { done: input.done, checkedById: input.done ? actor.id : null, checkedAt: input.done ? new Date() : null },
   });
+  await recordAudit(tx, {
+    actorId: actor.id,
+    requestId: workflow.request.id,
+    action: input.done ? 'checklist.checked' : 'checklist.unchecked',
+    entityType: 'ChecklistItem',
+    entityId: item.id,
+    before: { task: task.subject, label: item.label, done: item.done },
+    after: { task: task.subject, label: item.label, done: input.done },
+  });
+  return { itemId: item.id, done: input.done };
 }
 
 export async function addTaskNote(actorId: string, input: AddTaskNoteInput) {
-  return getDb().$transaction(async (tx) => {
-    const { actor, workflow, task } = await openTask(tx, actorId, input.taskId);
-    const note = await tx.taskNote.create({ data: { taskId: task.id, authorId: actor.id, body: input.body } });
-    await recordAudit(tx, {
-      actorId: actor.id,
-      requestId: workflow.request.id,
-      action: 'task.note_added',
-      entityType: 'TaskNote',
-      entityId: note.id,
-      after: { task: task.subject, body: note.body },
-    });
-    return { noteId: note.id };
+  return getDb().$transaction((tx) => addTaskNoteIn(tx, actorId, input));
+}
+
+export async function addTaskNoteIn(tx: Tx, actorId: string, input: AddTaskNoteInput) {
+  const { actor, workflow, task } = await openTask(tx, actorId, input.taskId);
+  const note = await tx.taskNote.create({ data: { taskId: task.id, authorId: actor.id, body: input.body } });
+  await recordAudit(tx, {
+    actorId: actor.id,
+    requestId: workflow.request.id,
+    action: 'task.note_added',
+    entityType: 'TaskNote',
+    entityId: note.id,
+    after: { task: task.subject, body: note.body },
   });
+  return { noteId: note.id };
 }

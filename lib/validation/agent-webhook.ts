@@ -13,9 +13,3 @@ export const SetAgentWebhookSchema = z.object({
     .refine((v) => v === '' || /^https?:\/\/[^\s]+$/i.test(v), 'The webhook URL must be an http:// or https:// URL.'),
 });
 export type SetAgentWebhookInput = z.infer<typeof SetAgentWebhookSchema>;
-
-export const ListWebhookDeliveriesSchema = z.object({
-  accountId: idSchema,
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-export type ListWebhookDeliveriesInput = z.infer<typeof ListWebhookDeliveriesSchema>;

@@ -13,16 +13,19 @@ export type TokenRole = (typeof TOKEN_ROLES)[number];
 /** How long a token may live at most, in days (about ten years). */
 export const MAX_TOKEN_DAYS = 3650;
 
-const blank = (v: unknown) => (v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v);
+/** A form's empty field (or null) as absent. */
+export const blank = (v: unknown) => (v === null || (typeof v === 'string' && v.trim() === '') ? undefined : v);
+
+/** A token's lifetime in days; empty: the token does not expire (it can still be revoked). */
+export const tokenExpirySchema = z.preprocess(
+  blank,
+  z.coerce.number({ error: 'Give a number of days, or leave it empty.' }).int('Give a whole number of days.').min(1, 'At least 1 day.').max(MAX_TOKEN_DAYS, `At most ${MAX_TOKEN_DAYS} days.`).optional(),
+);
 
 export const IssueApiTokenSchema = z.object({
   name: z.string({ error: 'Give the token a name (what uses it, e.g. "CI main").' }).trim().min(1, 'Give the token a name (what uses it, e.g. "CI main").').max(LIMITS.name, `At most ${LIMITS.name} characters.`),
   role: z.enum(TOKEN_ROLES, { error: 'Choose the one role the token acts with.' }),
-  /** Empty: the token does not expire (it can still be revoked). */
-  expiresInDays: z.preprocess(
-    blank,
-    z.coerce.number({ error: 'Give a number of days, or leave it empty.' }).int('Give a whole number of days.').min(1, 'At least 1 day.').max(MAX_TOKEN_DAYS, `At most ${MAX_TOKEN_DAYS} days.`).optional(),
-  ),
+  expiresInDays: tokenExpirySchema,
 });
 export type IssueApiTokenInput = z.output<typeof IssueApiTokenSchema>;
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getDb } from '@/lib/db/client';
@@ -12,6 +11,7 @@ import { fileRequest } from '@/lib/services/file-request';
 import { getRestoreScript } from '@/lib/data/backups';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { useTemporaryArtifactsDir, type TemporaryArtifactsDir } from '../support/artifacts-dir';
 
 // The route's session: whoever the test says is signed in (the rest of the route runs as in production).
 const session = vi.hoisted(() => ({ userId: '' }));
@@ -23,25 +23,20 @@ const { GET } = await import('@/app/api/v1/backups/[id]/file/route');
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
-let artifactsDir: string;
-let savedArtifactsDir: string | undefined;
+let artifacts: TemporaryArtifactsDir;
 
 beforeAll(async () => {
   store = await openTestAppStore();
   shop = await createScratchDatabase('cutover_backup_download');
   await withClient(shop.url, (c) => c.query(`CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT g, 'note ' || g FROM generate_series(1, 500) g;`));
-  artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-backup-download-'));
-  savedArtifactsDir = process.env.CUTOVER_ARTIFACTS_DIR;
-  process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
+  artifacts = useTemporaryArtifactsDir('backup-download');
 }, 60_000);
 
 afterAll(async () => {
-  if (savedArtifactsDir === undefined) delete process.env.CUTOVER_ARTIFACTS_DIR;
-  else process.env.CUTOVER_ARTIFACTS_DIR = savedArtifactsDir;
   await stopBoss();
   await store?.close();
   await shop?.drop();
-  rmSync(artifactsDir, { recursive: true, force: true });
+  artifacts?.restore();
 });
 
 const call = (id: string) => GET(new Request(`http://cutover.test/api/v1/backups/${id}/file`), { params: Promise.resolve({ id }) });
@@ -57,7 +52,7 @@ describe('GET /api/v1/backups/:id/file', () => {
     const { runId } = await requestBackup(dba.id, { requestId });
     await runJob(handlerFor('backup'), { runId });
     const artifact = await getDb().artifact.findFirstOrThrow({ where: { runId } });
-    const onDisk = readFileSync(path.join(artifactsDir, ...artifact.storeKey.split('/')));
+    const onDisk = readFileSync(path.join(artifacts.dir, ...artifact.storeKey.split('/')));
     expect(createHash('sha256').update(onDisk).digest('hex')).toBe(artifact.sha256);
 
     session.userId = engineer.id;

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '@/lib/db/client';
 import { getBackupPanel } from '@/lib/data/backups';
@@ -14,6 +11,7 @@ import { queueRunInTransaction } from '@/lib/services/runs';
 import { getStepEvidence } from '@/lib/services/step-evidence';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { useTemporaryArtifactsDir, type TemporaryArtifactsDir } from '../support/artifacts-dir';
 
 /**
  * "Backup procedure ready" and Create backup rest on a drill of a backup of the PRODUCTION
@@ -24,8 +22,7 @@ import { createScratchDatabase, withClient } from '../support/scratch-db';
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let staging: Awaited<ReturnType<typeof createScratchDatabase>>;
 let production: Awaited<ReturnType<typeof createScratchDatabase>>;
-let artifactsDir: string;
-let savedArtifactsDir: string | undefined;
+let artifacts: TemporaryArtifactsDir;
 
 beforeAll(async () => {
   store = await openTestAppStore();
@@ -33,19 +30,15 @@ beforeAll(async () => {
   production = await createScratchDatabase('cutover_backup_prod_production');
   await withClient(staging.url, (c) => c.query(`CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 5);`));
   await withClient(production.url, (c) => c.query(`CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 700);`));
-  artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-backup-prod-'));
-  savedArtifactsDir = process.env.CUTOVER_ARTIFACTS_DIR;
-  process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
+  artifacts = useTemporaryArtifactsDir('backup-prod');
 }, 60_000);
 
 afterAll(async () => {
-  if (savedArtifactsDir === undefined) delete process.env.CUTOVER_ARTIFACTS_DIR;
-  else process.env.CUTOVER_ARTIFACTS_DIR = savedArtifactsDir;
   await stopBoss();
   await store?.close();
   await staging?.drop();
   await production?.drop();
-  rmSync(artifactsDir, { recursive: true, force: true });
+  artifacts?.restore();
 });
 
 async function run(kind: 'backup' | 'drill', runId: string) {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '@/lib/db/client';
@@ -15,11 +14,11 @@ import { encryptSecret } from '@/lib/engine';
 import { secretKey } from '@/lib/db/settings';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { useTemporaryArtifactsDir, type TemporaryArtifactsDir } from '../support/artifacts-dir';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
-let artifactsDir: string;
-let savedArtifactsDir: string | undefined;
+let artifacts: TemporaryArtifactsDir;
 
 beforeAll(async () => {
   store = await openTestAppStore();
@@ -29,18 +28,14 @@ beforeAll(async () => {
     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int REFERENCES customers(id), total numeric(10,2), placed_at timestamptz);
     INSERT INTO customers SELECT g, 'c' || g || '@shop.test', date '2024-01-01' + g FROM generate_series(1, 300) g;
     INSERT INTO orders SELECT g, 1 + g % 300, g * 0.25, timestamptz '2024-02-01' + g * interval '1 hour' FROM generate_series(1, 2000) g;`));
-  artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-backup-runs-'));
-  savedArtifactsDir = process.env.CUTOVER_ARTIFACTS_DIR;
-  process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
+  artifacts = useTemporaryArtifactsDir('backup-runs');
 }, 60_000);
 
 afterAll(async () => {
-  if (savedArtifactsDir === undefined) delete process.env.CUTOVER_ARTIFACTS_DIR;
-  else process.env.CUTOVER_ARTIFACTS_DIR = savedArtifactsDir;
   await stopBoss();
   await store?.close();
   await shop?.drop();
-  rmSync(artifactsDir, { recursive: true, force: true });
+  artifacts?.restore();
 });
 
 describe('backup and drill runs', () => {
@@ -62,7 +57,7 @@ describe('backup and drill runs', () => {
     expect(backupRun.error).toBeNull();
     expect(backupRun.status).toBe('succeeded');
     const artifact = await getDb().artifact.findFirstOrThrow({ where: { runId: backupRunId } });
-    const file = path.join(artifactsDir, ...artifact.storeKey.split('/'));
+    const file = path.join(artifacts.dir, ...artifact.storeKey.split('/'));
     // The row says what the file is (read here without Cutover's store).
     const bytes = readFileSync(file);
     expect(artifact).toMatchObject({ kind: 'backup', targetId: target.id, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: BigInt(bytes.length) });
@@ -100,7 +95,7 @@ describe('backup and drill runs', () => {
 
     // The backup's log says where the file went without the server's directory.
     expect(asDba.backupRun?.log.join("\n")).toContain(`(${bytes.length.toLocaleString('en')} bytes) as ${artifact.storeKey} in the artifact store`);
-    expect(JSON.stringify(asDba.backupRun)).not.toContain(artifactsDir);
+    expect(JSON.stringify(asDba.backupRun)).not.toContain(artifacts.dir);
 
     // A drill whose rehearsal server refuses connections: its address is shown to target managers only.
     await getDb().targetDatabase.update({ where: { id: target.id }, data: { rehearsalServerEncrypted: encryptSecret('postgresql://cutover:pw@127.0.0.1:1/postgres', secretKey()) } });

@@ -10,7 +10,7 @@ import { handlerFor, runJob } from '@/lib/jobs/worker';
 import { stopBoss } from '@/lib/jobs/queue';
 import { approveDeployment, requestDeploy, requestRecovery } from '@/lib/services/deploy';
 import { getStepEvidence } from '@/lib/services/step-evidence';
-import { cancelRun } from '@/lib/services/runs';
+import { cancelRun, checkClaimedRun } from '@/lib/services/runs';
 import { getDeployPanel } from '@/lib/data/deploy';
 import { recordEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
@@ -18,7 +18,9 @@ import { migrationFolderName, requestApply, saveMigrationRevision } from '@/lib/
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { completeStepWithEvidence, passGate } from '../support/step-evidence';
-import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
+import { defaultArtifactStore } from '@/lib/artifacts/store';
+import { backupDatabase, restoreBackupOntoTarget } from '@/lib/engine';
 
 /**
  * The Deploy step end to end on real things: two databases of the test server as staging and
@@ -297,6 +299,13 @@ describe('the deploy run', () => {
     const { deployment } = result;
     expect(deployment).toMatchObject({ status: 'failed', phase: 'health' });
     expect(deployment.error).toMatch(/health check failed after 2 attempt\(s\).*HTTP 503/);
+    // What everyone reads (the error, the phases, the log, the evidence) has the status only, not the check's own words.
+    const failedRun = await getDb().run.findFirstOrThrow({ where: { deploymentId: deployment.id, kind: 'deploy' } });
+    const healthEvidence = await getDb().evidence.findFirstOrThrow({ where: { runId: failedRun.id, kind: 'deploy' } });
+    expect(healthEvidence.detail).toMatchObject({ health: { ok: false, status: 503, error: 'unhealthy (HTTP 503)' } });
+    for (const text of [deployment.error, JSON.stringify(deployment.phases), JSON.stringify(failedRun.result), failedRun.error, JSON.stringify(healthEvidence.detail)]) {
+      expect(text).not.toContain('a healthy application answers 2xx');
+    }
     expect(await columnExists(staging.url, 'orders', w.column)).toBe(true);
     // Recovery is confirmed, by a Deploy step holder.
     await expect(requestRecovery(w.engineer.id, { deploymentId: deployment.id, recovery: 'down', confirm: true })).rejects.toThrow(/restore a backup after a failed deploy/);
@@ -328,6 +337,92 @@ describe('the deploy run', () => {
     expect(await withClient(staging.url, async (c) => (await c.query('SELECT 1 FROM _prisma_migrations WHERE migration_name = $1', [w.folder])).rowCount)).toBe(0);
     expect(await getDb().deployment.findUniqueOrThrow({ where: { id: deployment.id } })).toMatchObject({ status: 'recovered', recovery: 'restore' });
   }, 120_000);
+});
+
+describe('the no-data-loss check of a live database', () => {
+  it('compares only the tables the migration touches: writes of the application elsewhere pass; an undeclared DELETE in a touched table fails', async () => {
+    const events = `app_events_${Math.random().toString(36).slice(2, 8)}`;
+    await withClient(staging.url, (c) => c.query(`CREATE TABLE ${events} (id serial PRIMARY KEY, what text); INSERT INTO ${events} (what) SELECT 'seed' FROM generate_series(1, 50);`));
+    // up sleeps so that the application's writes land between the check's two pictures.
+    const w = await world({ upSql: 'ALTER TABLE orders ADD COLUMN scoped_note text;\nSELECT pg_sleep(1.5);\n', downSql: 'ALTER TABLE orders DROP COLUMN scoped_note;\n' });
+    await rehearsed(w);
+    // The application at work: each tick deletes its oldest event and writes a new one.
+    let writing = true;
+    let writes = 0;
+    const writer = withClient(staging.url, async (c) => {
+      while (writing) {
+        await c.query(`DELETE FROM ${events} WHERE id = (SELECT min(id) FROM ${events}); INSERT INTO ${events} (what) VALUES ('live')`);
+        writes++;
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    });
+    let result;
+    try {
+      result = await deployRun(w.dba.id, w.requestId, w.stagingEnv.id);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    expect(writes).toBeGreaterThan(20);
+    expect(result.run.error).toBeNull();
+    expect(result.deployment.status).toBe('succeeded');
+    const dataLoss = (result.deployment.phases as { phase: string; detail?: string }[]).find((p) => p.phase === 'data_loss');
+    expect(dataLoss?.detail).toMatch(/Compared 1 table\(s\) the migration can change .*: public\.orders; the other tables were not compared/);
+    expect(dataLoss?.detail).not.toContain(events);
+    const evidence = await getDb().evidence.findFirstOrThrow({ where: { runId: result.run.id, kind: 'deploy' } });
+    expect(evidence.detail).toMatchObject({ dataLoss: { ok: true, tables: ['public.orders'] } });
+    await withClient(staging.url, (c) => c.query(`ALTER TABLE orders DROP COLUMN scoped_note; DROP TABLE ${events}`));
+
+    // A table that references a touched one by foreign key is compared too (a cascade reaches it); an undeclared DELETE fails.
+    const doomed = await world({ upSql: 'DELETE FROM customers WHERE id = 50;\n', downSql: 'SELECT 1;\n' });
+    await rehearsed(doomed);
+    await withClient(staging.url, (c) => c.query('UPDATE orders SET customer_id = 1 WHERE customer_id = 50'));
+    const failed = await deployRun(doomed.dba.id, doomed.requestId, doomed.stagingEnv.id);
+    expect(failed.deployment).toMatchObject({ status: 'failed', phase: 'data_loss' });
+    expect(failed.deployment.error).toMatch(/Undeclared data changes in 1 table\(s\): public\.customers .*Compared 2 table\(s\) .*public\.customers, public\.orders/);
+    const { runId } = await requestRecovery(doomed.dba.id, { deploymentId: failed.deployment.id, recovery: 'restore', confirm: true });
+    await runJob(handlerFor('restore'), { runId });
+    expect((await getDb().run.findUniqueOrThrow({ where: { id: runId } })).status).toBe('succeeded');
+  }, 180_000);
+});
+
+describe('restore onto a target whose user does not own its schemas', () => {
+  it('refuses before anything is dropped, naming each schema and the owner it needs', async () => {
+    const tag = Math.random().toString(36).slice(2, 8);
+    const db = await createScratchDatabase('cutover_restore_owner');
+    const role = `cutover_restorer_${tag}`;
+    const server = new URL(TEST_SERVER_URL);
+    const settings = (username: string) => ({ host: server.hostname, port: Number(server.port || 5432), database: db.name, username, password: null, sslMode: 'disable', connectTimeoutMs: 3000 });
+    try {
+      await withClient(db.url, (c) => c.query(`
+        CREATE ROLE ${role} LOGIN;
+        GRANT CREATE ON DATABASE ${db.name} TO ${role};
+        CREATE SCHEMA app;
+        CREATE TABLE app.things (id int PRIMARY KEY);
+        INSERT INTO app.things SELECT generate_series(1, 20);
+        GRANT USAGE ON SCHEMA app TO ${role};
+        GRANT SELECT ON app.things TO ${role};`));
+      const store = defaultArtifactStore();
+      const key = `backups/owner-test-${tag}.dump`;
+      const backup = await backupDatabase(settings(decodeURIComponent(server.username) || 'postgres'), store, key);
+      const result = await restoreBackupOntoTarget(store, { key, sha256: backup.sha256, sizeBytes: backup.sizeBytes, checksums: backup.checksums }, settings(role));
+      expect(result).toMatchObject({ ok: false, step: 'restore' });
+      expect(result.error).toBe(
+        `Nothing was restored: the restore replaces every schema of ${db.name}, and ${role} does not own schema app (owned by postgres), schema public (owned by pg_database_owner). ` +
+        `Make ${role} their owner (ALTER SCHEMA app OWNER TO ${role}), or give the target a user that owns them, then restore again.`,
+      );
+      // Nothing was dropped.
+      expect(await withClient(db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM app.things')).rows[0].n)).toBe(20);
+      // With the schemas its own, the same restore goes through.
+      await withClient(db.url, (c) => c.query(`ALTER SCHEMA app OWNER TO ${role}; ALTER TABLE app.things OWNER TO ${role}; ALTER SCHEMA public OWNER TO ${role}`));
+      const again = await restoreBackupOntoTarget(store, { key, sha256: backup.sha256, sizeBytes: backup.sizeBytes, checksums: backup.checksums }, settings(role));
+      expect(again.error).toBeUndefined();
+      expect(again.ok).toBe(true);
+    } finally {
+      await db.drop();
+      await withClient(TEST_SERVER_URL, (c) => c.query(`DROP ROLE IF EXISTS ${role}`));
+    }
+  }, 60_000);
 });
 
 describe('recovery of a deploy that succeeded', () => {
@@ -387,6 +482,22 @@ describe('direct changes of a target behind an approval', () => {
         .rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/^Dev .* is the target of the live \(Other .*\) environment, which requires approval: changes to it go through the Deploy step/) });
     }
     expect(await getDb().run.count({ where: { targetId: w.devTarget.id, kind: { in: ['apply', 'down'] } } })).toBe(0);
+  }, 60_000);
+
+  it('an apply queued before its target was put behind an approval is refused when the worker claims it, and changes nothing', async () => {
+    const w = await world({ upSql: 'ALTER TABLE orders ADD COLUMN claimed_note text;\n', downSql: 'ALTER TABLE orders DROP COLUMN claimed_note;\n' });
+    await rehearsed(w);
+    const { runId } = await requestApply(w.dba.id, { requestId: w.requestId, direction: 'up' });
+    // Meanwhile an admin makes the target the database of an environment that requires approval.
+    await getDb().project.create({
+      data: { name: `Guarded ${w.tag}`, repositoryUrl: w.repo, environments: { create: [{ position: 1, name: 'live', targetId: w.devTarget.id, requiresApproval: true }] } },
+    });
+    expect(await checkClaimedRun(runId)).toMatch(/may no longer start it: Dev .* is the target of the live \(Guarded .*\) environment, which requires approval/);
+    await runJob(handlerFor('apply'), { runId });
+    const run = await getDb().run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/requires approval/);
+    expect(await columnExists(staging.url, 'orders', 'claimed_note')).toBe(false);
   }, 60_000);
 });
 
@@ -461,6 +572,17 @@ describe('production', () => {
     expect(evidence.detail).toMatchObject({ environment: { name: 'production', production: true }, commitReused: true });
     // The Deploy step's checklist is covered by production's deploy evidence.
     expect((await getStepEvidence(getDb(), w.requestId)).deploy).toMatchObject({ satisfied: true });
+
+    // A new revision voids the approval of the old one, visibly and with the reason; it never carries over.
+    await saveMigrationRevision(w.dba.id, SaveRevisionSchema.parse({ requestId: w.requestId, name: `add_${w.column}`, upSql: `ALTER TABLE orders ADD COLUMN ${w.column} text; -- v2\n`, downSql: w.revision.downSql }));
+    expect(await getDb().deploymentApproval.findUniqueOrThrow({ where: { id: approvalId } })).toMatchObject({
+      voidedAt: expect.any(Date), voidReason: 'Revision 2 of the migration was saved after this approval.',
+    });
+    expect(await getDb().auditLog.findFirst({ where: { requestId: w.requestId, action: 'deployment.approvals_voided' } })).toMatchObject({
+      after: { reason: 'Revision 2 of the migration was saved after this approval.', approvals: [{ environment: 'production', revision: 1 }] },
+    });
+    await expect(deployProd()).rejects.toThrow(/rehearsal|staging first|approval/);
+    expect((await getDeployPanel(w.dba, w.requestId)).environments[1].approval).toBeNull();
     await withClient(production.url, (c) => c.query(`ALTER TABLE orders DROP COLUMN ${w.column}`));
     await withClient(staging.url, (c) => c.query(`ALTER TABLE orders DROP COLUMN ${w.column}`));
   }, 180_000);

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, truncateSync } from 'node:fs';
-import os from 'node:os';
+import { truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDb } from '@/lib/db/client';
@@ -19,9 +18,11 @@ import { signGateItem } from '@/lib/services/sign-gate';
 import { getStepEvidence } from '@/lib/services/step-evidence';
 import { toggleChecklistItem, transitionTask } from '@/lib/services/work-task';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
+import { DEFAULT_SAMPLE_ROWS, RequestRehearsalSchema } from '@/lib/validation/rehearsal';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
 import { satisfyStepEvidence } from '../support/step-evidence';
+import { useTemporaryArtifactsDir, type TemporaryArtifactsDir } from '../support/artifacts-dir';
 
 /**
  * Item 4 of issue 8: the quality gate decided on evidence Cutover produced (snapshot, analysis,
@@ -32,8 +33,7 @@ import { satisfyStepEvidence } from '../support/step-evidence';
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
 let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
-let artifactsDir: string;
-let savedArtifactsDir: string | undefined;
+let artifacts: TemporaryArtifactsDir;
 
 beforeAll(async () => {
   store = await openTestAppStore();
@@ -41,17 +41,13 @@ beforeAll(async () => {
   await withClient(shop.url, (c) => c.query(`
     CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL, total_cents integer NOT NULL);
     INSERT INTO orders SELECT g, 'open', g * 10 FROM generate_series(1, 300) g;`));
-  artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-gate-'));
-  savedArtifactsDir = process.env.CUTOVER_ARTIFACTS_DIR;
-  process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
+  artifacts = useTemporaryArtifactsDir('gate');
 }, 60_000);
 afterAll(async () => {
-  if (savedArtifactsDir === undefined) delete process.env.CUTOVER_ARTIFACTS_DIR;
-  else process.env.CUTOVER_ARTIFACTS_DIR = savedArtifactsDir;
   await stopBoss();
   await store?.close();
   await shop?.drop();
-  rmSync(artifactsDir, { recursive: true, force: true });
+  artifacts?.restore();
 });
 
 async function refused(call: Promise<unknown>): Promise<DomainError> {
@@ -178,7 +174,7 @@ describe('the quality gate on evidence', () => {
 
     // A newer drill that fails (its backup file damaged) voids "Backup procedure ready" only, and reopens the gate.
     const artifact = await getDb().artifact.findFirstOrThrow({ where: { kind: 'backup', targetId: target.id } });
-    truncateSync(path.join(artifactsDir, ...artifact.storeKey.split('/')), 100);
+    truncateSync(path.join(artifacts.dir, ...artifact.storeKey.split('/')), 100);
     const failedDrill = await run('drill', (await requestDrill(dba.id, { requestId })).runId);
     expect(failedDrill.status).toBe('failed');
     const afterDrill = await getGateState(getDb(), requestId);
@@ -211,4 +207,34 @@ describe('the quality gate on evidence', () => {
     await getDb().project.update({ where: { id: project.id }, data: { minGateReviewers: 3 } });
     expect(await getGateState(getDb(), requestId)).toMatchObject({ minReviewers: 3, maxItemsPerSigner: 4 });
   }, 180_000);
+});
+
+describe('the rehearsal behind "No data loss"', () => {
+  it('rehearses on a data sample by default; a schema-only rehearsal says in its evidence that the no-data-loss check did not run', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const dba = await makeUser({ roles: ['engineer'], agentRoles: ['database-administrator'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for samples');
+    const { id: requestId } = await fileRequest(dba.id, { title: 'Sampled', kind: 'table_column_change', targetId: target.id, description: 'orders.shipped_at', priority: 'LOW' });
+    await saveMigrationRevision(dba.id, SaveRevisionSchema.parse({ requestId, name: 'shipped_at', upSql: UP, downSql: DOWN }));
+    const noDataLoss = async () => (await getGateState(getDb(), requestId)).items.find((i) => i.key === 'no-data-loss')!;
+
+    // Asked for on purpose: schema only. Step 3's evidence says what did not run; the gate item refuses it.
+    const schemaOnly = await requestRehearsal(dba.id, { requestId, sampleRows: 0 });
+    await runJob(handlerFor('rehearsal'), { runId: schemaOnly.runId, sampleRows: 0 });
+    const bare = await getDb().evidence.findFirstOrThrow({ where: { runId: schemaOnly.runId, kind: 'rehearsal' } });
+    expect(bare).toMatchObject({ passed: true, summary: expect.stringContaining('rehearsed without a data sample: the no-data-loss check did not run') });
+    expect(await noDataLoss()).toMatchObject({ satisfied: false, reason: expect.stringContaining('ran without a data sample') });
+
+    // Not asked: the form's and its action's default is a sample of DEFAULT_SAMPLE_ROWS rows a table, so the no-data-loss phase runs and the item holds.
+    const byDefault = await requestRehearsal(dba.id, RequestRehearsalSchema.parse({ requestId }));
+    const queued = await getDb().auditLog.findFirstOrThrow({ where: { requestId, action: 'run.queued', entityId: byDefault.runId } });
+    expect(queued.after).toMatchObject({ sampleRows: DEFAULT_SAMPLE_ROWS });
+    expect(DEFAULT_SAMPLE_ROWS).toBeGreaterThan(0);
+    expect(RequestRehearsalSchema.parse({ requestId }).sampleRows).toBe(DEFAULT_SAMPLE_ROWS);
+    await runJob(handlerFor('rehearsal'), { runId: byDefault.runId, sampleRows: DEFAULT_SAMPLE_ROWS });
+    const sampled = await getDb().evidence.findFirstOrThrow({ where: { runId: byDefault.runId, kind: 'rehearsal' } });
+    expect(sampled.summary).toContain(`on a sample of ${DEFAULT_SAMPLE_ROWS} rows a table`);
+    expect(await getDb().evidence.findFirstOrThrow({ where: { runId: byDefault.runId, kind: 'data_loss' } })).toMatchObject({ passed: true });
+    expect(await noDataLoss()).toMatchObject({ satisfied: true });
+  }, 120_000);
 });

@@ -302,6 +302,28 @@ describe('post-deployment checks', () => {
     await expect(runVerificationNow(dba.id, { requestId, deploymentId: newer.id })).rejects.toThrow(/is recovered; checks run against a succeeded deployment/);
   });
 
+  it('a check that finds no query yet (they are written on the step after Deploy) waits: it passes the health check, records no verification and raises no alert', async () => {
+    const db = getDb();
+    const admin = await makeUser({ roles: ['admin'] });
+    const author = await makeUser({ roles: ['engineer'] });
+    const dba = await makeUser({ agentRoles: ['database-administrator'] });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop checked before any query');
+    const { requestId, deployment } = await deployedRequest({ adminId: admin.id, authorId: author.id, deployerId: dba.id, targetId: target.id });
+    const { runIds } = await db.$transaction((tx) => scheduleVerification(tx, deployment.id));
+    await runJob(handlerFor('verify'), { runId: runIds[0], checkNumber: 1 });
+    const run = await db.run.findUniqueOrThrow({ where: { id: runIds[0] } });
+    expect(run).toMatchObject({ status: 'succeeded', error: null });
+    expect(JSON.stringify(run.result)).toMatch(/No verification queries on production yet/);
+    expect(await latestEvidence(requestId, 'verification')).toBeNull();
+    expect(await latestEvidence(requestId, 'health_check')).toMatchObject({ passed: true });
+    expect(await openAlerts(db, { requestId })).toEqual([]);
+
+    // Once a query is written, the next scheduled check runs it and records the verification.
+    await addVerificationQuery(dba.id, form({ requestId, name: 'Orders kept', kind: 'count', op: '>=', value: '1', sql: 'SELECT count(*) FROM orders' }));
+    await runJob(handlerFor('verify'), { runId: runIds[1], checkNumber: 2 });
+    expect(await latestEvidence(requestId, 'verification')).toMatchObject({ passed: true, runId: runIds[1] });
+  });
+
   it('"Document any issues" keeps every version, refuses outsiders and unchanged text', async () => {
     const admin = await makeUser({ roles: ['admin'] });
     const author = await makeUser({ roles: ['engineer'] });

@@ -213,3 +213,69 @@ describe("git runs without the server user's config, never sends a credential in
     }
   });
 });
+
+describe('bounds and addresses of a fetch', () => {
+  /** Sets environment variables for one test, put back afterwards. */
+  async function withEnv<T>(vars: Record<string, string | undefined>, work: () => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    try {
+      return await work();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  }
+
+  it('refuses a repository bigger than CUTOVER_GIT_MAX_MB once fetched, says so, and removes its copy', async () => {
+    // Random bytes do not compress: about 300 KB of pack.
+    const repo = createAppRepository({ 'prisma/schema.prisma': SCHEMA_V1, 'assets/blob.bin': randomBytes(300 * 1024).toString('base64') });
+    try {
+      const p = project(repo.origin);
+      const refused = await withEnv({ CUTOVER_GIT_MAX_MB: '0.1' }, () => readFileAtRef(p, 'main', 'prisma/schema.prisma').catch((e: Error) => e));
+      expect(refused).toMatchObject({ code: 'invalid', message: expect.stringMatching(/is 0\.[3-9] MB once fetched; Cutover fetches repositories of at most 0\.1 MB \(CUTOVER_GIT_MAX_MB\)\. Its copy was removed\./) });
+      expect(readdirSync(path.dirname(repositoryDir(p.id)))).not.toContain(p.id);
+      // Under the default limit it reads.
+      expect((await readFileAtRef(p, 'main', 'prisma/schema.prisma')).content).toBe(SCHEMA_V1);
+    } finally {
+      repo.remove();
+    }
+  });
+
+  it('stops a fetch that takes longer than CUTOVER_GIT_FETCH_TIMEOUT_MS, with words', async () => {
+    // A server that takes the connection and answers slowly, byte by byte (so git's inactivity timeout never fires).
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' });
+      const drip = setInterval(() => res.write('0'), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = project(`http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.git`);
+      const started = Date.now();
+      const refused = await withEnv({ CUTOVER_GIT_FETCH_TIMEOUT_MS: '1500' }, () => syncRepository(p).catch((e: Error) => e));
+      expect(refused).toMatchObject({ code: 'invalid', message: expect.stringContaining('took longer than 2 s (CUTOVER_GIT_FETCH_TIMEOUT_MS) and was stopped') });
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('never sends a credential to loopback, link-local or the metadata address unless CUTOVER_ALLOW_PRIVATE_HEALTH_URLS=1', async () => {
+    const credential = encryptSecret('tok-secret', secretKey());
+    await withEnv({ CUTOVER_ALLOW_PRIVATE_HEALTH_URLS: undefined }, async () => {
+      for (const url of ['http://127.0.0.1:1/app.git', 'https://localhost/app.git', 'https://169.254.169.254/app.git', 'https://[::1]/app.git']) {
+        await expect(syncRepository(project(url, { repositoryCredentialEncrypted: credential }))).rejects.toMatchObject({
+          code: 'invalid', message: expect.stringMatching(/repository URL, which carries a credential, points at .*(loopback|link-local|metadata)/),
+        });
+      }
+      // Without a credential there is nothing to leak: a local repository still reads.
+      const repo = createAppRepository({ 'prisma/schema.prisma': SCHEMA_V1 });
+      try {
+        expect((await readFileAtRef(project(repo.origin), 'main', 'prisma/schema.prisma')).content).toBe(SCHEMA_V1);
+      } finally {
+        repo.remove();
+      }
+    });
+  });
+});

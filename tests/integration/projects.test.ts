@@ -151,6 +151,33 @@ describe('projects and their environments', () => {
     expect(AddEnvironmentSchema.safeParse({ projectId, name: 'x', targetId: qa.id, healthCheckUrl: 'file:///etc/passwd' }).success).toBe(false);
   });
 
+  it('refuses health-check URLs and credentialed repositories on loopback, link-local or the metadata address, unless CUTOVER_ALLOW_PRIVATE_HEALTH_URLS=1', async () => {
+    const { id: projectId } = await newProject();
+    const target = await makeTarget();
+    const allowed = process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS;
+    delete process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS;
+    try {
+      for (const healthCheckUrl of ['http://127.0.0.1:9/health', 'http://localhost/health', 'http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]/health', 'http://[::ffff:127.0.0.1]/']) {
+        await expect(addEnvironment(admin.id, AddEnvironmentSchema.parse({ projectId, name: 'staging', targetId: target.id, healthCheckUrl }))).rejects.toMatchObject({
+          code: 'invalid', field: 'healthCheckUrl', message: expect.stringMatching(/health-check URL points at .*(loopback|link-local|metadata).*CUTOVER_ALLOW_PRIVATE_HEALTH_URLS=1/),
+        });
+      }
+      const env = await addEnvironment(admin.id, AddEnvironmentSchema.parse({ projectId, name: 'staging', targetId: target.id, healthCheckUrl: 'https://203.0.113.10/health' }));
+      await expect(updateEnvironment(admin.id, { id: env.id, name: 'staging', targetId: target.id, healthCheckUrl: 'http://127.1.2.3/', requiresApproval: false })).rejects.toMatchObject({ field: 'healthCheckUrl' });
+      expect((await getDb().projectEnvironment.findUniqueOrThrow({ where: { id: env.id } })).healthCheckUrl).toBe('https://203.0.113.10/health');
+      // A credential is never sent to this machine either (http to loopback was the one plain-text exception).
+      const input = (repositoryUrl: string) => ProjectSchema.parse({ name: `Loop ${randomBytes(3).toString('hex')}`, repositoryUrl, repositoryCredential: 'tok' });
+      for (const url of ['http://127.0.0.1:8080/app.git', 'https://localhost/app.git', 'https://169.254.169.254/app.git']) {
+        await expect(createProject(admin.id, input(url))).rejects.toMatchObject({ code: 'invalid', field: 'repositoryUrl', message: expect.stringMatching(/carries a credential, points at/) });
+      }
+    } finally {
+      if (allowed !== undefined) process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS = allowed;
+    }
+    // With the switch on (a single-machine install, the tests), loopback is accepted.
+    expect(process.env.CUTOVER_ALLOW_PRIVATE_HEALTH_URLS).toBe('1');
+    await createProject(admin.id, ProjectSchema.parse({ name: `Loop ok ${randomBytes(3).toString('hex')}`, repositoryUrl: 'http://127.0.0.1:8080/app.git', repositoryCredential: 'tok' }));
+  });
+
   it('a project named by a request stays', async () => {
     const { id: projectId } = await newProject();
     const target = await makeTarget();

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getDb } from '@/lib/db/client';
@@ -11,6 +10,7 @@ import { saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { callRoute, type RouteCall } from '../support/api-routes';
+import { useTemporaryArtifactsDir, type TemporaryArtifactsDir } from '../support/artifacts-dir';
 
 vi.mock('next/headers', async () => (await import('../support/api-routes')).nextHeadersMock());
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
@@ -22,27 +22,22 @@ const statusRoute = await import('@/app/api/v1/requests/[id]/status/route');
 const gateRoute = await import('@/app/api/v1/requests/[id]/gate/route');
 
 let store: Awaited<ReturnType<typeof openTestAppStore>>;
-let artifactsDir: string;
-let savedArtifactsDir: string | undefined;
+let artifacts: TemporaryArtifactsDir;
 let admin: Awaited<ReturnType<typeof makeUser>>;
 let automator: { secret: string };
 let otherRole: { secret: string };
 
 beforeAll(async () => {
   store = await openTestAppStore();
-  artifactsDir = mkdtempSync(path.join(os.tmpdir(), 'cutover-test-reports-'));
-  savedArtifactsDir = process.env.CUTOVER_ARTIFACTS_DIR;
-  process.env.CUTOVER_ARTIFACTS_DIR = artifactsDir;
+  artifacts = useTemporaryArtifactsDir('test-reports');
   admin = await makeUser({ roles: ['admin'] });
   automator = await issueApiToken(admin.id, { name: 'CI', role: 'test-automator' });
   otherRole = await issueApiToken(admin.id, { name: 'DBA bot', role: 'database-administrator' });
 });
 
 afterAll(async () => {
-  if (savedArtifactsDir === undefined) delete process.env.CUTOVER_ARTIFACTS_DIR;
-  else process.env.CUTOVER_ARTIFACTS_DIR = savedArtifactsDir;
   await store?.close();
-  rmSync(artifactsDir, { recursive: true, force: true });
+  artifacts?.restore();
 });
 
 async function requestWithRevisions(count: number) {
@@ -59,7 +54,7 @@ const xml = (body: string, token = automator.secret): RouteCall => ({ token, hea
 const json = (body: unknown, token = automator.secret): RouteCall => ({ token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const storedFiles = (requestId: string) => {
   try {
-    return readdirSync(path.join(artifactsDir, 'reports', requestId));
+    return readdirSync(path.join(artifacts.dir, 'reports', requestId));
   } catch {
     return [];
   }
@@ -89,7 +84,7 @@ describe('POST /api/v1/requests/:id/test-reports', () => {
     });
     const artifact = await getDb().artifact.findUniqueOrThrow({ where: { id: res.body.data.artifactId } });
     expect(artifact).toMatchObject({ kind: 'report', mediaType: 'application/xml' });
-    const onDisk = readFileSync(path.join(artifactsDir, ...artifact.storeKey.split('/')));
+    const onDisk = readFileSync(path.join(artifacts.dir, ...artifact.storeKey.split('/')));
     expect(onDisk.toString('utf8')).toBe(FAILING);
     expect(createHash('sha256').update(onDisk).digest('hex')).toBe(artifact.sha256);
 

@@ -105,6 +105,11 @@ export interface Fixtures {
   deployedRequest(opts: { authorId: string }): Promise<{ id: string; deploymentId: string }>;
   // ---- issue 8, post-deploy: fixtures go above this line
   // ---- issue 8, board: fixtures go above this line
+  /** A fresh agent account (owned by the admin, database-optimizer unless `agentRoles` says otherwise) with one token. */
+  agentAccount(opts?: { agentRoles?: AgentRole[] }): Promise<{ id: string; tokenId: string }>;
+  /** A fresh request credited to `authorId` whose first step (Analysis) is started with its evidence recorded: it can be completed. */
+  completableTask(opts: { authorId: string }): Promise<{ taskId: string }>;
+  // ---- issue 9, agents: fixtures go above this line
 }
 
 export interface PrepareContext {
@@ -343,6 +348,87 @@ export const ENTRY_POINTS: EntryPoint[] = [
   },
   // ---- issue 8, post-deploy: entries go above this line
   // ---- issue 8, board: entries go above this line
+  // ---- lib/actions/agent-actions.ts (Admin > Agents)
+  {
+    id: 'createAgentAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'createAgentAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { name: `proof-agent-${fx.unique()}`, agentRoles: ['database-optimizer'], ownerId: (await fx.user()).id } }),
+  },
+  {
+    id: 'updateAgentAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'updateAgentAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { agentId: (await fx.agentAccount()).id, agentRoles: ['postgres-pro', 'test-automator'], ownerId: (await fx.user()).id } }),
+  },
+  {
+    id: 'setAgentPausedAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'setAgentPausedAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { agentId: (await fx.agentAccount()).id, paused: true } }),
+  },
+  {
+    id: 'setAgentWebhookAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'setAgentWebhookAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { accountId: (await fx.agentAccount()).id, url: 'http://127.0.0.1:9/cutover-hook' } }),
+  },
+  {
+    id: 'issueAgentTokenAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'issueAgentTokenAction', args: 'form' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { agentId: (await fx.agentAccount()).id, name: 'proof', expiresInDays: '30' } }),
+  },
+  {
+    id: 'revokeAgentTokenAction',
+    call: { kind: 'action', file: 'lib/actions/agent-actions.ts', name: 'revokeAgentTokenAction', args: 'json' },
+    scopes: GLOBAL, who: 'admin', may: admin, writes: true,
+    prepare: async (fx) => ({ input: { tokenId: (await fx.agentAccount()).tokenId } }),
+  },
+  // ---- the task API (issue 9): TaskCreate-shaped tasks, with a bearer token or the session cookie
+  {
+    id: 'GET /api/v1/tasks',
+    call: { kind: 'route', file: 'app/api/v1/tasks/route.ts', method: 'GET', path: '/api/v1/tasks' },
+    scopes: GLOBAL, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async () => ({ query: { ready: 'true', limit: '20' } }),
+  },
+  {
+    id: 'GET /api/v1/tasks/:id',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/route.ts', method: 'GET', path: '/api/v1/tasks/:id' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id }),
+  },
+  {
+    id: 'PATCH /api/v1/tasks/:id',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/route.ts', method: 'PATCH', path: '/api/v1/tasks/:id' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, body: { note: 'Noted over the task API.' } }),
+  },
+  {
+    id: 'POST /api/v1/tasks/:id/claim',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/claim/route.ts', method: 'POST', path: '/api/v1/tasks/:id/claim' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, body: {} }),
+  },
+  {
+    id: 'POST /api/v1/tasks/:id/complete',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/complete/route.ts', method: 'POST', path: '/api/v1/tasks/:id/complete' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.completableTask({ authorId: authorOf(ctx) })).taskId, body: {} }),
+  },
+  {
+    id: 'POST /api/v1/tasks/:id/block',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/block/route.ts', method: 'POST', path: '/api/v1/tasks/:id/block' },
+    scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, body: { reason: 'Blocked over the task API.' } }),
+  },
+  {
+    id: 'GET /api/v1/requests/:id/tasks',
+    call: { kind: 'route', file: 'app/api/v1/requests/[id]/tasks/route.ts', method: 'GET', path: '/api/v1/requests/:id/tasks' },
+    scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).id }),
+  },
+  // ---- issue 9, agents: entries go above this line
   // ---- server actions: lib/actions/admin-actions.ts
   {
     id: 'createTargetAction',
@@ -606,6 +692,23 @@ export const ENTRY_POINTS: EntryPoint[] = [
     call: { kind: 'route', file: 'app/api/v1/gate-items/[id]/signatures/route.ts', method: 'POST', path: '/api/v1/gate-items/:id/signatures' },
     scopes: RECORD, who: 'reviewer, never on their own request', may: (p, s) => has(p, 'reviewer') && s !== 'own', writes: true,
     prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), through: 6 })).gateItems[0], body: { note: 'Signed over the API.' } }),
+  },
+  // ---- issue 9, MCP: POST /api/mcp takes a bearer token only (a session cookie is 401 for everyone), so the
+  // cookie-driven matrix and fuzzer skip it; every tool's roles, refusals and fuzzed input are checked with agent
+  // tokens in tests/integration/mcp-*.test.ts (mcp-matrix.test.ts: the same role predicates as this table).
+  {
+    id: 'POST /api/mcp',
+    call: { kind: 'route', file: 'app/api/mcp/route.ts', method: 'POST', path: '/api/mcp' },
+    scopes: [], who: 'bearer tokens only (agents, CI); each tool as its browser counterpart', may: () => false, writes: false, noFuzz: true,
+    prepare: async () => ({}),
+  },
+  // ---- issue 9, events: a Server-Sent Events stream never ends, so the matrix and the fuzzer (which read whole
+  // answers) skip it; who hears what, resuming and refused tokens are in tests/integration/agent-events.test.ts.
+  {
+    id: 'GET /api/v1/events',
+    call: { kind: 'route', file: 'app/api/v1/events/route.ts', method: 'GET', path: '/api/v1/events' },
+    scopes: [], who: 'anyone signed in or with a token: events of their own agent roles and runs (admins: all)', may: () => false, writes: false, noFuzz: true,
+    prepare: async () => ({}),
   },
   // next-auth: the sign-in endpoint itself, open to everyone; the matrix reads the session it reports.
   {

@@ -7,6 +7,7 @@ import diff from './diff';
 import down from './down';
 import drill from './drill';
 import drift from './drift';
+import mcp from './mcp';
 import rehearse from './rehearse';
 import snapshot from './snapshot';
 import status from './status';
@@ -27,4 +28,5 @@ export const COMMANDS: readonly CliCommand[] = [
   drill,
   drift,
   analyze,
+  mcp,
 ];

@@ -4,6 +4,8 @@ import { Client, escapeIdentifier as id, escapeLiteral, type ClientConfig } from
 import { keepQuietWhenIdle } from '../connection';
 import { describeTables, rowHashSql, sumToHex, withCanonicalSettings, type ChecksumColumn, type ChecksumTable } from './checksum';
 import type { DataCheck } from './rehearsal';
+import { relationsNamed } from './lock-probe';
+import { parseFile } from './sql-plan';
 
 /**
  * The data-loss check ("No data loss"): per table, row counts and content checksums inside the
@@ -137,6 +139,19 @@ export interface BeforeState {
   horizon: string;
   tables: CapturedTable[];
   captureMs: number;
+  /** Set when the check was scoped (TableScope): the OIDs of every table at the capture, so that tables created by the migration are still reported. */
+  existingOids?: number[];
+}
+
+/**
+ * The tables a scoped check compares (by OID), and why, in words. A rehearsal compares every
+ * table of its sample; a deploy compares only what the migration can change (tablesTouchedBy),
+ * since the application keeps writing to the other tables of a live database meanwhile.
+ */
+export interface TableScope {
+  oids: number[];
+  /** e.g. "the tables the migration names or declares, and those whose foreign keys reference them". */
+  description: string;
 }
 
 /** Functions a declared condition may call (pure, from pg_catalog). */
@@ -270,8 +285,45 @@ async function siblingSession(client: Client): Promise<Client> {
  * The tables the check compares: every table but the migration history (_prisma_migrations),
  * which is bookkeeping the rehearsal's runner may write, and which the data sample leaves out too.
  */
-async function checkedTables(session: Client): Promise<ChecksumTable[]> {
-  return (await describeTables(session)).filter((t) => t.name !== '_prisma_migrations');
+async function checkedTables(session: Client, scope?: TableScope): Promise<ChecksumTable[]> {
+  const oids = scope && new Set(scope.oids);
+  return (await describeTables(session)).filter((t) => t.name !== '_prisma_migrations' && (!oids || oids.has(t.oid)));
+}
+
+/**
+ * The tables a migration can change, as a TableScope resolved now (before up): every relation its
+ * statements name (an index stands for its table; a partitioned table for its partitions), every
+ * table its declared changes name, and, transitively, every table with a foreign key to one of
+ * those (ON DELETE CASCADE / SET NULL reach them). Names that do not exist yet (tables the
+ * migration creates) are left out here; compareAfter reports tables created since as "added".
+ */
+export async function tablesTouchedBy(session: Client, upSql: string, declared: DeclaredDataChanges = { tables: [] }): Promise<TableScope> {
+  const tree = parseFile(upSql);
+  const named = new Set<string>((tree.stmts ?? []).flatMap((s) => (s.stmt ? relationsNamed(s.stmt as Record<string, unknown>) : [])));
+  for (const d of declared.tables) {
+    named.add(d.table);
+    if (d.renameTo) named.add(d.renameTo);
+  }
+  if (!named.size) return { oids: [], description: 'the tables the migration names or declares (none)' };
+  const { rows } = await session.query<{ oid: string }>(
+    `WITH RECURSIVE named AS (
+       SELECT COALESCE(i.indrelid, r.oid) AS oid
+       FROM pg_catalog.unnest($1::pg_catalog.text[]) n
+       JOIN pg_catalog.pg_class r ON r.oid = pg_catalog.to_regclass(n)
+       LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = r.oid
+     ), scope(oid) AS (
+       SELECT oid FROM named
+       UNION
+       SELECT x.oid FROM scope s, LATERAL (
+         SELECT h.inhrelid AS oid FROM pg_catalog.pg_inherits h WHERE h.inhparent = s.oid
+         UNION ALL
+         SELECT c.conrelid FROM pg_catalog.pg_constraint c WHERE c.contype = 'f' AND c.confrelid = s.oid
+       ) x
+     )
+     SELECT DISTINCT oid::pg_catalog.int8::pg_catalog.text AS oid FROM scope`,
+    [[...named]],
+  );
+  return { oids: rows.map((r) => Number(r.oid)), description: 'the tables the migration names or declares, and those whose foreign keys reference them' };
 }
 
 /**
@@ -279,15 +331,18 @@ async function checkedTables(session: Client): Promise<ChecksumTable[]> {
  * in one REPEATABLE READ snapshot, with an index on each primary key for the bisection.
  * `session` must stay open until compareAfter and must not be the session that runs the migration.
  */
-export async function captureBefore(session: Client): Promise<BeforeState> {
+export async function captureBefore(session: Client, scope?: TableScope): Promise<BeforeState> {
   // The stored row hashes take text forms under the canonical settings, as the comparison will.
-  return withCanonicalSettings(session, () => capture(session));
+  return withCanonicalSettings(session, () => capture(session, scope));
 }
 
-async function capture(session: Client): Promise<BeforeState> {
+async function capture(session: Client, scope?: TableScope): Promise<BeforeState> {
   const started = performance.now();
   const run = randomBytes(3).toString('hex');
-  const tables = await checkedTables(session);
+  const tables = await checkedTables(session, scope);
+  const existingOids = scope
+    ? (await session.query<{ oid: string }>(`SELECT oid::pg_catalog.int8::pg_catalog.text AS oid FROM pg_catalog.pg_class WHERE relkind = 'r'`)).rows.map((r) => Number(r.oid))
+    : undefined;
   const captured: CapturedTable[] = [];
   let horizon = '';
   await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
@@ -316,7 +371,7 @@ async function capture(session: Client): Promise<BeforeState> {
   }
   const states = await copyStates(session, captured.map((t) => t.copy));
   captured.forEach((t, i) => (t.copyState = JSON.stringify(states[i])));
-  return { horizon, tables: captured, captureMs: Math.round(performance.now() - started) };
+  return { horizon, tables: captured, captureMs: Math.round(performance.now() - started), ...(existingOids ? { existingOids } : {}) };
 }
 
 /** Column numbers (attnum) by name of live columns, per table OID. */
@@ -480,7 +535,10 @@ export async function compareAfter(
   const rowConditions = options.upSql ? await rowConditionsOf(options.upSql) : new Map<string, string | null>();
   return withCanonicalSettings(session, async () => {
     await assertCopiesIntact(session, before.tables);
-    const now = await checkedTables(session);
+    // Scoped: the captured tables, and tables that did not exist at the capture (created by the migration).
+    const existed = before.existingOids && new Set(before.existingOids);
+    const captured = new Set(before.tables.map((t) => t.oid));
+    const now = (await checkedTables(session)).filter((t) => !existed || captured.has(t.oid) || !existed.has(t.oid));
     const nowNumbers = await columnNumbers(session, now.map((t) => t.oid));
     const nowByOid = new Map(now.map((t) => [t.oid, t]));
     const beforeOids = new Set(before.tables.map((t) => t.oid));
@@ -1067,12 +1125,17 @@ export function summarizeDataLoss(report: DataLossReport): string {
  * The rehearsal's data-loss check (rehearsal.ts DataCheck): `before` opens a session of its own
  * beside the migration's (same role) and copies the sample there; `after` compares and closes it.
  */
-export function dataLossCheck(declared: DeclaredDataChanges, options: { keysPerTable?: number } = {}): DataCheck {
+export function dataLossCheck(
+  declared: DeclaredDataChanges,
+  /** scopeToSql: compare only the tables this up script can change (tablesTouchedBy), resolved right before the capture. */
+  options: { keysPerTable?: number; scopeToSql?: string } = {},
+): DataCheck {
   return {
     async before(client) {
       const session = await siblingSession(client);
       try {
-        return { session, state: await captureBefore(session) };
+        const scope = options.scopeToSql === undefined ? undefined : await tablesTouchedBy(session, options.scopeToSql, declared);
+        return { session, state: await captureBefore(session, scope) };
       } catch (err) {
         await session.end().catch(() => undefined);
         throw err;

@@ -96,6 +96,9 @@ export async function restoreBackupOntoTarget(
        WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
        ORDER BY nspname`,
     );
+    // DROP SCHEMA needs its owner (or a superuser): say so before anything is dropped, not halfway through psql.
+    const refusal = await ownershipProblem(lock, target, schemas.map((s) => s.nspname));
+    if (refusal) throw new Error(refusal);
     const wrapper = path.join(dir, 'wrapper.sql');
     // The archive recreates what it holds; public is created empty first as a fresh database has it.
     const archiveCreatesPublic = /^CREATE SCHEMA public;$/m.test(await readHead(sql));
@@ -130,6 +133,34 @@ export async function restoreBackupOntoTarget(
     await lock.end().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether the target's user may replace every schema the restore drops (it owns each one, is a
+ * member of its owner's role, or is a superuser) and create schemas in the database (public and
+ * the archive's). Null when it may; else which schema needs which owner, in words. Checked before
+ * anything is dropped: the restore then never starts.
+ */
+export async function ownershipProblem(client: Client, target: Pick<PgTargetSettings, 'database'>, schemas: string[]): Promise<string | null> {
+  const { rows: [me] } = await client.query<{ user: string; superuser: boolean; can_create: boolean }>(
+    `SELECT current_user AS user, r.rolsuper AS superuser, pg_catalog.has_database_privilege(current_user, pg_catalog.current_database(), 'CREATE') AS can_create
+     FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`,
+  );
+  if (me.superuser) return null;
+  const { rows: foreign } = await client.query<{ schema: string; owner: string }>(
+    `SELECT n.nspname AS schema, pg_catalog.pg_get_userbyid(n.nspowner) AS owner FROM pg_catalog.pg_namespace n
+     WHERE n.nspname = ANY($1::pg_catalog.text[]) AND NOT pg_catalog.pg_has_role(current_user, n.nspowner, 'MEMBER') ORDER BY n.nspname`,
+    [schemas],
+  );
+  const problems: string[] = [];
+  if (foreign.length) {
+    problems.push(
+      `the restore replaces every schema of ${target.database}, and ${me.user} does not own ${foreign.map((f) => `schema ${f.schema} (owned by ${f.owner})`).join(', ')}. ` +
+      `Make ${me.user} their owner (ALTER SCHEMA ${foreign[0].schema} OWNER TO ${me.user}), or give the target a user that owns them, then restore again`,
+    );
+  }
+  if (!me.can_create) problems.push(`${me.user} may not create schemas in ${target.database} (GRANT CREATE ON DATABASE ${target.database} TO ${me.user})`);
+  return problems.length ? `Nothing was restored: ${problems.join('; and ')}.` : null;
 }
 
 async function readHead(file: string): Promise<string> {

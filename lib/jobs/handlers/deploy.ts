@@ -3,10 +3,10 @@ import { defaultArtifactStore } from '../../artifacts/store';
 import { getDb } from '../../db/client';
 import { BackupArtifactMetadataSchema, backupSummary, type BackupArtifactMetadata } from '../../domain/backups';
 import { endPhase, readDeployPhases, startPhase, type DeployEvidence, type DeployPhase, type DeployPhaseRecord } from '../../domain/deploy';
-import { dataLossCheck, driverFor, scratchDatabaseName, type PlannedStatement } from '../../engine';
+import { dataLossCheck, driverFor, scratchDatabaseName, type DataLossReport, type PlannedStatement } from '../../engine';
 import type { InputJsonValue } from '../../generated/prisma/internal/prismaNamespace';
 import { branchCarries, commitMigration } from '../../git/deploy-commit';
-import { checkHealth } from '../../health/check';
+import { checkHealth, publicHealthError } from '../../health/check';
 import { fenceAllowancesFor } from '../../services/app-settings';
 import { deployPreflight, finishDeploy, loadDeployRun, recordInterruptedDeployment, updateDeployment } from '../../services/deploy';
 import { recordEvidence } from '../../services/evidence';
@@ -115,7 +115,10 @@ export const deployHandler = defineHandler({
 
       // 4-6. Apply with live statements, check the history row, compare the data.
       const fence = await fenceAllowancesFor(target);
-      const check = dataLossCheck(declaredChangesOf(revision) ?? { tables: [] });
+      // Only the tables the migration can change are compared (tablesTouchedBy: named, declared, or
+      // referencing those by foreign key): the application keeps writing to the others meanwhile,
+      // and those writes are not the migration's. A rehearsal, alone on its copy, compares them all.
+      const check = dataLossCheck(declaredChangesOf(revision) ?? { tables: [] }, { scopeToSql: migration.sql });
       await withTargetSession(ctx, target, { readOnly: false, what: 'Deploys' }, async (session, driver) => {
         await driver.applyTimeouts(session, target);
         await begin('apply', `applying ${folder} to ${target.name}`, 50);
@@ -142,9 +145,13 @@ export const deployHandler = defineHandler({
 
           await begin('data_loss', 'comparing the data with what it was before the migration', 82);
           const verdict = await check.after(session, before, migration.sql);
-          evidence.dataLoss = { ok: verdict.ok, summary: verdict.detail };
-          if (!verdict.ok) throw new PhaseFailed('data_loss', `Undeclared data changes: ${verdict.detail}`);
-          await end('data_loss', verdict.detail);
+          const compared = comparedTables(verdict.result);
+          const scope = compared.length
+            ? `Compared ${compared.length} table(s) the migration can change (named or declared by it, or referencing those by foreign key): ${compared.join(', ')}; the other tables were not compared, since the application writes to them meanwhile.`
+            : 'The migration names no existing table, so no table was compared.';
+          evidence.dataLoss = { ok: verdict.ok, summary: verdict.detail, tables: compared };
+          if (!verdict.ok) throw new PhaseFailed('data_loss', `Undeclared data changes: ${verdict.detail} ${scope}`);
+          await end('data_loss', `${verdict.detail} ${scope}`);
         } finally {
           await check.dispose?.(before);
         }
@@ -158,13 +165,18 @@ export const deployHandler = defineHandler({
         const polling = healthPolling();
         let attempts = 0;
         let last = await pollOnce(env.healthCheckUrl, signal);
+        // The deploy's log, phases, error and evidence are read by everyone on the request: a failed
+        // check is recorded by its status only (publicHealthError), never the socket error or a
+        // redirect's Location; the full error is kept only by the post-deployment checks, whose
+        // reader (lib/data/post-deploy.ts) shows it to admins and the step's holders.
         for (attempts = 1; !last.ok && attempts < polling.attempts && !signal.aborted; attempts++) {
-          log(`health check ${attempts}: ${last.error}`);
+          log(`health check ${attempts}: ${publicHealthError(last)}`);
           await new Promise((r) => setTimeout(r, polling.intervalMs));
           last = await pollOnce(env.healthCheckUrl, signal);
         }
-        evidence.health = { url: env.healthCheckUrl, ok: last.ok, status: last.status, latencyMs: last.latencyMs, error: last.error, attempts };
-        if (!last.ok) throw new PhaseFailed('health', `The health check failed after ${attempts} attempt(s): ${last.error}`);
+        const error = last.ok ? null : publicHealthError(last);
+        evidence.health = { url: env.healthCheckUrl, ok: last.ok, status: last.status, latencyMs: last.latencyMs, error, attempts };
+        if (!last.ok) throw new PhaseFailed('health', `The health check failed after ${attempts} attempt(s): ${error}.`);
         await end('health', `HTTP ${last.status} in ${last.latencyMs} ms`);
       }
 
@@ -217,6 +229,12 @@ export const deployHandler = defineHandler({
     await recordInterruptedDeployment(d.id, phases, words.join(' '));
   },
 });
+
+/** The tables a data-loss report compared (those the migration created aside), by name. */
+function comparedTables(report: unknown): string[] {
+  const tables = (report as Partial<DataLossReport> | null)?.tables ?? [];
+  return tables.filter((t) => t.status !== 'added').map((t) => t.table);
+}
 
 async function pollOnce(url: string, signal: AbortSignal) {
   return checkHealth(url, { timeoutMs: 5000, signal });

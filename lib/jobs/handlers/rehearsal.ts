@@ -11,6 +11,7 @@ import { recordEvidence } from '../../services/evidence';
 import { completeEvidenceRun } from '../../services/runs';
 import { defineHandler, dropInterruptedScratch, sandboxFor } from '../handler';
 import { QUEUES } from '../queue';
+import { NO_SAMPLE_WORDS } from '../../validation/rehearsal';
 
 // clone, sample, snapshot, up, data-loss, verify-schema, down, verify-rollback, redo, drop
 const REHEARSAL_PHASES = 10;
@@ -68,7 +69,7 @@ export const rehearsalHandler = defineHandler({
       await recordEvidence(tx, {
         kind: 'rehearsal', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision, passed: verdict.passed,
         summary: verdict.passed
-          ? `rehearsal of revision ${rehearsed} passed: up, schema check, down, rollback proof and redo${sampleRows > 0 ? ` on a sample of ${sampleRows} rows a table` : ' (schema only)'}`
+          ? `rehearsal of revision ${rehearsed} passed: up, schema check, down, rollback proof and redo${sampleRows > 0 ? ` on a sample of ${sampleRows} rows a table` : `; ${NO_SAMPLE_WORDS}`}`
           : `rehearsal of revision ${rehearsed} failed: ${verdict.failed.join('; ').slice(0, 400)}`,
         detail: {
           revision: rehearsed, ok: result.ok, ...(result.error ? { error: result.error } : {}),

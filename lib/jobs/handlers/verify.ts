@@ -75,11 +75,16 @@ export const verifyHandler = defineHandler({
     if (signal.aborted) throw signal.reason ?? new Error('cancelled');
     results = [...results, ...unreadable];
 
+    // Queries are written on Post-deployment, the step after Deploy: a deploy's first checks often find
+    // none yet. That is waiting, not failing: nothing is verified (no `verification` evidence, so the
+    // step still waits for it) and nothing is alerted; the scheduled checks run the queries once written.
+    const noQueries = results.length === 0;
     const queriesPassed = verificationPassed(results);
-    const ok = queriesPassed && (health?.ok ?? true);
+    const ok = (noQueries || queriesPassed) && (health?.ok ?? true);
     const summary = verificationSummary(results, environment);
     const healthSummary = health ? (health.ok ? `Health check of ${environment} answered HTTP ${health.status} in ${health.latencyMs} ms.` : `Health check of ${environment} failed: ${publicHealthError(health)}.`) : null;
-    const error = ok ? undefined : [queriesPassed ? null : summary, health && !health.ok ? healthSummary : null].filter(Boolean).join(' ');
+    if (noQueries) progress.log(summary);
+    const error = ok ? undefined : [noQueries || queriesPassed ? null : summary, health && !health.ok ? healthSummary : null].filter(Boolean).join(' ');
     await progress.flush();
     await completeEvidenceRun(
       runId,
@@ -90,7 +95,7 @@ export const verifyHandler = defineHandler({
       },
       async (tx, done) => {
         const revision = { id: deployment.revisionId, checksum: deployment.revisionSha256 };
-        await recordEvidence(tx, {
+        if (!noQueries) await recordEvidence(tx, {
           kind: 'verification', targetId: done.targetId, requestId: done.requestId, runId: done.id, revision, passed: queriesPassed, summary,
           detail: { deploymentId: deployment.id, environment, target: run.target.name, checkNumber, queries: results, error: connectionError },
         });

@@ -1,0 +1,223 @@
+import { getDb, getPool } from '../db/client';
+import { DomainError, forbidden, notFound } from '../domain/errors';
+import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole, isAdmin } from '../domain/permissions';
+import type { TaskStatus } from '../domain/roles';
+import { STEP_COVERAGE } from '../domain/step-evidence';
+import { toTaskShape, type TaskAssignee, type TaskRow, type TaskShape } from '../domain/task-shape';
+import { loadActor, loadSessionActor, type AccountKind, type LoadedActor } from '../auth/actor';
+import {
+  BlockTaskWithReasonSchema, ExportWorkflowSchema, TASK_LIST_DEFAULT, TaskFilterSchema, TaskIdSchema, UpdateTaskSchema,
+  parseOrRefuse, type BlockTaskWithReasonInput, type TaskFilter, type UpdateTaskInput,
+} from '../validation/agent';
+import { getStepEvidence } from './step-evidence';
+import { addTaskNoteIn, blockTask, claimTask as claimWorkTask, toggleChecklistItemIn, transitionTask } from './work-task';
+
+/**
+ * The task API (REST under /api/v1/tasks and the MCP tools): a request's steps in the shape of
+ * TaskCreate/TaskUpdate (lib/domain/task-shape.ts), worked through the same services, state
+ * machine, evidence rules and audit as the browser. Every function loads who is asking and
+ * parses its input with the shared schemas, so REST and MCP callers get the same refusals.
+ */
+
+export type { TaskFilter } from '../validation/agent';
+export type { TaskShape } from '../domain/task-shape';
+
+/** Who is asking a read: one indexed query on the pool (lists are the agents' hottest calls). */
+async function reader(actorId: string): Promise<LoadedActor> {
+  const actor = await loadSessionActor(actorId);
+  if (!holdsAnyRole(actor)) throw forbidden(NO_ROLE_MESSAGE);
+  return actor;
+}
+
+/** The roles whose tasks someone works: agent roles, and reviewer for the gate. */
+const heldRoles = (actor: LoadedActor) => [...actor.agentRoles, ...(actor.roles.includes('reviewer') ? ['reviewer'] : [])];
+
+interface SqlTaskRow {
+  id: string; requestId: string; requestTitle: string; requestCreatedAt: Date; key: string; position: number;
+  subject: string; description: string; activeForm: string; status: TaskStatus; owner: string; eligibleRoles: string[];
+  isGate: boolean; blockedReason: string | null; blockedById: string | null; blockerStatus: TaskStatus | null; blocks: string[];
+  assigneeId: string | null; assigneeName: string | null; assigneeKind: AccountKind | null; assigneeOwner: string | null;
+  checklist: { id: string; label: string; done: boolean }[];
+}
+
+/**
+ * One query for a page of tasks with everything the shape needs (checklist, assignee and its
+ * owner, blocker status, what it blocks): the list is the agents' hottest read. The page is
+ * picked first (filters, order, limit) so that the per-task subqueries run for its rows only.
+ * `where` may use t (the task), r (its request) and b (its blocker).
+ */
+function shapeSql(where: string, limit: string): string {
+  return `
+  WITH page AS (
+    SELECT t.id FROM tasks t
+    JOIN migration_requests r ON r.id = t.request_id
+    LEFT JOIN tasks b ON b.id = t.blocked_by_id
+    ${where ? `WHERE ${where}` : ''}
+    ORDER BY r.created_at, r.id, t.position ${limit}
+  )
+  SELECT t.id, t.request_id AS "requestId", r.title AS "requestTitle", r.created_at AS "requestCreatedAt", t.key, t.position,
+         t.subject, t.description, t.active_form AS "activeForm", t.status::text AS status, t.owner, t.eligible_roles AS "eligibleRoles",
+         t.is_gate AS "isGate", t.blocked_reason AS "blockedReason", t.blocked_by_id AS "blockedById", b.status::text AS "blockerStatus",
+         COALESCE((SELECT array_agg(x.id::text ORDER BY x.position) FROM tasks x WHERE x.blocked_by_id = t.id), '{}') AS blocks,
+         u.id AS "assigneeId", u.name AS "assigneeName", u.kind::text AS "assigneeKind", o.name AS "assigneeOwner",
+         COALESCE((SELECT json_agg(json_build_object('id', c.id, 'label', c.label, 'done', c.done) ORDER BY c.position)
+                   FROM checklist_items c WHERE c.task_id = t.id), '[]') AS checklist
+  FROM page
+  JOIN tasks t ON t.id = page.id
+  JOIN migration_requests r ON r.id = t.request_id
+  LEFT JOIN tasks b ON b.id = t.blocked_by_id
+  LEFT JOIN users u ON u.id = t.assignee_id
+  LEFT JOIN users o ON o.id = u.owner_id
+  ORDER BY r.created_at, r.id, t.position`;
+}
+
+function toRow(r: SqlTaskRow, evidence?: { waitingFor: string[]; items: { coveredBy: string | null; satisfied: boolean }[] }): TaskRow {
+  const assignee: TaskAssignee | null = r.assigneeId
+    ? { id: r.assigneeId, name: r.assigneeName!, kind: r.assigneeKind!, owner: r.assigneeKind === 'agent' ? r.assigneeOwner : null }
+    : null;
+  return {
+    id: r.id, requestId: r.requestId, requestTitle: r.requestTitle, key: r.key, position: r.position, subject: r.subject,
+    description: r.description, activeForm: r.activeForm, status: r.status, owner: r.owner, eligibleRoles: r.eligibleRoles,
+    isGate: r.isGate, blockedReason: r.blockedReason, blockedById: r.blockedById, blockerStatus: r.blockerStatus, blocks: r.blocks,
+    assignee,
+    // With the step's evidence (one task, a workflow export): items evidence ticks read as done when it holds.
+    // In lists (many requests at once): the stored ticks and which items evidence ticks, without the verdict.
+    checklist: r.checklist.map((c, i) => ({
+      id: c.id, label: c.label,
+      done: evidence?.items[i] ? evidence.items[i].satisfied : c.done,
+      coveredBy: evidence?.items[i] ? evidence.items[i].coveredBy : (STEP_COVERAGE[r.key]?.[c.label] ?? null),
+    })),
+    waitingFor: evidence?.waitingFor ?? [],
+  };
+}
+
+/** Whole shapes, with the evidence verdict, of tasks of one request (ids: which; omitted: all). */
+async function shapesOfRequest(requestId: string, ids?: string[]): Promise<TaskShape[]> {
+  const params: unknown[] = [requestId];
+  let where = 't.request_id = $1::uuid';
+  if (ids) {
+    params.push(ids);
+    where += ' AND t.id = ANY($2::uuid[])';
+  }
+  const db = getDb();
+  const [{ rows }, evidence] = await Promise.all([
+    getPool().query<SqlTaskRow>(shapeSql(where, ''), params),
+    getStepEvidence(db, requestId),
+  ]);
+  return rows.map((r) => toTaskShape(toRow(r, evidence[r.key])));
+}
+
+async function shapeOf(taskId: string): Promise<TaskShape> {
+  const ref = await getDb().task.findUnique({ where: { id: taskId }, select: { requestId: true } });
+  if (!ref) throw notFound('Task');
+  const [shape] = await shapesOfRequest(ref.requestId, [taskId]);
+  if (!shape) throw notFound('Task');
+  return shape;
+}
+
+/** The opaque cursor: where the last page ended, in the list's order (request created, request, position). */
+function encodeCursor(r: SqlTaskRow): string {
+  return Buffer.from(JSON.stringify([r.requestCreatedAt.toISOString(), r.requestId, r.position])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string, number] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v[1])
+      && Number.isInteger(v[2]) && v[2] >= 0 && v[2] <= 10_000) {
+      // Only what encodeCursor writes: an ISO time PostgreSQL reads as it is.
+      const at = new Date(v[0]);
+      if (!Number.isNaN(at.getTime()) && /^\d{4}-\d\d-\d\dT/.test(at.toISOString())) return [at.toISOString(), v[1], v[2]];
+    }
+  } catch { /* refused below */ }
+  throw new DomainError('invalid', 'cursor: Not a cursor from a previous page (use nextCursor as it was returned).', 'cursor');
+}
+
+/**
+ * Tasks in TaskCreate's shape, oldest request first. Without a role, an agent (or a person) sees
+ * the tasks of the roles it holds; an admin without one sees every task. `ready`: pending with
+ * its blocker completed (claimable); `mine`: assigned to whoever asks.
+ */
+export async function listTasks(actorId: string, filter: TaskFilter): Promise<{ tasks: TaskShape[]; nextCursor: string | null }> {
+  const actor = await reader(actorId);
+  const f = parseOrRefuse(TaskFilterSchema, filter);
+  const limit = f.limit ?? TASK_LIST_DEFAULT;
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: (n: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  const roles = f.role ? [f.role] : isAdmin(actor) ? null : heldRoles(actor);
+  if (roles) add((p) => `t.eligible_roles && ${p}::text[]`, roles);
+  if (f.status) add((p) => `t.status = ${p}::"TaskStatus"`, f.status);
+  if (f.requestId) add((p) => `t.request_id = ${p}::uuid`, f.requestId);
+  if (f.mine) add((p) => `t.assignee_id = ${p}::uuid`, actor.id);
+  if (f.ready === true) where.push(`t.status = 'pending' AND (t.blocked_by_id IS NULL OR b.status = 'completed')`);
+  if (f.ready === false) where.push(`NOT (t.status = 'pending' AND (t.blocked_by_id IS NULL OR b.status = 'completed'))`);
+  if (f.cursor) {
+    const [createdAt, requestId, position] = decodeCursor(f.cursor);
+    params.push(createdAt, requestId, position);
+    const n = params.length;
+    where.push(`(r.created_at, r.id, t.position) > ($${n - 2}::timestamptz, $${n - 1}::uuid, $${n}::int)`);
+  }
+  params.push(limit + 1);
+  const { rows } = await getPool().query<SqlTaskRow>(shapeSql(where.join(' AND '), `LIMIT $${params.length}`), params);
+  const page = rows.slice(0, limit);
+  return { tasks: page.map((r) => toTaskShape(toRow(r))), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
+}
+
+/** One task with its step's evidence verdict (what it waits for, which items evidence ticked). */
+export async function getTask(actorId: string, taskId: string): Promise<TaskShape> {
+  await reader(actorId);
+  return shapeOf(parseOrRefuse(TaskIdSchema, { taskId }).taskId);
+}
+
+/** Starts a ready task and assigns it to whoever asks; of two concurrent claims exactly one wins. */
+export async function claimTask(actorId: string, taskId: string): Promise<TaskShape> {
+  const input = parseOrRefuse(TaskIdSchema, { taskId });
+  await claimWorkTask(actorId, input.taskId);
+  return shapeOf(input.taskId);
+}
+
+/** Ticks or unticks checklist items and adds a note, all in one transaction (all or nothing). */
+export async function updateTask(actorId: string, raw: UpdateTaskInput): Promise<TaskShape> {
+  const input = parseOrRefuse(UpdateTaskSchema, raw);
+  await getDb().$transaction(async (tx) => {
+    const actor = await loadActor(tx, actorId);
+    const task = await tx.task.findUnique({ where: { id: input.taskId }, select: { subject: true, eligibleRoles: true, isGate: true } });
+    if (!task) throw notFound('Task');
+    // Who may work it is checked before saying anything about its items.
+    if (!canWorkTask(actor, task)) throw forbidden(`Only holders of ${task.eligibleRoles.join(' or ')} (or admins) can work "${task.subject}".`);
+    const changes = input.checklist ?? [];
+    if (changes.length) {
+      const own = await tx.checklistItem.count({ where: { taskId: input.taskId, id: { in: changes.map((c) => c.itemId) } } });
+      if (own !== new Set(changes.map((c) => c.itemId)).size) throw notFound(`A checklist item of "${task.subject}"`);
+    }
+    for (const c of changes) await toggleChecklistItemIn(tx, actorId, { itemId: c.itemId, done: c.done });
+    if (input.note !== undefined) await addTaskNoteIn(tx, actorId, { taskId: input.taskId, body: input.note });
+  });
+  return shapeOf(input.taskId);
+}
+
+/** Completes a task under the browser's rules: its evidence holds and its manual items are ticked. */
+export async function completeTask(actorId: string, taskId: string): Promise<TaskShape> {
+  const input = parseOrRefuse(TaskIdSchema, { taskId });
+  await transitionTask(actorId, { taskId: input.taskId, transition: 'complete' });
+  return shapeOf(input.taskId);
+}
+
+export async function blockTaskWithReason(actorId: string, raw: BlockTaskWithReasonInput): Promise<TaskShape> {
+  const input = parseOrRefuse(BlockTaskWithReasonSchema, raw);
+  await blockTask(actorId, input);
+  return shapeOf(input.taskId);
+}
+
+/** A request's whole workflow as a TaskCreate list, in step order. */
+export async function exportWorkflow(actorId: string, requestId: string): Promise<TaskShape[]> {
+  await reader(actorId);
+  const input = parseOrRefuse(ExportWorkflowSchema, { requestId });
+  const exists = await getDb().migrationRequest.findUnique({ where: { id: input.requestId }, select: { id: true } });
+  if (!exists) throw notFound('Migration request');
+  return shapesOfRequest(input.requestId);
+}

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { getDb } from '@/lib/db/client';
+import { loadActor } from '@/lib/auth/actor';
+import { getRequestDetail } from '@/lib/data/requests';
+import { approveDeployment } from '@/lib/services/deploy';
+import { fileRequest } from '@/lib/services/file-request';
+import { createAgent, issueAgentToken, revokeAgentToken, setAgentPaused } from '@/lib/services/agent-accounts';
+import { claimTask, exportWorkflow, listTasks } from '@/lib/services/agent-tasks';
+import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
+import { callRoute, type RouteCall } from '../support/api-routes';
+import { satisfyStepEvidence } from '../support/step-evidence';
+
+vi.mock('next/headers', async () => (await import('../support/api-routes')).nextHeadersMock());
+vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
+vi.mock('@/lib/auth/session', async (orig) => ({ ...(await orig<object>()), ...(await import('../support/api-routes')).sessionMock() }));
+
+const tasksRoute = await import('@/app/api/v1/tasks/route');
+const taskRoute = await import('@/app/api/v1/tasks/[id]/route');
+const claimRoute = await import('@/app/api/v1/tasks/[id]/claim/route');
+const completeRoute = await import('@/app/api/v1/tasks/[id]/complete/route');
+const blockRoute = await import('@/app/api/v1/tasks/[id]/block/route');
+const exportRoute = await import('@/app/api/v1/requests/[id]/tasks/route');
+const signaturesRoute = await import('@/app/api/v1/gate-items/[id]/signatures/route');
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let admin: Awaited<ReturnType<typeof makeUser>>;
+let alice: Awaited<ReturnType<typeof makeUser>>;
+let targetId: string;
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  admin = await makeUser({ roles: ['admin'], name: 'Ada Admin' });
+  alice = await makeUser({ roles: ['engineer'], name: 'Alice Smith' });
+  targetId = (await makeTarget()).id;
+});
+
+afterAll(async () => {
+  await store?.close();
+});
+
+const file = async (title = `Agents ${randomUUID().slice(0, 6)}`) =>
+  (await fileRequest(admin.id, { title, kind: 'schema_change', targetId, description: 'Agents work this.', priority: 'LOW' })).id;
+
+async function agent(name: string, agentRoles: string[]) {
+  const { id } = await createAgent(admin.id, { name, agentRoles: agentRoles as never, ownerId: alice.id });
+  const token = await issueAgentToken(admin.id, { agentId: id, name: 'main' });
+  return { id, name, token: token.secret, tokenId: token.id };
+}
+
+const json = (token: string, body: unknown): RouteCall => ({ token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const taskOf = (requestId: string, key: string) => getDb().task.findFirstOrThrow({ where: { requestId, key }, include: { checklist: { orderBy: { position: 'asc' } } } });
+const claim = (taskId: string, token: string) => callRoute(claimRoute.POST, 'POST', `/api/v1/tasks/${taskId}/claim`, { id: taskId }, json(token, {}));
+const list = (token: string, query: Record<string, string>) => callRoute(tasksRoute.GET, 'GET', '/api/v1/tasks', {}, { token, query });
+const writes = async () => ({ audit: await getDb().auditLog.count(), notes: await getDb().taskNote.count(), signatures: await getDb().gateSignature.count() });
+
+describe('the task API in TaskCreate shape', () => {
+  it('lists an agent\'s ready tasks, claims, ticks, notes, completes, and exports the workflow', async () => {
+    const requestId = await file();
+    const dba = await agent(`dba-${randomUUID().slice(0, 6)}`, ['database-optimizer', 'database-administrator']);
+
+    const ready = await list(dba.token, { ready: 'true', requestId });
+    expect(ready.status).toBe(200);
+    // Only the first step is ready: every other waits for the one before.
+    expect(ready.body.data.tasks.map((t: { subject: string }) => t.subject)).toEqual(['Analyze database change']);
+    const analysis = ready.body.data.tasks[0];
+    expect(analysis).toMatchObject({
+      subject: 'Analyze database change', status: 'pending', owner: null, blockedBy: [], activeForm: expect.any(String), description: expect.any(String),
+      blocks: [expect.any(String)],
+      metadata: { requestId, step: 'analysis', position: 1, ready: true, isGate: false, assignee: null, role: expect.any(String),
+        links: { request: `/requests/${requestId}`, step: `/requests/${requestId}/steps/analysis` } },
+    });
+    expect(analysis.metadata.checklist.length).toBeGreaterThan(0);
+
+    const claimed = await claim(analysis.id, dba.token);
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.data).toMatchObject({ status: 'in_progress', owner: dba.name, metadata: { ready: false, assignee: { id: dba.id, kind: 'agent', owner: 'Alice Smith' } } });
+    // Claiming again (a retry) changes nothing.
+    expect((await claim(analysis.id, dba.token)).status).toBe(200);
+    expect(await getDb().auditLog.count({ where: { entityId: analysis.id, action: 'task.start' } })).toBe(1);
+
+    const mine = await list(dba.token, { mine: 'true' });
+    expect(mine.body.data.tasks.map((t: { id: string }) => t.id)).toEqual([analysis.id]);
+
+    // Completing is refused while the evidence waits, naming what for.
+    const early = await callRoute(completeRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, {}));
+    expect(early).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/waits for its evidence/) } } });
+    const got = await callRoute(taskRoute.GET, 'GET', '', { id: analysis.id }, { token: dba.token });
+    expect(got.body.data.metadata.waitingFor.length).toBeGreaterThan(0);
+
+    await satisfyStepEvidence(requestId, 'analysis', dba.id);
+    const row = await taskOf(requestId, 'analysis');
+    const evidenceItems = new Set(got.body.data.metadata.checklist.filter((c: { coveredBy: string | null }) => c.coveredBy).map((c: { id: string }) => c.id));
+    const manual = row.checklist.filter((c) => !evidenceItems.has(c.id));
+    // An item the evidence ticks is not ticked by hand; the note sent with it is not saved either (all or nothing).
+    const covered = row.checklist.find((c) => evidenceItems.has(c.id))!;
+    const beforeRefusal = await writes();
+    const byHand = await callRoute(taskRoute.PATCH, 'PATCH', '', { id: analysis.id }, json(dba.token, { checklist: [{ itemId: covered.id, done: true }], note: 'ticked' }));
+    expect(byHand).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/is ticked by evidence/) } } });
+    expect(await writes()).toEqual(beforeRefusal);
+    const patch = await callRoute(taskRoute.PATCH, 'PATCH', '', { id: analysis.id }, json(dba.token, {
+      ...(manual.length ? { checklist: manual.map((c) => ({ itemId: c.id, done: true })) } : {}), note: 'Snapshot taken; strategy written.',
+    }));
+    expect(patch.status).toBe(200);
+    expect(await getDb().taskNote.count({ where: { taskId: analysis.id, authorId: dba.id } })).toBe(1);
+
+    const done = await callRoute(completeRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, {}));
+    expect(done.status).toBe(200);
+    expect(done.body.data).toMatchObject({ status: 'completed', metadata: { waitingFor: [] } });
+    expect(done.body.data.metadata.checklist.every((c: { done: boolean }) => c.done)).toBe(true);
+
+    // The next step is ready now, and named in what Analysis blocks.
+    const next = await list(dba.token, { ready: 'true', requestId });
+    expect(next.body.data.tasks.map((t: { subject: string }) => t.subject)).toEqual(['Create migration']);
+    expect(next.body.data.tasks[0].blockedBy).toEqual([analysis.id]);
+    expect(analysis.blocks).toEqual([next.body.data.tasks[0].id]);
+
+    const exported = await callRoute(exportRoute.GET, 'GET', '', { id: requestId }, { token: dba.token });
+    expect(exported.status).toBe(200);
+    const shapes = exported.body.data as { subject: string; status: string; metadata: { position: number } }[];
+    expect(shapes.length).toBe(await getDb().task.count({ where: { requestId } }));
+    expect(shapes.map((t) => t.metadata.position)).toEqual([...shapes.keys()].map((i) => i + 1));
+    expect(shapes[0].status).toBe('completed');
+    expect(await exportWorkflow(dba.id, requestId)).toEqual(exported.body.data);
+
+    // The audit names the agent; its owner comes with the account.
+    const audit = await getDb().auditLog.findMany({ where: { requestId, actorId: dba.id }, include: { actor: { include: { owner: true } } } });
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['task.start', 'task.note_added', 'task.complete']));
+    expect(audit[0].actor).toMatchObject({ kind: 'agent', owner: { name: 'Alice Smith' } });
+    // The request page names the agent with its owner, in the audit log and on the task card.
+    const detail = await getRequestDetail(await loadActor(getDb(), admin.id), requestId);
+    const label = `${dba.name} (agent of Alice Smith)`;
+    expect(detail.tasks[0].assignee).toBe(label);
+    expect(detail.audit.filter((a) => a.action === 'task.complete').map((a) => a.actor)).toEqual([label]);
+    expect(detail.audit.find((a) => a.action === 'request.filed' || a.actor === 'Ada Admin')?.actor).toBe('Ada Admin');
+  });
+
+  it('pages with a cursor, filters by role and status, and refuses a made-up cursor', async () => {
+    const requests = [await file(), await file(), await file()];
+    const opt = await agent(`opt-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await listTasks(opt.id, { role: 'database-optimizer', status: 'pending', limit: 1, ...(cursor ? { cursor } : {}) });
+      expect(page.tasks.length).toBeLessThanOrEqual(1);
+      seen.push(...page.tasks.map((t) => t.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const expected = await getDb().task.findMany({ where: { eligibleRoles: { has: 'database-optimizer' }, status: 'pending' }, select: { id: true } });
+    expect(new Set(seen)).toEqual(new Set(expected.map((t) => t.id)));
+    expect(seen.length).toBe(expected.length);
+    for (const r of requests) expect(seen).toContain((await taskOf(r, 'analysis')).id);
+
+    // Without a role, an agent sees the tasks of the roles it holds.
+    const own = await listTasks(opt.id, { limit: 200 });
+    expect(own.tasks.every((t) => t.metadata.eligibleRoles.includes('database-optimizer'))).toBe(true);
+
+    const bad = await list(opt.token, { cursor: 'bm90LWEtY3Vyc29y' });
+    expect(bad).toMatchObject({ status: 422, body: { error: { code: 'invalid' } } });
+    expect((await list(opt.token, { limit: '500' })).status).toBe(422);
+    expect((await list(opt.token, { status: 'done' })).status).toBe(422);
+  });
+
+  it('blocks a task with a reason, and refuses a blank one', async () => {
+    const requestId = await file();
+    const dba = await agent(`blk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    const blank = await callRoute(blockRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, { reason: ' ' }));
+    expect(blank.status).toBe(422);
+    const blocked = await callRoute(blockRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, { reason: 'The target is unreachable from the agent.' }));
+    expect(blocked).toMatchObject({ status: 200, body: { data: { status: 'blocked', metadata: { blockedReason: 'The target is unreachable from the agent.' } } } });
+  });
+});
+
+describe('claims', () => {
+  it('two agents claiming one task at once: exactly one wins, the other is told who holds it', async () => {
+    const requestId = await file();
+    const one = await agent(`one-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const two = await agent(`two-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    const results = await Promise.all([claim(analysis.id, one.token), claim(analysis.id, two.token)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const winner = results[0].status === 200 ? one : two;
+    const loser = results.find((r) => r.status === 409)!;
+    expect(loser.body.error?.message).toBe(`"Analyze database change" is already claimed by ${winner.name} (agent of Alice Smith) (in progress).`);
+    const row = await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } });
+    expect(row).toMatchObject({ status: 'in_progress', assigneeId: winner.id });
+    expect(await getDb().auditLog.count({ where: { entityId: analysis.id, action: 'task.start' } })).toBe(1);
+  });
+
+  it('a task is claimed only when ready: its blocker completed', async () => {
+    const requestId = await file();
+    const dba = await agent(`rdy-${randomUUID().slice(0, 6)}`, ['database-optimizer', 'postgres-pro', 'database-administrator']);
+    const create = await taskOf(requestId, 'create-migration');
+    const before = await writes();
+    const res = await claim(create.id, dba.token);
+    expect(res).toMatchObject({ status: 409, body: { error: { message: '"Create migration" waits for "Analyze database change" to be completed.' } } });
+    expect(await writes()).toEqual(before);
+  });
+});
+
+describe('refusals: each with a clear error and nothing written', () => {
+  it('an agent without the task\'s role', async () => {
+    const requestId = await file();
+    const tester = await agent(`tst-${randomUUID().slice(0, 6)}`, ['test-automator']);
+    const analysis = await taskOf(requestId, 'analysis');
+    const before = await writes();
+    const res = await claim(analysis.id, tester.token);
+    expect(res).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringMatching(/^Only holders of .* can work "Analyze database change"\.$/) } } });
+    const patch = await callRoute(taskRoute.PATCH, 'PATCH', '', { id: analysis.id }, json(tester.token, { note: 'sneaky' }));
+    expect(patch.status).toBe(403);
+    expect(await writes()).toEqual(before);
+    expect((await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).status).toBe('pending');
+  });
+
+  it('a paused agent: its tokens are refused at once, and work in flight when the service reloads it; resuming restores them', async () => {
+    const requestId = await file();
+    const dba = await agent(`psd-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    await setAgentPaused(admin.id, { agentId: dba.id, paused: true });
+    const before = await writes();
+    const res = await claim(analysis.id, dba.token);
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated', message: expect.stringMatching(/^This agent account was paused on \d{4}-\d\d-\d\d by an admin\.$/) } } });
+    expect((await list(dba.token, {})).status).toBe(401);
+    // A call already past authentication is refused where the service loads who is asking.
+    await expect(claimTask(dba.id, analysis.id)).rejects.toMatchObject({ code: 'unauthenticated', message: expect.stringMatching(/paused/) });
+    expect(await writes()).toEqual({ ...before, audit: before.audit });
+    await setAgentPaused(admin.id, { agentId: dba.id, paused: false });
+    expect((await claim(analysis.id, dba.token)).status).toBe(200);
+    expect((await getDb().auditLog.findMany({ where: { entityId: dba.id }, orderBy: { createdAt: 'asc' } })).map((a) => a.action)).toEqual(['agent.created', 'agent.paused', 'agent.resumed']);
+  });
+
+  it('a revoked token (the agent and its other tokens keep working) and an expired one', async () => {
+    const requestId = await file();
+    const dba = await agent(`rvk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const spare = await issueAgentToken(admin.id, { agentId: dba.id, name: 'spare' });
+    await revokeAgentToken(admin.id, { tokenId: dba.tokenId });
+    const analysis = await taskOf(requestId, 'analysis');
+    const before = await writes();
+    const revoked = await claim(analysis.id, dba.token);
+    expect(revoked).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(/revoked on/) } } });
+    expect(await writes()).toEqual(before);
+    expect((await getDb().user.findUniqueOrThrow({ where: { id: dba.id } })).active).toBe(true);
+
+    const short = await issueAgentToken(admin.id, { agentId: dba.id, name: 'short', expiresInDays: 1 });
+    await getDb().apiToken.update({ where: { id: short.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const beforeExpired = await writes();
+    const expired = await claim(analysis.id, short.secret);
+    expect(expired).toMatchObject({ status: 401, body: { error: { message: expect.stringMatching(/expired on/) } } });
+    expect(await writes()).toEqual(beforeExpired);
+    expect((await claim(analysis.id, spare.secret)).status).toBe(200);
+  });
+
+  it('an agent holding every role signs no gate item and approves no production deploy', async () => {
+    const requestId = await file();
+    const all = await agent(`all-${randomUUID().slice(0, 6)}`, ['database-optimizer', 'postgres-pro', 'database-administrator', 'language-specialist', 'test-automator']);
+    // Even an agent account whose row was given person roles (a tampered store) is refused: it is not a person.
+    await getDb().user.update({ where: { id: all.id }, data: { roles: ['reviewer', 'lead'] } });
+    const gateItem = await getDb().gateItem.findFirstOrThrow({ where: { requestId } });
+    const before = await writes();
+    const sign = await callRoute(signaturesRoute.POST, 'POST', '', { id: gateItem.id }, json(all.token, { note: 'LGTM' }));
+    expect(sign).toMatchObject({ status: 403, body: { error: { message: 'Quality-gate signatures and production approvals are for people, not tokens.' } } });
+    await expect(approveDeployment(all.id, { requestId, environmentId: randomUUID() }))
+      .rejects.toMatchObject({ code: 'forbidden', message: 'Quality-gate signatures and production approvals are for people, not tokens.' });
+    expect(await writes()).toEqual(before);
+  });
+
+  it('a caller with no role reads nothing; an unknown task is 404', async () => {
+    const nobody = await makeUser({ roles: [] });
+    await expect(listTasks(nobody.id, {})).rejects.toMatchObject({ code: 'forbidden' });
+    const dba = await agent(`nf-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const id = randomUUID();
+    expect((await callRoute(taskRoute.GET, 'GET', '', { id }, { token: dba.token })).status).toBe(404);
+    expect((await callRoute(taskRoute.GET, 'GET', '', { id: 'nope' }, { token: dba.token })).status).toBe(422);
+    expect((await callRoute(exportRoute.GET, 'GET', '', { id }, { token: dba.token })).status).toBe(404);
+  });
+});

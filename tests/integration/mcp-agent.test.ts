@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { getDb } from '@/lib/db/client';
+import { stopBoss } from '@/lib/jobs/queue';
+import { startWorker } from '@/lib/jobs/worker';
+import { createAgent, issueAgentToken, revokeAgentToken, setAgentPaused } from '@/lib/services/agent-accounts';
+import { fileRequest } from '@/lib/services/file-request';
+import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
+import { createScratchDatabase, withClient } from '../support/scratch-db';
+import { MCP_ENDPOINT, callTool, connectMcp, resultText } from '../support/mcp-client';
+
+vi.mock('next/headers', async () => (await import('../support/api-routes')).nextHeadersMock());
+vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
+vi.mock('@/lib/auth/session', async (orig) => ({ ...(await orig<object>()), ...(await import('../support/api-routes')).sessionMock() }));
+
+const mcpRoute = await import('@/app/api/mcp/route');
+
+/**
+ * Issue 9: a scripted agent works its roles' tasks over MCP, through the real route handler
+ * (POST /api/mcp: bearer token, Streamable HTTP, JSON answers) and the SDK's own client, against
+ * the real store, worker and sandbox.
+ */
+
+let store: Awaited<ReturnType<typeof openTestAppStore>>;
+let shop: Awaited<ReturnType<typeof createScratchDatabase>>;
+let admin: Awaited<ReturnType<typeof makeUser>>;
+let owner: Awaited<ReturnType<typeof makeUser>>;
+let targetId: string;
+
+const ENDPOINT = MCP_ENDPOINT;
+const connect = (secret: string, name?: string) => connectMcp(mcpRoute.POST, secret, name);
+
+/** A tool's answer: the data when it succeeded (the test fails with the message otherwise). */
+async function call<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const result = await callTool(client, name, args);
+  const text = resultText(result);
+  expect(result.isError, `${name}: ${text}`).toBeFalsy();
+  expect(JSON.parse(text)).toEqual(result.structuredContent && 'result' in result.structuredContent && Object.keys(result.structuredContent).length === 1 ? result.structuredContent.result : result.structuredContent);
+  return result.structuredContent as T;
+}
+
+/** A tool's refusal: its message (the test fails if it succeeded). */
+async function refusal(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const result = await callTool(client, name, args);
+  expect(result.isError, `${name} should be refused`).toBe(true);
+  return resultText(result);
+}
+
+async function agentWithToken(name: string, agentRoles: string[]) {
+  const agent = await createAgent(admin.id, { name, agentRoles: agentRoles as never, ownerId: owner.id });
+  const token = await issueAgentToken(admin.id, { agentId: agent.id, name: `${name} laptop` });
+  return { id: agent.id, secret: token.secret, tokenId: token.id };
+}
+
+async function newRequest(title: string) {
+  return (await fileRequest(admin.id, { title, kind: 'table_column_change', targetId, description: 'Ship orders in parts.', priority: 'HIGH' })).id;
+}
+
+type Task = { id: string; subject: string; status: string; owner: string | null; metadata: { step: string; ready: boolean; requestId: string; checklist: { id: string; label: string; done: boolean; coveredBy: string | null }[]; waitingFor: string[] } };
+type Run = { ended: boolean; status: string; phases: { phase: string; status: string }[]; log: string[] };
+
+beforeAll(async () => {
+  store = await openTestAppStore();
+  shop = await createScratchDatabase('cutover_mcp_shop');
+  await withClient(shop.url, (c) => c.query(`CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL); INSERT INTO orders SELECT g, 'open' FROM generate_series(1, 50) g;`));
+  admin = await makeUser({ roles: ['admin'], name: 'Ada Admin' });
+  owner = await makeUser({ roles: ['engineer'], name: 'Olive Owner' });
+  targetId = (await makeLiveTarget(admin.id, shop.name, 'MCP shop')).id;
+  await startWorker({ pollingIntervalSeconds: 0.5 });
+}, 60_000);
+
+afterAll(async () => {
+  await stopBoss();
+  await store?.close();
+  await shop?.drop();
+});
+
+describe('the MCP server (POST /api/mcp)', () => {
+  it('offers the task and work tools, the procedure and requests as resources, and the work-next-task prompt', async () => {
+    const agent = await agentWithToken('catalog-agent', ['database-optimizer']);
+    const client = await connect(agent.secret);
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(tools).toEqual([
+      'analyze', 'attach_test_report', 'backup', 'block_task', 'claim_task', 'complete_task', 'drill', 'export_workflow', 'get_request', 'get_task',
+      'list_my_ready_tasks', 'rehearse', 'save_analysis', 'save_migration_revision', 'take_snapshot', 'update_task', 'wait_for_run',
+    ]);
+    // Signing the gate and approving production are for people: no tool offers them.
+    expect(tools.filter((t) => /sign|approve|deploy/.test(t))).toEqual([]);
+    // Input schemas are the web app's: the revision's name pattern and the id format travel as JSON Schema.
+    const save = (await client.listTools()).tools.find((t) => t.name === 'save_migration_revision')!;
+    expect(save.inputSchema).toMatchObject({ type: 'object', required: ['requestId', 'name', 'upSql', 'downSql'], properties: { name: { pattern: expect.any(String) } } });
+
+    const procedure = await client.readResource({ uri: 'cutover://procedure' });
+    const text = (procedure.contents[0] as { text: string }).text;
+    expect(text).toContain('## 1. Analyze database change');
+    expect(text).toContain('Understand current schema: ticked by a schema snapshot (take_snapshot)');
+    expect(text).toContain('## 9. Run post-deployment checks');
+    expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['cutover://requests/{id}']);
+
+    const requestId = await newRequest('Resource read');
+    const resource = await client.readResource({ uri: `cutover://requests/${requestId}` });
+    const request = JSON.parse((resource.contents[0] as { text: string }).text);
+    expect(request).toMatchObject({ id: requestId, title: 'Resource read', steps: expect.any(Array), gate: expect.any(Object) });
+    expect(request.steps[0]).toMatchObject({ key: 'analysis', checklist: expect.arrayContaining([expect.objectContaining({ label: 'Understand current schema', coveredBy: 'snapshot', satisfied: false })]) });
+    await expect(client.readResource({ uri: 'cutover://requests/00000000-0000-4000-8000-000000000000' })).rejects.toThrow(/Migration request was not found/);
+
+    const prompt = await client.getPrompt({ name: 'work-next-task', arguments: { role: 'database-optimizer' } });
+    expect((prompt.messages[0].content as { text: string }).text).toMatch(/list_my_ready_tasks with role "database-optimizer"[\s\S]*claim_task[\s\S]*complete_task/);
+    await client.close();
+  });
+
+  it('a scripted agent (database-optimizer + database-administrator) works Analysis, Create migration and Test migration locally', async () => {
+    const agent = await agentWithToken('dba-agent', ['database-optimizer', 'database-administrator']);
+    const requestId = await newRequest('Add shipments');
+    const client = await connect(agent.secret);
+
+    // Ready tasks of its roles: only the first step is ready.
+    const ready = await call<{ tasks: Task[]; nextCursor: string | null }>(client, 'list_my_ready_tasks', { requestId });
+    expect(ready.tasks.map((t) => t.subject)).toEqual(['Analyze database change']);
+    const analysis = await call<Task>(client, 'claim_task', { taskId: ready.tasks[0].id });
+    expect(analysis).toMatchObject({ status: 'in_progress', owner: 'dba-agent' });
+
+    const snapshot = await call<{ runId: string }>(client, 'take_snapshot', { requestId });
+    expect(await call<Run>(client, 'wait_for_run', { runId: snapshot.runId, timeoutSeconds: 60 })).toMatchObject({ ended: true, status: 'succeeded' });
+    await call(client, 'save_analysis', { requestId, desiredChanges: 'A shipments table, one row per parcel.', migrationStrategy: 'Create the table empty; no backfill.' });
+
+    // A deliberate syntax error comes back with its file and position; nothing is saved.
+    const broken = await client.callTool({ name: 'save_migration_revision', arguments: {
+      requestId, name: 'add_shipments', upSql: 'CREATE TABLE shipments (id bigint PRIMARY KEY,, order_id bigint);\n', downSql: 'DROP TABLE shipments;\n',
+    } }) as CallToolResult;
+    expect(broken.isError).toBe(true);
+    expect((broken.content[0] as { text: string }).text).toMatch(/^migration\.sql: .*syntax error/);
+    expect(broken.structuredContent).toMatchObject({ error: { code: 'invalid', field: 'upSql' } });
+    expect(await getDb().migrationRevision.count({ where: { requestId } })).toBe(0);
+    // Invalid input is refused by the web app's schema, before any service runs.
+    expect(await refusal(client, 'save_migration_revision', { requestId, name: 'Add Shipments', upSql: 'SELECT 1;', downSql: 'SELECT 1;' })).toMatch(/lower-case letters, digits and underscores/);
+
+    const saved = await call<{ revision: number; checksum: string; plan: { up: { statements: number } } }>(client, 'save_migration_revision', {
+      requestId, name: 'add_shipments', upSql: 'CREATE TABLE shipments (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id));\n', downSql: 'DROP TABLE shipments;\n',
+    });
+    expect(saved).toMatchObject({ revision: 1, checksum: expect.stringMatching(/^[0-9a-f]{64}$/), plan: { up: { statements: 1 } } });
+
+    const analysed = await call<{ runId: string }>(client, 'analyze', { requestId });
+    expect(await call<Run>(client, 'wait_for_run', { runId: analysed.runId })).toMatchObject({ ended: true, status: 'succeeded' });
+    expect(await call<Task>(client, 'complete_task', { taskId: analysis.id })).toMatchObject({ status: 'completed' });
+
+    // Create migration: the revision's evidence ticks its items; the manual ones by hand, with a note.
+    const [create] = (await call<{ tasks: Task[] }>(client, 'list_my_ready_tasks', { requestId })).tasks;
+    expect(create.subject).toBe('Create migration');
+    const claimed = await call<Task>(client, 'claim_task', { taskId: create.id });
+    const manual = claimed.metadata.checklist.filter((c) => !c.coveredBy);
+    expect(manual.map((c) => c.label)).toEqual(['Add data transformations if needed', 'Consider rollback scenario']);
+    const covered = claimed.metadata.checklist.find((c) => c.coveredBy)!;
+    expect(await refusal(client, 'update_task', { taskId: create.id, checklist: [{ itemId: covered.id, done: true }] })).toMatch(/ticked by evidence/);
+    await call(client, 'update_task', { taskId: create.id, checklist: manual.map((c) => ({ itemId: c.id, done: true })), note: 'No data to transform; down drops the new table.' });
+    expect(await call<Task>(client, 'complete_task', { taskId: create.id })).toMatchObject({ status: 'completed' });
+
+    // Test migration locally: a rehearsal in the sandbox, waited for.
+    const [local] = (await call<{ tasks: Task[] }>(client, 'list_my_ready_tasks', { requestId })).tasks;
+    expect(local.subject).toBe('Test migration locally');
+    await call(client, 'claim_task', { taskId: local.id });
+    expect(await refusal(client, 'complete_task', { taskId: local.id })).toMatch(/waits for its evidence/);
+    const rehearsal = await call<{ runId: string }>(client, 'rehearse', { requestId });
+    const run = await call<Run>(client, 'wait_for_run', { runId: rehearsal.runId, timeoutSeconds: 120 });
+    expect(run).toMatchObject({ ended: true, status: 'succeeded' });
+    expect(run.phases.map((p) => p.phase)).toEqual(expect.arrayContaining(['up', 'down', 'redo']));
+    const localTask = await call<Task>(client, 'get_task', { taskId: local.id });
+    await call(client, 'update_task', { taskId: local.id, checklist: localTask.metadata.checklist.filter((c) => !c.coveredBy).map((c) => ({ itemId: c.id, done: true })) });
+    expect(await call<Task>(client, 'complete_task', { taskId: local.id })).toMatchObject({ status: 'completed' });
+
+    // The request reads back with the agent's evidence; the audit names the agent, whose owner answers for it.
+    const request = await call<{ completedSteps: number; steps: { key: string; status: string; assignee: string | null }[] }>(client, 'get_request', { requestId });
+    expect(request.completedSteps).toBe(3);
+    expect(request.steps.slice(0, 3).map((s) => [s.key, s.status, s.assignee])).toEqual([
+      ['analysis', 'completed', 'dba-agent'], ['create-migration', 'completed', 'dba-agent'], ['test-locally', 'completed', 'dba-agent'],
+    ]);
+    const audit = await getDb().auditLog.findMany({ where: { requestId, actorId: agent.id }, select: { action: true } });
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['migration.revision_saved', 'run.queued']));
+    expect(await getDb().user.findUniqueOrThrow({ where: { id: agent.id }, select: { kind: true, owner: { select: { name: true } } } })).toEqual({ kind: 'agent', owner: { name: 'Olive Owner' } });
+    await client.close();
+  }, 240_000);
+});
+
+describe('refusals over MCP', () => {
+  const countRows = async () => ({
+    runs: await getDb().run.count(), revisions: await getDb().migrationRevision.count(), audit: await getDb().auditLog.count(),
+    started: await getDb().task.count({ where: { status: { not: 'pending' } } }),
+  });
+
+  it('an agent without the step\'s role is refused with the browser\'s message and nothing is written', async () => {
+    const tester = await agentWithToken('test-agent', ['test-automator']);
+    const requestId = await newRequest('Not yours');
+    const client = await connect(tester.secret);
+    expect((await call<{ tasks: Task[] }>(client, 'list_my_ready_tasks', { requestId })).tasks).toEqual([]);
+    const analysis = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
+    const before = await countRows();
+    expect(await refusal(client, 'claim_task', { taskId: analysis.id })).toMatch(/database-optimizer or postgres-pro/);
+    expect(await refusal(client, 'take_snapshot', { requestId })).toBe('Only holders of database-optimizer or postgres-pro (or admins) can take snapshots for "Analyze database change".');
+    expect(await refusal(client, 'save_migration_revision', { requestId, name: 'nope', upSql: 'SELECT 1;', downSql: 'SELECT 1;' })).toMatch(/Only holders of database-administrator/);
+    expect(await refusal(client, 'get_task', { taskId: '00000000-0000-4000-8000-000000000000' })).toMatch(/not found/);
+    expect(await refusal(client, 'claim_task', { taskId: 'not-a-uuid' })).toMatch(/Not a valid id/);
+    expect(await countRows()).toEqual(before);
+    await client.close();
+  });
+
+  it('two agents claiming one task at once: exactly one wins, the other is told who holds it', async () => {
+    const [a, b] = await Promise.all([agentWithToken('claim-agent-a', ['database-optimizer']), agentWithToken('claim-agent-b', ['postgres-pro'])]);
+    const requestId = await newRequest('Race');
+    const analysis = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
+    const [ca, cb] = await Promise.all([connect(a.secret), connect(b.secret)]);
+    const results = (await Promise.all([ca, cb].map((c) => c.callTool({ name: 'claim_task', arguments: { taskId: analysis.id } })))) as CallToolResult[];
+    expect(results.filter((r) => !r.isError)).toHaveLength(1);
+    const lost = results.find((r) => r.isError)!;
+    const winner = results[0].isError ? 'claim-agent-b' : 'claim-agent-a';
+    expect((lost.content[0] as { text: string }).text).toContain(`already claimed by ${winner}`);
+    expect(await getDb().auditLog.count({ where: { entityId: analysis.id, action: { contains: 'start' } } })).toBeLessThanOrEqual(1);
+    await Promise.all([ca.close(), cb.close()]);
+  });
+
+  it('refuses a paused agent, a revoked or expired token, no token and the session cookie alone (401, nothing written)', async () => {
+    const agent = await agentWithToken('pausable-agent', ['database-optimizer']);
+    const requestId = await newRequest('Paused');
+    const client = await connect(agent.secret);
+    await call(client, 'get_request', { requestId });
+    await setAgentPaused(admin.id, { agentId: agent.id, paused: true });
+    const before = await countRows();
+    const analysis = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
+    const paused = await client.callTool({ name: 'claim_task', arguments: { taskId: analysis.id } }).catch((e: unknown) => e);
+    expect(paused).toBeInstanceOf(StreamableHTTPError);
+    expect((paused as StreamableHTTPError).code).toBe(401);
+    expect((paused as Error).message).toMatch(/paused on \d{4}-\d\d-\d\d by an admin/);
+    expect(await countRows()).toEqual(before);
+    await setAgentPaused(admin.id, { agentId: agent.id, paused: false });
+    await call(client, 'get_task', { taskId: analysis.id });
+
+    await revokeAgentToken(admin.id, { tokenId: agent.tokenId });
+    await expect(connect(agent.secret)).rejects.toThrow(/revoked on/);
+    // The account stays: another token of it still works.
+    const second = await issueAgentToken(admin.id, { agentId: agent.id, name: 'second', expiresInDays: 1 });
+    await (await connect(second.secret)).close();
+    await getDb().apiToken.update({ where: { id: second.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await expect(connect(second.secret)).rejects.toThrow(/expired on/);
+
+    const beforeAnonymous = await countRows();
+    const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const noToken = await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers, body: initialize }));
+    expect(noToken.status).toBe(401);
+    expect(await noToken.json()).toMatchObject({ error: { code: 'unauthenticated', message: expect.stringMatching(/bearer token/) } });
+    const { routeContext } = await import('../support/api-routes');
+    routeContext.sessionUserId = admin.id; // a signed-in browser's cookie is not enough here
+    try {
+      expect((await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers: { ...headers, cookie: 'next-auth.session-token=x' }, body: initialize }))).status).toBe(401);
+    } finally {
+      routeContext.sessionUserId = null;
+    }
+    const basic = await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers: { ...headers, authorization: 'Basic YTpi' }, body: initialize }));
+    expect(basic.status).toBe(401);
+    expect(await countRows()).toEqual(beforeAnonymous);
+    await client.close();
+  });
+});
