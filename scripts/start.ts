@@ -16,6 +16,7 @@ import { initialAdminPasswordFile } from '../lib/db/initial-admin-password';
 import { stopBoss } from '../lib/jobs/queue';
 import { startWorker } from '../lib/jobs/worker';
 import { startWebhookDispatcher } from '../lib/agents/webhooks';
+import { lowerWorkerPriority } from '../lib/jobs/priority';
 import { buildState } from './build-state';
 
 const dev = process.argv.includes('--dev');
@@ -103,6 +104,8 @@ async function main() {
     env: { ...process.env, PORT: String(port), NODE_ENV: dev ? 'development' : 'production' },
   });
   log(`Cutover is starting on http://localhost:${port}`);
+  // Only now: the web server (just spawned) and the app store's database keep their priority.
+  if (process.env.CUTOVER_WORKER !== '0') lowerWorkerPriority(log);
   if (admin) {
     log(`first admin created. Sign in at http://localhost:${port}/signin with`);
     log(`    email:    ${admin.email}`);

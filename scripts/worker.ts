@@ -8,10 +8,12 @@ import { stopBoss } from '../lib/jobs/queue';
 import { stopWarmSandbox } from '../lib/engine';
 import { startWorker } from '../lib/jobs/worker';
 import { startWebhookDispatcher } from '../lib/agents/webhooks';
+import { lowerWorkerPriority } from '../lib/jobs/priority';
 
 async function main() {
   if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL to the app store the web instances use.');
   if (!process.env.CUTOVER_SECRET_KEY) throw new Error('Set CUTOVER_SECRET_KEY to the key the web instances use.');
+  lowerWorkerPriority((m) => console.log(`[cutover] ${m}`));
   const { interrupted } = await startWorker();
   // Agents' webhooks are delivered where the jobs run (lib/agents/webhooks.ts).
   startWebhookDispatcher();

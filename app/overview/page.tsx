@@ -9,6 +9,7 @@ import { NeedsMe } from '@/components/board/needs-me';
 import { OpenRequests } from '@/components/board/open-requests';
 import { getBoard } from '@/lib/data/board';
 import { getOverview } from '@/lib/data/overview';
+import { BOARD_MAX_AGE_MS } from '@/lib/data/shared-read';
 import { getViewer } from '@/lib/data/viewer';
 import { canViewOverview } from '@/lib/domain/permissions';
 import { REQUEST_STATUSES } from '@/lib/domain/roles';
@@ -21,7 +22,11 @@ export default async function OverviewPage() {
   if (!canViewOverview(viewer)) {
     return <p className="text-sm text-slate-700" role="alert">The overview is for leads and admins.</p>;
   }
-  const [{ statusCounts, environments }, board] = await Promise.all([getOverview(viewer), getBoard(viewer)]);
+  // The figures that are the same for every lead may be a second old (lib/data/shared-read.ts): the board is polled.
+  const [{ statusCounts, environments }, board] = await Promise.all([
+    getOverview(viewer, { sharedMaxAgeMs: BOARD_MAX_AGE_MS }),
+    getBoard(viewer, undefined, { sharedMaxAgeMs: BOARD_MAX_AGE_MS }),
+  ]);
   const now = board.generatedAt;
   return (
     <div className="space-y-5">

@@ -3,6 +3,9 @@
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { BoardCharts as ChartData } from '@/lib/data/board';
 
+/** Hours on the axis: steps that take minutes read as minutes, not ".0075" (issue 8 trial, L6). */
+const hoursTick = (h: number) => (h === 0 ? '0' : h < 1 ? `${Math.round(h * 60)}m` : `${Number(h.toFixed(1))}h`);
+
 const COLORS = { median: '#4f46e5', mean: '#a5b4fc', succeeded: '#10b981', failed: '#dc2626', rolledBack: '#f59e0b', open: '#2563eb', blocked: '#dc2626' };
 
 /**
@@ -36,7 +39,8 @@ export function BoardCharts({ data }: { data: ChartData }) {
         <BarChart data={steps} margin={{ left: -20, right: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="position" tick={{ fontSize: 11 }} />
-          <YAxis tick={{ fontSize: 11 }} />
+          {/* From 0 to a rounded-up maximum, so the tallest bar stays inside the axis. */}
+          <YAxis tick={{ fontSize: 11 }} domain={[0, 'auto']} tickFormatter={hoursTick} width={44} />
           <Tooltip labelFormatter={(_, p) => (p?.[0]?.payload as { label?: string } | undefined)?.label ?? ''} />
           <Legend wrapperStyle={{ fontSize: 11 }} />
           <Bar dataKey="medianHours" name="median" fill={COLORS.median} isAnimationActive={false} />
@@ -51,16 +55,18 @@ export function BoardCharts({ data }: { data: ChartData }) {
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 11 }} />
-          <Line type="monotone" dataKey="succeeded" stroke={COLORS.succeeded} dot={false} isAnimationActive={false} />
-          <Line type="monotone" dataKey="failed" stroke={COLORS.failed} dot={false} isAnimationActive={false} />
-          <Line type="monotone" dataKey="rolledBack" name="rolled back" stroke={COLORS.rolledBack} dot={false} isAnimationActive={false} />
+          {/* Straight segments: counts per day, not a smooth curve (one day with deploys drew as a rising curve). */}
+          <Line type="linear" dataKey="succeeded" stroke={COLORS.succeeded} dot={false} isAnimationActive={false} />
+          <Line type="linear" dataKey="failed" stroke={COLORS.failed} dot={false} isAnimationActive={false} />
+          <Line type="linear" dataKey="rolledBack" name="rolled back" stroke={COLORS.rolledBack} dot={false} isAnimationActive={false} />
         </LineChart>
       </ChartFigure>
       <ChartFigure id="age" title="Age of open requests" columns={['Age', 'Open or in progress', 'Blocked']}
         rows={data.ageOfOpen.map((a) => [a.bucket, a.open, a.blocked])}>
         <BarChart data={data.ageOfOpen} margin={{ left: -20, right: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="bucket" tick={{ fontSize: 11 }} />
+          {/* Every bucket labelled, slanted: "< 1 day" and "1-3 days" overlapped side by side. */}
+          <XAxis dataKey="bucket" tick={{ fontSize: 10 }} interval={0} angle={-25} textAnchor="end" height={40} />
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} />
           <Tooltip />
           <Legend wrapperStyle={{ fontSize: 11 }} />

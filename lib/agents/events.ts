@@ -33,53 +33,81 @@ export async function latestAgentEventId(): Promise<string> {
   return rows[0]?.id ?? '0';
 }
 
-/** The events after `afterId` for this audience, oldest first. */
+/** How far back a stream may resume (Last-Event-ID): older events are not replayed. */
+export const EVENT_REPLAY_HOURS = 24;
+/** Events are kept this long, then the webhook dispatcher deletes them (with their deliveries). */
+export const EVENT_RETENTION_DAYS = 7;
+
+/** The events after `afterId` for this audience, oldest first, at most EVENT_REPLAY_HOURS old. */
 export async function agentEventsAfter(audience: EventAudience, afterId: string, limit = 100): Promise<AgentEvent[]> {
   const { rows } = await getPool().query<{ id: string; type: AgentEventType; createdAt: Date; payload: Record<string, unknown> }>(
     `SELECT id::text AS id, type, created_at AS "createdAt", payload FROM agent_events
-     WHERE id > $1::bigint AND ($4 OR roles && $2::text[] OR account_id = $3::uuid)
+     WHERE id > $1::bigint AND created_at > now() - make_interval(hours => $6)
+       AND ($4 OR roles && $2::text[] OR account_id = $3::uuid)
      ORDER BY id LIMIT $5`,
-    [afterId, audience.agentRoles, audience.accountId, audience.all === true, limit],
+    [afterId, audience.agentRoles, audience.accountId, audience.all === true, limit, EVENT_REPLAY_HOURS],
   );
   return rows.map((r) => ({ id: r.id, type: r.type, createdAt: r.createdAt.toISOString(), data: r.payload }));
 }
 
+/** Deletes events older than EVENT_RETENTION_DAYS (their webhook deliveries go with them). */
+export async function pruneAgentEvents(): Promise<number> {
+  const { rowCount } = await getPool().query(`DELETE FROM agent_events WHERE created_at < now() - make_interval(days => $1)`, [EVENT_RETENTION_DAYS]);
+  return rowCount ?? 0;
+}
+
 type Listener = () => void;
-const globalForEvents = globalThis as unknown as { cutoverAgentEvents?: { listeners: Set<Listener>; client: Promise<Client> | null } };
+interface ListenState { listeners: Set<Listener>; client: Client | null; connecting: boolean; idleTimer: NodeJS.Timeout | null }
+const globalForEvents = globalThis as unknown as { cutoverAgentEvents?: ListenState };
+/** The shared connection stays open this long after the last subscriber left (streams come and go). */
+const IDLE_CLOSE_MS = 60_000;
+const RECONNECT_MS = 2_000;
+
+function listen(state: ListenState) {
+  if (state.client || state.connecting || state.listeners.size === 0) return;
+  state.connecting = true;
+  const client = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'cutover-agent-events' });
+  let dropped = false;
+  const drop = () => {
+    if (dropped) return;
+    dropped = true;
+    if (state.client === client) state.client = null;
+    client.end().catch(() => undefined);
+    // Subscribers keep their periodic re-read meanwhile; the connection comes back while anyone listens.
+    setTimeout(() => listen(state), RECONNECT_MS).unref();
+  };
+  client.on('error', drop);
+  client.on('notification', () => {
+    for (const l of state.listeners) l();
+  });
+  client.connect()
+    .then(() => client.query(`LISTEN ${AGENT_EVENTS_CHANNEL}`))
+    .then(() => { state.client = client; }, drop)
+    .finally(() => { state.connecting = false; });
+}
 
 /**
  * Calls `onEvent` whenever an agent event is written (any process), through one LISTEN connection
- * per process shared by every subscriber; the connection is opened on the first subscription and
- * closed after the last. Subscribers re-read with agentEventsAfter, so a lost notification only
- * delays them until their own periodic re-read. Returns the unsubscribe function.
+ * per process shared by every subscriber, reconnected after an error while anyone listens and
+ * closed a minute after the last one left. Subscribers re-read with agentEventsAfter, so a lost
+ * notification only delays them until their own periodic re-read. Returns the unsubscribe function.
  */
 export function onAgentEvent(onEvent: Listener): () => void {
-  const state = (globalForEvents.cutoverAgentEvents ??= { listeners: new Set(), client: null });
+  const state = (globalForEvents.cutoverAgentEvents ??= { listeners: new Set(), client: null, connecting: false, idleTimer: null });
   state.listeners.add(onEvent);
-  if (!state.client) {
-    const client = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'cutover-agent-events' });
-    client.on('error', () => {
-      // Dropped: the next subscription opens a new one; subscribers keep their periodic re-read meanwhile.
-      if (state.client === opened) state.client = null;
-    });
-    client.on('notification', () => {
-      for (const l of state.listeners) l();
-    });
-    const opened = client.connect().then(async () => {
-      await client.query(`LISTEN ${AGENT_EVENTS_CHANNEL}`);
-      return client;
-    });
-    opened.catch(() => {
-      if (state.client === opened) state.client = null;
-    });
-    state.client = opened;
-  }
+  if (state.idleTimer) clearTimeout(state.idleTimer);
+  state.idleTimer = null;
+  listen(state);
   return () => {
     state.listeners.delete(onEvent);
-    if (state.listeners.size === 0 && state.client) {
+    if (state.listeners.size > 0 || state.idleTimer) return;
+    state.idleTimer = setTimeout(() => {
+      state.idleTimer = null;
+      if (state.listeners.size > 0 || !state.client) return;
       const closing = state.client;
       state.client = null;
-      void closing.then((c) => c.end()).catch(() => undefined);
-    }
+      closing.end().catch(() => undefined);
+    }, IDLE_CLOSE_MS);
+    state.idleTimer.unref();
   };
 }

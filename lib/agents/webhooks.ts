@@ -6,7 +6,7 @@ import { getPool } from '../db/client';
 import { secretKey } from '../db/settings';
 import { decryptSecret } from '../engine';
 import { guardedLookup, outboundUrlProblem, RefusedAddressError } from '../health/outbound';
-import { onAgentEvent } from './events';
+import { onAgentEvent, pruneAgentEvents } from './events';
 
 /**
  * Webhooks of agent accounts: each agent event that concerns an account becomes a row in
@@ -101,7 +101,8 @@ function post(url: URL, headers: Record<string, string>, body: string): Promise<
       response.on('data', (chunk: Buffer) => {
         if (text.length < MAX_LOGGED_BODY) text += chunk.toString('utf8');
       });
-      const done = () => resolve({ status: response.statusCode ?? 0, body: text.slice(0, MAX_LOGGED_BODY) });
+      // Kept as text in the log: no NUL (PostgreSQL text refuses it) and no control characters.
+      const done = () => resolve({ status: response.statusCode ?? 0, body: text.slice(0, MAX_LOGGED_BODY).replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '') });
       response.on('end', done);
       response.on('close', done);
       response.on('error', done);
@@ -186,9 +187,13 @@ export function startWebhookDispatcher(options: { intervalMs?: number } = {}): (
   const unsubscribe = onAgentEvent(() => void pass());
   const timer = setInterval(() => void pass(), options.intervalMs ?? 2_000);
   timer.unref();
+  // Old events (and their deliveries) go once an hour.
+  const prune = setInterval(() => void pruneAgentEvents().catch((err) => console.error('[cutover] pruning agent events:', err instanceof Error ? err.message : err)), 60 * 60_000);
+  prune.unref();
   void pass();
   return () => {
     clearInterval(timer);
+    clearInterval(prune);
     unsubscribe();
   };
 }

@@ -79,6 +79,8 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
   if (!row.active) throw refuse("This API token's account is not active.");
   // Pausing an agent refuses all its tokens at once, without revoking them (resuming restores them).
   if (row.pausedAt) throw new DomainError('unauthenticated', pausedMessage(row.pausedAt));
+  // "Every agent role of the account" is for agent accounts only: any other account's token names its one role.
+  if ((row.role === null) !== (row.kind === 'agent')) throw refuse('This API token is not valid.');
   await pool.query(
     `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - make_interval(secs => $3))`,
     [row.tokenId, now, LAST_USED_RESOLUTION_SECONDS],

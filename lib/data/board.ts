@@ -5,6 +5,7 @@ import { canViewOverview, hasRole, type Actor } from '../domain/permissions';
 import { waitingOn, type WaitingOn } from '../domain/request-focus';
 import { assertCanRead } from './access';
 import { getRoleHolders } from './requests';
+import { sharedRead } from './shared-read';
 
 /**
  * The lead's board: per project environment what is deployed, in flight, failed or waiting (and
@@ -342,14 +343,25 @@ async function activeWork(): Promise<{ runs: number; deployments: number }> {
   return rows[0];
 }
 
-/** Everything the lead's board shows. Leads and admins only. */
-export async function getBoard(actor: Actor, now: Date = new Date()) {
+/**
+ * Everything the lead's board shows. Leads and admins only. What does not depend on the viewer
+ * (lanes, open requests, charts, troubles, what runs) may be shared for `sharedMaxAgeMs` between
+ * page views (lib/data/shared-read.ts); what needs the viewer is always read for them. `now`
+ * (tests) reads everything afresh at that time; `generatedAt` is when the shared part was read.
+ */
+export async function getBoard(actor: Actor, now?: Date, opts: { sharedMaxAgeMs?: number } = {}) {
   if (!canViewOverview(actor)) throw new DomainError('forbidden', 'The board is for leads and admins.');
-  const holders = await getRoleHolders();
-  const [laneList, open, chartData, trouble, waitingForMe, active] = await Promise.all([
-    lanes(holders), openRequests(holders), charts(now), troubles(), listWaitingForMe(actor), activeWork(),
+  const shared = async () => {
+    const at = now ?? new Date();
+    const holders = await getRoleHolders();
+    const [laneList, open, chartData, trouble, active] = await Promise.all([lanes(holders), openRequests(holders), charts(at), troubles(), activeWork()]);
+    return { laneList, open, chartData, trouble, active, at };
+  };
+  const [{ laneList, open, chartData, trouble, active, at }, waitingForMe] = await Promise.all([
+    now ? shared() : sharedRead('board', opts.sharedMaxAgeMs ?? 0, shared),
+    listWaitingForMe(actor),
   ]);
   const needsMe: NeedsMe = { ...waitingForMe, ...trouble };
-  return { lanes: laneList, openRequests: open, charts: chartData, needsMe, active, generatedAt: now };
+  return { lanes: laneList, openRequests: open, charts: chartData, needsMe, active, generatedAt: at };
 }
 export type Board = Awaited<ReturnType<typeof getBoard>>;

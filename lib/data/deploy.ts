@@ -22,9 +22,12 @@ import { runTextRedactor } from './runs';
 export async function getDeployPanel(viewer: Actor & { id: string }, requestId: string) {
   assertCanRead(viewer);
   const db = getDb();
-  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, authorId: true, projectId: true, project: { select: { name: true, deployBranch: true, repositoryUrl: true } } } });
+  // Both at once: under load each await waits behind every other page's work.
+  const [request, step] = await Promise.all([
+    db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, authorId: true, projectId: true, project: { select: { name: true, deployBranch: true, repositoryUrl: true } } } }),
+    db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.deploy! } }, select: { subject: true, eligibleRoles: true, isGate: true } }),
+  ]);
   if (!request) throw notFound('Migration request');
-  const step = await db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.deploy! } }, select: { subject: true, eligibleRoles: true, isGate: true } });
   const canDeploy = runRoleRefusal(viewer, 'deploy', step) === null;
   const deployers = step?.eligibleRoles ?? [];
   if (!request.projectId || !request.project) {

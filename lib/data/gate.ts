@@ -1,12 +1,10 @@
 import 'server-only';
-import { getDb } from '../db/client';
 import type { EvidenceKindName } from '../domain/evidence-schemas';
 import { checkCanSignGate, type Actor } from '../domain/permissions';
 import type { StepEvidence } from '../domain/step-evidence';
-import { notFound } from '../domain/errors';
-import { getGateState, type GateState } from '../services/gate';
-import { getStepEvidence, loadRequestFacts } from '../services/step-evidence';
+import type { GateState } from '../services/gate';
 import { assertCanRead } from './access';
+import { requestFacts, requestGateState, requestStepEvidence } from './request-facts';
 
 /** The step whose page shows the run that produced each kind of evidence (links from the gate). */
 const STEP_OF_KIND: Record<EvidenceKindName, string> = {
@@ -53,16 +51,14 @@ export interface GateView extends Pick<GateState, 'open' | 'passed' | 'waitingFo
 /** The quality gate for the request page and the API: anyone with a role may read it. */
 export async function getGateView(viewer: Actor, requestId: string): Promise<GateView> {
   assertCanRead(viewer);
-  const db = getDb();
-  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, authorId: true } });
-  if (!request) throw notFound('Migration request');
-  const state = await getGateState(db, requestId);
-  const verdict = checkCanSignGate(viewer, request);
-  const signatures = await db.gateSignature.findMany({ where: { requestId, voidedAt: null, signedById: viewer.id }, select: { id: true } });
+  // The facts carry the request's author (and throw not_found for an unknown id); the state, each item's valid signature.
+  const [facts, state] = await Promise.all([requestFacts(requestId), requestGateState(requestId)]);
+  const verdict = checkCanSignGate(viewer, facts.request);
+  const signedByViewer = state.items.filter((i) => i.signature?.signedById === viewer.id).length;
   return {
     requestId, open: state.open, passed: state.passed, waitingFor: state.waitingFor, minReviewers: state.minReviewers,
     maxItemsPerSigner: state.maxItemsPerSigner, distinctSigners: state.distinctSigners, revision: state.revision?.revision ?? null,
-    canSign: verdict.ok, refusal: verdict.ok ? null : verdict.reason, signedByViewer: signatures.length,
+    canSign: verdict.ok, refusal: verdict.ok ? null : verdict.reason, signedByViewer,
     items: state.items.map((i) => ({
       id: i.id, key: i.key, label: i.label, satisfied: i.satisfied, reason: i.reason, needsNote: i.needsNote,
       evidence: i.evidence.map((e) => ({
@@ -83,9 +79,7 @@ export interface StepEvidenceView extends StepEvidence {
 /** What one step's checklist rests on, for the evidence beside the step. */
 export async function getStepEvidenceView(viewer: Actor, requestId: string, stepKey: string): Promise<StepEvidenceView | null> {
   assertCanRead(viewer);
-  const db = getDb();
-  const facts = await loadRequestFacts(db, requestId);
-  const evidence = (await getStepEvidence(db, requestId, facts))[stepKey];
+  const evidence = (await requestStepEvidence(requestId))[stepKey];
   if (!evidence) return null;
   const links: Record<string, string> = {};
   for (const i of evidence.items) {

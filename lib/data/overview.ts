@@ -3,10 +3,18 @@ import { getDb } from '../db/client';
 import { DomainError } from '../domain/errors';
 import { canViewOverview, type Actor } from '../domain/permissions';
 import { ENVIRONMENTS, REQUEST_STATUSES } from '../domain/roles';
+import { sharedRead } from './shared-read';
 
-/** The lead's view: counts per status, and per environment what is in flight and at which step. */
-export async function getOverview(actor: Actor) {
+/**
+ * The lead's view: counts per status, and per environment what is in flight and at which step.
+ * The same for every lead: `sharedMaxAgeMs` lets page views share it (lib/data/shared-read.ts).
+ */
+export async function getOverview(actor: Actor, opts: { sharedMaxAgeMs?: number } = {}) {
   if (!canViewOverview(actor)) throw new DomainError('forbidden', 'The overview is for leads and admins.');
+  return sharedRead('overview', opts.sharedMaxAgeMs ?? 0, readOverview);
+}
+
+async function readOverview() {
   const db = getDb();
   const [byStatus, byEnvironment, inFlight] = await Promise.all([
     db.migrationRequest.groupBy({ by: ['status'], _count: { _all: true } }),

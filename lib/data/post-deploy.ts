@@ -1,4 +1,5 @@
 import 'server-only';
+import { cache } from 'react';
 import { getDb, type Db, type Tx } from '../db/client';
 import { notFound } from '../domain/errors';
 import { canWorkTask, hasRole, holdsAnyRole, isAdmin, type Actor } from '../domain/permissions';
@@ -82,6 +83,9 @@ export async function openAlerts(db: Db | Tx, options: { requestId?: string } = 
   }));
 }
 
+/** A request's open alerts, read once per page view: its post-deployment panel and its success criteria both show them. */
+export const requestOpenAlerts = cache((requestId: string) => openAlerts(getDb(), { requestId }));
+
 /** Open alerts for a reader (the board): at least one role, like every read of requests. */
 export async function listOpenAlerts(viewer: Actor, options: { requestId?: string } = {}): Promise<PostDeployAlert[]> {
   assertCanRead(viewer);
@@ -99,10 +103,10 @@ export async function getPostDeployPanel(viewer: Actor, requestId: string) {
   assertCanRead(viewer);
   const db = getDb();
   const redact = runTextRedactor(viewer);
-  const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, authorId: true, projectId: true, project: { select: { verificationIntervalSeconds: true, verificationWindowMinutes: true } } } });
-  if (!request) throw notFound('Migration request');
   const now = new Date();
-  const [steps, queries, deployments, runs, notes, alerts] = await Promise.all([
+  // All at once (the request is checked after): under load each await waits behind every other page's work.
+  const [request, steps, queries, deployments, runs, notes, alerts] = await Promise.all([
+    db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, authorId: true, projectId: true, project: { select: { verificationIntervalSeconds: true, verificationWindowMinutes: true } } } }),
     db.task.findMany({ where: { requestId, position: { in: [RUN_STEP_POSITION.verify!, RUN_STEP_POSITION.restore!] } }, select: { position: true, eligibleRoles: true, isGate: true } }),
     db.verificationQuery.findMany({ where: { requestId, archivedAt: null }, orderBy: { position: 'asc' }, include: { createdBy: { select: { name: true } } } }),
     db.deployment.findMany({
@@ -117,8 +121,9 @@ export async function getPostDeployPanel(viewer: Actor, requestId: string) {
       },
     }),
     db.issueNote.findMany({ where: { requestId }, orderBy: { createdAt: 'desc' }, take: 50, include: { author: { select: { name: true } } } }),
-    openAlerts(db, { requestId }),
+    requestOpenAlerts(requestId),
   ]);
+  if (!request) throw notFound('Migration request');
 
   const step = steps.find((s) => s.position === RUN_STEP_POSITION.verify) ?? null;
   // Rolling back is the Deploy step's recovery: its holders (and admins) get the buttons.

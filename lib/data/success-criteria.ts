@@ -4,10 +4,9 @@ import { DeployEvidenceSchema } from '../domain/deploy';
 import type { EvidenceKindName } from '../domain/evidence-schemas';
 import type { Actor } from '../domain/permissions';
 import { evaluateSuccessCriteria, type SuccessCriterion } from '../domain/success-criteria';
-import { getGateState } from '../services/gate';
-import { loadRequestFacts } from '../services/step-evidence';
 import { assertCanRead } from './access';
-import { getPostDeployPanel, openAlerts } from './post-deploy';
+import { requestFacts, requestGateState } from './request-facts';
+import { getPostDeployPanel, requestOpenAlerts } from './post-deploy';
 
 /** Where each kind of evidence is shown (the step page with its run). */
 const STEP_OF_KIND: Partial<Record<EvidenceKindName, string>> = {
@@ -26,8 +25,7 @@ export interface SuccessCriterionView extends Omit<SuccessCriterion, 'evidenceId
 export async function getSuccessCriteria(viewer: Actor, requestId: string): Promise<{ hasProject: boolean; allMet: boolean; criteria: SuccessCriterionView[] }> {
   assertCanRead(viewer);
   const db = getDb();
-  const facts = await loadRequestFacts(db, requestId);
-  const [gate, alerts] = await Promise.all([getGateState(db, requestId, facts), openAlerts(db, { requestId })]);
+  const [facts, gate, alerts] = await Promise.all([requestFacts(requestId), requestGateState(requestId), requestOpenAlerts(requestId)]);
 
   const deployFact = facts.latest.deploy;
   let productionDeploy = null;

@@ -28,15 +28,15 @@ describe('promotion rules', () => {
   });
 
   it('approvals: leads only, never the author', () => {
-    expect(approvalRefusal({ id: 'a', roles: ['admin'] }, { authorId: 'x' })).toMatch(/Only a lead/);
-    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'a' })).toMatch(/author of the request cannot approve/);
-    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x' })).toBeNull();
+    expect(approvalRefusal({ id: 'a', roles: ['admin'], kind: 'person' }, { authorId: 'x' })).toMatch(/Only a lead/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'a' })).toMatch(/author of the request cannot approve/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x' })).toBeNull();
   });
 
   it('approvals: a person, and not a revision author nor a gate signer of the revision', () => {
     expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'automation' }, { authorId: 'x' })).toBe('Quality-gate signatures and production approvals are for people, not tokens.');
-    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x', revisionAuthorIds: ['y', 'a'] })).toMatch(/wrote a revision of this migration/);
-    expect(approvalRefusal({ id: 'a', roles: ['lead'] }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['a'] })).toMatch(/signed the quality gate of this revision/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y', 'a'] })).toMatch(/wrote a revision of this migration/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['a'] })).toMatch(/signed the quality gate of this revision/);
     expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['z'] })).toBeNull();
   });
 });

@@ -165,7 +165,8 @@ export function approvalRefusal(
   actor: { id: string; roles: readonly string[]; kind?: string },
   request: { authorId: string; revisionAuthorIds?: readonly string[]; gateSignerIds?: readonly string[] },
 ): string | null {
-  if (actor.kind && actor.kind !== 'person') return PEOPLE_ONLY_MESSAGE;
+  // Fails closed: an actor whose kind is not known to be a person does not approve.
+  if (actor.kind !== 'person') return PEOPLE_ONLY_MESSAGE;
   if (!actor.roles.includes('lead')) return 'Only a lead can approve a deploy to an environment that requires approval.';
   if (actor.id === request.authorId) return 'The author of the request cannot approve its deploy: another lead approves it.';
   if (request.revisionAuthorIds?.includes(actor.id)) return 'You wrote a revision of this migration, so you cannot approve its deploy: another lead approves it.';

@@ -10,7 +10,7 @@ import {
 } from './permissions';
 import type { Role } from './roles';
 
-const actor = (roles: Role[], agentRoles: string[] = [], id = 'u1'): Actor => ({ id, roles, agentRoles });
+const actor = (roles: Role[], agentRoles: string[] = [], id = 'u1'): Actor & { kind: 'person' } => ({ id, roles, agentRoles, kind: 'person' });
 const analysis = { eligibleRoles: ['database-optimizer', 'postgres-pro'], isGate: false };
 const gate = { eligibleRoles: ['reviewer'], isGate: true };
 

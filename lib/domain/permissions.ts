@@ -43,7 +43,8 @@ export type GateSignCheck = { ok: true } | { ok: false; reason: string };
  * wrote a revision of, admins included (revisionAuthorIds omitted where not loaded).
  */
 export function checkCanSignGate(actor: Actor & { kind?: string }, request: { authorId: string; revisionAuthorIds?: readonly string[] }): GateSignCheck {
-  if (actor.kind && actor.kind !== 'person') return { ok: false, reason: PEOPLE_ONLY_MESSAGE };
+  // Fails closed: an actor whose kind is not known to be a person does not sign.
+  if (actor.kind !== 'person') return { ok: false, reason: PEOPLE_ONLY_MESSAGE };
   if (!hasRole(actor, 'reviewer')) return { ok: false, reason: 'Only reviewers can sign quality gate items.' };
   if (actor.id === request.authorId) return { ok: false, reason: 'You filed this request, so you cannot sign its quality gate.' };
   if (request.revisionAuthorIds?.includes(actor.id)) return { ok: false, reason: 'You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' };

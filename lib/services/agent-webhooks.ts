@@ -11,12 +11,25 @@ import { recordAudit } from './audit';
 
 const ADMINS_ONLY = "Agent accounts' webhooks are set by admins.";
 
+/** A webhook URL as the audit keeps it: receivers often carry a secret in the query or the user part. */
+function auditableUrl(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 /**
  * Sets (or, with an empty URL, removes) an agent account's webhook. A new URL gets a new signing
  * secret, returned here once (stored encrypted like target passwords, never shown again, never in
  * the audit row); deliveries still pending for the old URL are not sent there.
  */
 export async function setAgentWebhook(actorId: string, input: SetAgentWebhookInput): Promise<{ url: string | null; secret: string | null }> {
+  // Who is asking first: the URL's check resolves its name, which nobody but an admin may make Cutover do.
+  if (!canManageUsers(await loadActor(getDb(), actorId))) throw forbidden(ADMINS_ONLY);
   if (input.url) {
     const problem = await outboundUrlProblem(input.url, 'webhook URL');
     if (problem) throw new DomainError('invalid', problem, 'url');
@@ -35,7 +48,7 @@ export async function setAgentWebhook(actorId: string, input: SetAgentWebhookInp
     });
     await recordAudit(tx, {
       actorId: actor.id, action: url ? 'agent.webhook_set' : 'agent.webhook_removed', entityType: 'User', entityId: account.id,
-      before: { agent: account.name, webhookUrl: account.webhookUrl }, after: { agent: account.name, webhookUrl: url },
+      before: { agent: account.name, webhookUrl: auditableUrl(account.webhookUrl) }, after: { agent: account.name, webhookUrl: auditableUrl(url) },
     });
     return { url, secret };
   });

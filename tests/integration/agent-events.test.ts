@@ -33,7 +33,7 @@ function receiver(statuses: number[]) {
     req.on('end', () => {
       got.push({ headers: req.headers, body });
       const status = statuses.shift() ?? 200;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver is down for maintenance');
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'receiver is down\u0000 for maintenance');
     });
   });
   return new Promise<{ url: string; got: typeof got; close: () => Promise<void> }>((resolve) =>
@@ -194,6 +194,7 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
       waits.slice(1).forEach((w, i) => expect(w).toBe(waits[i] * 5));
       const row = await getDb().webhookDelivery.findUniqueOrThrow({ where: { accountId_eventId: { accountId: agent.id, eventId: event.id } } });
       expect(row).toMatchObject({ status: 'failed', attempts: MAX_WEBHOOK_ATTEMPTS, responseStatus: 500 });
+      // The receiver's answer is logged as text: its NUL byte (which PostgreSQL text refuses) is dropped.
       expect(row.lastError).toMatch(/HTTP 500: receiver is down for maintenance/);
       expect(hook.got).toHaveLength(MAX_WEBHOOK_ATTEMPTS);
     } finally {
@@ -214,6 +215,12 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
     expect(SetAgentWebhookSchema.safeParse({ accountId: agent.id, url: 'file:///etc/passwd' }).success).toBe(false);
     await expect(setAgentWebhook(owner.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: 'https://hooks.example.com/x' }))).rejects.toThrow(/admins/);
     expect((await getDb().user.findUniqueOrThrow({ where: { id: agent.id } })).webhookUrl).toBeNull();
+
+    // A secret in the URL's query stays out of the audit.
+    await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: 'https://hooks.example.com/in?token=hunter2' }));
+    const audit = await getDb().auditLog.findFirstOrThrow({ where: { entityId: agent.id, action: 'agent.webhook_set' } });
+    expect(JSON.stringify(audit)).not.toContain('hunter2');
+    expect(audit.after).toMatchObject({ webhookUrl: 'https://hooks.example.com/in?…' });
   });
 });
 
@@ -223,9 +230,15 @@ describe('GET /api/v1/events: Server-Sent Events for an agent', () => {
     const decoder = new TextDecoder();
     let text = '';
     const deadline = Date.now() + timeoutMs;
+    // One read in flight at a time: a read left behind by the timeout still takes the next chunk.
+    let pending: ReturnType<typeof reader.read> | null = null;
     while (!done(text) && Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), 500))]);
-      if (chunk && !chunk.done) text += decoder.decode(chunk.value);
+      pending ??= reader.read();
+      const chunk = await Promise.race([pending, new Promise<null>((r) => setTimeout(() => r(null), 500))]);
+      if (!chunk) continue;
+      pending = null;
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
     }
     await reader.cancel();
     return text;
@@ -253,5 +266,31 @@ describe('GET /api/v1/events: Server-Sent Events for an agent', () => {
 
     const refused = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: 'Bearer cut_not-a-token' } }));
     expect(refused.status).toBe(401);
+  });
+
+  it('follows the agent as it is now: a role taken away is no longer heard, and pausing ends the stream', async () => {
+    const agent = await makeAgent('streaming-changing', ['database-optimizer']);
+    const token = await tokenFor(agent.id);
+    const abort = new AbortController();
+    const res = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${token}` }, signal: abort.signal }));
+    // The role goes; after the next re-check (every 5 s) the stream no longer follows it.
+    await getDb().user.update({ where: { id: agent.id }, data: { agentRoles: ['test-automator'] } });
+    await new Promise((r) => setTimeout(r, 5_500));
+    const { id: requestId } = await fileOne('Events: not for a former optimizer');
+    const first = await getDb().task.findFirstOrThrow({ where: { requestId, position: 1 } });
+    await getDb().user.update({ where: { id: agent.id }, data: { pausedAt: new Date() } });
+    const text = await readUntil(res, (t) => t.includes('event: error'), 12_000);
+    abort.abort();
+    expect(text).not.toContain(first.id);
+    expect(text).toMatch(/event: error\ndata: .*paused/);
+  }, 30_000);
+});
+
+describe('agent tokens', () => {
+  it('a token without a role acts only for an agent account: on any other account it is refused', async () => {
+    const ci = await getDb().user.create({ data: { email: 'ci-null-role@tokens.cutover.invalid', name: 'CI (API token)', passwordHash: '!x', kind: 'automation', agentRoles: ['test-automator'] } });
+    const token = await tokenFor(ci.id);
+    const res = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${token}` } }));
+    expect(res.status).toBe(401);
   });
 });

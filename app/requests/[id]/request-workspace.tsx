@@ -15,6 +15,7 @@ import { RequestSummary } from '@/components/requests/request-summary';
 import { StepTimeline } from '@/components/requests/step-timeline';
 import { getRequestDetail, getRoleHolders, listRequestAudit, type RequestDetail, type TaskView } from '@/lib/data/requests';
 import { getStepEvidenceView } from '@/lib/data/gate';
+import { requestStepEvidence } from '@/lib/data/request-facts';
 import { getMigrationPanel, getSnapshotPanel } from '@/lib/data/runs';
 import { getViewer } from '@/lib/data/viewer';
 import { DomainError } from '@/lib/domain/errors';
@@ -34,14 +35,19 @@ import { StepEvidenceSection } from './step-evidence-section';
 import { SuccessCriteriaSection } from './success-criteria-section';
 import { TestReportSection } from './test-report-section';
 
+/** Unknown request ids answer 404, whichever of the page's parallel reads notices first. */
+function orNotFound<T>(read: Promise<T>): Promise<T> {
+  return read.catch((err) => {
+    if (err instanceof DomainError && err.code === 'not_found') notFound();
+    throw err;
+  });
+}
+
 // One read per page view, shared by the page and its title (React's cache lasts one request).
 export const loadRequest = cache(async (id: string) => {
   const viewer = await getViewer();
   if (!idSchema.safeParse(id).success) notFound();
-  const request = await getRequestDetail(viewer, id, { audit: false }).catch((err) => {
-    if (err instanceof DomainError && err.code === 'not_found') notFound();
-    throw err;
-  });
+  const request = await orNotFound(getRequestDetail(viewer, id, { audit: false }));
   return { viewer, request };
 });
 
@@ -116,20 +122,27 @@ async function StepBlock({ viewer, request, task, withEvidence }: { viewer: Acto
  * current step, or the first open step the viewer holds. `?view=all` stacks every step.
  */
 export async function RequestWorkspace({ id, stepKey, searchParams }: { id: string; stepKey?: string; searchParams: Search }) {
-  const { viewer, request } = await loadRequest(id);
   const flat = Object.fromEntries(Object.entries(searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
   const query = RequestPageQuerySchema.parse(flat);
+  // Who is asking first (it redirects); then every read the page needs at once, not one after another:
+  // under load each await waits behind every other page's work. The step verdicts are read once
+  // (lib/data/request-facts.ts) for the summary, the open step's card and the evidence beside it.
+  const viewer = await getViewer();
+  if (!idSchema.safeParse(id).success) notFound();
+  const [{ request }, holders, audit] = await Promise.all([
+    loadRequest(id),
+    getRoleHolders(),
+    orNotFound(listRequestAudit(viewer, id, { action: query.audit, page: query.auditPage, pageSize: AUDIT_PAGE_SIZE })),
+    // Started now, read below from the render's cache.
+    orNotFound(requestStepEvidence(id)),
+  ]);
   const tasks = request.tasks;
   const open = stepKey ? tasks.find((t) => t.key === stepKey) : focusStep(tasks);
   if (stepKey && !open) notFound();
   const current = currentTask(tasks);
   const basePath = stepKey ? `/requests/${request.id}/steps/${stepKey}` : `/requests/${request.id}`;
-  const [holders, audit, currentEvidence] = await Promise.all([
-    getRoleHolders(),
-    listRequestAudit(viewer, request.id, { action: query.audit, page: query.auditPage, pageSize: AUDIT_PAGE_SIZE }),
-    // What the current step's evidence still waits for, in words, for the summary.
-    current?.status === 'in_progress' && !current.isGate ? getStepEvidenceView(viewer, request.id, current.key) : Promise.resolve(null),
-  ]);
+  // What the current step's evidence still waits for, in words, for the summary.
+  const currentEvidence = current?.status === 'in_progress' && !current.isGate ? await getStepEvidenceView(viewer, request.id, current.key) : null;
   const waiting = waitingOn(tasks, (role) => holders[role] ?? [], { waitingFor: currentEvidence?.waitingFor });
   const now = new Date();
 
