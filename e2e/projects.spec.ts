@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test, type Page, type Response } from '@playwright/test';
-import { Client } from 'pg';
 import { createAppRepository } from '../tests/support/git-repo';
 import { admin, signIn } from './support/auth';
-import { DATABASE_URL, DEMO_TARGET } from './support/env';
+import { DEMO_TARGET } from './support/env';
 import { factory } from './support/factories';
 import { StoreAgent } from './support/store-agent';
+import { targetIdByName } from './support/targets';
 
 /**
  * Issue 8, items 1 and 5 (data side) in the browser: an admin registers a project on a real local
@@ -22,15 +22,6 @@ function recordResponses(page: Page): () => Promise<string[]> {
   return () => Promise.all(bodies);
 }
 
-async function targetIdByName(name: string): Promise<string> {
-  const store = new Client({ connectionString: DATABASE_URL });
-  await store.connect();
-  try {
-    return (await store.query<{ id: string }>('SELECT id FROM target_databases WHERE name = $1', [name])).rows[0].id;
-  } finally {
-    await store.end();
-  }
-}
 
 test('an admin registers a project with environments in order, and a request is filed with it', async ({ page, context }) => {
   test.setTimeout(120_000);

@@ -1,21 +1,12 @@
 // What a new user tripped over on the request page, in Chromium: the stepper's labels at a laptop's
 // width, "Compare again" on Update app code, and Deploy buttons after a deploy.
 import { expect, test } from '@playwright/test';
-import { Client } from 'pg';
 import { signIn } from './support/auth';
-import { DATABASE_URL, DEMO_TARGET } from './support/env';
+import { DEMO_TARGET } from './support/env';
 import { factory } from './support/factories';
 import { StoreAgent } from './support/store-agent';
+import { targetIdByName } from './support/targets';
 
-async function targetIdByName(name: string): Promise<string> {
-  const c = new Client({ connectionString: DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query<{ id: string }>('SELECT id FROM target_databases WHERE name = $1', [name])).rows[0].id;
-  } finally {
-    await c.end();
-  }
-}
 
 test('stepper at 1366 px: no label runs past its step', async ({ page, context }) => {
   await page.setViewportSize({ width: 1366, height: 900 });

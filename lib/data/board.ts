@@ -337,7 +337,8 @@ async function troubles(): Promise<Pick<NeedsMe, 'failedDeployments' | 'alerts' 
 /** Whether anything is running now: the board refreshes itself while it is. */
 async function activeWork(): Promise<{ runs: number; deployments: number }> {
   const { rows } = await getPool().query<{ runs: number; deployments: number }>(
-    `SELECT (SELECT count(*)::int FROM runs WHERE status IN ('queued', 'running')) AS runs,
+    // Post-deployment checks are queued ahead for their time (queued_at in the future): not work in progress yet.
+    `SELECT (SELECT count(*)::int FROM runs WHERE status = 'running' OR (status = 'queued' AND queued_at <= now())) AS runs,
             (SELECT count(*)::int FROM deployments WHERE status IN ('queued', 'running')) AS deployments`,
   );
   return rows[0];

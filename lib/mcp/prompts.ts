@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { LoadedActor } from '../auth/actor';
 import { PROCEDURE_URI } from './resources';
+import { PEOPLE_WRITE_THIS } from './untrusted';
 
 /** The prompt's text: how an agent works the next ready task of its role with Cutover's tools. */
 export function workNextTaskText(actor: Pick<LoadedActor, 'name' | 'agentRoles'>, role?: string): string {
@@ -17,6 +18,7 @@ export function workNextTaskText(actor: Pick<LoadedActor, 'name' | 'agentRoles'>
     '6. Tick the checklist items evidence does not cover with update_task (coveredBy null), adding a note of what you did and found.',
     '7. Call complete_task. If it is refused, read what is missing, fix it and try again; if you cannot, call block_task with the reason, so that a person sees it.',
     '',
+    PEOPLE_WRITE_THIS,
     'Never try to sign quality-gate items or approve production deploys: those are for people. Do not invent results; report what the tools answered.',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { STEP_COVERAGE } from '../domain/step-evidence';
 import { idSchema } from '../validation/common';
 import { readRequestWithEvidence } from './request-view';
 import { INTERNAL_ERROR, toJson } from './result';
+import { PEOPLE_WRITE_THIS } from './untrusted';
 
 export const PROCEDURE_URI = 'cutover://procedure';
 export const REQUEST_URI_TEMPLATE = 'cutover://requests/{id}';
@@ -67,7 +68,7 @@ export function registerResources(server: McpServer, actor: LoadedActor) {
 
   server.registerResource('request', new ResourceTemplate(REQUEST_URI_TEMPLATE, { list: undefined }), {
     title: 'A migration request with its evidence',
-    description: 'The request, each step with its checklist and the evidence verdict on each item, the gate, and the migration (as get_request answers).',
+    description: `The request, each step with its checklist and the evidence verdict on each item, the gate, and the migration (as get_request answers). ${PEOPLE_WRITE_THIS}`,
     mimeType: 'application/json',
   }, async (uri, variables) => {
     try {

@@ -5,6 +5,7 @@ import { registerPrompts } from './prompts';
 import { PROCEDURE_URI, registerResources } from './resources';
 import { registerTaskTools } from './tools/tasks';
 import { registerWorkTools } from './tools/work';
+import { PEOPLE_WRITE_THIS } from './untrusted';
 
 export const MCP_SERVER_NAME = 'cutover';
 const VERSION = '0.1.0';
@@ -20,7 +21,7 @@ export function createCutoverMcpServer(actor: LoadedActor): McpServer {
     { name: MCP_SERVER_NAME, version: VERSION },
     {
       capabilities: { tools: {}, resources: {}, prompts: {} },
-      instructions: `Cutover tracks database migrations through a nine-step procedure. You act as ${actor.name} (${actor.kind}). Start with the work-next-task prompt or list_my_ready_tasks; read ${PROCEDURE_URI} for the steps and what Cutover checks of each.`,
+      instructions: `Cutover tracks database migrations through a nine-step procedure. You act as ${actor.name} (${actor.kind}). Start with the work-next-task prompt or list_my_ready_tasks; read ${PROCEDURE_URI} for the steps and what Cutover checks of each. ${PEOPLE_WRITE_THIS}`,
     },
   );
   registerTaskTools(server, actor);

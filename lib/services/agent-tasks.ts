@@ -1,6 +1,6 @@
 import { getDb, getPool } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
-import { NO_ROLE_MESSAGE, canWorkTask, holdsAnyRole, isAdmin } from '../domain/permissions';
+import { NO_ROLE_MESSAGE, holdsAnyRole, isAdmin } from '../domain/permissions';
 import type { TaskStatus } from '../domain/roles';
 import { STEP_COVERAGE } from '../domain/step-evidence';
 import { toTaskShape, type TaskAssignee, type TaskRow, type TaskShape } from '../domain/task-shape';
@@ -10,7 +10,7 @@ import {
   parseOrRefuse, type BlockTaskWithReasonInput, type TaskFilter, type UpdateTaskInput,
 } from '../validation/agent';
 import { getStepEvidence } from './step-evidence';
-import { addTaskNoteIn, blockTask, claimTask as claimWorkTask, toggleChecklistItemIn, transitionTask } from './work-task';
+import { addTaskNoteIn, assertMayWork, blockTask, claimTask as claimWorkTask, toggleChecklistItemIn, transitionTask } from './work-task';
 
 /**
  * The task API (REST under /api/v1/tasks and the MCP tools): a request's steps in the shape of
@@ -185,10 +185,10 @@ export async function updateTask(actorId: string, raw: UpdateTaskInput): Promise
   const input = parseOrRefuse(UpdateTaskSchema, raw);
   await getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
-    const task = await tx.task.findUnique({ where: { id: input.taskId }, select: { subject: true, eligibleRoles: true, isGate: true } });
+    const task = await tx.task.findUnique({ where: { id: input.taskId }, select: { subject: true, eligibleRoles: true, isGate: true, assigneeId: true } });
     if (!task) throw notFound('Task');
-    // Who may work it is checked before saying anything about its items.
-    if (!canWorkTask(actor, task)) throw forbidden(`Only holders of ${task.eligibleRoles.join(' or ')} (or admins) can work "${task.subject}".`);
+    // Who may work it (its roles, and who holds it) is checked before saying anything about its items.
+    await assertMayWork(tx, actor, task);
     const changes = input.checklist ?? [];
     if (changes.length) {
       const own = await tx.checklistItem.count({ where: { taskId: input.taskId, id: { in: changes.map((c) => c.itemId) } } });

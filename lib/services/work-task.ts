@@ -1,9 +1,9 @@
 import { getDb, type Tx } from '../db/client';
 import { conflict, forbidden, notFound } from '../domain/errors';
 import { coverageOf, tickRefusal } from '../domain/step-evidence';
-import { canWorkTask, type Actor } from '../domain/permissions';
+import { canWorkTask, isAdmin, type Actor } from '../domain/permissions';
 import { assertCanEditChecklist, nextStatus, type TaskTransition } from '../domain/workflow';
-import { loadActor } from '../auth/actor';
+import { loadActor, type LoadedActor } from '../auth/actor';
 import type { AddTaskNoteInput, BlockTaskInput, ToggleChecklistItemInput } from '../validation/task';
 import { accountLabel } from '../domain/task-shape';
 import { recordAudit } from './audit';
@@ -12,23 +12,50 @@ import { lockWorkflow, previousTask, refreshProgress, type LockedWorkflow } from
 
 type LockedTask = LockedWorkflow['tasks'][number];
 
-/** Loads the actor, the task's workflow (locked) and the task, and checks the actor may work it. */
-async function openTask(tx: Tx, actorId: string, taskId: string) {
+/**
+ * Loads the actor, the task's workflow (locked) and the task, and checks the actor may work it.
+ * `claiming`: claimTask answers a task held by someone else itself (naming the holder and status).
+ */
+async function openTask(tx: Tx, actorId: string, taskId: string, claiming = false) {
   const actor = await loadActor(tx, actorId);
   const ref = await tx.task.findUnique({ where: { id: taskId }, select: { requestId: true } });
   if (!ref) throw notFound('Task');
   const workflow = await lockWorkflow(tx, ref.requestId);
   const task = workflow.tasks.find((t) => t.id === taskId);
   if (!task) throw notFound('Task');
-  assertMayWork(actor, task);
+  if (claiming) assertHoldsTaskRole(actor, task);
+  else await assertMayWork(tx, actor, task);
   return { actor, workflow, task };
 }
 
-function assertMayWork(actor: Actor, task: LockedTask) {
+function assertHoldsTaskRole(actor: Actor, task: { subject: string; eligibleRoles: readonly string[]; isGate: boolean }) {
   if (!canWorkTask(actor, task)) {
     const who = task.isGate ? 'reviewers' : `holders of ${task.eligibleRoles.join(' or ')} (or admins)`;
     throw forbidden(`Only ${who} can work "${task.subject}".`);
   }
+}
+
+/**
+ * Who may note, tick, start, block, resume or complete a task: a holder of one of its roles (or an
+ * admin) and, once it has an assignee, claiming gives the holder the task. An agent works only
+ * the tasks it holds (else agents sharing a role would work each other's claims while the card
+ * and the claim name another); a task an agent holds is worked by nobody else but an admin or the
+ * agent's owner, who answer for it and unstick it. People keep working tasks people hold together,
+ * as the browser always let them.
+ */
+export async function assertMayWork(
+  tx: Tx,
+  actor: LoadedActor,
+  task: { subject: string; eligibleRoles: readonly string[]; isGate: boolean; assigneeId: string | null },
+) {
+  assertHoldsTaskRole(actor, task);
+  if (!task.assigneeId || task.assigneeId === actor.id) return;
+  const holder = await tx.user.findUnique({ where: { id: task.assigneeId }, select: { name: true, kind: true, ownerId: true, owner: { select: { name: true } } } });
+  if (!holder) return;
+  const label = accountLabel({ name: holder.name, kind: holder.kind, owner: holder.owner?.name });
+  if (actor.kind === 'agent') throw conflict(`"${task.subject}" is held by ${label}; claim a ready task of your own.`);
+  if (holder.kind !== 'agent' || isAdmin(actor) || holder.ownerId === actor.id) return;
+  throw conflict(`"${task.subject}" is held by ${label}; only the agent's owner or an admin can work it while the agent holds it.`);
 }
 
 /**
@@ -61,7 +88,7 @@ export async function transitionTask(actorId: string, input: { taskId: string; t
  */
 export async function claimTask(actorId: string, taskId: string) {
   return getDb().$transaction(async (tx) => {
-    const { actor, workflow, task } = await openTask(tx, actorId, taskId);
+    const { actor, workflow, task } = await openTask(tx, actorId, taskId, true);
     // A retried claim (the answer was lost) finds the task already ours: nothing to do.
     if (task.assigneeId === actor.id && task.status === 'in_progress') return { taskId: task.id, status: task.status, request: null };
     if (task.assigneeId && task.assigneeId !== actor.id) {

@@ -7,6 +7,7 @@ import { approveDeployment } from '@/lib/services/deploy';
 import { fileRequest } from '@/lib/services/file-request';
 import { createAgent, issueAgentToken, revokeAgentToken, setAgentPaused } from '@/lib/services/agent-accounts';
 import { claimTask, exportWorkflow, listTasks } from '@/lib/services/agent-tasks';
+import { addTaskNote, transitionTask } from '@/lib/services/work-task';
 import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { callRoute, type RouteCall } from '../support/api-routes';
 import { satisfyStepEvidence } from '../support/step-evidence';
@@ -20,6 +21,7 @@ const taskRoute = await import('@/app/api/v1/tasks/[id]/route');
 const claimRoute = await import('@/app/api/v1/tasks/[id]/claim/route');
 const completeRoute = await import('@/app/api/v1/tasks/[id]/complete/route');
 const blockRoute = await import('@/app/api/v1/tasks/[id]/block/route');
+const transitionsRoute = await import('@/app/api/v1/tasks/[id]/transitions/route');
 const exportRoute = await import('@/app/api/v1/requests/[id]/tasks/route');
 const signaturesRoute = await import('@/app/api/v1/gate-items/[id]/signatures/route');
 
@@ -186,6 +188,69 @@ describe('claims', () => {
     const row = await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } });
     expect(row).toMatchObject({ status: 'in_progress', assigneeId: winner.id });
     expect(await getDb().auditLog.count({ where: { entityId: analysis.id, action: 'task.start' } })).toBe(1);
+  });
+
+  it('a claim gives the holder the task: another agent with its role is refused note, tick, block, resume and complete, nothing written', async () => {
+    const requestId = await file();
+    const holder = await agent(`hold-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const other = await agent(`othr-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    expect((await claim(analysis.id, holder.token)).status).toBe(200);
+    // Evidence holds, so completing would pass every other check: only the claim stands in the way.
+    await satisfyStepEvidence(requestId, 'analysis', holder.id);
+    const refused = { status: 409, body: { error: { code: 'conflict', message: `"Analyze database change" is held by ${holder.name} (agent of Alice Smith); claim a ready task of your own.` } } };
+    const path = (route: string) => `/api/v1/tasks/${analysis.id}${route}`;
+    const byOther = {
+      note: () => callRoute(taskRoute.PATCH, 'PATCH', path(''), { id: analysis.id }, json(other.token, { note: 'Taking this over.' })),
+      tick: () => callRoute(taskRoute.PATCH, 'PATCH', path(''), { id: analysis.id }, json(other.token, { checklist: [{ itemId: analysis.checklist[0].id, done: true }] })),
+      block: () => callRoute(blockRoute.POST, 'POST', path('/block'), { id: analysis.id }, json(other.token, { reason: 'Someone else is on it.' })),
+      complete: () => callRoute(completeRoute.POST, 'POST', path('/complete'), { id: analysis.id }, json(other.token, {})),
+      resume: () => callRoute(transitionsRoute.POST, 'POST', path('/transitions'), { id: analysis.id }, json(other.token, { transition: 'resume' })),
+    };
+    const before = await writes();
+    for (const act of [byOther.note, byOther.tick, byOther.block, byOther.complete]) expect(await act()).toMatchObject(refused);
+    expect(await writes()).toEqual(before);
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).toMatchObject({ status: 'in_progress', assigneeId: holder.id, blockedReason: null });
+
+    // The holder blocks it; the other agent may not resume it either.
+    expect((await callRoute(blockRoute.POST, 'POST', path('/block'), { id: analysis.id }, json(holder.token, { reason: 'Waiting for the DBA.' }))).status).toBe(200);
+    const beforeResume = await writes();
+    expect(await byOther.resume()).toMatchObject(refused);
+    expect(await writes()).toEqual(beforeResume);
+    expect((await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).status).toBe('blocked');
+
+    // The holder works it to the end.
+    expect((await callRoute(transitionsRoute.POST, 'POST', path('/transitions'), { id: analysis.id }, json(holder.token, { transition: 'resume' }))).status).toBe(200);
+    expect((await callRoute(taskRoute.PATCH, 'PATCH', path(''), { id: analysis.id }, json(holder.token, { note: 'Unblocked.' }))).status).toBe(200);
+    expect(await callRoute(completeRoute.POST, 'POST', path('/complete'), { id: analysis.id }, json(holder.token, {}))).toMatchObject({ status: 200, body: { data: { status: 'completed' } } });
+    expect(await getDb().auditLog.count({ where: { requestId, actorId: other.id } })).toBe(0);
+  });
+
+  it('a task an agent holds is worked by its owner or an admin, not by other people; people share tasks people hold as before', async () => {
+    const requestId = await file();
+    const olga = await makeUser({ roles: ['engineer'], agentRoles: ['database-optimizer'], name: `Olga ${randomUUID().slice(0, 6)}` });
+    const bob = await makeUser({ roles: ['engineer'], agentRoles: ['database-optimizer'] });
+    const { id: agentId, name } = await createAgent(admin.id, { name: `olg-${randomUUID().slice(0, 6)}`, agentRoles: ['database-optimizer'], ownerId: olga.id });
+    const analysis = await taskOf(requestId, 'analysis');
+    await claimTask(agentId, analysis.id);
+    const before = await writes();
+    await expect(addTaskNote(bob.id, { taskId: analysis.id, body: 'Mine now.' })).rejects.toMatchObject({
+      code: 'conflict', message: `"Analyze database change" is held by ${name} (agent of ${olga.name}); only the agent's owner or an admin can work it while the agent holds it.`,
+    });
+    await expect(transitionTask(bob.id, { taskId: analysis.id, transition: 'block', reason: 'Stuck.' })).rejects.toMatchObject({ code: 'conflict' });
+    expect(await writes()).toEqual(before);
+    await addTaskNote(olga.id, { taskId: analysis.id, body: 'The owner looks in.' });
+    await transitionTask(admin.id, { taskId: analysis.id, transition: 'block', reason: 'An admin stops it.' });
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).toMatchObject({ status: 'blocked', assigneeId: agentId });
+
+    // A task a person holds: another person with its role still works it (the browser's behaviour).
+    const shared = await taskOf(await file(), 'analysis');
+    await transitionTask(bob.id, { taskId: shared.id, transition: 'start' });
+    await addTaskNote(olga.id, { taskId: shared.id, body: 'Helping Bob.' });
+    // But an agent does not work a task a person holds.
+    await expect(addTaskNote(agentId, { taskId: shared.id, body: 'Helping too.' })).rejects.toMatchObject({
+      code: 'conflict', message: `"Analyze database change" is held by ${bob.name}; claim a ready task of your own.`,
+    });
   });
 
   it('a task is claimed only when ready: its blocker completed', async () => {

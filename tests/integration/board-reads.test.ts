@@ -147,6 +147,15 @@ describe('the lead’s board', () => {
     expect(loyalty.detail).toBe('needs a lead’s approval, then database-administrator');
     expect(loyalty.waiting).toMatchObject({ role: 'database-administrator', people: ['Dana DBA'] });
     expect(board.active).toEqual({ runs: 0, deployments: 1 });
+
+    // A post-deployment check queued for later is not work in progress (the board would refresh for its whole window).
+    const later = await getDb().run.create({ data: { kind: 'verify', status: 'queued', targetId: staging.id, requestedById: dba.id, queuedAt: new Date(Date.now() + 10 * 60_000) } });
+    const due = await getDb().run.create({ data: { kind: 'verify', status: 'queued', targetId: staging.id, requestedById: dba.id } });
+    try {
+      expect((await getBoard(lead, now)).active).toEqual({ runs: 1, deployments: 1 });
+    } finally {
+      await getDb().run.deleteMany({ where: { id: { in: [later.id, due.id] } } });
+    }
   });
 
   it('lists open requests too, blocked first with the reason, and on whom each waits', async () => {

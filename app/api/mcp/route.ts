@@ -1,6 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { toActionError } from '@/lib/actions/run-action';
-import { apiError, respond } from '@/lib/api/route';
+import { apiError, mediaTypeOf, respond } from '@/lib/api/route';
+import { readBodyCapped } from '@/lib/api/read-body';
 import { authenticate } from '@/lib/auth/authenticate';
 import { bearerSecret } from '@/lib/auth/api-tokens';
 import { createCutoverMcpServer } from '@/lib/mcp/server';
@@ -10,6 +11,12 @@ import { createCutoverMcpServer } from '@/lib/mcp/server';
  * (lib/validation/migration.ts), JSON-escaped; a test report at most 4 MB. Larger is 413 unread.
  */
 export const MCP_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/**
+ * JSON-RPC batches are refused: MCP 2025-06-18 dropped them, and one POST carrying up to 100 tool
+ * calls (say, 100 wait_for_run) would multiply a single request's cost a hundredfold.
+ */
+const MCP_BATCH_REFUSED = 'JSON-RPC batches are not accepted: send one MCP message per request (MCP 2025-06-18 dropped batching).';
 
 export const MCP_TOKEN_REQUIRED = 'The MCP endpoint takes a bearer token: send "Authorization: Bearer <token>" with a token an admin issued (Admin > Agents or Admin > API tokens).';
 
@@ -34,13 +41,32 @@ export async function POST(req: Request): Promise<Response> {
   } catch (err) {
     return respond(toActionError(err));
   }
+  // The body is read once, here, so that a batch is refused before any tool runs; the transport
+  // gets the parsed message. A body that is not JSON by its type goes on unread: the transport
+  // answers 406/415 as it does for any MCP client.
+  let parsedBody: unknown;
+  if (mediaTypeOf(req.headers.get('content-type')) === 'application/json') {
+    const bytes = await readBodyCapped(req, MCP_MAX_BODY_BYTES);
+    if (bytes === null) return jsonRpcError(413, -32000, `The request body is larger than ${MCP_MAX_BODY_BYTES / 1024 / 1024} MiB.`);
+    try {
+      parsedBody = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return jsonRpcError(400, -32700, 'Parse error: the request body is not valid JSON.');
+    }
+    if (Array.isArray(parsedBody)) return jsonRpcError(400, -32600, MCP_BATCH_REFUSED);
+  }
   const server = createCutoverMcpServer(actor);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MCP_MAX_BODY_BYTES });
   try {
     await server.connect(transport);
-    return await transport.handleRequest(req);
+    return await transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
   } finally {
     // JSON answers are complete when handleRequest returns: nothing outlives the request.
     await server.close();
   }
+}
+
+/** A refusal in JSON-RPC's error shape, as the transport answers its own (id null: no message was read). */
+function jsonRpcError(status: number, code: number, message: string): Response {
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
 }

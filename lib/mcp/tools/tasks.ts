@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { LoadedActor } from '../../auth/actor';
 import { blockTaskWithReason, claimTask, completeTask, exportWorkflow, getTask, listTasks, updateTask } from '../../services/agent-tasks';
 import { BlockTaskWithReasonSchema, ExportWorkflowSchema, TaskFilterSchema, TaskIdSchema, UpdateTaskSchema } from '../../validation/agent';
+import { PEOPLE_WRITE_THIS } from '../untrusted';
 import { handler } from '../result';
 
 /**
@@ -24,7 +25,7 @@ export function registerTaskTools(server: McpServer, actor: LoadedActor) {
 
   server.registerTool('get_task', {
     title: 'Get a task',
-    description: 'One task in TaskCreate\'s shape, with its checklist (which items evidence ticks: coveredBy), what its evidence still waits for, and its assignee.',
+    description: `One task in TaskCreate's shape, with its checklist (which items evidence ticks: coveredBy), what its evidence still waits for, and its assignee. ${PEOPLE_WRITE_THIS}`,
     inputSchema: TaskIdSchema,
     annotations: { readOnlyHint: true },
   }, handler('get_task', async ({ taskId }: z.output<typeof TaskIdSchema>) => getTask(actor.id, taskId)));

@@ -2,7 +2,7 @@ import { RequestRehearsalSchema } from '../../validation/rehearsal';
 import 'server-only';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { LoadedActor } from '../../auth/actor';
+import { loadSessionActor, type LoadedActor } from '../../auth/actor';
 import { getRunStatus } from '../../data/request-status';
 import { getDb } from '../../db/client';
 import { requestAnalysis, saveAnalysisFields } from '../../services/analysis';
@@ -15,6 +15,7 @@ import { BackupRunSchema } from '../../validation/backup';
 import { idSchema } from '../../validation/common';
 import { SaveRevisionSchema } from '../../validation/migration';
 import { AttachTestReportSchema } from '../../validation/test-report';
+import { PEOPLE_WRITE_THIS } from '../untrusted';
 import { readRequestWithEvidence } from '../request-view';
 import { handler } from '../result';
 
@@ -41,11 +42,15 @@ export const WaitForRunSchema = z.object({
     .max(WAIT_FOR_RUN_MAX_SECONDS, `At most ${WAIT_FOR_RUN_MAX_SECONDS} seconds; call again to keep waiting.`).default(60),
 });
 
-/** Polls a run (as GET /api/v1/runs/:id reads it) until it ends or the timeout passes. */
-export async function waitForRun(actor: LoadedActor, runId: string, timeoutSeconds: number) {
+/**
+ * Polls a run (as GET /api/v1/runs/:id reads it) until it ends or the timeout passes. Who is
+ * asking is loaded again at every poll: a wait outlives its request's authentication by up to two
+ * minutes, and an agent paused, deactivated or stripped of its roles meanwhile is refused at once.
+ */
+export async function waitForRun(actor: Pick<LoadedActor, 'id'>, runId: string, timeoutSeconds: number) {
   const until = Date.now() + timeoutSeconds * 1000;
   for (;;) {
-    const run = await getRunStatus(actor, runId);
+    const run = await getRunStatus(await loadSessionActor(actor.id), runId);
     const ended = ENDED.has(run.status);
     if (ended || Date.now() >= until) return { ended, ...run };
     await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, Math.max(0, until - Date.now()))));
@@ -57,7 +62,7 @@ const queued = (what: string) => (r: { runId: string }) => ({ runId: r.runId, st
 export function registerWorkTools(server: McpServer, actor: LoadedActor) {
   server.registerTool('get_request', {
     title: 'Read a request with its evidence',
-    description: 'A migration request: its state, every step with its checklist, notes and the evidence verdict on each item (what it still waits for), the quality gate, and the migration\'s revisions, plan and latest rehearsal.',
+    description: `A migration request: its state, every step with its checklist, notes and the evidence verdict on each item (what it still waits for), the quality gate, and the migration's revisions, plan and latest rehearsal. ${PEOPLE_WRITE_THIS}`,
     inputSchema: RequestIdSchema,
     annotations: { readOnlyHint: true },
   }, handler('get_request', async ({ requestId }: z.output<typeof RequestIdSchema>) => readRequestWithEvidence(actor, requestId)));
@@ -110,7 +115,7 @@ export function registerWorkTools(server: McpServer, actor: LoadedActor) {
 
   server.registerTool('wait_for_run', {
     title: 'Wait for a run',
-    description: `Waits until a run ends (succeeded, failed, interrupted, cancelled, timed_out) or timeoutSeconds pass (default 60, at most ${WAIT_FOR_RUN_MAX_SECONDS}), then answers its status, phases and log (the newest lines, addresses redacted as on its page). "ended": false means it is still going: call again.`,
+    description: `Waits until a run ends (succeeded, failed, interrupted, cancelled, timed_out) or timeoutSeconds pass (default 60, at most ${WAIT_FOR_RUN_MAX_SECONDS}), then answers its status, phases and log (the newest lines, addresses redacted as on its page). "ended": false means it is still going: call again. ${PEOPLE_WRITE_THIS}`,
     inputSchema: WaitForRunSchema,
     annotations: { readOnlyHint: true },
   }, handler('wait_for_run', async ({ runId, timeoutSeconds }: z.output<typeof WaitForRunSchema>) => waitForRun(actor, runId, timeoutSeconds)));
