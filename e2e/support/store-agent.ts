@@ -70,10 +70,10 @@ export class StoreAgent {
 
 /**
  * Tables whose rows change without anyone calling an entry point, left out of the digest:
- * sign-in rate-limit counters (per address and account).
+ * sign-in rate-limit counters (per address and account), and webhook_deliveries, the webhook
+ * dispatcher's queue, which the worker updates in the background (retries to a receiver an
+ * earlier spec set) whatever the call under test did.
  */
-// webhook_deliveries is the webhook dispatcher's queue: the worker updates it in the background
-// (retries to a receiver an earlier spec set), whatever the call under test did.
 const VOLATILE_TABLE = /rate|limit|attempt|throttle|^webhook_deliveries$/i;
 
 /** A digest of the app store's rows: one md5 per table of public (except volatile ones), plus pg-boss job counts. */
