@@ -266,7 +266,7 @@ export function AnalysisPanel({ requestId, panel }: { requestId: string; panel: 
           </div>
         )}
 
-        {(impact || panel.canEditFields) && panel.latestRevision !== null && <AnalysisFields key={`${run?.id ?? 'none'}-${panel.fields.desiredChanges.length}`} requestId={requestId} panel={panel} />}
+        {(impact || panel.canEditFields) && panel.latestRevision !== null && <AnalysisFields key={run?.id ?? 'none'} requestId={requestId} panel={panel} />}
 
         {run && run.log.length > 0 && (
           <details>
