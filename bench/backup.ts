@@ -157,7 +157,7 @@ async function main() {
           const c = await cutoverPair(target, sandbox, store, run);
           cutover.push(c);
           log(
-            `run ${run} cutover: backup ${seconds(c.backupMs)} s (pg_dump ${seconds(c.dumpMs)} s, checksums ${seconds(c.checksumMs)} s alongside) + ` +
+            `run ${run} cutover: backup ${seconds(c.backupMs)} s (pg_dump ${seconds(c.dumpMs)} s, then checksums ${seconds(c.checksumMs)} s) + ` +
               `drill ${seconds(c.drillMs)} s (sha256 ${seconds(c.integrityMs)} s, restore ${seconds(c.restoreMs)} s, checksums ${seconds(c.verifyMs)} s) = ${seconds(c.totalMs)} s`,
           );
         }

@@ -100,7 +100,7 @@ export function BackupPanel({ requestId, panel, canRun, runners = [] }: { reques
             <dl className="grid grid-cols-[9rem_1fr] gap-x-3 gap-y-1 text-xs">
               <dt className="text-slate-500">Size</dt><dd data-testid="backup-size">{formatBytes(backup.sizeBytes)} ({backup.sizeBytes.toLocaleString('en')} bytes)</dd>
               <dt className="text-slate-500">sha256</dt><dd className="break-all font-mono" data-testid="backup-sha256">{backup.sha256}</dd>
-              <dt className="text-slate-500">Duration</dt><dd>{seconds(backup.durationMs)} (pg_dump {seconds(backup.dumpMs)}, checksums {seconds(backup.checksumMs)} alongside)</dd>
+              <dt className="text-slate-500">Duration</dt><dd>{seconds(backup.durationMs)} (pg_dump {seconds(backup.dumpMs)}, then checksums {seconds(backup.checksumMs)})</dd>
               <dt className="text-slate-500">Versions</dt><dd data-testid="backup-versions">server PostgreSQL {backup.serverVersion} · pg_dump {backup.pgDumpVersion}</dd>
               <dt className="text-slate-500">Database</dt><dd className="font-mono">{backup.database}</dd>
             </dl>

@@ -87,6 +87,11 @@ export function DeployPanel({ requestId, panel }: { requestId: string; panel: De
               </div>
               {deployedRevision(env) !== null && <p className="mt-1 text-xs font-medium text-emerald-800" data-testid="deployed-with">✓ Deployed with revision {deployedRevision(env)}</p>}
               {env.approval && <p className="mt-1 text-xs text-emerald-800">Approved by {env.approval.by}{env.approval.note ? `: “${env.approval.note}”` : ''}</p>}
+              {env.voidedApprovals.map((a) => (
+                <p key={`${a.by}-${a.revision}-${String(a.at)}`} className="mt-1 text-xs text-amber-800" data-testid="voided-approval">
+                  Approval by {a.by} for revision {a.revision} voided: {a.reason}
+                </p>
+              ))}
               {env.waitingFor && <p className="mt-1 text-xs text-slate-600" data-testid="deploy-waiting">Waiting: {env.waitingFor}</p>}
               {env.latest && (
                 <div className="mt-2 space-y-1">

@@ -53,9 +53,16 @@ export async function getDeployPanel(viewer: Actor & { id: string }, requestId: 
         throw err;
       })
     : null;
-  const approvals = revision
-    ? await db.deploymentApproval.findMany({ where: { requestId, revisionId: revision.id, voidedAt: null }, orderBy: { createdAt: 'desc' }, include: { approvedBy: { select: { id: true, name: true, roles: true, active: true, kind: true } } } })
-    : [];
+  const [approvals, voidedApprovals] = await Promise.all([
+    revision
+      ? db.deploymentApproval.findMany({ where: { requestId, revisionId: revision.id, voidedAt: null }, orderBy: { createdAt: 'desc' }, include: { approvedBy: { select: { id: true, name: true, roles: true, active: true, kind: true } } } })
+      : [],
+    // Shown beside the environment, so a lead sees why their approval is asked for again (the audit has them too).
+    db.deploymentApproval.findMany({
+      where: { requestId, voidedAt: { not: null } }, orderBy: { voidedAt: 'desc' }, take: 20,
+      select: { environmentId: true, voidedAt: true, voidReason: true, approvedBy: { select: { name: true } }, revision: { select: { revision: true } } },
+    }),
+  ]);
   const approvalFacts = { authorId: request.authorId, ...(revision ? await twoPersonFacts(tx, requestId, revision.id) : {}) };
   const canApprove = approvalRefusal(viewer, approvalFacts) === null;
 
@@ -74,6 +81,9 @@ export async function getDeployPanel(viewer: Actor & { id: string }, requestId: 
       target: env.target.name,
       waitingFor: refusal?.message ?? null,
       approval: approval && { by: approval.approvedBy.name, at: approval.createdAt, note: approval.note },
+      voidedApprovals: voidedApprovals.filter((a) => a.environmentId === env.id).slice(0, 3).map((a) => ({
+        by: a.approvedBy.name, revision: a.revision.revision, at: a.voidedAt!, reason: a.voidReason ?? 'voided',
+      })),
       latest: latest && {
         id: latest.id, status: latest.status, phase: latest.phase, revision: latest.revision.revision, commitSha: latest.commitSha, appVersion: latest.appVersion,
         error: redact(latest.error, env.target), recovery: latest.recovery, createdAt: latest.createdAt, finishedAt: latest.finishedAt, requestedBy: latest.requestedBy.name,

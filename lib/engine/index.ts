@@ -6,13 +6,16 @@
  * name directly. A new engine module adds its `export *` line here.
  */
 import { DomainError } from '../domain/errors';
-import type { EngineDriver, EngineTarget } from './driver';
+import type { EngineDriver, EngineName, EngineTarget } from './driver';
 import { postgresDriver } from './postgres/driver';
 
 export type { EngineDriver, EngineName, EngineTarget, TableChecksum } from './driver';
 export { postgresDriver } from './postgres/driver';
 
 const ENGINE_LABELS: Record<string, string> = { postgresql: 'PostgreSQL', mysql: 'MySQL', mariadb: 'MariaDB', sqlite: 'SQLite' };
+
+/** Prisma's datasource provider for an engine (migration_lock.toml): MariaDB is Prisma's "mysql". */
+export const prismaProvider = (engine: EngineName): string => (engine === 'mariadb' ? 'mysql' : engine);
 
 /** A target whose engine Cutover cannot drive yet: a clear refusal, not a driver error later. */
 export class EngineNotSupportedError extends DomainError {

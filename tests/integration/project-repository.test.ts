@@ -193,6 +193,21 @@ describe("git runs without the server user's config, never sends a credential in
     }
   });
 
+  it("leaves the team's own migration_lock.toml as it is", async () => {
+    const lock = '# ours\nprovider = "postgresql"\n';
+    const repo = createAppRepository({ 'package.json': '{ "version": "2.3.4" }\n', 'prisma/migrations/migration_lock.toml': lock });
+    try {
+      const done = await commitMigration({
+        project: { ...project(repo.origin), deployBranch: 'main' }, folder: '20260101000000_add_email', migrationSql: 'ALTER TABLE users ADD COLUMN email text;\n', downSql: '',
+        message: 'Add email', author: { name: 'Cutover', email: 'cutover@example.test' }, provider: 'postgresql',
+      });
+      expect(done).toMatchObject({ reused: false, version: '2.3.5' });
+      expect((await readFileAtRef(project(repo.origin), 'main', 'prisma/migrations/migration_lock.toml')).content).toBe(lock);
+    } finally {
+      repo.remove();
+    }
+  });
+
   it('takes the credential out of a failed push, as out of every git message', async () => {
     const repo = createAppRepository({ 'package.json': '{ "version": "1.0.0" }\n' });
     const password = `tok-${randomBytes(12).toString('hex')}`;
@@ -203,7 +218,7 @@ describe("git runs without the server user's config, never sends a credential in
       const p = { ...project(repo.origin, { repositoryUsername: 'ci-bot', repositoryCredentialEncrypted: encryptSecret(password, secretKey()) }), deployBranch: 'main' };
       const failed = await commitMigration({
         project: p, folder: '20260101000000_add_email', migrationSql: 'ALTER TABLE users ADD COLUMN email text;\n', downSql: '',
-        message: 'Add email', author: { name: 'Cutover', email: 'cutover@example.test' },
+        message: 'Add email', author: { name: 'Cutover', email: 'cutover@example.test' }, provider: 'postgresql',
       }).catch((e: Error) => e);
       expect(failed).toMatchObject({ code: 'conflict', message: expect.stringContaining('The push to main') });
       expect((failed as Error).message).toContain('token is ***');

@@ -50,7 +50,7 @@ export default defineCommand({
     if (json) io.out(JSON.stringify({ ok: true, out: file, checksumsFile: checksumsFileOf(file), ...record }, null, 2));
     else {
       io.out(`wrote the backup to ${file}: ${formatBytes(result.sizeBytes)} (${result.sizeBytes.toLocaleString('en-US')} bytes), sha256 ${result.sha256}`);
-      io.out(`  PostgreSQL ${result.serverVersion}, pg_dump ${result.pgDumpVersion}, ${result.durationMs} ms (checksums ${result.checksumMs} ms alongside pg_dump)`);
+      io.out(`  PostgreSQL ${result.serverVersion}, pg_dump ${result.pgDumpVersion}, ${result.durationMs} ms (pg_dump ${result.dumpMs} ms, then checksums ${result.checksumMs} ms)`);
       for (const c of result.checksums) io.out(`  ${c.table}: ${c.rows} rows, checksum ${c.checksum}`);
       io.out(`wrote ${checksumsFileOf(file)}: ${result.checksums.length} tables, ${rows} rows`);
     }

@@ -77,9 +77,9 @@ export interface BackupResult {
   startedAt: string;
   /** The whole backup: versions, snapshot, dump and checksums, until the file is stored. */
   durationMs: number;
-  /** pg_dump alone (run at the same time as the checksums). */
+  /** pg_dump alone. */
   dumpMs: number;
-  /** The per-table checksums in the dump's snapshot. */
+  /** The per-table checksums in the dump's snapshot, computed after the dump. */
   checksumMs: number;
   /** Row count and content checksum of every table, in the exact snapshot pg_dump dumped. */
   checksums: TableChecksum[];
@@ -102,10 +102,10 @@ const TABLE_LINE = /dumping contents of table "(.+)"\s*$/;
 /**
  * Backs up `target` with `pg_dump -Fc` into `store` under `key`, together with per-table row
  * counts and content checksums that describe exactly what the dump holds: a REPEATABLE READ, READ
- * ONLY transaction exports its snapshot, the checksums are computed in it while pg_dump dumps the
- * same snapshot (`--snapshot`), and the transaction stays open until pg_dump ends (pg_dump can only
- * import a snapshot whose exporting transaction is still open). Writers keep writing meanwhile;
- * neither reading sees them. A pg_dump older than the server is refused before anything starts.
+ * ONLY transaction exports its snapshot, pg_dump dumps that snapshot (`--snapshot`; it can only
+ * import a snapshot whose exporting transaction is still open), then the checksums are computed in
+ * the same transaction. Writers keep writing meanwhile; neither reading sees them. One reading at a
+ * time: a backup takes one core of the target, as pg_dump alone does. A pg_dump older than the server is refused before anything starts.
  */
 export async function backupDatabase(
   target: PgTargetSettings,
@@ -119,11 +119,9 @@ export async function backupDatabase(
   onProgress({ stage: 'checking', message: 'checking the versions of pg_dump and the server' });
   const pgDump = await pgToolVersion('pg_dump', signal);
   const client = await connectWithTimeout({ ...readOnlySession(pgClientConfig(target)), application_name: 'cutover backup (read-only)' }, target.connectTimeoutMs);
-  // One side failing stops the other; a cancel stops both. Ending the session cancels its query.
-  const stop = new AbortController();
-  const inner = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  // A cancel ends the session (and so its query) as well as pg_dump.
   const onAbort = () => void client.end().catch(() => undefined);
-  inner.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const server = (await client.query<{ num: number; v: string }>(
       `SELECT pg_catalog.current_setting('server_version_num')::int AS num, pg_catalog.current_setting('server_version') AS v`,
@@ -140,37 +138,25 @@ export async function backupDatabase(
       table: t.qualified, sqlName: t.sqlName, columns: t.columns,
     }));
 
-    let firstFailure: unknown;
-    const failed = (err: unknown) => {
-      firstFailure ??= err;
-      stop.abort();
-      throw err;
-    };
-    let checksumMs = 0;
-    const checksums = (async () => {
-      const t0 = performance.now();
-      const result = await tableChecksums(client, { signal: inner });
-      checksumMs = Math.round(performance.now() - t0);
-      onProgress({ stage: 'checksums', message: `checksums of ${result.length} tables computed in the dump's snapshot` });
-      return result;
-    })().catch(failed);
     const dumpStarted = performance.now();
-    let dumpMs = 0;
-    const dump = dumpIntoStore(target, store, key, snapshotId, { signal: inner, tablesTotal: layouts.length, onProgress }).then((stored) => {
-      dumpMs = Math.round(performance.now() - dumpStarted);
-      return stored;
-    }, failed);
-    // Both settle before the transaction ends: pg_dump must have imported the snapshot first.
-    const [dumped, summed] = await Promise.allSettled([dump, checksums]);
-    await client.query('COMMIT').catch(() => undefined);
-    signal?.throwIfAborted();
-    if (dumped.status === 'rejected' || summed.status === 'rejected') {
-      if (dumped.status === 'fulfilled') await store.delete(key).catch(() => undefined);
-      throw firstFailure;
+    const dumped = await dumpIntoStore(target, store, key, snapshotId, { signal, tablesTotal: layouts.length, onProgress });
+    const dumpMs = Math.round(performance.now() - dumpStarted);
+    // After the dump, in the same snapshot (the transaction is still open), one table at a time and
+    // without parallel workers: the backup holds one core of the target, not all of them.
+    let checksums: TableChecksum[];
+    const checksumStarted = performance.now();
+    try {
+      checksums = await tableChecksums(client, { signal, serial: true });
+    } catch (err) {
+      await store.delete(key).catch(() => undefined);
+      throw err;
     }
-    onProgress({ stage: 'stored', message: `stored ${formatBytes(dumped.value.sizeBytes)} (${dumped.value.sizeBytes.toLocaleString('en-US')} bytes) as ${key} in ${store.label}`, bytesWritten: dumped.value.sizeBytes });
+    const checksumMs = Math.round(performance.now() - checksumStarted);
+    onProgress({ stage: 'checksums', message: `checksums of ${checksums.length} tables computed in the dump's snapshot` });
+    await client.query('COMMIT');
+    onProgress({ stage: 'stored', message: `stored ${formatBytes(dumped.sizeBytes)} (${dumped.sizeBytes.toLocaleString('en-US')} bytes) as ${key} in ${store.label}`, bytesWritten: dumped.sizeBytes });
     return {
-      ...dumped.value,
+      ...dumped,
       format: 'custom',
       database: target.database,
       serverVersion: server.v,
@@ -180,14 +166,14 @@ export async function backupDatabase(
       durationMs: Math.round(performance.now() - started),
       dumpMs,
       checksumMs,
-      checksums: summed.value,
+      checksums,
       layouts,
     };
   } catch (err) {
     if (signal?.aborted) throw new Error('The backup was cancelled.', { cause: err });
     throw err;
   } finally {
-    inner.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     await client.end().catch(() => undefined);
   }
 }

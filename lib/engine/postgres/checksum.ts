@@ -276,8 +276,13 @@ export async function withCanonicalSettings<T>(client: Client, work: () => Promi
  * caller's transaction if one is open: in a REPEATABLE READ transaction (after SET TRANSACTION
  * SNAPSHOT), all tables are read in that one snapshot. Without one, each table is read in its own.
  */
-export async function tableChecksums(client: Client, options: { tables?: string[]; signal?: AbortSignal } = {}): Promise<TableChecksum[]> {
+export async function tableChecksums(
+  client: Client,
+  options: { tables?: string[]; signal?: AbortSignal; serial?: boolean } = {},
+): Promise<TableChecksum[]> {
   const tables = await describeTables(client, options.tables);
+  // serial: one backend only, as pg_dump reads (a backup of a production target must not take all its cores).
+  const settings = options.serial ? { ...CHECKSUM_PLANNER_SETTINGS, max_parallel_workers_per_gather: '0' } : CHECKSUM_PLANNER_SETTINGS;
   return withCanonicalSettings(client, async () => {
     const out: TableChecksum[] = [];
     for (const t of tables) {
@@ -286,5 +291,5 @@ export async function tableChecksums(client: Client, options: { tables?: string[
       out.push({ table: t.qualified, rows: Number(rows[0].rows), checksum: rows[0].checksum });
     }
     return out;
-  }, options.signal, CHECKSUM_PLANNER_SETTINGS);
+  }, options.signal, settings);
 }

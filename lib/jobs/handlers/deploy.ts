@@ -3,7 +3,7 @@ import { defaultArtifactStore } from '../../artifacts/store';
 import { getDb } from '../../db/client';
 import { BackupArtifactMetadataSchema, backupSummary, type BackupArtifactMetadata } from '../../domain/backups';
 import { endPhase, readDeployPhases, startPhase, type DeployEvidence, type DeployPhase, type DeployPhaseRecord } from '../../domain/deploy';
-import { dataLossCheck, driverFor, scratchDatabaseName, type DataLossReport, type PlannedStatement } from '../../engine';
+import { dataLossCheck, driverFor, prismaProvider, scratchDatabaseName, type DataLossReport, type PlannedStatement } from '../../engine';
 import type { InputJsonValue } from '../../generated/prisma/internal/prismaNamespace';
 import { branchCarries, commitMigration } from '../../git/deploy-commit';
 import { checkHealth, publicHealthError } from '../../health/check';
@@ -83,7 +83,7 @@ export const deployHandler = defineHandler({
         {
           project, folder, migrationSql: migration.sql, downSql: revision.downSql,
           message: `Deploy migration ${folder} (request #${d.request.number}, revision ${revision.revision})\n\n${d.request.title}\n\nDeployed-by: Cutover (deployment ${d.id}, requested by ${run.requestedBy.name})\n`,
-          author: { name: run.requestedBy.name, email: run.requestedBy.email },
+          author: { name: run.requestedBy.name, email: run.requestedBy.email }, provider: prismaProvider(target.engine),
         },
         {
           signal, log,
