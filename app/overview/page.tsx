@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { StatusBadge } from '@/components/ui/badge';
 import { PageTitle } from '@/components/ui/card';
 import { EnvironmentBoard } from '@/components/requests/environment-board';
+import { AgentsAtWork } from '@/components/board/agents-at-work';
 import { BoardCharts } from '@/components/board/board-charts';
 import { BoardRefresh } from '@/components/board/board-refresh';
 import { EnvironmentLanes } from '@/components/board/environment-lanes';
@@ -16,7 +17,7 @@ import { REQUEST_STATUSES } from '@/lib/domain/roles';
 
 export const metadata = { title: 'Overview' };
 
-/** The lead's board: what needs them, each environment's deploys, open requests and where the time goes. */
+/** The lead's board: what needs them, each environment's deploys, what agents hold, open requests and where the time goes. */
 export default async function OverviewPage() {
   const viewer = await getViewer();
   if (!canViewOverview(viewer)) {
@@ -47,6 +48,7 @@ export default async function OverviewPage() {
         <h2 id="environments-title" className="text-sm font-semibold text-slate-800">Environments</h2>
         <EnvironmentLanes lanes={board.lanes} now={now} />
       </section>
+      <AgentsAtWork data={board.agentsAtWork} />
       <OpenRequests rows={board.openRequests.rows} total={board.openRequests.total} now={now} />
       <BoardCharts data={board.charts} />
       <EnvironmentBoard environments={environments.map((e) => ({ environment: e.environment, counts: e.counts }))} />

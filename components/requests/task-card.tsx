@@ -12,7 +12,7 @@ import {
 } from '@/lib/actions/task-actions';
 import { StatusBadge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
-import { formatTime } from '@/components/ui/progress';
+import { formatAge, formatTime } from '@/components/ui/progress';
 import { useActionCall } from './use-action-call';
 
 /**
@@ -148,6 +148,8 @@ export function TaskCard({ task, evidence = null }: { task: TaskView; evidence?:
         {(task.startedAt || task.completedAt) && (
           <p className="text-xs text-slate-400">
             {task.startedAt && <>started {formatTime(task.startedAt)}</>} {task.completedAt && <>· completed {formatTime(task.completedAt)}</>}
+            {/* How long its holder (often an agent) has had it; the client's clock may differ from the server's render by a minute. */}
+            {task.status === 'in_progress' && task.startedAt && <span data-testid="task-elapsed" suppressHydrationWarning> · in progress for {formatAge(new Date(task.startedAt))}</span>}
           </p>
         )}
       </div>

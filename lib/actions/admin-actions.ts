@@ -58,6 +58,8 @@ export async function updateUserRolesAction(_prev: FormState, form: FormData): P
   const result = await runAction(UpdateUserRolesSchema, { ...raw, active: raw.active === 'on' }, (actor, input) =>
     updateUserRoles(actor.id, input),
   );
-  if (result.ok) revalidatePath('/admin/users');
-  return result.ok ? { ...result, message: 'Roles saved.' } : result;
+  if (!result.ok) return result;
+  revalidatePath('/admin/users');
+  const paused = result.data.pausedAgents;
+  return { ...result, message: paused.length ? `Saved. Their agents were paused, as nobody answers for them now: ${paused.join(', ')}.` : 'Roles saved.' };
 }

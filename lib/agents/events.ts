@@ -44,7 +44,7 @@ export async function agentEventsAfter(audience: EventAudience, afterId: string,
     `SELECT id::text AS id, type, created_at AS "createdAt", payload FROM agent_events
      WHERE id > $1::bigint AND created_at > now() - make_interval(hours => $6)
        AND ($4 OR roles && $2::text[] OR account_id = $3::uuid)
-     ORDER BY id LIMIT $5`,
+     ORDER BY agent_events.id LIMIT $5`,
     [afterId, audience.agentRoles, audience.accountId, audience.all === true, limit, EVENT_REPLAY_HOURS],
   );
   return rows.map((r) => ({ id: r.id, type: r.type, createdAt: r.createdAt.toISOString(), data: r.payload }));

@@ -17,11 +17,17 @@ import { onAgentEvent, pruneAgentEvents } from './events';
 
 /** Attempts before a delivery is marked failed. */
 export const MAX_WEBHOOK_ATTEMPTS = 6;
-const DELIVERY_TIMEOUT_MS = 10_000;
+/** Deliveries in flight at once per dispatcher: a slow receiver holds one of them, not the others' turn. */
+export const WEBHOOK_CONCURRENCY = 4;
 /** A delivery taken by a dispatcher is not taken by another for this long (its POST times out before). */
 const LEASE_SECONDS = 60;
 /** Only the start of a receiver's error answer is kept in the delivery log. */
 const MAX_LOGGED_BODY = 300;
+
+/** How long a receiver has to answer (the whole POST); CUTOVER_WEBHOOK_TIMEOUT_MS overrides the 10 s, within the lease. */
+function deliveryTimeoutMs(): number {
+  return Math.min(Number(process.env.CUTOVER_WEBHOOK_TIMEOUT_MS) || 10_000, (LEASE_SECONDS - 10) * 1000);
+}
 
 /** The wait before attempt n+1 (n = attempts so far): base, x5 each time (10 s, 50 s, ~4 min, ~21 min, ~1.7 h by default). */
 export function webhookBackoffMs(attempts: number): number {
@@ -36,7 +42,9 @@ export function newWebhookSecret(): string {
 /**
  * The signature a receiver checks: HMAC-SHA256 with the account's webhook secret over
  * "<timestamp>.<body>", hex, as `X-Cutover-Signature: sha256=<hex>` beside `X-Cutover-Timestamp`
- * (seconds). The timestamp in the signed text lets receivers refuse replays of old deliveries.
+ * (seconds). The timestamp in the signed text lets receivers refuse replays of old deliveries; the
+ * body carries the event's id and the delivery's id (the same on every retry), so a receiver can
+ * drop a delivery it already handled on a value the signature covers.
  */
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
@@ -87,13 +95,13 @@ async function settle(id: string, outcome: { delivered: boolean; attempts: numbe
 }
 
 /** One POST through node:http(s) with the guarded lookup (no loopback, link-local or metadata addresses). */
-function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === 'https:' ? https : http).request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: guardedLookup,
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     request.on('error', reject);
     request.on('response', (response) => {
@@ -121,7 +129,7 @@ async function deliver(d: DueDelivery): Promise<void> {
   }
   const problem = await outboundUrlProblem(d.url, 'webhook URL');
   if (problem) return settle(d.id, { delivered: false, attempts: d.attempts, responseStatus: null, error: problem, giveUp: true });
-  const body = JSON.stringify({ id: d.eventId, type: d.type, createdAt: d.createdAt.toISOString(), data: d.payload });
+  const body = JSON.stringify({ id: d.eventId, deliveryId: d.id, type: d.type, createdAt: d.createdAt.toISOString(), data: d.payload });
   const timestamp = Math.floor(Date.now() / 1000);
   let secret: string;
   try {
@@ -129,6 +137,7 @@ async function deliver(d: DueDelivery): Promise<void> {
   } catch {
     return settle(d.id, { delivered: false, attempts: d.attempts, responseStatus: null, error: 'The webhook secret cannot be read with this CUTOVER_SECRET_KEY; set the webhook again.', giveUp: true });
   }
+  const timeoutMs = deliveryTimeoutMs();
   try {
     const answer = await post(new URL(d.url), {
       'content-type': 'application/json',
@@ -137,7 +146,7 @@ async function deliver(d: DueDelivery): Promise<void> {
       'x-cutover-delivery': d.id,
       'x-cutover-timestamp': String(timestamp),
       'x-cutover-signature': signWebhook(secret, timestamp, body),
-    }, body);
+    }, body, timeoutMs);
     const delivered = answer.status >= 200 && answer.status < 300;
     await settle(d.id, {
       delivered, attempts: d.attempts, responseStatus: answer.status,
@@ -146,18 +155,35 @@ async function deliver(d: DueDelivery): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = err instanceof RefusedAddressError ? err.message
-      : e?.name === 'TimeoutError' || e?.name === 'AbortError' ? `No answer within ${DELIVERY_TIMEOUT_MS / 1000} s.`
+      : e?.name === 'TimeoutError' || e?.name === 'AbortError' ? `No answer within ${timeoutMs / 1000} s.`
       : e?.code === 'ECONNREFUSED' ? 'Connection refused (is the receiver running?).'
       : `Could not deliver: ${e?.code ?? e?.message ?? String(err)}.`;
     await settle(d.id, { delivered: false, attempts: d.attempts, responseStatus: null, error: why, giveUp: err instanceof RefusedAddressError });
   }
 }
 
-/** Delivers every delivery that is due now; returns how many were attempted. */
-export async function deliverDueWebhooks(limit = 20): Promise<number> {
-  const due = await takeDue(limit);
-  await Promise.all(due.map(deliver));
-  return due.length;
+/**
+ * Delivers what is due, up to `limit` deliveries, `concurrency` at a time: each lane takes the next
+ * due delivery as soon as its last one is settled, so a receiver that is slow to answer (up to the
+ * timeout) holds one lane while the others go on. Returns how many were attempted.
+ */
+export async function deliverDueWebhooks({ limit = 20, concurrency = WEBHOOK_CONCURRENCY }: { limit?: number; concurrency?: number } = {}): Promise<number> {
+  let taken = 0;
+  let empty = false;
+  const lane = async () => {
+    while (!empty && taken < limit) {
+      taken++;
+      const [due] = await takeDue(1);
+      if (!due) {
+        taken--;
+        empty = true;
+        return;
+      }
+      await deliver(due);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, limit)) }, lane));
+  return taken;
 }
 
 /**
@@ -176,7 +202,8 @@ export function startWebhookDispatcher(options: { intervalMs?: number } = {}): (
     try {
       do {
         again = false;
-        while ((await deliverDueWebhooks()) > 0) { /* drain what is due */ }
+        // Lanes take deliveries until none is due, so one pass drains the queue.
+        await deliverDueWebhooks({ limit: Infinity });
       } while (again);
     } catch (err) {
       console.error('[cutover] webhook deliveries:', err instanceof Error ? err.message : err);

@@ -31,7 +31,7 @@ export interface AgentView {
   id: string;
   name: string;
   agentRoles: string[];
-  owner: { id: string; name: string } | null;
+  owner: { id: string; name: string; active: boolean } | null;
   pausedAt: Date | null;
   createdAt: Date;
   tokens: AgentTokenView[];
@@ -54,7 +54,7 @@ export async function listAgents(actor: Actor, now = new Date()): Promise<{ agen
       take: 500,
       select: {
         id: true, name: true, agentRoles: true, pausedAt: true, createdAt: true, webhookUrl: true,
-        owner: { select: { id: true, name: true } },
+        owner: { select: { id: true, name: true, active: true } },
         webhookDeliveries: {
           orderBy: { createdAt: 'desc' },
           take: DELIVERY_LOG_LENGTH,

@@ -9,8 +9,8 @@ import { sharedRead } from './shared-read';
 
 /**
  * The lead's board: per project environment what is deployed, in flight, failed or waiting (and
- * on whom), the open requests with their timelines and blocked reasons, what needs the viewer,
- * and the figures the charts draw. Hand-written SQL with bounded row counts: it is polled while
+ * on whom), the open requests with their timelines and blocked reasons, the tasks agents hold,
+ * what needs the viewer, and the figures the charts draw. Hand-written SQL with bounded row counts: it is polled while
  * runs progress, and it is one of the routes of `npm run bench:load`.
  */
 
@@ -334,6 +334,85 @@ async function troubles(): Promise<Pick<NeedsMe, 'failedDeployments' | 'alerts' 
   return { failedDeployments: failed.rows, alerts: alerts.rows, blocked: blocked.rows[0].n };
 }
 
+/** An agent holding a task this long is flagged as possibly stuck (claimed, then silent). */
+export const AGENT_STUCK_AFTER_MS = 30 * 60_000;
+const AGENT_TASKS_SHOWN = 50;
+
+export interface AgentHeldTask extends BoardRequestRef {
+  taskId: string;
+  step: string;
+  position: number;
+  subject: string;
+  agentId: string;
+  agent: string;
+  owner: string | null;
+  paused: boolean;
+  since: Date;
+  elapsedMs: number;
+  possiblyStuck: boolean;
+}
+
+export interface AgentAtWork {
+  id: string;
+  name: string;
+  owner: string | null;
+  paused: boolean;
+  held: number;
+  /** The longest any of its tasks has been in progress. */
+  longestMs: number;
+}
+
+export interface AgentsAtWork {
+  /** Longest in progress first, at most AGENT_TASKS_SHOWN. */
+  tasks: AgentHeldTask[];
+  total: number;
+  agents: AgentAtWork[];
+  stuck: number;
+}
+
+/**
+ * Tasks in progress held by agent accounts, longest first, in one query. Window functions give the
+ * per-agent counts and the totals, and every agent's longest task is kept even past the cut, so the
+ * counts per agent stay whole when the list is not.
+ */
+async function agentsAtWork(at: Date): Promise<AgentsAtWork> {
+  const { rows } = await getPool().query<{
+    taskId: string; step: string; position: number; subject: string; since: Date; id: string; number: number; title: string;
+    agentId: string; agent: string; owner: string | null; paused: boolean; held: number; total: number; stuck: number; n: number; agentN: number;
+  }>(
+    `SELECT * FROM (
+       SELECT h.*,
+              count(*) OVER (PARTITION BY h."agentId")::int AS held,
+              count(*) OVER ()::int AS total,
+              count(*) FILTER (WHERE h.since <= $1::timestamptz - make_interval(secs => $2::float8 / 1000)) OVER ()::int AS stuck,
+              row_number() OVER (ORDER BY h.since, h.number, h.position)::int AS n,
+              row_number() OVER (PARTITION BY h."agentId" ORDER BY h.since, h.number, h.position)::int AS "agentN"
+       FROM (
+         SELECT t.id AS "taskId", t.key AS step, t.position, t.subject, coalesce(t.started_at, t.updated_at) AS since,
+                r.id, r.number, r.title, a.id AS "agentId", a.name AS agent, o.name AS owner, a.paused_at IS NOT NULL AS paused
+         FROM tasks t
+         JOIN users a ON a.id = t.assignee_id AND a.kind = 'agent'
+         JOIN migration_requests r ON r.id = t.request_id
+         LEFT JOIN users o ON o.id = a.owner_id
+         WHERE t.status = 'in_progress'
+       ) h
+     ) held
+     WHERE n <= $3 OR "agentN" = 1
+     ORDER BY n`,
+    [at, AGENT_STUCK_AFTER_MS, AGENT_TASKS_SHOWN],
+  );
+  const elapsed = (since: Date) => Math.max(0, at.getTime() - since.getTime());
+  const tasks = rows.filter((r) => r.n <= AGENT_TASKS_SHOWN).map((r): AgentHeldTask => ({
+    taskId: r.taskId, step: r.step, position: r.position, subject: r.subject, id: r.id, number: r.number, title: r.title,
+    agentId: r.agentId, agent: r.agent, owner: r.owner, paused: r.paused, since: r.since,
+    elapsedMs: elapsed(r.since), possiblyStuck: elapsed(r.since) >= AGENT_STUCK_AFTER_MS,
+  }));
+  // Each agent's first row is its longest-held task, so the agents come longest first too.
+  const agents = rows.filter((r) => r.agentN === 1)
+    .map((r): AgentAtWork => ({ id: r.agentId, name: r.agent, owner: r.owner, paused: r.paused, held: r.held, longestMs: elapsed(r.since) }));
+  return { tasks, total: rows[0]?.total ?? 0, agents, stuck: rows[0]?.stuck ?? 0 };
+}
+
 /** Whether anything is running now: the board refreshes itself while it is. */
 async function activeWork(): Promise<{ runs: number; deployments: number }> {
   const { rows } = await getPool().query<{ runs: number; deployments: number }>(
@@ -346,7 +425,7 @@ async function activeWork(): Promise<{ runs: number; deployments: number }> {
 
 /**
  * Everything the lead's board shows. Leads and admins only. What does not depend on the viewer
- * (lanes, open requests, charts, troubles, what runs) may be shared for `sharedMaxAgeMs` between
+ * (lanes, open requests, charts, troubles, what runs, agents at work) may be shared for `sharedMaxAgeMs` between
  * page views (lib/data/shared-read.ts); what needs the viewer is always read for them. `now`
  * (tests) reads everything afresh at that time; `generatedAt` is when the shared part was read.
  */
@@ -355,14 +434,16 @@ export async function getBoard(actor: Actor, now?: Date, opts: { sharedMaxAgeMs?
   const shared = async () => {
     const at = now ?? new Date();
     const holders = await getRoleHolders();
-    const [laneList, open, chartData, trouble, active] = await Promise.all([lanes(holders), openRequests(holders), charts(at), troubles(), activeWork()]);
-    return { laneList, open, chartData, trouble, active, at };
+    const [laneList, open, chartData, trouble, active, agents] = await Promise.all([
+      lanes(holders), openRequests(holders), charts(at), troubles(), activeWork(), agentsAtWork(at),
+    ]);
+    return { laneList, open, chartData, trouble, active, agents, at };
   };
-  const [{ laneList, open, chartData, trouble, active, at }, waitingForMe] = await Promise.all([
+  const [{ laneList, open, chartData, trouble, active, agents, at }, waitingForMe] = await Promise.all([
     now ? shared() : sharedRead('board', opts.sharedMaxAgeMs ?? 0, shared),
     listWaitingForMe(actor),
   ]);
   const needsMe: NeedsMe = { ...waitingForMe, ...trouble };
-  return { lanes: laneList, openRequests: open, charts: chartData, needsMe, active, generatedAt: at };
+  return { lanes: laneList, openRequests: open, charts: chartData, needsMe, active, agentsAtWork: agents, generatedAt: at };
 }
 export type Board = Awaited<ReturnType<typeof getBoard>>;

@@ -39,18 +39,33 @@ async function ownerOf(tx: Tx, ownerId: string) {
 }
 
 async function agentOf(tx: Tx, agentId: string) {
-  const agent = await tx.user.findUnique({ where: { id: agentId }, select: { id: true, name: true, kind: true, agentRoles: true, ownerId: true, pausedAt: true, owner: { select: { name: true } } } });
+  const agent = await tx.user.findUnique({ where: { id: agentId }, select: { id: true, name: true, kind: true, agentRoles: true, ownerId: true, pausedAt: true, owner: { select: { name: true, active: true } } } });
   if (!agent || agent.kind !== 'agent') throw notFound('Agent account');
   return agent;
 }
 
+/** Agent names are unique whatever their case (users_agent_name_key); said before the index says it. */
+const nameTaken = (name: string) => new DomainError('conflict', `An agent named "${name}" already exists.`, 'name');
+const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === 'P2002';
+
 export async function createAgent(actorId: string, raw: CreateAgentInput) {
   const input = parseOrRefuse(CreateAgentSchema, raw);
+  try {
+    return await createAgentIn(actorId, input);
+  } catch (err) {
+    // Two admins creating the same name at once: the index decides, the loser gets the same words.
+    if (isUniqueViolation(err)) throw nameTaken(input.name);
+    throw err;
+  }
+}
+
+async function createAgentIn(actorId: string, input: CreateAgentInput) {
   return getDb().$transaction(async (tx) => {
     const actor = await admin(tx, actorId);
     const owner = await ownerOf(tx, input.ownerId);
-    const taken = await tx.user.findFirst({ where: { kind: 'agent', name: input.name }, select: { id: true } });
-    if (taken) throw new DomainError('conflict', `An agent named "${input.name}" already exists.`, 'name');
+    // lower(name) = lower(…), exactly as the index compares names.
+    const taken = await tx.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE kind = 'agent' AND lower(name) = lower(${input.name})`;
+    if (taken.length) throw nameTaken(input.name);
     const agent = await tx.user.create({
       data: {
         // A reserved domain (RFC 2606): nobody can receive mail there or sign in with it.
@@ -98,6 +113,9 @@ export async function setAgentPaused(actorId: string, raw: PauseAgentInput, now 
     const actor = await admin(tx, actorId);
     const agent = await agentOf(tx, input.agentId);
     if (!!agent.pausedAt === input.paused) return { id: agent.id, pausedAt: agent.pausedAt };
+    if (!input.paused && !agent.owner?.active) {
+      throw new DomainError('conflict', `${agent.name} answers to ${agent.owner?.name ?? 'nobody'}, who is no longer active: give it an active owner (Edit) before resuming it.`);
+    }
     const pausedAt = input.paused ? now : null;
     await tx.user.update({ where: { id: agent.id }, data: { pausedAt } });
     await recordAudit(tx, {

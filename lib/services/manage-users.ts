@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import { getDb } from '../db/client';
+import { getDb, type Tx } from '../db/client';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canManageUsers } from '../domain/permissions';
 import { loadActor } from '../auth/actor';
@@ -58,6 +58,24 @@ export async function updateUserRoles(actorId: string, input: UpdateUserRolesInp
       before: { roles: before.roles, agentRoles: before.agentRoles, active: before.active },
       after: { roles: after.roles, agentRoles: after.agentRoles, active: after.active },
     });
-    return { id: after.id };
+    // An agent answers to its owner: nobody answers for it once the owner is gone, so it stops too.
+    const pausedAgents = before.active && !after.active ? await pauseAgentsOf(tx, actor.id, after) : [];
+    return { id: after.id, pausedAgents };
   });
+}
+
+/** Pauses the running agents `owner` answers for, each audited with the reason; returns their names. */
+async function pauseAgentsOf(tx: Tx, actorId: string, owner: { id: string; name: string }): Promise<string[]> {
+  const agents = await tx.user.findMany({ where: { ownerId: owner.id, kind: 'agent', pausedAt: null }, select: { id: true, name: true }, orderBy: { name: 'asc' } });
+  if (agents.length === 0) return [];
+  const pausedAt = new Date();
+  await tx.user.updateMany({ where: { id: { in: agents.map((a) => a.id) } }, data: { pausedAt } });
+  for (const agent of agents) {
+    await recordAudit(tx, {
+      actorId, action: 'agent.paused', entityType: 'User', entityId: agent.id,
+      before: { name: agent.name, pausedAt: null },
+      after: { name: agent.name, pausedAt: pausedAt.toISOString(), reason: `Its owner ${owner.name} was deactivated.` },
+    });
+  }
+  return agents.map((a) => a.name);
 }

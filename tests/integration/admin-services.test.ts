@@ -3,6 +3,8 @@ import { getDb } from '@/lib/db/client';
 import { DomainError } from '@/lib/domain/errors';
 import { createTarget, testTargetConnection, updateTarget } from '@/lib/services/manage-targets';
 import { createUser, updateUserRoles } from '@/lib/services/manage-users';
+import { createAgent, issueAgentToken, setAgentPaused } from '@/lib/services/agent-accounts';
+import { authenticateToken } from '@/lib/auth/api-tokens';
 import { makeUser, openTestAppStore } from '../support/app-store';
 import { TEST_SERVER_URL } from '../support/scratch-db';
 
@@ -129,6 +131,25 @@ describe('people and roles', () => {
     await db().user.updateMany({ where: { id: { not: admin.id }, roles: { has: 'admin' } }, data: { active: false } });
     const last = await refusal(updateUserRoles(admin.id, { userId: admin.id, roles: ['engineer'], agentRoles: [], active: true }));
     expect(last.message).toMatch(/at least one active admin/);
+  });
+
+  it("deactivating a person pauses the running agents they own, with the reason, and their tokens stop", async () => {
+    const owner = await makeUser({ roles: ['engineer'] });
+    const running = await createAgent(admin.id, { name: `own-${owner.id.slice(0, 8)}`, agentRoles: ['postgres-pro'], ownerId: owner.id });
+    const { secret } = await issueAgentToken(admin.id, { agentId: running.id, name: 'laptop' });
+    expect((await authenticateToken(secret)).id).toBe(running.id);
+
+    const saved = await updateUserRoles(admin.id, { userId: owner.id, roles: ['engineer'], agentRoles: [], active: false });
+    expect(saved.pausedAgents).toEqual([`own-${owner.id.slice(0, 8)}`]);
+    expect((await db().user.findUniqueOrThrow({ where: { id: running.id } })).pausedAt).toBeInstanceOf(Date);
+    await expect(authenticateToken(secret)).rejects.toMatchObject({ code: 'unauthenticated', message: expect.stringMatching(/paused/) });
+    const audit = await db().auditLog.findFirstOrThrow({ where: { entityId: running.id, action: 'agent.paused' } });
+    expect(audit).toMatchObject({ actorId: admin.id, after: { reason: expect.stringContaining('was deactivated') } });
+    // Nobody answers for it: it cannot be resumed until it has an active owner.
+    await expect(setAgentPaused(admin.id, { agentId: running.id, paused: false })).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/no longer active: give it an active owner/) });
+    expect((await db().user.findUniqueOrThrow({ where: { id: running.id } })).pausedAt).toBeInstanceOf(Date);
+    // Saving the inactive person again pauses nothing more.
+    expect((await updateUserRoles(admin.id, { userId: owner.id, roles: ['engineer'], agentRoles: [], active: false })).pausedAgents).toEqual([]);
   });
 
   it('refuses non-admins', async () => {

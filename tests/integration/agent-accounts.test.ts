@@ -57,6 +57,32 @@ describe('agent accounts (Admin > Agents)', () => {
     expect(await getDb().user.count()).toBe(before + 2); // pg-agent and the inactive person
   });
 
+  it('one name, one agent, whatever its case: the service says so first, the index holds under a race', async () => {
+    // A name written before the schema asked for lower case (straight into the store).
+    await getDb().user.create({ data: { email: 'legacy@agents.cutover.invalid', name: 'Legacy-Agent', passwordHash: '!agent', kind: 'agent', agentRoles: ['postgres-pro'], ownerId: alice.id } });
+    const before = await getDb().user.count();
+    await expect(createAgent(admin.id, { name: 'legacy-agent', agentRoles: ['postgres-pro'], ownerId: alice.id }))
+      .rejects.toMatchObject({ code: 'conflict', field: 'name', message: 'An agent named "legacy-agent" already exists.' });
+    // The index itself, whatever writes: another case of the same name is refused by the database.
+    await expect(getDb().user.create({ data: { email: 'legacy2@agents.cutover.invalid', name: 'LEGACY-agent', passwordHash: '!agent', kind: 'agent', agentRoles: [], ownerId: alice.id } }))
+      .rejects.toThrow(/users_agent_name_key|Unique constraint/);
+    // Only the same name: "_" is a character like any other, not a wildcard.
+    await createAgent(admin.id, { name: 'wild-card', agentRoles: ['postgres-pro'], ownerId: alice.id });
+    await createAgent(admin.id, { name: 'wild_card', agentRoles: ['postgres-pro'], ownerId: alice.id });
+    // People are not agents: a person may carry an agent's name.
+    await makeUser({ roles: ['engineer'], name: 'legacy-agent' });
+    expect(await getDb().user.count()).toBe(before + 3);
+
+    // Two admins at once: exactly one agent is created, the other admin is told the name is taken.
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => createAgent(admin.id, { name: 'race-agent', agentRoles: ['postgres-pro'], ownerId: alice.id })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'conflict', field: 'name', message: 'An agent named "race-agent" already exists.' });
+    }
+    expect(await getDb().user.count({ where: { kind: 'agent', name: 'race-agent' } })).toBe(1);
+    expect(await getDb().auditLog.count({ where: { action: 'agent.created', after: { path: ['name'], equals: 'race-agent' } } })).toBe(1);
+  });
+
   it('edits roles and owner (audited before and after)', async () => {
     const { id } = await createAgent(admin.id, { name: 'edit-agent', agentRoles: ['postgres-pro'], ownerId: alice.id });
     await expect(updateAgent(alice.id, { agentId: id, agentRoles: ['test-automator'], ownerId: alice.id })).rejects.toMatchObject({ code: 'forbidden' });

@@ -171,7 +171,14 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
       expect(last.headers['x-cutover-delivery']).toBe(log.id);
       const expected = `sha256=${createHmac('sha256', secret!).update(`${last.headers['x-cutover-timestamp']}.${last.body}`).digest('hex')}`;
       expect(last.headers['x-cutover-signature']).toBe(expected);
-      expect(JSON.parse(last.body)).toMatchObject({ type: 'task.ready', data: { requestId, step: 'analysis' } });
+      // The event's id and the delivery's id (the same on each retry) are in the signed body: a receiver dedupes on a signed value.
+      const event = await getDb().agentEvent.findFirstOrThrow({ where: { requestId, type: 'task.ready' } });
+      expect(JSON.parse(last.body)).toMatchObject({ id: String(event.id), deliveryId: log.id, type: 'task.ready', data: { requestId, step: 'analysis' } });
+      expect(hook.got.map((g) => JSON.parse(g.body).deliveryId)).toEqual([log.id, log.id, log.id]);
+      // A body replayed with another delivery id no longer matches the signature.
+      const redelivered = last.body.replace(log.id, '00000000-0000-4000-8000-000000000000');
+      expect(redelivered).not.toBe(last.body);
+      expect(last.headers['x-cutover-signature']).not.toBe(`sha256=${createHmac('sha256', secret!).update(`${last.headers['x-cutover-timestamp']}.${redelivered}`).digest('hex')}`);
       // A body changed on the way no longer matches the signature.
       const forged = createHmac('sha256', secret!).update(`${last.headers['x-cutover-timestamp']}.${last.body.replace('analysis', 'deploy')}`).digest('hex');
       expect(last.headers['x-cutover-signature']).not.toBe(`sha256=${forged}`);
@@ -199,6 +206,91 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
       expect(hook.got).toHaveLength(MAX_WEBHOOK_ATTEMPTS);
     } finally {
       await hook.close();
+    }
+  });
+
+  it('a slow receiver holds one lane: the other deliveries go on, never more than the bound at once', async () => {
+    // Receivers that count what is in flight across both; the slow one answers only when released.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const releases: (() => void)[] = [];
+    const counting = (hold: boolean) => {
+      const got: string[] = [];
+      const server = http.createServer((req, res) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          got.push(body);
+          const answer = () => {
+            if (res.headersSent) return;
+            inFlight--;
+            res.writeHead(200).end('ok');
+          };
+          if (hold) releases.push(answer);
+          else setImmediate(answer);
+        });
+      });
+      return new Promise<{ url: string; got: string[]; close: () => Promise<void> }>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve({
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got,
+          close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        })),
+      );
+    };
+    const slowHook = await counting(true);
+    const fastHook = await counting(false);
+    try {
+      const slow = await makeAgent('hooked-slow', ['postgres-pro']);
+      const fast = await makeAgent('hooked-fast', ['postgres-pro']);
+      await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: slow.id, url: slowHook.url }));
+      await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: fast.id, url: fastHook.url }));
+      // Only these two accounts' deliveries are due in this test (earlier tests' leftovers wait).
+      await getDb().webhookDelivery.updateMany({ where: { status: 'pending' }, data: { nextAttemptAt: new Date(Date.now() + 86_400_000) } });
+      // The slow receiver's delivery first in the queue, then six for the fast one.
+      await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: slow.id, payload: { note: 'slow' } } });
+      await getDb().webhookDelivery.updateMany({ where: { accountId: slow.id, status: 'pending' }, data: { nextAttemptAt: new Date(Date.now() - 60_000) } });
+      for (let i = 0; i < 6; i++) await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: fast.id, payload: { note: `fast ${i}` } } });
+
+      const pass = deliverDueWebhooks({ limit: 20, concurrency: 2 });
+      // All six reach the fast receiver and are logged delivered while the slow one has not answered.
+      await vi.waitFor(async () => {
+        expect(await getDb().webhookDelivery.count({ where: { accountId: fast.id, status: 'delivered' } })).toBe(6);
+      }, { timeout: 20_000, interval: 50 });
+      expect(slowHook.got).toHaveLength(1);
+      expect(releases).toHaveLength(1);
+      expect(await getDb().webhookDelivery.findFirstOrThrow({ where: { accountId: slow.id } })).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(maxInFlight).toBeLessThanOrEqual(2);
+      releases[0]();
+      expect(await pass).toBe(7);
+      expect(await getDb().webhookDelivery.findFirstOrThrow({ where: { accountId: slow.id } })).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      for (const release of releases) release();
+      await slowHook.close();
+      await fastHook.close();
+    }
+  });
+
+  it('a receiver that never answers is cut off at the timeout and retried later', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const silent = http.createServer(() => { /* never answers */ });
+    silent.on('connection', (s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    process.env.CUTOVER_WEBHOOK_TIMEOUT_MS = '300';
+    try {
+      const agent = await makeAgent('hooked-silent', ['postgres-pro']);
+      await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: agent.id, url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook` }));
+      await getDb().webhookDelivery.updateMany({ where: { status: 'pending' }, data: { nextAttemptAt: new Date(Date.now() + 86_400_000) } });
+      await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: agent.id, payload: { note: 'silent' } } });
+      expect(await deliverDueWebhooks()).toBe(1);
+      const row = await getDb().webhookDelivery.findFirstOrThrow({ where: { accountId: agent.id } });
+      expect(row).toMatchObject({ status: 'pending', attempts: 1, responseStatus: null, lastError: 'No answer within 0.3 s.' });
+      expect(row.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+    } finally {
+      delete process.env.CUTOVER_WEBHOOK_TIMEOUT_MS;
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(() => r(undefined)));
     }
   });
 

@@ -244,3 +244,64 @@ describe('the request page’s audit log', () => {
     await expect(listRequestAudit(dba, '0b8c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4', { page: 1, pageSize: 20 })).rejects.toMatchObject({ code: 'not_found' });
   });
 });
+
+describe('agents at work on the lead’s board', () => {
+  const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
+  const makeAgent = (name: string, ownerId: string, pausedAt: Date | null = null) =>
+    getDb().user.create({ data: { email: `${name}@agents.cutover.invalid`, name, passwordHash: '!agent', kind: 'agent', agentRoles: ['database-optimizer'], ownerId, pausedAt } });
+  /** Files a request and has `agentId` hold its step `position` since `since` (steps before it completed). */
+  async function held(title: string, agentId: string, since: Date, position = 1) {
+    const id = await file(title);
+    const db = getDb();
+    await db.task.updateMany({ where: { requestId: id, position: { lt: position } }, data: { status: 'completed', startedAt: hoursAgo(30), completedAt: hoursAgo(29) } });
+    await db.task.updateMany({ where: { requestId: id, position }, data: { status: 'in_progress', assigneeId: agentId, startedAt: since } });
+    return id;
+  }
+
+  it('lists every task an agent holds, longest first, with its owner, elapsed time, possibly-stuck flag, counts per agent and paused holders', async () => {
+    const before = (await getBoard(lead, now)).agentsAtWork;
+    // The fixtures above: people hold tasks in progress, no agent does.
+    expect(before).toEqual({ tasks: [], total: 0, agents: [], stuck: 0 });
+
+    const dbaAgent = await makeAgent('board-dba-agent', author.id);
+    const pgAgent = await makeAgent('board-pg-agent', lead.id, hoursAgo(1));
+    const quick = await held('Agent: quick one', dbaAgent.id, minutesAgo(10));
+    const slow = await held('Agent: slow one', dbaAgent.id, minutesAgo(95), 2);
+    const paused = await held('Agent: paused holder', pgAgent.id, minutesAgo(40));
+    // Not held: an agent's completed task, and a pending one.
+    const done = await held('Agent: done', dbaAgent.id, hoursAgo(5));
+    await getDb().task.updateMany({ where: { requestId: done, position: 1 }, data: { status: 'completed', completedAt: hoursAgo(4) } });
+
+    const board = (await getBoard(lead, now)).agentsAtWork;
+    expect(board.total).toBe(3);
+    expect(board.stuck).toBe(2);
+    expect(board.tasks.map((t) => [t.title, t.agent, t.owner, t.step, t.position, t.elapsedMs / 60_000, t.possiblyStuck, t.paused])).toEqual([
+      ['Agent: slow one', 'board-dba-agent', 'Ada Author', 'create-migration', 2, 95, true, false],
+      ['Agent: paused holder', 'board-pg-agent', 'Lee Lead', 'analysis', 1, 40, true, true],
+      ['Agent: quick one', 'board-dba-agent', 'Ada Author', 'analysis', 1, 10, false, false],
+    ]);
+    expect(board.tasks.map((t) => t.id)).toEqual([slow, paused, quick]);
+    expect(board.tasks[0].since).toEqual(minutesAgo(95));
+    expect(board.agents).toEqual([
+      { id: dbaAgent.id, name: 'board-dba-agent', owner: 'Ada Author', paused: false, held: 2, longestMs: 95 * 60_000 },
+      { id: pgAgent.id, name: 'board-pg-agent', owner: 'Lee Lead', paused: true, held: 1, longestMs: 40 * 60_000 },
+    ]);
+    // Only leads and admins see it, like the rest of the board.
+    await expect(getBoard(engineer, now)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('keeps the counts per agent whole when the list is cut at 50 rows', async () => {
+    const busy = await makeAgent('board-busy-agent', author.id);
+    const late = await makeAgent('board-late-agent', author.id);
+    for (let i = 0; i < 50; i++) await held(`Agent: busy ${i}`, busy.id, hoursAgo(10 + i));
+    await held('Agent: the newest', late.id, minutesAgo(1));
+    const board = (await getBoard(lead, now)).agentsAtWork;
+    expect(board.total).toBe(54);
+    expect(board.tasks).toHaveLength(50);
+    expect(board.tasks[0].title).toBe('Agent: busy 49');
+    expect(board.tasks.map((t) => t.title)).not.toContain('Agent: the newest');
+    expect(board.agents.map((a) => [a.name, a.held])).toEqual([
+      ['board-busy-agent', 50], ['board-dba-agent', 2], ['board-pg-agent', 1], ['board-late-agent', 1],
+    ]);
+  });
+});

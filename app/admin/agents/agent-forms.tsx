@@ -197,7 +197,7 @@ export function AgentCard({ agent, people }: { agent: AgentView; people: Person[
   return (
     <div data-testid="agent" data-name={agent.name}>
       <Card
-        title={<span>{agent.name} <span className="text-sm font-normal text-slate-500">(agent of {agent.owner?.name ?? 'nobody'})</span></span>}
+        title={<span>{agent.name} <span className="text-sm font-normal text-slate-500">(agent of {agent.owner?.name ?? 'nobody'}{agent.owner && !agent.owner.active ? ', who is no longer active' : ''})</span></span>}
         actions={
           <div className="flex items-center gap-2">
             {paused ? <Badge tone="amber">paused {when(agent.pausedAt)}</Badge> : <Badge tone="green">active</Badge>}

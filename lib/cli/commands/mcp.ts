@@ -7,8 +7,18 @@ import { EXIT, UsageError, defineCommand } from '../command';
 /** JSON-RPC's "server error" range: the HTTP endpoint refused or could not be reached. */
 const BRIDGE_ERROR = -32000;
 
-/** Where the HTTP endpoint is: CUTOVER_URL is Cutover's address (…/api/mcp is also accepted). */
-export function mcpEndpoint(base: string): URL {
+/** Names and addresses that stay on this machine, where http:// does not put the token on a network. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Where the HTTP endpoint is: CUTOVER_URL is Cutover's address (…/api/mcp is also accepted). Plain
+ * http:// only to this machine, since every message carries the bearer token, unless
+ * CUTOVER_ALLOW_INSECURE_URL=1 says the network between is trusted.
+ */
+export function mcpEndpoint(base: string, allowInsecure = process.env.CUTOVER_ALLOW_INSECURE_URL === '1'): URL {
   let url: URL;
   try {
     url = new URL(base);
@@ -16,6 +26,12 @@ export function mcpEndpoint(base: string): URL {
     throw new UsageError(`CUTOVER_URL is not a URL: set it to Cutover's address, such as https://cutover.example.com.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('CUTOVER_URL must be an http:// or https:// address.');
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecure) {
+    throw new UsageError(
+      `CUTOVER_URL is http:// to ${url.hostname}, another machine: the agent's token would cross the network in clear. ` +
+      'Use https://, or set CUTOVER_ALLOW_INSECURE_URL=1 if the network between is trusted.',
+    );
+  }
   if (url.pathname.replace(/\/+$/, '').endsWith('/api/mcp')) return url;
   return new URL('api/mcp', url.href.endsWith('/') ? url.href : `${url.href}/`);
 }
