@@ -95,7 +95,12 @@ async function bulkInsert(
   return n;
 }
 
-export async function seed(db: Client, opts: { requests: number; passwordHash: string }): Promise<SeedResult> {
+export async function seed(db: Client, opts: {
+  requests: number;
+  passwordHash: string;
+  /** Request i's ready step (1-based position): the steps before it completed, it and the rest pending. Default: random progress. */
+  readyStep?: (i: number) => number;
+}): Promise<SeedResult> {
   const rand = rng(20261125);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const plan = planWorkflow(CURRENT_TEMPLATE);
@@ -181,10 +186,15 @@ export async function seed(db: Client, opts: { requests: number; passwordHash: s
     const target = pick(targets);
 
     // Progress: older requests are more often finished; the rest sit at any step, some blocked.
-    const finished = rand() < 0.05 + 0.6 * age;
-    const completedSteps = finished ? plan.length : Math.floor(rand() * plan.length);
-    const blocked = !finished && rand() < 0.12;
-    const notStarted = !finished && !blocked && rand() < 0.3;
+    const drawnFinished = rand() < 0.05 + 0.6 * age;
+    const drawnSteps = drawnFinished ? plan.length : Math.floor(rand() * plan.length);
+    const drawnBlocked = !drawnFinished && rand() < 0.12;
+    const drawnNotStarted = !drawnFinished && !drawnBlocked && rand() < 0.3;
+    // The same draws either way, so the default dataset does not change with the option.
+    const ready = opts.readyStep?.(i);
+    const completedSteps = ready === undefined ? drawnSteps : ready - 1;
+    const blocked = ready === undefined ? drawnBlocked : false;
+    const notStarted = ready === undefined ? drawnNotStarted : true;
     const elapsed = now - createdAt.getTime();
     const stepMs = (elapsed / (plan.length + 3)) * (0.4 + 0.6 * rand());
 

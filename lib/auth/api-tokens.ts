@@ -61,16 +61,26 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
  * and unknown tokens are refused with what to do about it.
  */
 export async function authenticateToken(secret: string, now = new Date()): Promise<LoadedActor> {
-  const refuse = (why: string) => new DomainError('unauthenticated', `${why} Ask an admin for a new token (Admin > API tokens).`);
+  const refuse = (why: string) => new DomainError('unauthenticated', `${why} Ask an admin for a new token (Admin > API tokens, or Admin > Agents for an agent's token).`);
   if (!TOKEN_PATTERN.test(secret)) throw refuse('This API token is not valid.');
-  const pool = getPool();
-  const { rows } = await pool.query<TokenRow>(
-    `SELECT t.id AS "tokenId", t.role, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
-            u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles",
-            u.paused_at AS "pausedAt"
-     FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.token_hash = $1`,
-    [hashTokenSecret(secret)],
+  // One round trip: the last-used write (at most once a resolution, and only for a token the
+  // checks below accept) rides along; the SELECT reads the rows as they were before it.
+  const { rows } = await getPool().query<TokenRow>(
+    `WITH found AS (
+       SELECT t.id AS "tokenId", t.role, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt", t.last_used_at AS "lastUsedAt",
+              u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles",
+              u.paused_at AS "pausedAt"
+       FROM api_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = $1
+     ), touched AS (
+       UPDATE api_tokens SET last_used_at = $2 FROM found f
+       WHERE api_tokens.id = f."tokenId" AND f."revokedAt" IS NULL AND (f."expiresAt" IS NULL OR f."expiresAt" > $2::timestamptz)
+         AND f.active AND f."pausedAt" IS NULL AND ((f.role IS NULL) = (f.kind = 'agent'))
+         AND (f."lastUsedAt" IS NULL OR f."lastUsedAt" < $2::timestamptz - make_interval(secs => $3))
+       RETURNING api_tokens.id
+     )
+     SELECT * FROM found`,
+    [hashTokenSecret(secret), now, LAST_USED_RESOLUTION_SECONDS],
   );
   const row = rows[0];
   if (!row) throw refuse('This API token is not valid.');
@@ -81,10 +91,6 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
   if (row.pausedAt) throw new DomainError('unauthenticated', pausedMessage(row.pausedAt));
   // "Every agent role of the account" is for agent accounts only: any other account's token names its one role.
   if ((row.role === null) !== (row.kind === 'agent')) throw refuse('This API token is not valid.');
-  await pool.query(
-    `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - make_interval(secs => $3))`,
-    [row.tokenId, now, LAST_USED_RESOLUTION_SECONDS],
-  );
   return {
     id: row.userId, name: row.name, email: row.email,
     // An agent account's token (role null) acts with the account's agent roles and no person role.

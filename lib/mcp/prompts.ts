@@ -23,11 +23,14 @@ export function workNextTaskText(actor: Pick<LoadedActor, 'name' | 'agentRoles'>
   ].join('\n');
 }
 
+/** Built once: a server is made per HTTP request (lib/mcp/server.ts), and zod schemas cost to build. */
+const WORK_NEXT_TASK_ARGS = { role: z.string().trim().min(1).max(100).optional().describe('One of your agent roles (default: all of them)') };
+
 export function registerPrompts(server: McpServer, actor: LoadedActor) {
   server.registerPrompt('work-next-task', {
     title: 'Work the next ready task of my role',
     description: 'Lists the ready tasks of your roles, claims one, does its work with Cutover\'s tools, and completes it.',
-    argsSchema: { role: z.string().trim().min(1).max(100).optional().describe('One of your agent roles (default: all of them)') },
+    argsSchema: WORK_NEXT_TASK_ARGS,
   }, ({ role }) => ({
     description: 'Work the next ready task of my role',
     messages: [{ role: 'user', content: { type: 'text', text: workNextTaskText(actor, role) } }],

@@ -1,5 +1,6 @@
 import 'server-only';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { LoadedActor } from '../auth/actor';
 import { registerPrompts } from './prompts';
 import { PROCEDURE_URI, registerResources } from './resources';
@@ -8,6 +9,11 @@ import { registerWorkTools } from './tools/work';
 import { PEOPLE_WRITE_THIS } from './untrusted';
 
 export const MCP_SERVER_NAME = 'cutover';
+/**
+ * One JSON Schema validator for every server: the SDK builds a new Ajv (its meta-schemas and
+ * vocabularies, about 1 ms) per server otherwise, that is per HTTP request. It keeps no per-caller state.
+ */
+const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 const VERSION = '0.1.0';
 
 /**
@@ -21,6 +27,7 @@ export function createCutoverMcpServer(actor: LoadedActor): McpServer {
     { name: MCP_SERVER_NAME, version: VERSION },
     {
       capabilities: { tools: {}, resources: {}, prompts: {} },
+      jsonSchemaValidator: SHARED_VALIDATOR,
       instructions: `Cutover tracks database migrations through a nine-step procedure. You act as ${actor.name} (${actor.kind}). Start with the work-next-task prompt or list_my_ready_tasks; read ${PROCEDURE_URI} for the steps and what Cutover checks of each. ${PEOPLE_WRITE_THIS}`,
     },
   );

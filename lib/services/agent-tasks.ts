@@ -2,14 +2,14 @@ import { getDb, getPool } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { NO_ROLE_MESSAGE, holdsAnyRole, isAdmin } from '../domain/permissions';
 import type { TaskStatus } from '../domain/roles';
-import { STEP_COVERAGE } from '../domain/step-evidence';
+import { STEP_COVERAGE, evaluateStep } from '../domain/step-evidence';
 import { toTaskShape, type TaskAssignee, type TaskRow, type TaskShape } from '../domain/task-shape';
 import { loadActor, loadSessionActor, type AccountKind, type LoadedActor } from '../auth/actor';
 import {
   BlockTaskWithReasonSchema, ExportWorkflowSchema, TASK_LIST_DEFAULT, TaskFilterSchema, TaskIdSchema, UpdateTaskSchema,
   parseOrRefuse, type BlockTaskWithReasonInput, type TaskFilter, type UpdateTaskInput,
 } from '../validation/agent';
-import { getStepEvidence } from './step-evidence';
+import { getStepEvidence, loadRequestFacts } from './step-evidence';
 import { addTaskNoteIn, assertMayWork, blockTask, claimTask as claimWorkTask, toggleChecklistItemIn, transitionTask } from './work-task';
 
 /**
@@ -91,28 +91,24 @@ function toRow(r: SqlTaskRow, evidence?: { waitingFor: string[]; items: { covere
   };
 }
 
-/** Whole shapes, with the evidence verdict, of tasks of one request (ids: which; omitted: all). */
-async function shapesOfRequest(requestId: string, ids?: string[]): Promise<TaskShape[]> {
-  const params: unknown[] = [requestId];
-  let where = 't.request_id = $1::uuid';
-  if (ids) {
-    params.push(ids);
-    where += ' AND t.id = ANY($2::uuid[])';
-  }
-  const db = getDb();
+/** Whole shapes, with the evidence verdict, of every task of one request. */
+async function shapesOfRequest(requestId: string): Promise<TaskShape[]> {
   const [{ rows }, evidence] = await Promise.all([
-    getPool().query<SqlTaskRow>(shapeSql(where, ''), params),
-    getStepEvidence(db, requestId),
+    getPool().query<SqlTaskRow>(shapeSql('t.request_id = $1::uuid', ''), [requestId]),
+    getStepEvidence(getDb(), requestId),
   ]);
   return rows.map((r) => toTaskShape(toRow(r, evidence[r.key])));
 }
 
+/**
+ * One task with its step's verdict: the facts of its request and the checklist the shape query
+ * read (getStepEvidence would read every step's checklist again to judge this one step).
+ */
 async function shapeOf(taskId: string): Promise<TaskShape> {
-  const ref = await getDb().task.findUnique({ where: { id: taskId }, select: { requestId: true } });
-  if (!ref) throw notFound('Task');
-  const [shape] = await shapesOfRequest(ref.requestId, [taskId]);
-  if (!shape) throw notFound('Task');
-  return shape;
+  const { rows: [row] } = await getPool().query<SqlTaskRow>(shapeSql('t.id = $1::uuid', ''), [taskId]);
+  if (!row) throw notFound('Task');
+  const evidence = row.isGate ? undefined : evaluateStep(row.key, row.checklist, await loadRequestFacts(getDb(), row.requestId));
+  return toTaskShape(toRow(row, evidence));
 }
 
 /** The opaque cursor: where the last page ended, in the list's order (request created, request, position). */

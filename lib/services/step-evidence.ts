@@ -18,6 +18,13 @@ export interface RequestFacts extends StepFacts {
   request: { id: string; authorId: string; targetId: string; projectId: string | null };
 }
 
+interface FactsRow {
+  id: string; authorId: string; targetId: string; projectId: string | null; desiredChanges: string | null; migrationStrategy: string | null;
+  targetName: string; projectName: string | null; backupMaxAgeHours: number | null; minGateReviewers: number | null;
+  revisionId: string | null; revision: number | null; checksum: string | null;
+  snapshotId: string | null; snapshotTakenAt: Date | null; snapshotRunId: string | null;
+}
+
 /**
  * Everything the step and gate verdicts read about a request, in one pass: its current revision,
  * the latest evidence of each kind in its scope (lib/domain/step-evidence.ts StepFacts), its
@@ -25,18 +32,29 @@ export interface RequestFacts extends StepFacts {
  * lib/data check the viewer first; services call it inside their transaction.
  */
 export async function loadRequestFacts(db: Db | Tx, requestId: string, now = new Date()): Promise<RequestFacts> {
-  const request = await db.migrationRequest.findUnique({
-    where: { id: requestId },
-    select: {
-      id: true, authorId: true, targetId: true, projectId: true, desiredChanges: true, migrationStrategy: true,
-      target: { select: { id: true, name: true } },
-      project: { select: { name: true, backupMaxAgeHours: true, minGateReviewers: true } },
-    },
-  });
-  if (!request) throw notFound('Migration request');
-  const [revision, snapshot, evidence, environments] = await Promise.all([
-    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true } }),
-    db.schemaSnapshot.findFirst({ where: { targetId: request.targetId }, orderBy: { takenAt: 'desc' }, select: { id: true, takenAt: true, runId: true } }),
+  // The request, its target and project, its latest revision and its target's latest snapshot in
+  // one statement (every task read and claim needs them; in the caller's transaction when it has one).
+  const [row] = await db.$queryRaw<FactsRow[]>`
+    SELECT r.id, r.author_id AS "authorId", r.target_id AS "targetId", r.project_id AS "projectId",
+           r.desired_changes AS "desiredChanges", r.migration_strategy AS "migrationStrategy", tg.name AS "targetName",
+           p.name AS "projectName", p.backup_max_age_hours AS "backupMaxAgeHours", p.min_gate_reviewers AS "minGateReviewers",
+           rv.id AS "revisionId", rv.revision, rv.checksum, s.id AS "snapshotId", s.taken_at AS "snapshotTakenAt", s.run_id AS "snapshotRunId"
+    FROM migration_requests r
+    JOIN target_databases tg ON tg.id = r.target_id
+    LEFT JOIN projects p ON p.id = r.project_id
+    LEFT JOIN LATERAL (SELECT id, revision, checksum FROM migration_revisions WHERE request_id = r.id ORDER BY revision DESC LIMIT 1) rv ON true
+    LEFT JOIN LATERAL (SELECT id, taken_at, run_id FROM schema_snapshots WHERE target_id = r.target_id ORDER BY taken_at DESC LIMIT 1) s ON true
+    WHERE r.id = ${requestId}::uuid`;
+  if (!row) throw notFound('Migration request');
+  const request = {
+    id: row.id, authorId: row.authorId, targetId: row.targetId, projectId: row.projectId,
+    desiredChanges: row.desiredChanges, migrationStrategy: row.migrationStrategy,
+    target: { id: row.targetId, name: row.targetName },
+    project: row.projectName === null ? null : { name: row.projectName, backupMaxAgeHours: row.backupMaxAgeHours!, minGateReviewers: row.minGateReviewers! },
+  };
+  const revision = row.revisionId ? { id: row.revisionId, revision: row.revision!, checksum: row.checksum! } : null;
+  const snapshot = row.snapshotId ? { id: row.snapshotId, takenAt: row.snapshotTakenAt!, runId: row.snapshotRunId } : null;
+  const [evidence, environments] = await Promise.all([
     evidenceFor(requestId, { take: 1000 }, db),
     request.projectId ? environmentsOf(db, request.projectId) : Promise.resolve([]),
   ]);

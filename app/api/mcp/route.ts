@@ -3,7 +3,7 @@ import { toActionError } from '@/lib/actions/run-action';
 import { apiError, mediaTypeOf, respond } from '@/lib/api/route';
 import { readBodyCapped } from '@/lib/api/read-body';
 import { authenticate } from '@/lib/auth/authenticate';
-import { bearerSecret } from '@/lib/auth/api-tokens';
+import { bearerSecret, hashTokenSecret } from '@/lib/auth/api-tokens';
 import { createCutoverMcpServer } from '@/lib/mcp/server';
 
 /**
@@ -18,6 +18,20 @@ export const MCP_MAX_BODY_BYTES = 8 * 1024 * 1024;
  */
 const MCP_BATCH_REFUSED = 'JSON-RPC batches are not accepted: send one MCP message per request (MCP 2025-06-18 dropped batching).';
 
+/** How many MCP requests one token may have in flight in one server process (CUTOVER_MCP_MAX_CONCURRENT). */
+export const MCP_MAX_CONCURRENT_DEFAULT = 8;
+
+export function mcpMaxConcurrent(): number {
+  const configured = Number(process.env.CUTOVER_MCP_MAX_CONCURRENT);
+  return Number.isInteger(configured) && configured > 0 ? configured : MCP_MAX_CONCURRENT_DEFAULT;
+}
+
+export const mcpTooManyMessage = (max: number) =>
+  `Too many MCP requests in flight for this token: at most ${max} at once (CUTOVER_MCP_MAX_CONCURRENT). Wait for an answer before sending the next call.`;
+
+/** Requests in flight per token (by the secret's hash), in this process. */
+const inFlight = new Map<string, number>();
+
 export const MCP_TOKEN_REQUIRED = 'The MCP endpoint takes a bearer token: send "Authorization: Bearer <token>" with a token an admin issued (Admin > Agents or Admin > API tokens).';
 
 /**
@@ -26,6 +40,8 @@ export const MCP_TOKEN_REQUIRED = 'The MCP endpoint takes a bearer token: send "
  * accepted here, so a page elsewhere cannot make a signed-in browser call tools. Who the token
  * acts as is checked before the body is read (401 with the reason: revoked, expired, paused).
  * GET (a standalone SSE stream) and DELETE (sessions) are not offered: Next answers 405.
+ * At most CUTOVER_MCP_MAX_CONCURRENT requests per token are in flight at once per server
+ * process; more are answered 429 with a JSON-RPC error (the client waits and retries).
  */
 export async function POST(req: Request): Promise<Response> {
   let secret: string | undefined;
@@ -35,6 +51,23 @@ export async function POST(req: Request): Promise<Response> {
     return respond(toActionError(err));
   }
   if (secret === undefined) return apiError(401, 'unauthenticated', MCP_TOKEN_REQUIRED);
+  // Counted before anything is read or looked up, so that one token's flood cannot take every
+  // database connection and worker from the other agents; the slot is freed when the answer is made.
+  const key = hashTokenSecret(secret);
+  const max = mcpMaxConcurrent();
+  const busy = inFlight.get(key) ?? 0;
+  if (busy >= max) return jsonRpcError(429, -32000, mcpTooManyMessage(max), { 'Retry-After': '1' });
+  inFlight.set(key, busy + 1);
+  try {
+    return await handle(req);
+  } finally {
+    const left = (inFlight.get(key) ?? 1) - 1;
+    if (left > 0) inFlight.set(key, left);
+    else inFlight.delete(key);
+  }
+}
+
+async function handle(req: Request): Promise<Response> {
   let actor;
   try {
     ({ actor } = await authenticate(req));
@@ -67,6 +100,6 @@ export async function POST(req: Request): Promise<Response> {
 }
 
 /** A refusal in JSON-RPC's error shape, as the transport answers its own (id null: no message was read). */
-function jsonRpcError(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+function jsonRpcError(status: number, code: number, message: string, headers?: Record<string, string>): Response {
+  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
 }
