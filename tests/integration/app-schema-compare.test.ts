@@ -171,11 +171,15 @@ function edited(find: string, replace: string): string {
 }
 
 describe('comparing schema.prisma with the rehearsed schema', () => {
-  it("finds no difference between Cutover's own schema.prisma and the database its migrations build", () => {
+  it("finds no difference between Cutover's own schema.prisma and the database its migrations build, but the one index schema.prisma cannot state", () => {
     const expected = parsePrismaSchema(ownSchema);
     expect(expected.provider).toBe('postgresql');
     expect(expected.tables.length).toBeGreaterThan(25);
-    expect(compareWithShape(expected, cutoverShape)).toEqual([]);
+    // Agent names are unique whatever their case (UNIQUE (lower(name)) WHERE kind = 'agent'): an index on
+    // an expression, which Prisma has no syntax for. The comparison says so, as it would in an app.
+    expect(compareWithShape(expected, cutoverShape)).toEqual([
+      { key: 'index:public.users(lower(name))', description: expect.stringContaining('unique index users_agent_name_key on (lower(name)) that schema.prisma does not declare') },
+    ]);
   });
 
   it('agrees with a schema written as Prisma Migrate writes it (maps, enums, native types, lists, many-to-many)', () => {
