@@ -2,9 +2,7 @@
 
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { BoardCharts as ChartData } from '@/lib/data/board';
-
-/** Hours on the axis: steps that take minutes read as minutes, not ".0075" (issue 8 trial, L6). */
-const hoursTick = (h: number) => (h === 0 ? '0' : h < 1 ? `${Math.round(h * 60)}m` : `${Number(h.toFixed(1))}h`);
+import { durationAxis } from '@/lib/domain/duration-axis';
 
 const COLORS = { median: '#4f46e5', mean: '#a5b4fc', succeeded: '#10b981', failed: '#dc2626', rolledBack: '#f59e0b', open: '#2563eb', blocked: '#dc2626' };
 
@@ -32,6 +30,8 @@ function ChartFigure({ id, title, columns, rows, children }: {
 
 export function BoardCharts({ data }: { data: ChartData }) {
   const steps = data.timePerStep.map((s) => ({ ...s, label: `${s.position}. ${s.subject}` }));
+  // Round ticks in seconds, minutes or hours, the top one above the tallest bar.
+  const hours = durationAxis(Math.max(0, ...steps.flatMap((s) => [s.medianHours, s.meanHours])));
   return (
     <div className="grid gap-4 lg:grid-cols-3">
       <ChartFigure id="time-per-step" title="Time per step (hours, last 90 days)" columns={['Step', 'Median hours', 'Mean hours', 'Completed']}
@@ -39,8 +39,7 @@ export function BoardCharts({ data }: { data: ChartData }) {
         <BarChart data={steps} margin={{ left: -20, right: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="position" tick={{ fontSize: 11 }} />
-          {/* From 0 to a rounded-up maximum, so the tallest bar stays inside the axis. */}
-          <YAxis tick={{ fontSize: 11 }} domain={[0, 'auto']} tickFormatter={hoursTick} width={44} />
+          <YAxis tick={{ fontSize: 11 }} domain={[0, hours.top]} ticks={hours.ticks} interval={0} tickFormatter={hours.format} width={44} />
           <Tooltip labelFormatter={(_, p) => (p?.[0]?.payload as { label?: string } | undefined)?.label ?? ''} />
           <Legend wrapperStyle={{ fontSize: 11 }} />
           <Bar dataKey="medianHours" name="median" fill={COLORS.median} isAnimationActive={false} />

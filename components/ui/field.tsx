@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
+import { useId, type InputHTMLAttributes, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 
 const control =
   'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-sm focus:border-indigo-600 aria-[invalid=true]:border-red-500';
@@ -11,9 +11,13 @@ interface FieldProps {
   children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean; className: string }) => React.ReactNode;
 }
 
-/** A labelled control with its errors announced and linked by aria-describedby. */
+/**
+ * A labelled control with its errors announced and linked by aria-describedby. The id is unique per
+ * rendered field (useId), so two forms with the same field names on one page (Admin > Agents: each
+ * agent's card and "Add an agent") do not point their labels at each other's controls.
+ */
 export function Field({ name, label, errors, hint, children }: FieldProps) {
-  const id = `field-${name}`;
+  const id = `field-${name}-${useId().replace(/[^\w-]/g, '')}`;
   const errorId = `${id}-error`;
   return (
     <div>

@@ -18,8 +18,10 @@ interface UserRow {
   pausedAt?: Date | null;
 }
 
-/** Why a paused agent account is refused, on its tokens and on work already in flight. */
-export const pausedMessage = (pausedAt: Date) => `This agent account was paused on ${pausedAt.toISOString().slice(0, 10)} by an admin.`;
+/** Why a paused agent account is refused, on its tokens and on work already in flight, and whom to ask (its owner, when known). */
+export const pausedMessage = (pausedAt: Date, owner?: string | null) =>
+  `This agent account was paused on ${pausedAt.toISOString().slice(0, 10)} by an admin. ` +
+  `Ask ${owner ? `its owner, ${owner}, or an admin` : 'an admin'} to resume it (Admin > Agents).`;
 
 /** A deleted or deactivated user is no longer anyone. */
 function toActor(user: UserRow | null | undefined): LoadedActor {
@@ -31,12 +33,16 @@ function toActor(user: UserRow | null | undefined): LoadedActor {
 /** Who is asking, read inside the caller's transaction (services). */
 export async function loadActor(db: Db | Tx, userId: string | null | undefined): Promise<LoadedActor> {
   if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
-  return toActor(
-    await db.user.findUnique({
-      where: { id: userId },
-      select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true },
-    }),
-  );
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true, ownerId: true },
+  });
+  // A paused agent is told whom to ask: the owner's name is read only then, off the path of every other call.
+  if (user?.active && user.pausedAt) {
+    const owner = user.ownerId ? await db.user.findUnique({ where: { id: user.ownerId }, select: { name: true } }) : null;
+    throw new DomainError('unauthenticated', pausedMessage(user.pausedAt, owner?.name));
+  }
+  return toActor(user);
 }
 
 /** Who is asking, for every page view: one indexed read straight on the pool. */

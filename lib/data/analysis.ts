@@ -8,6 +8,7 @@ import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { latestEvidence } from '../services/evidence';
 import { assertCanRead } from './access';
 import { runHeader, runTextRedactor } from './runs';
+import { LABELLED_ACCOUNT } from './account-label';
 
 /** At most this many statements are sent to the page (the counts and the risk cover all of them). */
 const MAX_STATEMENTS_SHOWN = 1000;
@@ -32,7 +33,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
     db.run.findFirst({
       where: { requestId, kind: 'analysis' },
       orderBy: { queuedAt: 'desc' },
-      include: { requestedBy: { select: { name: true } }, revision: { select: { id: true, revision: true } } },
+      include: { requestedBy: LABELLED_ACCOUNT, revision: { select: { id: true, revision: true } } },
     }),
     db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.analysis! } }, select: { subject: true, eligibleRoles: true, isGate: true } }),
     latestEvidence(requestId, 'analysis'),

@@ -11,6 +11,7 @@ import type { RestoreScriptQuery } from '../validation/backup';
 import { backupTargetOf } from '../services/projects';
 import { assertCanRead } from './access';
 import { runTextRedactor } from './runs';
+import { LABELLED_ACCOUNT, labelOf } from './account-label';
 
 const TARGET_FIELDS = { select: { name: true, host: true, port: true, database: true, username: true, sslMode: true } } as const;
 type TargetFields = { name: string; host: string | null; port: number | null; database: string; username: string | null; sslMode: string };
@@ -46,8 +47,8 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
   const { targetId, environment } = await backupTargetOf(db, request);
   const target = await db.targetDatabase.findUniqueOrThrow({ where: { id: targetId }, ...TARGET_FIELDS });
   const [backupRun, drillRun, artifact, drillEvidence, step] = await Promise.all([
-    db.run.findFirst({ where: { requestId, targetId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
-    db.run.findFirst({ where: { requestId, targetId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.run.findFirst({ where: { requestId, targetId, kind: 'backup' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: LABELLED_ACCOUNT } }),
+    db.run.findFirst({ where: { requestId, targetId, kind: 'drill' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: LABELLED_ACCOUNT } }),
     db.artifact.findFirst({ where: { kind: 'backup', targetId, run: { requestId } }, orderBy: { createdAt: 'desc' } }),
     latestEvidence(requestId, 'drill'),
     db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.backup! } }, select: { eligibleRoles: true, isGate: true } }),
@@ -61,7 +62,7 @@ export async function getBackupPanel(actor: Actor, requestId: string) {
     phase: redact(run.phase, target),
     progress: run.progress,
     error: redact(run.error, target),
-    requestedBy: run.requestedBy.name,
+    requestedBy: labelOf(run.requestedBy),
     queuedAt: run.queuedAt,
     finishedAt: run.finishedAt,
     log: (log ?? []).slice(-200).map((line) => redact(line, target)),

@@ -3,6 +3,7 @@ import { getPool } from '../db/client';
 import { DomainError } from '../domain/errors';
 import { canViewOverview, hasRole, type Actor } from '../domain/permissions';
 import { waitingOn, type WaitingOn } from '../domain/request-focus';
+import { accountLabelSql } from '../domain/task-shape';
 import { assertCanRead } from './access';
 import { getRoleHolders } from './requests';
 import { sharedRead } from './shared-read';
@@ -85,7 +86,7 @@ async function tasksOf(requestIds: string[]): Promise<Map<string, TaskRow[]>> {
   if (!requestIds.length) return byRequest;
   const { rows } = await getPool().query<TaskRow>(
     `SELECT t.request_id AS "requestId", t.key, t.position, t.subject, t.status::text AS status, t.owner, t.eligible_roles AS "eligibleRoles",
-            t.is_gate AS "isGate", t.blocked_reason AS "blockedReason", u.name AS assignee, t.started_at AS "startedAt", t.completed_at AS "completedAt"
+            t.is_gate AS "isGate", t.blocked_reason AS "blockedReason", ${accountLabelSql('u')} AS assignee, t.started_at AS "startedAt", t.completed_at AS "completedAt"
      FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
      WHERE t.request_id = ANY($1::uuid[]) ORDER BY t.request_id, t.position`,
     [requestIds],

@@ -11,6 +11,7 @@ import { environmentsOf } from '../services/projects';
 import { passingRehearsal } from '../services/step-evidence';
 import { assertCanRead } from './access';
 import { runTextRedactor } from './runs';
+import { LABELLED_ACCOUNT, labelOf } from './account-label';
 
 /**
  * The Deploy step's panel for one viewer: the project's environments in promotion order, each with
@@ -40,7 +41,7 @@ export async function getDeployPanel(viewer: Actor & { id: string }, requestId: 
     db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true } }),
     db.deployment.findMany({
       where: { requestId }, orderBy: { createdAt: 'desc' }, take: 50,
-      include: { revision: { select: { revision: true, downSql: true } }, requestedBy: { select: { name: true } }, runs: { where: { kind: { in: ['deploy', 'down', 'restore'] } }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } } },
+      include: { revision: { select: { revision: true, downSql: true } }, requestedBy: LABELLED_ACCOUNT, runs: { where: { kind: { in: ['deploy', 'down', 'restore'] } }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: LABELLED_ACCOUNT } } },
     }),
   ]);
   const rehearsalPassed = revision ? !!(await passingRehearsal(db, requestId, revision.id)) : false;
@@ -86,14 +87,14 @@ export async function getDeployPanel(viewer: Actor & { id: string }, requestId: 
       })),
       latest: latest && {
         id: latest.id, status: latest.status, phase: latest.phase, revision: latest.revision.revision, commitSha: latest.commitSha, appVersion: latest.appVersion,
-        error: redact(latest.error, env.target), recovery: latest.recovery, createdAt: latest.createdAt, finishedAt: latest.finishedAt, requestedBy: latest.requestedBy.name,
+        error: redact(latest.error, env.target), recovery: latest.recovery, createdAt: latest.createdAt, finishedAt: latest.finishedAt, requestedBy: labelOf(latest.requestedBy),
         backupArtifactId: latest.backupArtifactId,
         phases: DEPLOY_PHASES.map((phase) => {
           const p = readDeployPhases(latest.phases).find((x) => x.phase === phase);
           return { phase, label: DEPLOY_PHASE_LABELS[phase], status: p?.status ?? 'pending', detail: redact(p?.detail ?? null, env.target) };
         }),
         recoveryOptions: recovery,
-        recoveryRun: recoveryRun && { id: recoveryRun.id, kind: recoveryRun.kind, status: recoveryRun.status, error: redact(recoveryRun.error, env.target), requestedBy: recoveryRun.requestedBy.name },
+        recoveryRun: recoveryRun && { id: recoveryRun.id, kind: recoveryRun.kind, status: recoveryRun.status, error: redact(recoveryRun.error, env.target), requestedBy: labelOf(recoveryRun.requestedBy) },
       },
     };
   }));

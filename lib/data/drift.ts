@@ -8,6 +8,7 @@ import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { latestEvidence } from '../services/evidence';
 import { assertCanRead } from './access';
 import { runHeader, runTextRedactor } from './runs';
+import { LABELLED_ACCOUNT } from './account-label';
 
 /**
  * The Analysis step's drift panel: the latest drift check of the request (its differences in
@@ -24,7 +25,7 @@ export async function getDriftPanel(actor: Actor, requestId: string) {
   });
   if (!request) throw notFound('Migration request');
   const [run, folders, step, evidence] = await Promise.all([
-    db.run.findFirst({ where: { requestId, kind: 'drift' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: { select: { name: true } } } }),
+    db.run.findFirst({ where: { requestId, kind: 'drift' }, orderBy: { queuedAt: 'desc' }, include: { requestedBy: LABELLED_ACCOUNT } }),
     db.migrationFolder.findMany({ orderBy: { importedAt: 'desc' }, take: 20, select: { id: true, name: true, importedAt: true, migrations: true } }),
     db.task.findUnique({ where: { requestId_position: { requestId, position: RUN_STEP_POSITION.drift! } }, select: { subject: true, eligibleRoles: true, isGate: true } }),
     latestEvidence(requestId, 'drift'),

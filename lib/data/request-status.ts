@@ -7,6 +7,7 @@ import { getGateState } from '../services/gate';
 import { getStepEvidence, loadRequestFacts } from '../services/step-evidence';
 import { assertCanRead } from './access';
 import { runHeader, runTextRedactor } from './runs';
+import { LABELLED_ACCOUNT } from './account-label';
 
 /**
  * What CI and agents read through /api/v1: a request's state, steps and gate in one answer, and
@@ -62,7 +63,7 @@ export async function getRunStatus(actor: Actor, runId: string) {
   assertCanRead(actor);
   const run = await getDb().run.findUnique({
     where: { id: runId },
-    include: { requestedBy: { select: { name: true } }, target: { select: { name: true, host: true, port: true } }, revision: { select: { revision: true } } },
+    include: { requestedBy: LABELLED_ACCOUNT, target: { select: { name: true, host: true, port: true } }, revision: { select: { revision: true } } },
   });
   if (!run) throw notFound('Run');
   const redact = runTextRedactor(actor);

@@ -122,13 +122,13 @@ export async function getRequestDetail(actor: Actor, id: string, opts: { audit?:
       [id],
     ),
     pool.query<ChecklistRow>(
-      `SELECT c.id, c.task_id AS "taskId", c.label, c.done, u.name AS "checkedBy", c.checked_at AS "checkedAt"
+      `SELECT c.id, c.task_id AS "taskId", c.label, c.done, ${accountLabelSql('u')} AS "checkedBy", c.checked_at AS "checkedAt"
        FROM tasks t JOIN checklist_items c ON c.task_id = t.id LEFT JOIN users u ON u.id = c.checked_by_id
        WHERE t.request_id = $1::uuid ORDER BY c.task_id, c.position`,
       [id],
     ),
     pool.query<NoteRow>(
-      `SELECT n.id, n.task_id AS "taskId", n.body, u.name AS author, n.created_at AS "createdAt"
+      `SELECT n.id, n.task_id AS "taskId", n.body, ${accountLabelSql('u')} AS author, n.created_at AS "createdAt"
        FROM tasks t JOIN task_notes n ON n.task_id = t.id JOIN users u ON u.id = n.author_id
        WHERE t.request_id = $1::uuid ORDER BY n.task_id, n.created_at`,
       [id],

@@ -7,6 +7,7 @@ import { dataLossOfPhases } from '../domain/data-loss';
 import { diffLines, hasChanges } from '../domain/text-diff';
 import { shapeInventory, type PlanSummary, type SchemaShape, type TableStats } from '../engine';
 import { assertCanRead } from './access';
+import { LABELLED_ACCOUNT, labelOf, type LabelledAccount } from './account-label';
 
 /**
  * Stored run errors and logs name the target's host, IP address and port; people who may not
@@ -21,13 +22,13 @@ const TARGET_ADDRESS = { select: { name: true, host: true, port: true } } as con
 
 /** What every run panel shows of a run: its state and progress, who asked and when, with the target's address redacted for non-admins. */
 export function runHeader(
-  run: { id: string; status: string; phase: string | null; progress: number; error: string | null; requestedBy: { name: string }; queuedAt: Date; finishedAt: Date | null },
+  run: { id: string; status: string; phase: string | null; progress: number; error: string | null; requestedBy: LabelledAccount; queuedAt: Date; finishedAt: Date | null },
   redact: ReturnType<typeof runTextRedactor>,
   target: TargetAddress,
 ) {
   return {
     id: run.id, status: run.status, phase: redact(run.phase, target), progress: run.progress, error: redact(run.error, target),
-    requestedBy: run.requestedBy.name, queuedAt: run.queuedAt, finishedAt: run.finishedAt,
+    requestedBy: labelOf(run.requestedBy), queuedAt: run.queuedAt, finishedAt: run.finishedAt,
   };
 }
 
@@ -38,7 +39,7 @@ export async function getSnapshotPanel(actor: Actor, requestId: string) {
   const run = await getDb().run.findFirst({
     where: { requestId, kind: 'snapshot' },
     orderBy: { queuedAt: 'desc' },
-    include: { snapshot: true, requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
+    include: { snapshot: true, requestedBy: LABELLED_ACCOUNT, target: TARGET_ADDRESS },
   });
   if (!run) return null;
   const result = readRunResult('snapshot', run.result, run.id) ?? {};
@@ -50,7 +51,7 @@ export async function getSnapshotPanel(actor: Actor, requestId: string) {
     phase: run.phase,
     progress: run.progress,
     error: redact(run.error, run.target),
-    requestedBy: run.requestedBy.name,
+    requestedBy: labelOf(run.requestedBy),
     queuedAt: run.queuedAt,
     finishedAt: run.finishedAt,
     snapshot: run.snapshot && shape
@@ -110,7 +111,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
       where: { requestId },
       orderBy: { revision: 'desc' },
       take: 50,
-      include: { createdBy: { select: { name: true } } },
+      include: { createdBy: LABELLED_ACCOUNT },
     }),
     db.run.findFirst({
       where: { requestId, kind: 'rehearsal' },
@@ -120,7 +121,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
     db.run.findFirst({
       where: { requestId, kind: { in: ['apply', 'down'] } },
       orderBy: { queuedAt: 'desc' },
-      include: { requestedBy: { select: { name: true } }, target: TARGET_ADDRESS },
+      include: { requestedBy: LABELLED_ACCOUNT, target: TARGET_ADDRESS },
     }),
     // The last apply or roll back that went through: what is on the target now, so Roll back
     // is offered only once an apply of this revision succeeded there.
@@ -148,7 +149,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
     changesFromPrevious: previous ? { from: previous.revision, to: latest.revision, files: fileDiffs! } : null,
     plan: (latest?.plan ?? null) as { up: PlanSummary | null; down: PlanSummary | null } | null,
     latest: latest ? { revision: latest.revision, name: latest.name, upSql: latest.upSql, downSql: latest.downSql, dataSql: latest.dataSql ?? '', declaredChanges: latest.declaredChanges as unknown } : null,
-    revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: r.createdBy.name, createdAt: r.createdAt })),
+    revisions: revisions.map((r) => ({ id: r.id, revision: r.revision, name: r.name, checksum: r.checksum, author: labelOf(r.createdBy), createdAt: r.createdAt })),
     rehearsal: rehearsal
       ? {
           id: rehearsal.id,
@@ -181,7 +182,7 @@ export async function getMigrationPanel(actor: Actor, requestId: string) {
           status: change.status,
           phase: change.phase,
           error: redact(change.error, change.target),
-          requestedBy: change.requestedBy.name,
+          requestedBy: labelOf(change.requestedBy),
           queuedAt: change.queuedAt,
           migration: changeResult.migration ?? null,
           revision: changeResult.revision ?? null,

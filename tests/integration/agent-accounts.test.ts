@@ -137,8 +137,10 @@ describe('agent accounts (Admin > Agents)', () => {
     await expect(setAgentPaused(alice.id, { agentId: id, paused: true })).rejects.toMatchObject({ code: 'forbidden' });
     const pausedAt = new Date('2026-11-20T10:00:00Z');
     await setAgentPaused(admin.id, { agentId: id, paused: true }, pausedAt);
-    await expect(authenticateToken(token.secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin.' });
-    await expect(loadActor(getDb(), id)).rejects.toMatchObject({ code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin.' });
+    await expect(authenticateToken(token.secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin. Ask an admin to resume it (Admin > Agents).' });
+    await expect(loadActor(getDb(), id)).rejects.toMatchObject({
+      code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin. Ask its owner, Alice Smith, or an admin to resume it (Admin > Agents).',
+    });
     // Pausing twice changes nothing.
     await setAgentPaused(admin.id, { agentId: id, paused: true });
     await setAgentPaused(admin.id, { agentId: id, paused: false });

@@ -285,7 +285,7 @@ describe('refusals: each with a clear error and nothing written', () => {
     await setAgentPaused(admin.id, { agentId: dba.id, paused: true });
     const before = await writes();
     const res = await claim(analysis.id, dba.token);
-    expect(res).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated', message: expect.stringMatching(/^This agent account was paused on \d{4}-\d\d-\d\d by an admin\.$/) } } });
+    expect(res).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated', message: expect.stringMatching(/^This agent account was paused on \d{4}-\d\d-\d\d by an admin\. Ask /) } } });
     expect((await list(dba.token, {})).status).toBe(401);
     // A call already past authentication is refused where the service loads who is asking.
     await expect(claimTask(dba.id, analysis.id)).rejects.toMatchObject({ code: 'unauthenticated', message: expect.stringMatching(/paused/) });

@@ -2,7 +2,8 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { EXIT, UsageError, defineCommand } from '../command';
+import type { Readable, Writable } from 'node:stream';
+import { EXIT, UsageError, defineCommand, type Io } from '../command';
 
 /** JSON-RPC's "server error" range: the HTTP endpoint refused or could not be reached. */
 const BRIDGE_ERROR = -32000;
@@ -36,8 +37,22 @@ export function mcpEndpoint(base: string, allowInsecure = process.env.CUTOVER_AL
   return new URL('api/mcp', url.href.endsWith('/') ? url.href : `${url.href}/`);
 }
 
-/** The endpoint's own words when it refused (its JSON error body), else the transport's. */
-function refusalMessage(err: unknown): string {
+/** What lies under a failed fetch ("fetch failed"): the system's error, such as "connect ECONNREFUSED 127.0.0.1:3000". */
+function underlyingCause(err: unknown): string | null {
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  if (!cause || typeof cause !== 'object') return null;
+  // Several addresses tried (localhost as ::1 and 127.0.0.1): each one's error.
+  const errors = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.length) return errors.map((e) => underlyingText(e)).join('; ');
+  return underlyingText(cause);
+}
+function underlyingText(e: unknown): string {
+  const { message, code } = e as { message?: unknown; code?: unknown };
+  return (typeof message === 'string' && message) || (typeof code === 'string' && code) || String(e);
+}
+
+/** The endpoint's own words when it refused (its JSON error body), else the transport's, with where and why it failed. */
+export function refusalMessage(err: unknown, endpoint: URL): string {
   const text = err instanceof Error ? err.message : String(err);
   const body = text.indexOf('{');
   if (body >= 0) {
@@ -48,10 +63,95 @@ function refusalMessage(err: unknown): string {
       // not JSON: the transport's message as it is
     }
   }
-  return err instanceof StreamableHTTPError && err.code === -1 ? 'Cutover answered something that is not MCP.' : `Cutover's MCP endpoint could not be reached: ${text}`;
+  if (err instanceof StreamableHTTPError && err.code === -1) return `Cutover at ${endpoint.href} answered something that is not MCP.`;
+  const cause = underlyingCause(err);
+  return `Cutover's MCP endpoint ${endpoint.href} could not be reached: ${text}${cause ? ` (${cause})` : ''}. Is Cutover running there, and is CUTOVER_URL right?`;
 }
 
 const isRequest = (m: JSONRPCMessage): m is JSONRPCMessage & { id: string | number; method: string } => 'method' in m && 'id' in m;
+
+/**
+ * How long calls still in flight may take once stdin has closed (`echo '{...}' | cutover mcp`):
+ * past wait_for_run's 120 s, so every tool's answer gets out before the bridge exits.
+ */
+export const DRAIN_MS = 130_000;
+
+/**
+ * The bridge itself: every JSON-RPC message read from `stdin` is POSTed to `endpoint` with the
+ * token, every answer written to `stdout`. Resolves when stdin has ended and the calls in flight
+ * have been answered (or `drainMs` has passed).
+ */
+export async function bridgeStdio(options: {
+  endpoint: URL; token: string; io: Io; stdin?: Readable; stdout?: Writable; drainMs?: number;
+}): Promise<void> {
+  const { endpoint, token, io, drainMs = DRAIN_MS } = options;
+  const stdinStream = options.stdin ?? process.stdin;
+  const http = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const stdio = new StdioServerTransport(stdinStream, options.stdout ?? process.stdout);
+  const initializeIds = new Set<string | number>();
+  // Requests not answered yet, and posts not finished: stdin closing waits for both.
+  const unanswered = new Set<string | number>();
+  const posting = new Set<Promise<void>>();
+  let onIdle: (() => void) | null = null;
+  let abandoning = false;
+  const checkIdle = () => {
+    if (unanswered.size === 0 && posting.size === 0) onIdle?.();
+  };
+
+  stdio.onmessage = (message) => {
+    if (isRequest(message)) {
+      unanswered.add(message.id);
+      if (message.method === 'initialize') initializeIds.add(message.id);
+    }
+    const post: Promise<void> = http.send(message).catch(async (err: unknown) => {
+      // A refused or failed request is answered, so the client does not wait for ever.
+      const why = abandoning ? 'cutover mcp closed (its stdin ended) before Cutover answered.' : refusalMessage(err, endpoint);
+      if (isRequest(message)) {
+        unanswered.delete(message.id);
+        await stdio.send({ jsonrpc: '2.0', id: message.id, error: { code: BRIDGE_ERROR, message: why } });
+      } else if (!abandoning) io.err(`cutover mcp: ${why}`);
+    }).finally(() => {
+      posting.delete(post);
+      checkIdle();
+    });
+    posting.add(post);
+  };
+  http.onmessage = (message) => {
+    // Later requests carry the protocol version the server chose, as the SDK's client does.
+    if ('result' in message && message.id !== undefined && initializeIds.delete(message.id)) {
+      const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
+      if (typeof version === 'string') http.setProtocolVersion(version);
+    }
+    if (('result' in message || 'error' in message) && message.id !== undefined) unanswered.delete(message.id);
+    void stdio.send(message).finally(checkIdle);
+  };
+  http.onerror = (err) => {
+    if (!abandoning) io.err(`cutover mcp: ${refusalMessage(err, endpoint)}`);
+  };
+
+  const closed = new Promise<void>((resolve) => {
+    stdio.onclose = () => resolve();
+    stdinStream.once('end', () => resolve());
+  });
+  await http.start();
+  await stdio.start();
+  await closed;
+  // Closing the HTTP side aborts what is in flight: first let the calls already sent be answered.
+  let timer: NodeJS.Timeout | undefined;
+  const drained = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      onIdle = () => resolve(true);
+      checkIdle();
+    }),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), drainMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!drained) io.err(`cutover mcp: stdin closed; ${unanswered.size} call(s) still unanswered after ${drainMs / 1000} s are abandoned.`);
+  abandoning = true;
+  await http.close().catch(() => undefined);
+}
 
 /**
  * `cutover mcp`: an MCP server on stdio for clients that start one (Claude Code, editors), which
@@ -70,36 +170,7 @@ export default defineCommand({
     if (!base || !token) {
       throw new UsageError(`cutover mcp needs ${[!base && 'CUTOVER_URL (Cutover\'s address)', !token && 'CUTOVER_TOKEN (an agent token from Admin > Agents)'].filter(Boolean).join(' and ')} in the environment.`);
     }
-    const http = new StreamableHTTPClientTransport(mcpEndpoint(base), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
-    const stdio = new StdioServerTransport();
-    const initializeIds = new Set<string | number>();
-
-    stdio.onmessage = (message) => {
-      if (isRequest(message) && message.method === 'initialize') initializeIds.add(message.id);
-      http.send(message).catch(async (err: unknown) => {
-        // A refused or failed request is answered, so the client does not wait for ever.
-        if (isRequest(message)) await stdio.send({ jsonrpc: '2.0', id: message.id, error: { code: BRIDGE_ERROR, message: refusalMessage(err) } });
-        else io.err(`cutover mcp: ${refusalMessage(err)}`);
-      });
-    };
-    http.onmessage = (message) => {
-      // Later requests carry the protocol version the server chose, as the SDK's client does.
-      if ('result' in message && message.id !== undefined && initializeIds.delete(message.id)) {
-        const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
-        if (typeof version === 'string') http.setProtocolVersion(version);
-      }
-      void stdio.send(message);
-    };
-    http.onerror = (err) => io.err(`cutover mcp: ${refusalMessage(err)}`);
-
-    const closed = new Promise<void>((resolve) => {
-      stdio.onclose = () => resolve();
-      process.stdin.once('end', () => resolve());
-    });
-    await http.start();
-    await stdio.start();
-    await closed;
-    await http.close().catch(() => undefined);
+    await bridgeStdio({ endpoint: mcpEndpoint(base), token, io });
     return EXIT.ok;
   },
 });
