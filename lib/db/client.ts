@@ -39,3 +39,15 @@ export async function disconnectDb(): Promise<void> {
   await cutoverPrisma?.$disconnect();
   await cutoverPool?.end().catch(() => undefined);
 }
+
+/**
+ * Runs independent reads at once on the pool, one after another inside a transaction: a
+ * transaction is one connection, which takes one query at a time (pg only queues overlapping
+ * queries, warns about it, and pg@9 refuses them), so there is nothing to gain there.
+ */
+export async function readTogether<T extends readonly unknown[]>(db: Db | Tx, reads: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  if (db === globalForDb.cutoverPrisma) return Promise.all(reads.map((read) => read())) as unknown as Promise<T>;
+  const results: unknown[] = [];
+  for (const read of reads) results.push(await read());
+  return results as unknown as T;
+}

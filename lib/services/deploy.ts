@@ -1,4 +1,4 @@
-import { getDb, type Tx } from '../db/client';
+import { getDb, readTogether, type Tx } from '../db/client';
 import { loadActor } from '../auth/actor';
 import {
   approvalRefusal, promotionRefusal, readDeployPhases, recoveryRefusal, type DeployEvidence, type DeployPhaseRecord, type RecoveryFacts, type RecoveryKind,
@@ -56,9 +56,9 @@ async function settleOrphanedDeployments(tx: Tx, requestId: string) {
 
 /** Who may not be the second pair of eyes on a revision: the authors of the request's revisions and the signers of that revision's gate. */
 export async function twoPersonFacts(tx: Tx, requestId: string, revisionId: string) {
-  const [revisions, signatures] = await Promise.all([
-    tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true } }),
-    tx.gateSignature.findMany({ where: { requestId, revisionId }, select: { signedById: true } }),
+  const [revisions, signatures] = await readTogether(tx, [
+    () => tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true } }),
+    () => tx.gateSignature.findMany({ where: { requestId, revisionId }, select: { signedById: true } }),
   ]);
   return { revisionAuthorIds: revisions.map((r) => r.createdById), gateSignerIds: signatures.map((s) => s.signedById) };
 }

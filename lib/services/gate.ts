@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db, Tx } from '../db/client';
+import { readTogether, type Db, type Tx } from '../db/client';
 import { conflict, notFound } from '../domain/errors';
 import { boundPayload, evaluateGateItem, isGateItemKey, maxItemsPerSigner } from '../domain/gate';
 import { unacknowledgedDestructiveOperations } from './analysis';
@@ -79,11 +79,11 @@ export function bindingOf(revisionSha256: string | null, evidence: readonly Evid
  * transaction.
  */
 export async function getGateState(db: Db | Tx, requestId: string, preloaded?: RequestFacts): Promise<GateState> {
-  const [facts, tasks, gateItems, signatures] = await Promise.all([
-    preloaded ?? loadRequestFacts(db, requestId),
-    db.task.findMany({ where: { requestId }, orderBy: { position: 'asc' }, select: { id: true, position: true, subject: true, status: true, isGate: true } }),
-    db.gateItem.findMany({ where: { requestId }, orderBy: { position: 'asc' }, select: { id: true, key: true, label: true } }),
-    db.gateSignature.findMany({ where: { requestId }, orderBy: { signedAt: 'desc' }, include: { signedBy: { select: { name: true } } } }),
+  const [facts, tasks, gateItems, signatures] = await readTogether(db, [
+    () => (preloaded ? Promise.resolve(preloaded) : loadRequestFacts(db, requestId)),
+    () => db.task.findMany({ where: { requestId }, orderBy: { position: 'asc' }, select: { id: true, position: true, subject: true, status: true, isGate: true } }),
+    () => db.gateItem.findMany({ where: { requestId }, orderBy: { position: 'asc' }, select: { id: true, key: true, label: true } }),
+    () => db.gateSignature.findMany({ where: { requestId }, orderBy: { signedAt: 'desc' }, include: { signedBy: { select: { name: true } } } }),
   ]);
   if (tasks.length === 0) throw notFound('Migration request');
   const gateTask = tasks.find((t) => t.isGate) ?? null;

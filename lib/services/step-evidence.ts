@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/client';
+import { readTogether, type Db, type Tx } from '../db/client';
 import { DrillEvidenceSchema } from '../domain/backups';
 import { notFound } from '../domain/errors';
 import type { EvidenceKindName } from '../domain/evidence-schemas';
@@ -54,9 +54,9 @@ export async function loadRequestFacts(db: Db | Tx, requestId: string, now = new
   };
   const revision = row.revisionId ? { id: row.revisionId, revision: row.revision!, checksum: row.checksum! } : null;
   const snapshot = row.snapshotId ? { id: row.snapshotId, takenAt: row.snapshotTakenAt!, runId: row.snapshotRunId } : null;
-  const [evidence, environments] = await Promise.all([
-    evidenceFor(requestId, { take: 1000 }, db),
-    request.projectId ? environmentsOf(db, request.projectId) : Promise.resolve([]),
+  const [evidence, environments] = await readTogether(db, [
+    () => evidenceFor(requestId, { take: 1000 }, db),
+    () => (request.projectId ? environmentsOf(db, request.projectId) : Promise.resolve([])),
   ]);
   const production = productionEnvironment({ environments });
   const backupTarget = production ? { id: production.targetId, name: production.target.name } : request.target;
@@ -107,9 +107,9 @@ export async function loadRequestFacts(db: Db | Tx, requestId: string, now = new
  * it waits for (in words) and the verdict on each checklist item (manual ones carry their tick).
  */
 export async function getStepEvidence(db: Db | Tx, requestId: string, facts?: RequestFacts): Promise<Record<string, StepEvidence>> {
-  const [loaded, tasks] = await Promise.all([
-    facts ?? loadRequestFacts(db, requestId),
-    db.task.findMany({ where: { requestId, isGate: false }, orderBy: { position: 'asc' }, select: { key: true, checklist: { orderBy: { position: 'asc' }, select: { label: true, done: true } } } }),
+  const [loaded, tasks] = await readTogether(db, [
+    () => (facts ? Promise.resolve(facts) : loadRequestFacts(db, requestId)),
+    () => db.task.findMany({ where: { requestId, isGate: false }, orderBy: { position: 'asc' }, select: { key: true, checklist: { orderBy: { position: 'asc' }, select: { label: true, done: true } } } }),
   ]);
   return Object.fromEntries(tasks.map((t) => [t.key, evaluateStep(t.key, t.checklist, loaded)]));
 }
