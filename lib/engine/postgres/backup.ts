@@ -97,6 +97,9 @@ export interface TableLayout {
   columns: ColumnInfo[];
 }
 
+/** How long a backup waits for its read locks behind an exclusive one (a running migration) before it gives up. */
+const BACKUP_LOCK_TIMEOUT_MS = 60_000;
+
 const TABLE_LINE = /dumping contents of table "(.+)"\s*$/;
 
 /**
@@ -137,6 +140,14 @@ export async function backupDatabase(
     const layouts: TableLayout[] = (await describeTables(client)).map((t) => ({
       table: t.qualified, sqlName: t.sqlName, columns: t.columns,
     }));
+    // Held until COMMIT, after the checksums: pg_dump's own locks end with pg_dump, and a TRUNCATE or a
+    // rewriting ALTER in between (not MVCC-safe) would show the checksums another table than the dump.
+    if (layouts.length > 0) {
+      await client.query(`SET LOCAL lock_timeout = ${BACKUP_LOCK_TIMEOUT_MS}`);
+      await client.query(`LOCK TABLE ${layouts.map((l) => l.sqlName).join(', ')} IN ACCESS SHARE MODE`).catch((err: Error) => {
+        throw new Error(`Could not lock the target's tables for reading within ${BACKUP_LOCK_TIMEOUT_MS / 1000} s (${err.message}): something holds an exclusive lock on one of them; back up again when it is done.`, { cause: err });
+      });
+    }
 
     const dumpStarted = performance.now();
     const dumped = await dumpIntoStore(target, store, key, snapshotId, { signal, tablesTotal: layouts.length, onProgress });
