@@ -360,6 +360,28 @@ describe('GET /api/v1/events: Server-Sent Events for an agent', () => {
     expect(refused.status).toBe(401);
   });
 
+  it('one account holds at most 4 streams on a process: the fifth is refused until one closes', async () => {
+    const agent = await makeAgent('streaming-greedy', ['database-optimizer']);
+    const token = await tokenFor(agent.id);
+    const open = (signal?: AbortSignal) => eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${token}` }, signal }));
+    const aborts = Array.from({ length: 4 }, () => new AbortController());
+    const held = await Promise.all(aborts.map((a) => open(a.signal)));
+    expect(held.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const fifth = await open();
+    expect(fifth.status).toBe(429);
+    expect((await fifth.json()).error.message).toMatch(/already has 4 event streams open/);
+    // Another account is not affected.
+    const other = new AbortController();
+    const otherRes = await eventsRoute.GET(new NextRequest('http://cutover.test/api/v1/events', { headers: { authorization: `Bearer ${await tokenFor((await makeAgent('streaming-other', ['database-optimizer'])).id)}` }, signal: other.signal }));
+    expect(otherRes.status).toBe(200);
+    other.abort();
+    aborts[0].abort();
+    const again = new AbortController();
+    expect((await open(again.signal)).status).toBe(200);
+    again.abort();
+    aborts.slice(1).forEach((a) => a.abort());
+  });
+
   it('follows the agent as it is now: a role taken away is no longer heard, and pausing ends the stream', async () => {
     const agent = await makeAgent('streaming-changing', ['database-optimizer']);
     const token = await tokenFor(agent.id);

@@ -20,8 +20,11 @@ const MAX_STREAMS = Number(process.env.CUTOVER_MAX_EVENT_STREAMS) || 200;
 /** Events queued for a client that does not read; past this the stream waits for it (backpressure). */
 const QUEUE_EVENTS = 64;
 
-const globalForStreams = globalThis as unknown as { cutoverEventStreams?: { open: number } };
-const streams = (globalForStreams.cutoverEventStreams ??= { open: 0 });
+/** Streams one account may hold open on one web process: one account cannot take the others' streams. */
+const MAX_STREAMS_PER_ACCOUNT = Number(process.env.CUTOVER_MAX_EVENT_STREAMS_PER_ACCOUNT) || 4;
+
+const globalForStreams = globalThis as unknown as { cutoverEventStreams?: { open: number; byAccount: Map<string, number> } };
+const streams = (globalForStreams.cutoverEventStreams ??= { open: 0, byAccount: new Map() });
 
 function audienceOf(auth: Authenticated): EventAudience {
   return { accountId: auth.actor.id, agentRoles: auth.actor.agentRoles, all: auth.via === 'session' && isAdmin(auth.actor) };
@@ -41,6 +44,14 @@ export async function GET(req: Request) {
   } catch (err) {
     return respond(toActionError(err));
   }
+  const accountId = auth.actor.id;
+  // Only accounts with something to hear: an agent role, or a person who may read requests.
+  if (auth.actor.agentRoles.length === 0 && auth.actor.roles.length === 0) {
+    return apiError(403, 'forbidden', 'This account holds no role, so there is nothing for it to hear.');
+  }
+  if ((streams.byAccount.get(accountId) ?? 0) >= MAX_STREAMS_PER_ACCOUNT) {
+    return apiError(429, 'too_many_streams', `This account already has ${MAX_STREAMS_PER_ACCOUNT} event streams open on this server; close one (every stream carries the same events).`);
+  }
   if (streams.open >= MAX_STREAMS) {
     return apiError(503, 'busy', `This server already serves ${MAX_STREAMS} event streams; try again shortly, or use a webhook (Admin > Agents).`);
   }
@@ -53,6 +64,7 @@ export async function GET(req: Request) {
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       streams.open += 1;
+      streams.byAccount.set(accountId, (streams.byAccount.get(accountId) ?? 0) + 1);
       let closed = false;
       let reading = false;
       let again = false;
@@ -103,6 +115,9 @@ export async function GET(req: Request) {
       const timers = [setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS), setInterval(() => void recheck(), RECHECK_MS)];
       cleanup = () => {
         streams.open -= 1;
+        const held = (streams.byAccount.get(accountId) ?? 1) - 1;
+        if (held > 0) streams.byAccount.set(accountId, held);
+        else streams.byAccount.delete(accountId);
         unsubscribe();
         timers.forEach(clearInterval);
         cleanup = () => {};
