@@ -52,6 +52,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 
 interface DueDelivery {
   id: string;
+  accountId: string;
   url: string;
   attempts: number;
   eventId: string;
@@ -64,20 +65,23 @@ interface DueDelivery {
   currentUrl: string | null;
 }
 
-/** Takes up to `limit` due deliveries (skipping ones another dispatcher holds) and leases them. */
-async function takeDue(limit: number): Promise<DueDelivery[]> {
+/**
+ * Takes up to `limit` due deliveries (skipping ones another dispatcher holds, and accounts this one
+ * is already sending to) and leases them.
+ */
+async function takeDue(limit: number, busyAccounts: readonly string[] = []): Promise<DueDelivery[]> {
   const { rows } = await getPool().query<DueDelivery>(
     `WITH due AS (
        SELECT id FROM webhook_deliveries
-       WHERE status = 'pending' AND next_attempt_at <= now()
+       WHERE status = 'pending' AND next_attempt_at <= now() AND account_id <> ALL($3::uuid[])
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
      FROM due, agent_events e, users u
      WHERE d.id = due.id AND e.id = d.event_id AND u.id = d.account_id
-     RETURNING d.id, d.url, d.attempts, e.id::text AS "eventId", e.type, e.created_at AS "createdAt", e.payload,
+     RETURNING d.id, d.account_id AS "accountId", d.url, d.attempts, e.id::text AS "eventId", e.type, e.created_at AS "createdAt", e.payload,
                u.webhook_secret_encrypted AS "secretEncrypted", u.active AS "accountActive", u.paused_at AS "pausedAt",
                u.webhook_url AS "currentUrl"`,
-    [limit, LEASE_SECONDS],
+    [limit, LEASE_SECONDS, busyAccounts],
   );
   return rows;
 }
@@ -164,22 +168,40 @@ async function deliver(d: DueDelivery): Promise<void> {
 
 /**
  * Delivers what is due, up to `limit` deliveries, `concurrency` at a time: each lane takes the next
- * due delivery as soon as its last one is settled, so a receiver that is slow to answer (up to the
- * timeout) holds one lane while the others go on. Returns how many were attempted.
+ * due delivery of an account no other lane is sending to, as soon as its last one is settled, so a
+ * receiver that is slow to answer (up to the timeout) holds one lane while the others go on.
+ * Returns how many were attempted.
  */
 export async function deliverDueWebhooks({ limit = 20, concurrency = WEBHOOK_CONCURRENCY }: { limit?: number; concurrency?: number } = {}): Promise<number> {
   let taken = 0;
   let empty = false;
+  const sending = new Set<string>();
+  // Lanes take one after another, so each sees the accounts the others have just taken.
+  let taking: Promise<unknown> = Promise.resolve();
+  const takeNext = () => {
+    const next = taking.then(async () => {
+      const [due] = await takeDue(1, [...sending]);
+      if (due) sending.add(due.accountId);
+      return due;
+    });
+    taking = next.catch(() => undefined);
+    return next;
+  };
   const lane = async () => {
     while (!empty && taken < limit) {
       taken++;
-      const [due] = await takeDue(1);
+      const due = await takeNext();
       if (!due) {
         taken--;
-        empty = true;
+        // Nothing due for the accounts not being sent to: this lane ends (the others finish theirs).
+        empty = sending.size === 0;
         return;
       }
-      await deliver(due);
+      try {
+        await deliver(due);
+      } finally {
+        sending.delete(due.accountId);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, limit)) }, lane));

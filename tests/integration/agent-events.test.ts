@@ -211,6 +211,7 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
 
   it('a slow receiver holds one lane: the other deliveries go on, never more than the bound at once', async () => {
     // Receivers that count what is in flight across both; the slow one answers only when released.
+    let holdSlow = true;
     let inFlight = 0;
     let maxInFlight = 0;
     const releases: (() => void)[] = [];
@@ -228,7 +229,7 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
             inFlight--;
             res.writeHead(200).end('ok');
           };
-          if (hold) releases.push(answer);
+          if (hold && holdSlow) releases.push(answer);
           else setImmediate(answer);
         });
       });
@@ -248,8 +249,9 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
       await setAgentWebhook(admin.id, SetAgentWebhookSchema.parse({ accountId: fast.id, url: fastHook.url }));
       // Only these two accounts' deliveries are due in this test (earlier tests' leftovers wait).
       await getDb().webhookDelivery.updateMany({ where: { status: 'pending' }, data: { nextAttemptAt: new Date(Date.now() + 86_400_000) } });
-      // The slow receiver's delivery first in the queue, then six for the fast one.
-      await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: slow.id, payload: { note: 'slow' } } });
+      // The slow receiver's three deliveries first in the queue, then six for the fast one: however many
+      // it has due, the slow receiver holds one lane (one delivery at a time per account).
+      for (let i = 0; i < 3; i++) await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: slow.id, payload: { note: `slow ${i}` } } });
       await getDb().webhookDelivery.updateMany({ where: { accountId: slow.id, status: 'pending' }, data: { nextAttemptAt: new Date(Date.now() - 60_000) } });
       for (let i = 0; i < 6; i++) await getDb().agentEvent.create({ data: { type: 'task.ready', roles: [], accountId: fast.id, payload: { note: `fast ${i}` } } });
 
@@ -260,11 +262,12 @@ describe('webhooks: signed, retried with backoff, each delivery logged', () => {
       }, { timeout: 20_000, interval: 50 });
       expect(slowHook.got).toHaveLength(1);
       expect(releases).toHaveLength(1);
-      expect(await getDb().webhookDelivery.findFirstOrThrow({ where: { accountId: slow.id } })).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(await getDb().webhookDelivery.count({ where: { accountId: slow.id, status: 'pending', attempts: 1 } })).toBe(1);
       expect(maxInFlight).toBeLessThanOrEqual(2);
+      holdSlow = false;
       releases[0]();
-      expect(await pass).toBe(7);
-      expect(await getDb().webhookDelivery.findFirstOrThrow({ where: { accountId: slow.id } })).toMatchObject({ status: 'delivered', attempts: 1 });
+      expect(await pass).toBe(9);
+      expect(await getDb().webhookDelivery.findMany({ where: { accountId: slow.id }, select: { status: true, attempts: true } })).toEqual(Array(3).fill({ status: 'delivered', attempts: 1 }));
     } finally {
       for (const release of releases) release();
       await slowHook.close();
