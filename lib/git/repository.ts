@@ -124,6 +124,11 @@ async function gitEnvironment(project: RepositoryProject): Promise<Record<string
     GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
+    // A redirect would take the credential to an address the outbound check never saw (a listener on
+    // this machine): git fetches from the URL the project names, or fails.
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'http.followRedirects',
+    GIT_CONFIG_VALUE_0: 'false',
   };
   if (process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
   const credential = credentialOf(project);
@@ -155,8 +160,9 @@ function gitIn(dir: string, env: Record<string, string>, options: RepositoryOpti
     maxConcurrentProcesses: 2,
     timeout: { block: options.timeoutMs ?? DEFAULT_TIMEOUT_MS },
     abort: options.signal,
-    // GIT_ASKPASS is ours (the script above), GIT_CONFIG_GLOBAL is /dev/null; simple-git asks us to say so.
-    unsafe: { allowUnsafeAskPass: true, allowUnsafeConfigPaths: true },
+    // GIT_ASKPASS is ours (the script above), GIT_CONFIG_GLOBAL is /dev/null, GIT_CONFIG_COUNT sets
+    // http.followRedirects=false (gitEnvironment): simple-git asks us to say so.
+    unsafe: { allowUnsafeAskPass: true, allowUnsafeConfigPaths: true, allowUnsafeConfigEnvCount: true },
   }).env(env);
 }
 

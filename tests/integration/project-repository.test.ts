@@ -168,6 +168,30 @@ describe('a repository that needs a credential', () => {
   });
 });
 
+describe('a repository host that redirects', () => {
+  it('is not followed: the credential never goes to the address the redirect names', async () => {
+    const repo = createAppRepository({ 'prisma/schema.prisma': SCHEMA_V1 });
+    const password = `tok-${randomBytes(12).toString('hex')}`;
+    // The listener the redirect points at (standing in for something internal): it would take the credential.
+    const internal = await startGitHttpServer(path.dirname(repo.origin), 'ci-bot', password);
+    const redirector = http.createServer((req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${internal.port}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/${path.basename(repo.origin)}`;
+      const p = project(url, { repositoryUsername: 'ci-bot', repositoryCredentialEncrypted: encryptSecret(password, secretKey()) });
+      const refused = await readFileAtRef(p, 'main', 'prisma/schema.prisma', { timeoutMs: 10_000 }).catch((e: Error) => e);
+      expect(refused).toMatchObject({ code: 'invalid' });
+      expect(internal.seen).toEqual([]);
+    } finally {
+      await new Promise((r) => redirector.close(r));
+      await internal.close();
+      repo.remove();
+    }
+  });
+});
+
 describe("git runs without the server user's config, never sends a credential in the clear, and redacts push errors", () => {
   it("ignores the server user's global config (url.insteadOf, credential helpers)", async () => {
     const repo = createAppRepository({ 'prisma/schema.prisma': SCHEMA_V1 });
