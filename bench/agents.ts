@@ -29,19 +29,18 @@
  * `node --cpu-prof`; prints where its CPU went, the profile is kept in the temp dir printed).
  * Exit codes: 0 measured, 1 a goal missed with --strict, 2 failed.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { migrateAppStore } from '../lib/db/migrate';
 import { CURRENT_TEMPLATE, planWorkflow } from '../lib/domain/procedure';
 import type { AgentRole } from '../lib/domain/roles';
-import { connect, databaseUrl, dropDatabase, recreateDatabase } from './lib/database';
+import { connect, databaseUrl, dropDatabase } from './lib/database';
 import { analyzeProfile } from './lib/profile';
 import { ADMIN_PASSWORD, seed } from './lib/seed';
+import { prepareBenchStore } from './lib/app-store';
 import { ensureBuild, startServer, type RunningServer } from './lib/server';
 import { percentile, rng } from './lib/stats';
 
@@ -323,22 +322,9 @@ async function main() {
   const build = ensureBuild(log);
 
   log(`recreating ${CFG.database}, applying the app's migrations, seeding ${CFG.requests} requests`);
-  await recreateDatabase(CFG.database);
-  dbCreated = true;
-  await migrateAppStore(url);
-  const serverEnv: Record<string, string> = {
-    DATABASE_URL: url,
-    NEXTAUTH_SECRET: randomBytes(32).toString('base64url'),
-    NEXTAUTH_URL: `http://localhost:${CFG.port}`,
-    CUTOVER_SECRET_KEY: randomBytes(32).toString('hex'),
-    CUTOVER_ARTIFACTS_DIR: path.join(workDir, 'artifacts'),
-    CUTOVER_DATA_DIR: path.join(workDir, 'data'),
-  };
   // This process creates agents and evidence through the services: same store, same key.
-  Object.assign(process.env, { DATABASE_URL: url, CUTOVER_SECRET_KEY: serverEnv.CUTOVER_SECRET_KEY, CUTOVER_ARTIFACTS_DIR: serverEnv.CUTOVER_ARTIFACTS_DIR, CUTOVER_DATA_DIR: serverEnv.CUTOVER_DATA_DIR });
-  const { ensureTemplate } = await import('../lib/services/bootstrap');
+  const { serverEnv } = await prepareBenchStore({ database: CFG.database, port: CFG.port, workDir, onCreated: () => { dbCreated = true; } });
   const { hashPassword } = await import('../lib/services/manage-users');
-  await ensureTemplate();
   const readyStep = readyStepOf();
   const plan = planWorkflow(CURRENT_TEMPLATE);
   const db = await connect(url);

@@ -23,15 +23,14 @@
  * Exit codes: 0 measured, 1 a goal missed with --strict, 2 failed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { migrateAppStore } from '../lib/db/migrate';
 import { DEFAULT_WORKER_NICE } from '../lib/jobs/priority';
 import { connect, databaseUrl, dropDatabase, recreateDatabase } from './lib/database';
 import { signIn, timedGet } from './lib/http';
 import { ADMIN_PASSWORD, seed } from './lib/seed';
+import { prepareBenchStore } from './lib/app-store';
 import { ensureBuild, startServer, type RunningServer } from './lib/server';
 import { percentile, rng } from './lib/stats';
 
@@ -322,22 +321,9 @@ async function main() {
   const build = ensureBuild(log);
 
   log(`recreating ${CFG.database}, applying the app's migrations, seeding ${CFG.requests} requests`);
-  await recreateDatabase(CFG.database);
-  created.push(CFG.database);
-  await migrateAppStore(url);
-  const serverEnv: Record<string, string> = {
-    DATABASE_URL: url,
-    NEXTAUTH_SECRET: randomBytes(32).toString('base64url'),
-    NEXTAUTH_URL: `http://localhost:${CFG.port}`,
-    CUTOVER_SECRET_KEY: randomBytes(32).toString('hex'),
-    CUTOVER_ARTIFACTS_DIR: path.join(workDir, 'artifacts'),
-    CUTOVER_DATA_DIR: path.join(workDir, 'data'),
-  };
   // This process uses the services too (to queue the deploys): same store, same key.
-  Object.assign(process.env, { DATABASE_URL: url, CUTOVER_SECRET_KEY: serverEnv.CUTOVER_SECRET_KEY, CUTOVER_ARTIFACTS_DIR: serverEnv.CUTOVER_ARTIFACTS_DIR, CUTOVER_DATA_DIR: serverEnv.CUTOVER_DATA_DIR });
-  const { ensureTemplate } = await import('../lib/services/bootstrap');
+  const { serverEnv } = await prepareBenchStore({ database: CFG.database, port: CFG.port, workDir, onCreated: () => created.push(CFG.database) });
   const { hashPassword } = await import('../lib/services/manage-users');
-  await ensureTemplate();
   const db = await connect(url);
   let seeded: Awaited<ReturnType<typeof seed>>;
   try {
