@@ -8,11 +8,32 @@ const METADATA_URLS = [
   'http://100.100.100.200/latest/meta-data/',
   'http://169.254.170.2/v2/credentials',
   'http://[::ffff:169.254.169.254]/',
+  'http://[::ffff:0:169.254.169.254]/',
+  'http://[64:ff9b::169.254.169.254]/',
+  'http://[2002:a9fe:a9fe::1]/',
+  'http://169.254.0.23/',
+  'http://168.63.129.16/machine?comp=goalstate',
   'http://metadata.google.internal/computeMetadata/v1/',
   'http://METADATA.google.internal./computeMetadata/v1/',
 ];
 
 const lookupError = (host: string) => new Promise<Error | null>((resolve) => guardedLookup(host, { all: true }, (e) => resolve(e)));
+
+describe('outbound URLs without the flag', () => {
+  it('refuses loopback however an IPv6 address carries it, and lets ordinary IPv6 through', async () => {
+    const saved = process.env[ALLOW_PRIVATE_URLS_ENV];
+    delete process.env[ALLOW_PRIVATE_URLS_ENV];
+    try {
+      for (const url of ['http://[::7f00:1]/', 'http://[::127.0.0.1]/', 'http://[::ffff:0:7f00:1]/', 'http://[64:ff9b::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[::ffff:127.0.0.1]/', 'http://[::1]/']) {
+        expect(await outboundUrlProblem(url, 'webhook URL'), url).toMatch(/loopback, link-local or metadata/);
+      }
+      expect(await outboundUrlProblem('http://[2001:db8::1]/', 'webhook URL')).toBeNull();
+      expect(await outboundUrlProblem('http://[64:ff9b::808:808]/', 'webhook URL')).toBeNull();
+    } finally {
+      if (saved !== undefined) process.env[ALLOW_PRIVATE_URLS_ENV] = saved;
+    }
+  });
+});
 
 describe('outbound URLs with CUTOVER_ALLOW_PRIVATE_HEALTH_URLS=1', () => {
   let before: string | undefined;

@@ -34,33 +34,63 @@ metadata.addAddress('169.254.169.254', 'ipv4'); // AWS, GCP, Azure, Oracle, Digi
 metadata.addAddress('169.254.170.2', 'ipv4'); // AWS ECS task credentials
 metadata.addAddress('169.254.170.23', 'ipv4'); // AWS EKS Pod Identity
 metadata.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud
+metadata.addAddress('169.254.0.23', 'ipv4'); // Tencent Cloud
+metadata.addAddress('168.63.129.16', 'ipv4'); // Azure WireServer (not link-local, so the flag alone would allow it)
 metadata.addAddress('fd00:ec2::254', 'ipv6'); // AWS over IPv6
 metadata.addAddress('fd00:ec2::23', 'ipv6'); // AWS EKS Pod Identity over IPv6
 const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata']);
 
 type Verdict = { why: string; always: boolean };
 
-/** The IPv4 address inside an IPv4-mapped IPv6 one, dotted (::ffff:a.b.c.d) or as URL parsing writes it (::ffff:a9fe:a9fe). */
-function mappedIPv4(address: string): string | undefined {
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (dotted) return dotted;
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!hex) return undefined;
-  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+/** An IPv6 address as its 16 bytes (with "::" and a trailing dotted quad), or null. */
+function ipv6Bytes(address: string): number[] | null {
+  let text = address;
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number);
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 0) return null;
+  const words = [...head, ...Array(halves.length === 2 ? fill : 0).fill('0'), ...tail].map((g) => parseInt(g, 16));
+  if (words.some((w) => !(w >= 0 && w <= 0xffff))) return null;
+  return words.flatMap((w) => [w >> 8, w & 255]);
+}
+
+/**
+ * The IPv4 address an IPv6 one carries and that a network may route to: IPv4-mapped (::ffff:a.b.c.d,
+ * also as URL parsing writes it), IPv4-compatible (::a.b.c.d), SIIT (::ffff:0:a.b.c.d), NAT64
+ * (64:ff9b::/96, 64:ff9b:1::/48) and 6to4 (2002::/16). Checked as that IPv4 address.
+ */
+function embeddedIPv4(address: string): string | undefined {
+  const b = ipv6Bytes(address);
+  if (!b) return undefined;
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  const last = b.slice(12, 16).join('.');
+  if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return last; // ::ffff:a.b.c.d
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return last; // ::ffff:0:a.b.c.d
+  if (zero(0, 12) && !zero(12, 15)) return last; // ::a.b.c.d (not :: or ::1)
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && (zero(4, 12) || (b[4] === 0 && b[5] === 1))) return last; // NAT64
+  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6).join('.'); // 6to4
+  return undefined;
 }
 
 function addressVerdict(address: string): Verdict | null {
   const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(bare);
   if (family === 0) return null;
-  const mapped = mappedIPv4(bare);
+  const mapped = family === 6 ? embeddedIPv4(bare) : undefined;
   const [ip, type] = mapped ? [mapped, 'ipv4' as const] : [bare, family === 4 ? ('ipv4' as const) : ('ipv6' as const)];
   if (metadata.check(ip, type)) return { why: `${bare} is a cloud metadata address`, always: true };
   return refused.check(ip, type) ? { why: `${bare} is a loopback, link-local or metadata address`, always: false } : null;
 }
 
-/** Why an IP address is refused (loopback, link-local, metadata), or null. IPv4-mapped IPv6 addresses count as their IPv4. */
+/** Why an IP address is refused (loopback, link-local, metadata), or null. IPv6 addresses carrying an IPv4 one count as that IPv4. */
 export function refusedAddressReason(address: string): string | null {
   return addressVerdict(address)?.why ?? null;
 }
