@@ -65,6 +65,13 @@ test('a scripted agent works its steps over MCP (HTTP and stdio); the request pa
   expect(analysis.subject).toBe('Analyze database change');
   expect(await call<Task>(client, 'claim_task', { taskId: analysis.id })).toMatchObject({ status: 'in_progress', owner: agentName });
   await waitFor((await call<{ runId: string }>(client, 'take_snapshot', { requestId: request.id })).runId);
+  // The schema it is told to understand, as the snapshot recorded it.
+  const schema = await call<{ snapshot: { tables: number }; tables: { name: string; columns: string[] }[] }>(client, 'get_schema', { requestId: request.id, tables: ['orders'] });
+  expect(schema.snapshot.tables).toBeGreaterThan(0);
+  expect(schema.tables).toEqual([expect.objectContaining({ name: 'public.orders', columns: expect.arrayContaining([expect.stringMatching(/^id /)]) })]);
+  // Input the schema refuses comes back as a refusal naming the field.
+  const invalid = (await client.callTool({ name: 'get_request', arguments: { requestId: 'nope' } })) as CallToolResult;
+  expect(invalid).toMatchObject({ isError: true, structuredContent: { error: { code: 'invalid', field: 'requestId' } } });
   await call(client, 'save_analysis', { requestId: request.id, desiredChanges: 'orders.shipped_at, nullable.', migrationStrategy: 'Add the column; no backfill.' });
   const broken = (await client.callTool({ name: 'save_migration_revision', arguments: {
     requestId: request.id, name: 'add_shipped_at', upSql: 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz,;\n', downSql: 'ALTER TABLE orders DROP COLUMN shipped_at;\n',

@@ -7,6 +7,7 @@ import type { TaskView } from '@/lib/data/requests';
 import {
   addTaskNoteAction,
   blockTaskAction,
+  releaseTaskAction,
   toggleChecklistItemAction,
   transitionTaskAction,
 } from '@/lib/actions/task-actions';
@@ -124,6 +125,12 @@ export function TaskCard({ task, evidence = null }: { task: TaskView; evidence?:
                 <Button variant="secondary" onClick={() => setBlocking(true)}>Block…</Button>
               ))}
           </div>
+        )}
+        {task.canRelease && (
+          <p className="flex items-center gap-2 text-xs text-slate-500">
+            <Button variant="secondary" disabled={pending} onClick={() => call(() => releaseTaskAction({ taskId: task.id }))}>Release</Button>
+            Hand it back: pending again, for anyone of its roles to claim.
+          </p>
         )}
         <div role="alert" aria-live="assertive">{error && <p className="rounded-md bg-red-50 px-3 py-2 text-red-800" data-testid="task-error">{error}</p>}</div>
 

@@ -2,10 +2,11 @@
 
 import { revalidatePath } from 'next/cache';
 import { signGateItem } from '../services/sign-gate';
-import { addTaskNote, blockTask, toggleChecklistItem, transitionTask } from '../services/work-task';
+import { addTaskNote, blockTask, releaseTask, toggleChecklistItem, transitionTask } from '../services/work-task';
 import {
   AddTaskNoteSchema,
   BlockTaskSchema,
+  ReleaseTaskSchema,
   SignGateItemSchema,
   TaskTransitionSchema,
   ToggleChecklistItemSchema,
@@ -25,6 +26,13 @@ export async function transitionTaskAction(input: unknown) {
 
 export async function blockTaskAction(input: unknown) {
   const result = await runAction(BlockTaskSchema, input, (actor, data) => blockTask(actor.id, data));
+  if (result.ok) refresh();
+  return result;
+}
+
+/** "Release": hands a claimed task back (its holder, an admin, or the owner of the agent holding it). */
+export async function releaseTaskAction(input: unknown) {
+  const result = await runAction(ReleaseTaskSchema, input, (actor, data) => releaseTask(actor.id, data));
   if (result.ok) refresh();
   return result;
 }

@@ -15,7 +15,16 @@ export const MAX_JSON_BODY_BYTES = 1024 * 1024;
 export type ApiErrorCode = 'invalid_json' | 'unsupported_media_type' | 'payload_too_large' | 'cross_site';
 
 export function apiError(status: number, code: string, message: string): NextResponse {
-  return NextResponse.json({ error: { code, message } }, { status });
+  return NextResponse.json({ error: { code, message } }, { status, headers: status === 401 ? bearerChallenge(message) : undefined });
+}
+
+/**
+ * RFC 6750's challenge on every 401: a client (an MCP client especially) learns that the answer is
+ * a bearer token, not OAuth discovery. The description is the message, as a quoted-string may hold it.
+ */
+export function bearerChallenge(message: string): Record<string, string> {
+  const description = message.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'");
+  return { 'WWW-Authenticate': `Bearer realm="cutover", error="invalid_token", error_description="${description}"` };
 }
 
 /**
@@ -26,7 +35,10 @@ export function apiError(status: number, code: string, message: string): NextRes
 export function respond<T>(result: ActionResult<T>, successStatus = 200): NextResponse {
   if (result.ok) return NextResponse.json({ data: result.data }, { status: successStatus });
   const status = result.code === 'server_error' ? 500 : HTTP_STATUS[result.code];
-  return NextResponse.json({ error: { code: result.code, message: result.message, fieldErrors: result.fieldErrors } }, { status });
+  return NextResponse.json(
+    { error: { code: result.code, message: result.message, fieldErrors: result.fieldErrors } },
+    { status, headers: status === 401 ? bearerChallenge(result.message) : undefined },
+  );
 }
 
 /**

@@ -1,11 +1,12 @@
 import { DomainError } from '../domain/errors';
-import type { Actor } from '../domain/permissions';
+import type { Actor, Party } from '../domain/permissions';
 import type { Role } from '../domain/roles';
 import { getPool, type Db, type Tx } from '../db/client';
 
 /** kind: automation and agent accounts act through API tokens (never sign the gate nor approve production). */
 export type AccountKind = 'person' | 'automation' | 'agent';
-export type LoadedActor = Actor & { name: string; email: string; kind: AccountKind };
+/** ownerId: the person an agent answers to (null for everyone else), who counts as the same person in the two-person rules. */
+export type LoadedActor = Actor & { name: string; email: string; kind: AccountKind; ownerId: string | null };
 
 interface UserRow {
   id: string;
@@ -16,6 +17,9 @@ interface UserRow {
   active: boolean;
   kind: AccountKind;
   pausedAt?: Date | null;
+  ownerId: string | null;
+  ownerName: string | null;
+  ownerActive: boolean | null;
 }
 
 /** Why a paused agent account is refused, on its tokens and on work already in flight, and whom to ask (its owner, when known). */
@@ -23,33 +27,51 @@ export const pausedMessage = (pausedAt: Date, owner?: string | null) =>
   `This agent account was paused on ${pausedAt.toISOString().slice(0, 10)} by an admin. ` +
   `Ask ${owner ? `its owner, ${owner}, or an admin` : 'an admin'} to resume it (Admin > Agents).`;
 
+/**
+ * Why an agent whose owner is gone or no longer active may not act, or null: nobody answers for
+ * it (deactivating an owner pauses their agents, but not those deactivated before that, nor races).
+ */
+export function ownerlessAgentMessage(agent: { name: string; kind: string; ownerId: string | null; ownerName: string | null; ownerActive: boolean | null }): string | null {
+  if (agent.kind !== 'agent' || (agent.ownerId && agent.ownerActive)) return null;
+  const whom = agent.ownerId ? `${agent.ownerName}, who is no longer active` : 'nobody';
+  return `${agent.name} answers to ${whom}: an admin must give it an active owner (Admin > Agents).`;
+}
+
 /** A deleted or deactivated user is no longer anyone. */
 function toActor(user: UserRow | null | undefined): LoadedActor {
   if (!user || !user.active) throw new DomainError('unauthenticated', 'Your account is not active; sign in again.');
-  if (user.pausedAt) throw new DomainError('unauthenticated', pausedMessage(user.pausedAt));
-  return { id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles, kind: user.kind };
+  if (user.pausedAt) throw new DomainError('unauthenticated', pausedMessage(user.pausedAt, user.ownerName));
+  const ownerless = ownerlessAgentMessage(user);
+  if (ownerless) throw new DomainError('unauthenticated', ownerless);
+  return {
+    id: user.id, name: user.name, email: user.email, roles: user.roles as Role[], agentRoles: user.agentRoles, kind: user.kind,
+    ownerId: user.kind === 'agent' ? user.ownerId : null,
+  };
 }
+
+/** The account and the owner it answers to, in one statement (services and page views alike). */
+const ACTOR_SQL = `SELECT u.id, u.name, u.email, u.roles::text[] AS roles, u.agent_roles AS "agentRoles", u.active, u.kind::text AS kind, u.paused_at AS "pausedAt",
+         u.owner_id AS "ownerId", o.name AS "ownerName", o.active AS "ownerActive"
+  FROM users u LEFT JOIN users o ON o.id = u.owner_id WHERE u.id = $1::uuid`;
 
 /** Who is asking, read inside the caller's transaction (services). */
 export async function loadActor(db: Db | Tx, userId: string | null | undefined): Promise<LoadedActor> {
   if (!userId) throw new DomainError('unauthenticated', 'Sign in first.');
-  const user = await db.user.findUnique({
-    where: { id: userId },
-    select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true, ownerId: true },
-  });
-  // A paused agent is told whom to ask: the owner's name is read only then, off the path of every other call.
-  if (user?.active && user.pausedAt) {
-    const owner = user.ownerId ? await db.user.findUnique({ where: { id: user.ownerId }, select: { name: true } }) : null;
-    throw new DomainError('unauthenticated', pausedMessage(user.pausedAt, owner?.name));
-  }
-  return toActor(user);
+  const rows = await db.$queryRawUnsafe<UserRow[]>(ACTOR_SQL, userId);
+  return toActor(rows[0]);
 }
 
 /** Who is asking, for every page view: one indexed read straight on the pool. */
 export async function loadSessionActor(userId: string): Promise<LoadedActor> {
-  const { rows } = await getPool().query<UserRow>(
-    `SELECT id, name, email, roles::text[] AS roles, agent_roles AS "agentRoles", active, kind::text AS kind, paused_at AS "pausedAt" FROM users WHERE id = $1::uuid`,
-    [userId],
-  );
+  const { rows } = await getPool().query<UserRow>(ACTOR_SQL, [userId]);
   return toActor(rows[0]);
+}
+
+/**
+ * The accounts behind ids as the two-person rules see them (name, and the owner an agent answers
+ * to), in one flat read: nested relation reads inside a transaction make Prisma's adapter overlap queries.
+ */
+export async function partiesOf(db: Db | Tx, ids: readonly string[]): Promise<Party[]> {
+  if (ids.length === 0) return [];
+  return db.user.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, name: true, ownerId: true } });
 }

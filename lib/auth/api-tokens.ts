@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { getPool } from '../db/client';
 import { DomainError } from '../domain/errors';
 import type { Role } from '../domain/roles';
-import { pausedMessage, type LoadedActor } from './actor';
+import { ownerlessAgentMessage, pausedMessage, type LoadedActor } from './actor';
 
 /**
  * API tokens: `cut_` and 43 characters of base64url (32 random bytes). Only the sha256 of the
@@ -50,6 +50,9 @@ interface TokenRow {
   roles: string[];
   agentRoles: string[];
   pausedAt: Date | null;
+  ownerId: string | null;
+  ownerName: string | null;
+  ownerActive: boolean | null;
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -69,13 +72,13 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
     `WITH found AS (
        SELECT t.id AS "tokenId", t.role, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt", t.last_used_at AS "lastUsedAt",
               u.id AS "userId", u.name, u.email, u.kind::text AS kind, u.active, u.roles::text[] AS roles, u.agent_roles AS "agentRoles",
-              u.paused_at AS "pausedAt"
-       FROM api_tokens t JOIN users u ON u.id = t.user_id
+              u.paused_at AS "pausedAt", u.owner_id AS "ownerId", o.name AS "ownerName", o.active AS "ownerActive"
+       FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN users o ON o.id = u.owner_id
        WHERE t.token_hash = $1
      ), touched AS (
        UPDATE api_tokens SET last_used_at = $2 FROM found f
        WHERE api_tokens.id = f."tokenId" AND f."revokedAt" IS NULL AND (f."expiresAt" IS NULL OR f."expiresAt" > $2::timestamptz)
-         AND f.active AND f."pausedAt" IS NULL AND ((f.role IS NULL) = (f.kind = 'agent'))
+         AND f.active AND f."pausedAt" IS NULL AND ((f.role IS NULL) = (f.kind = 'agent')) AND (f.kind <> 'agent' OR f."ownerActive")
          AND (f."lastUsedAt" IS NULL OR f."lastUsedAt" < $2::timestamptz - make_interval(secs => $3))
        RETURNING api_tokens.id
      )
@@ -88,7 +91,9 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
   if (row.expiresAt && row.expiresAt <= now) throw refuse(`This API token expired on ${day(row.expiresAt)}.`);
   if (!row.active) throw refuse("This API token's account is not active.");
   // Pausing an agent refuses all its tokens at once, without revoking them (resuming restores them).
-  if (row.pausedAt) throw new DomainError('unauthenticated', pausedMessage(row.pausedAt));
+  if (row.pausedAt) throw new DomainError('unauthenticated', pausedMessage(row.pausedAt, row.ownerName));
+  const ownerless = ownerlessAgentMessage(row);
+  if (ownerless) throw new DomainError('unauthenticated', ownerless);
   // "Every agent role of the account" is for agent accounts only: any other account's token names its one role.
   if ((row.role === null) !== (row.kind === 'agent')) throw refuse('This API token is not valid.');
   return {
@@ -97,5 +102,6 @@ export async function authenticateToken(secret: string, now = new Date()): Promi
     roles: row.role === null ? [] : (row.roles.filter((r) => r === row.role) as Role[]),
     agentRoles: row.role === null ? row.agentRoles : row.agentRoles.filter((r) => r === row.role),
     kind: row.kind === 'person' ? 'person' : row.kind === 'agent' ? 'agent' : 'automation',
+    ownerId: row.kind === 'agent' ? row.ownerId : null,
   };
 }

@@ -25,11 +25,11 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   const db = getDb();
   const request = await db.migrationRequest.findUnique({
     where: { id: requestId },
-    select: { authorId: true, desiredChanges: true, migrationStrategy: true, target: { select: { name: true, host: true, port: true } } },
+    select: { author: { select: { id: true, name: true, ownerId: true } }, desiredChanges: true, migrationStrategy: true, target: { select: { name: true, host: true, port: true } } },
   });
   if (!request) throw notFound('Migration request');
   const [latestRevision, run, step, evidence, drift, lockImpact] = await Promise.all([
-    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdById: true } }),
+    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdBy: { select: { id: true, name: true, ownerId: true } } } }),
     db.run.findFirst({
       where: { requestId, kind: 'analysis' },
       orderBy: { queuedAt: 'desc' },
@@ -62,7 +62,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   return {
     canRun: runRefusal === null,
     runRefusal,
-    canAcknowledge: acknowledgeRefusal(actor, { filedById: request.authorId, revisionAuthorId: latestRevision?.createdById ?? null }) === null,
+    canAcknowledge: acknowledgeRefusal(actor, { filedBy: request.author, revisionAuthor: latestRevision?.createdBy ?? null }) === null,
     canEditFields: step ? canWorkTask(actor, step) : false,
     latestRevision: latestRevision?.revision ?? null,
     fields: {

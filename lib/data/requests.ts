@@ -5,7 +5,7 @@ import type { DbEngine, Environment, Priority, RequestKind, RequestStatus, TaskS
 import { notFound } from '../domain/errors';
 import { canManageTargets, canWorkTask, checkCanSignGate, type Actor } from '../domain/permissions';
 import { redactTargetAddressDeep, type TargetAddress } from '../domain/redact-address';
-import { accountLabelSql } from '../domain/task-shape';
+import { accountLabelSql, mayReleaseTask } from '../domain/task-shape';
 import type { ListRequestsInput } from '../validation/request';
 import { assertCanRead } from './access';
 
@@ -82,6 +82,7 @@ interface DetailRow {
 interface TaskRow {
   id: string; key: string; position: number; subject: string; description: string; activeForm: string; status: TaskStatus;
   blockedReason: string | null; owner: string; eligibleRoles: string[]; isGate: boolean; assignee: string | null; startedAt: Date | null; completedAt: Date | null;
+  assigneeId: string | null; assigneeKind: string | null; assigneeOwnerId: string | null;
 }
 interface ChecklistRow { id: string; taskId: string; label: string; done: boolean; checkedBy: string | null; checkedAt: Date | null }
 interface NoteRow { id: string; taskId: string; body: string; author: string; createdAt: Date }
@@ -116,7 +117,8 @@ export async function getRequestDetail(actor: Actor, id: string, opts: { audit?:
     pool.query<TaskRow>(
       `SELECT t.id, t.key, t.position, t.subject, t.description, t.active_form AS "activeForm", t.status::text AS status,
               t.blocked_reason AS "blockedReason", t.owner, t.eligible_roles AS "eligibleRoles", t.is_gate AS "isGate",
-              ${accountLabelSql('u')} AS assignee, t.started_at AS "startedAt", t.completed_at AS "completedAt"
+              ${accountLabelSql('u')} AS assignee, t.started_at AS "startedAt", t.completed_at AS "completedAt",
+              t.assignee_id AS "assigneeId", u.kind::text AS "assigneeKind", u.owner_id AS "assigneeOwnerId"
        FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
        WHERE t.request_id = $1::uuid ORDER BY t.position`,
       [id],
@@ -185,6 +187,8 @@ export async function getRequestDetail(actor: Actor, id: string, opts: { audit?:
       startedAt: t.startedAt,
       completedAt: t.completedAt,
       canWork: canWorkTask(actor, t),
+      /** "Release" (hand it back): see mayReleaseTask. */
+      canRelease: t.assigneeId !== null && t.status !== 'completed' && mayReleaseTask(actor, { id: t.assigneeId, kind: t.assigneeKind, ownerId: t.assigneeOwnerId }),
       checklist: (checklists.get(t.id) ?? []).map((c) => ({ id: c.id, label: c.label, done: c.done, checkedBy: c.checkedBy, checkedAt: c.checkedAt })),
       notes: (notes.get(t.id) ?? []).map((n) => ({ id: n.id, body: n.body, author: n.author, createdAt: n.createdAt })),
     })),

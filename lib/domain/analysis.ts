@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasRole, isAdmin, type Actor } from './permissions';
+import { hasRole, isAdmin, samePersonAs, type Actor, type Party } from './permissions';
 import { DRIFT_ADVICE } from './drift';
 
 /**
@@ -189,12 +189,16 @@ export const ACKNOWLEDGE_REFUSAL = 'Acknowledging a destructive operation needs 
 /**
  * Why `actor` may not acknowledge the destructive operations of a request's revision, or null.
  * Besides the role, a second person: neither who filed the request nor who wrote the revision
- * (admins included) may acknowledge what their own migration destroys.
+ * (admins included), nor an agent answering to them or their owner, may acknowledge what their
+ * own migration destroys.
  */
-export function acknowledgeRefusal(actor: Actor, work: { filedById: string; revisionAuthorId: string | null }): string | null {
+export function acknowledgeRefusal(actor: Actor & Party, work: { filedBy: Party; revisionAuthor: Party | null }): string | null {
   if (!canAcknowledgeDestructive(actor)) return ACKNOWLEDGE_REFUSAL;
-  if (actor.id === work.filedById) return 'You filed this request: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
-  if (actor.id === work.revisionAuthorId) return 'You wrote this revision of the migration: someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
+  const someoneElse = 'someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
+  const filed = samePersonAs(actor, [work.filedBy], 'filed this request');
+  if (filed) return `${filed}: ${someoneElse}`;
+  const wrote = samePersonAs(actor, [work.revisionAuthor], 'wrote this revision of the migration');
+  if (wrote) return `${wrote}: ${someoneElse}`;
   return null;
 }
 

@@ -35,9 +35,12 @@ describe('promotion rules', () => {
 
   it('approvals: a person, and not a revision author nor a gate signer of the revision', () => {
     expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'automation' }, { authorId: 'x' })).toBe('Quality-gate signatures and production approvals are for people, not tokens.');
-    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y', 'a'] })).toMatch(/wrote a revision of this migration/);
-    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['a'] })).toMatch(/signed the quality gate of this revision/);
-    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthorIds: ['y'], gateSignerIds: ['z'] })).toBeNull();
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthors: [{ id: 'y' }, { id: 'a' }] })).toMatch(/wrote a revision of this migration/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthors: [{ id: 'y' }], gateSigners: [{ id: 'a' }] })).toMatch(/signed the quality gate of this revision/);
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthors: [{ id: 'y' }], gateSigners: [{ id: 'z' }] })).toBeNull();
+    // The lead's own agent wrote a revision: the lead is not a second pair of eyes on it.
+    expect(approvalRefusal({ id: 'a', roles: ['lead'], kind: 'person' }, { authorId: 'x', revisionAuthors: [{ id: 'g', name: 'dba-agent', ownerId: 'a' }] }))
+      .toBe('dba-agent answers to you and wrote a revision of this migration, so you cannot approve its deploy: another lead approves it.');
   });
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PEOPLE_ONLY_MESSAGE } from './permissions';
+import { PEOPLE_ONLY_MESSAGE, samePersonAs, type Party } from './permissions';
 
 /**
  * The Deploy step (procedure step 8) as pure rules: the phases a deploy goes through, what its
@@ -158,19 +158,22 @@ export function promotionRefusal(f: PromotionFacts): PromotionRefusal | null {
 
 /**
  * Why this person may not approve the deploy of this request (null when they may): a lead who is
- * a person, and a second pair of eyes: not its filer, not the author of any of its revisions, not
- * a signer of its current revision's gate (the lists are omitted where not loaded yet).
+ * a person, and a second pair of eyes: not its filer, not the author of any of its revisions (nor
+ * the owner of an agent that wrote one), not a signer of its current revision's gate (the lists
+ * are omitted where not loaded yet).
  */
 export function approvalRefusal(
-  actor: { id: string; roles: readonly string[]; kind?: string },
-  request: { authorId: string; revisionAuthorIds?: readonly string[]; gateSignerIds?: readonly string[] },
+  actor: Party & { roles: readonly string[]; kind?: string },
+  request: { authorId: string; revisionAuthors?: readonly Party[]; gateSigners?: readonly Party[] },
 ): string | null {
   // Fails closed: an actor whose kind is not known to be a person does not approve.
   if (actor.kind !== 'person') return PEOPLE_ONLY_MESSAGE;
   if (!actor.roles.includes('lead')) return 'Only a lead can approve a deploy to an environment that requires approval.';
   if (actor.id === request.authorId) return 'The author of the request cannot approve its deploy: another lead approves it.';
-  if (request.revisionAuthorIds?.includes(actor.id)) return 'You wrote a revision of this migration, so you cannot approve its deploy: another lead approves it.';
-  if (request.gateSignerIds?.includes(actor.id)) return 'You signed the quality gate of this revision, so you cannot also approve its deploy: another lead approves it.';
+  const wrote = samePersonAs(actor, request.revisionAuthors ?? [], 'wrote a revision of this migration');
+  if (wrote) return `${wrote}, so you cannot approve its deploy: another lead approves it.`;
+  const signed = samePersonAs(actor, request.gateSigners ?? [], 'signed the quality gate of this revision');
+  if (signed) return `${signed}, so you cannot also approve its deploy: another lead approves it.`;
   return null;
 }
 

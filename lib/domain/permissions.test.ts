@@ -6,6 +6,7 @@ import {
   canViewOverview,
   canWorkTask,
   checkCanSignGate,
+  samePersonAs,
   type Actor,
 } from './permissions';
 import type { Role } from './roles';
@@ -56,8 +57,25 @@ describe('permissions per role', () => {
   it('gate signers are people who wrote no revision of the migration', () => {
     expect(checkCanSignGate({ ...actor(['reviewer'], [], 'r1'), kind: 'automation' }, { authorId: 'a1' }))
       .toEqual({ ok: false, reason: 'Quality-gate signatures and production approvals are for people, not tokens.' });
-    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1', revisionAuthorIds: ['d1', 'r1'] }))
+    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1', revisionAuthors: [{ id: 'd1' }, { id: 'r1' }] }))
       .toEqual({ ok: false, reason: 'You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' });
-    expect(checkCanSignGate({ ...actor(['reviewer'], [], 'r1'), kind: 'person' }, { authorId: 'a1', revisionAuthorIds: ['d1'] })).toEqual({ ok: true });
+    expect(checkCanSignGate({ ...actor(['reviewer'], [], 'r1'), kind: 'person' }, { authorId: 'a1', revisionAuthors: [{ id: 'd1' }] })).toEqual({ ok: true });
+  });
+
+  it('an agent and its owner are one person: the owner does not sign what the agent wrote', () => {
+    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1', revisionAuthors: [{ id: 'g1', name: 'dba-agent', ownerId: 'r1' }] }))
+      .toEqual({ ok: false, reason: 'dba-agent answers to you and wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' });
+    expect(checkCanSignGate(actor(['reviewer'], [], 'r1'), { authorId: 'a1', revisionAuthors: [{ id: 'g1', name: 'dba-agent', ownerId: 'o2' }] })).toEqual({ ok: true });
+  });
+
+  it('samePersonAs says how two accounts answer to one person', () => {
+    const alice = { id: 'alice', name: 'Alice' };
+    const agentA = { id: 'g1', name: 'alice-dba', ownerId: 'alice' };
+    const agentB = { id: 'g2', name: 'alice-dba-2', ownerId: 'alice' };
+    expect(samePersonAs(alice, [alice], 'filed this request')).toBe('You filed this request');
+    expect(samePersonAs(alice, [agentA], 'wrote it')).toBe('alice-dba answers to you and wrote it');
+    expect(samePersonAs(agentB, [alice], 'filed this request')).toBe('You answer to Alice, who filed this request');
+    expect(samePersonAs(agentB, [agentA], 'wrote it')).toBe('You answer to the same person as alice-dba, which wrote it');
+    expect(samePersonAs(agentB, [{ id: 'bob' }, null, { id: 'g3', ownerId: 'bob' }], 'wrote it')).toBeNull();
   });
 });

@@ -36,17 +36,44 @@ export function canWorkTask(actor: Actor, task: { eligibleRoles: readonly string
 /** Why an automation account (an API token) may not sign the gate nor approve a production deploy. */
 export const PEOPLE_ONLY_MESSAGE = 'Quality-gate signatures and production approvals are for people, not tokens.';
 
+/**
+ * An account as the two-person rules see it: an agent answers to its owner, everyone else to
+ * themselves. name (of the other party) is for the refusal's words.
+ */
+export interface Party {
+  id: string;
+  name?: string;
+  ownerId?: string | null;
+}
+export const answererOf = (party: Party) => party.ownerId ?? party.id;
+
+/**
+ * Why `actor` counts as the same person as one of `others`, who `did` something ("filed this
+ * request"), in words naming how (their own agent, their owner, a fellow agent); null when none is.
+ */
+export function samePersonAs(actor: Party, others: readonly (Party | null | undefined)[], did: string): string | null {
+  const person = answererOf(actor);
+  const other = others.find((o) => o && answererOf(o) === person);
+  if (!other) return null;
+  if (other.id === actor.id) return `You ${did}`;
+  if (other.ownerId === actor.id) return `${other.name ?? 'Your agent'} answers to you and ${did}`;
+  if (actor.ownerId === other.id) return `You answer to ${other.name ?? 'your owner'}, who ${did}`;
+  return `You answer to the same person as ${other.name ?? 'another agent'}, which ${did}`;
+}
+
 export type GateSignCheck = { ok: true } | { ok: false; reason: string };
 
 /**
  * Reviewers who are people sign gate items; nobody signs a request they filed or a migration they
- * wrote a revision of, admins included (revisionAuthorIds omitted where not loaded).
+ * (or an agent answering to them) wrote a revision of, admins included (revisionAuthors omitted where not loaded).
  */
-export function checkCanSignGate(actor: Actor & { kind?: string }, request: { authorId: string; revisionAuthorIds?: readonly string[] }): GateSignCheck {
+export function checkCanSignGate(actor: Actor & Party & { kind?: string }, request: { authorId: string; revisionAuthors?: readonly Party[] }): GateSignCheck {
   // Fails closed: an actor whose kind is not known to be a person does not sign.
   if (actor.kind !== 'person') return { ok: false, reason: PEOPLE_ONLY_MESSAGE };
   if (!hasRole(actor, 'reviewer')) return { ok: false, reason: 'Only reviewers can sign quality gate items.' };
-  if (actor.id === request.authorId) return { ok: false, reason: 'You filed this request, so you cannot sign its quality gate.' };
-  if (request.revisionAuthorIds?.includes(actor.id)) return { ok: false, reason: 'You wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.' };
+  const filed = samePersonAs(actor, [{ id: request.authorId }], 'filed this request');
+  if (filed) return { ok: false, reason: `${filed}, so you cannot sign its quality gate.` };
+  const wrote = samePersonAs(actor, request.revisionAuthors ?? [], 'wrote a revision of this migration');
+  if (wrote) return { ok: false, reason: `${wrote}, so you cannot sign its quality gate: another reviewer signs it.` };
   return { ok: true };
 }

@@ -1,4 +1,5 @@
 import type { AccountKind } from '../auth/actor';
+import { isAdmin, type Actor } from './permissions';
 import type { TaskStatus } from './roles';
 
 /**
@@ -43,8 +44,11 @@ export interface TaskMetadata {
   blockedReason: string | null;
   assignee: TaskAssignee | null;
   checklist: { id: string; label: string; done: boolean; coveredBy: string | null }[];
-  /** What the step's evidence still waits for, in words. */
-  waitingFor: string[];
+  /**
+   * What the step's evidence still waits for, in words ([] when nothing). null in lists, where the
+   * verdict is not computed: get_task (GET /api/v1/tasks/:id) says.
+   */
+  waitingFor: string[] | null;
   /** Page paths (relative to Cutover's address). */
   links: { request: string; step: string };
 }
@@ -70,7 +74,7 @@ export interface TaskRow {
   blocks: string[];
   assignee: TaskAssignee | null;
   checklist: { id: string; label: string; done: boolean; coveredBy: string | null }[];
-  waitingFor: string[];
+  waitingFor: string[] | null;
 }
 
 /** Ready to claim: pending, and its blocker (if any) completed. */
@@ -85,6 +89,14 @@ export function isReady(task: { status: TaskStatus; blockerStatus: TaskStatus | 
 export function accountLabel(account: { name: string; kind?: string | null; owner?: string | null }): string {
   if (account.kind !== 'agent') return account.name;
   return account.owner ? `${account.name} (agent of ${account.owner})` : `${account.name} (agent)`;
+}
+
+/**
+ * Who may hand a held task back (release): its holder, an admin, or the person who answers for the
+ * agent holding it, even without the task's role (an agent that crashed or was paused keeps no claim).
+ */
+export function mayReleaseTask(actor: Actor, holder: { id: string; kind: string | null; ownerId: string | null }): boolean {
+  return holder.id === actor.id || isAdmin(actor) || (holder.kind === 'agent' && holder.ownerId === actor.id);
 }
 
 /**

@@ -51,6 +51,13 @@ describe('task state machine', () => {
     expect(attempt('complete', task('in_progress', 7, true), done, 3)).toBe('refused: The quality gate still has 3 unsigned items.');
   });
 
+  it('names the items left when it knows them', () => {
+    expect(() => nextStatus('complete', { task: task('in_progress'), previous: done, openItems: 2, openItemLabels: ['Add indexes', 'Write down'] }))
+      .toThrow('"Step 2" still has 2 unchecked checklist items: "Add indexes", "Write down".');
+    expect(() => nextStatus('complete', { task: task('in_progress', 7, true), previous: done, openItems: 1, openItemLabels: ['Rollback tested'] }))
+      .toThrow('The quality gate still has 1 unsigned item: "Rollback tested".');
+  });
+
   it('completing refuses while the step before is not completed, even if started', () => {
     expect(attempt('complete', task('in_progress'), task('blocked', 1))).toMatch(/waits for "Step 1"/);
   });

@@ -17,6 +17,8 @@ export interface TransitionContext {
   previous: TaskState | null;
   /** For ordinary steps: unchecked checklist items. For the gate: unsigned gate items. */
   openItems: number;
+  /** Their labels, when known: a refusal names what is left rather than only counting it. */
+  openItemLabels?: readonly string[];
   reason?: string;
 }
 
@@ -42,12 +44,14 @@ export function nextStatus(transition: TaskTransition, ctx: TransitionContext): 
     case 'complete':
       if (task.status !== 'in_progress') throw invalid(`"${task.subject}" is ${label(task.status)}; start it before completing it.`);
       if (waitingFor) throw invalid(`"${task.subject}" waits for "${waitingFor.subject}" to be completed.`);
-      if (ctx.openItems > 0)
+      if (ctx.openItems > 0) {
+        const named = ctx.openItemLabels?.length ? `: ${ctx.openItemLabels.map((l) => `"${l}"`).join(', ')}` : '';
         throw invalid(
           task.isGate
-            ? `The quality gate still has ${ctx.openItems} unsigned item${ctx.openItems === 1 ? '' : 's'}.`
-            : `"${task.subject}" still has ${ctx.openItems} unchecked checklist item${ctx.openItems === 1 ? '' : 's'}.`,
+            ? `The quality gate still has ${ctx.openItems} unsigned item${ctx.openItems === 1 ? '' : 's'}${named}.`
+            : `"${task.subject}" still has ${ctx.openItems} unchecked checklist item${ctx.openItems === 1 ? '' : 's'}${named}.`,
         );
+      }
       return 'completed';
   }
 }

@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import { DomainError } from '../domain/errors';
 
 /**
@@ -21,6 +22,17 @@ export function toolResult(data: unknown): CallToolResult {
 
 export const INTERNAL_ERROR = 'Internal error';
 
+/**
+ * A JSON-RPC error for resource reads and prompts (tools answer refusals as results). Not the
+ * SDK's McpError: its message already carries "MCP error <code>: ", which the client adds again.
+ */
+export class JsonRpcError extends Error {
+  constructor(readonly code: number, message: string, readonly data?: Record<string, unknown>) {
+    super(message);
+    this.name = 'JsonRpcError';
+  }
+}
+
 export function toolError(err: unknown, tool: string): CallToolResult {
   if (err instanceof DomainError) {
     return {
@@ -33,9 +45,38 @@ export function toolError(err: unknown, tool: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: INTERNAL_ERROR }], structuredContent: { error: { code: 'server_error', message: INTERNAL_ERROR } } };
 }
 
-/** A tool's handler: the service call, its answer as a tool result, refusals as error results. */
+/** How many of a refused input's problems are said (the first names the field). */
+const INPUT_ISSUES_SAID = 5;
+
+/**
+ * Arguments the tool's zod schema refused, handed to the tool's handler in place of its input
+ * (lib/mcp/stateless.ts), so that they are answered like any other refusal.
+ */
+export class InvalidToolInput {
+  constructor(readonly issues: { field: string | null; message: string }[]) {}
+}
+
+export function invalidInput(error: z.ZodError): InvalidToolInput {
+  return new InvalidToolInput(error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : null, message: i.message })));
+}
+
+/** The refusal of invalid arguments: code "invalid", the first field, and each problem "field: message". */
+export function inputError(input: InvalidToolInput): CallToolResult {
+  const said = input.issues.slice(0, INPUT_ISSUES_SAID);
+  const more = input.issues.length - said.length;
+  const message = `Invalid input: ${said.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  const field = said.find((i) => i.field)?.field;
+  return {
+    isError: true,
+    content: [{ type: 'text', text: message }],
+    structuredContent: { error: { code: 'invalid', message, ...(field ? { field } : {}), issues: said } },
+  };
+}
+
+/** A tool's handler: the service call, its answer as a tool result, refusals (invalid input included) as error results. */
 export function handler<A>(tool: string, run: (args: A) => Promise<unknown>): (args: A) => Promise<CallToolResult> {
   return async (args: A) => {
+    if (args instanceof InvalidToolInput) return inputError(args);
     try {
       return toolResult(await run(args));
     } catch (err) {

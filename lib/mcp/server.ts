@@ -4,6 +4,8 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { LoadedActor } from '../auth/actor';
 import { registerPrompts } from './prompts';
 import { PROCEDURE_URI, registerResources } from './resources';
+import { fitForStatelessUse } from './stateless';
+import { registerAppCodeTools } from './tools/app-code';
 import { registerTaskTools } from './tools/tasks';
 import { registerWorkTools } from './tools/work';
 import { PEOPLE_WRITE_THIS } from './untrusted';
@@ -33,7 +35,9 @@ export function createCutoverMcpServer(actor: LoadedActor): McpServer {
   );
   registerTaskTools(server, actor);
   registerWorkTools(server, actor);
+  registerAppCodeTools(server, actor);
   registerResources(server, actor);
   registerPrompts(server, actor);
+  fitForStatelessUse(server);
   return server;
 }

@@ -1,4 +1,4 @@
-import { getDb, getPool } from '../db/client';
+import { getDb, getPool, type Tx } from '../db/client';
 import { DomainError, forbidden, notFound } from '../domain/errors';
 import { NO_ROLE_MESSAGE, holdsAnyRole, isAdmin } from '../domain/permissions';
 import type { TaskStatus } from '../domain/roles';
@@ -9,8 +9,12 @@ import {
   BlockTaskWithReasonSchema, ExportWorkflowSchema, TASK_LIST_DEFAULT, TaskFilterSchema, TaskIdSchema, UpdateTaskSchema,
   parseOrRefuse, type BlockTaskWithReasonInput, type TaskFilter, type UpdateTaskInput,
 } from '../validation/agent';
+import { ReleaseTaskSchema, type ReleaseTaskInput } from '../validation/task';
 import { getStepEvidence, loadRequestFacts } from './step-evidence';
-import { addTaskNoteIn, assertMayWork, blockTask, claimTask as claimWorkTask, toggleChecklistItemIn, transitionTask } from './work-task';
+import {
+  addTaskNoteIn, assertMayWork, blockTask, claimTask as claimWorkTask, claimTaskIn, releaseTask as releaseWorkTask, releaseTaskIn,
+  toggleChecklistItemIn, transitionTask, transitionTaskIn,
+} from './work-task';
 
 /**
  * The task API (REST under /api/v1/tasks and the MCP tools): a request's steps in the shape of
@@ -30,7 +34,7 @@ async function reader(actorId: string): Promise<LoadedActor> {
 }
 
 /** The roles whose tasks someone works: agent roles, and reviewer for the gate. */
-const heldRoles = (actor: LoadedActor) => [...actor.agentRoles, ...(actor.roles.includes('reviewer') ? ['reviewer'] : [])];
+export const heldRoles = (actor: LoadedActor): string[] => [...actor.agentRoles, ...(actor.roles.includes('reviewer') ? ['reviewer'] : [])];
 
 interface SqlTaskRow {
   id: string; requestId: string; requestTitle: string; requestCreatedAt: Date; key: string; position: number;
@@ -71,7 +75,11 @@ function shapeSql(where: string, limit: string): string {
   ORDER BY r.created_at, r.id, t.position`;
 }
 
-function toRow(r: SqlTaskRow, evidence?: { waitingFor: string[]; items: { coveredBy: string | null; satisfied: boolean }[] }): TaskRow {
+/**
+ * `verdict`: the step's evidence was judged (one task, an export); a step Cutover does not check
+ * (and the gate, whose verdict is the gate's own) then waits for nothing here.
+ */
+function toRow(r: SqlTaskRow, evidence?: { waitingFor: string[]; items: { coveredBy: string | null; satisfied: boolean }[] }, verdict = evidence !== undefined): TaskRow {
   const assignee: TaskAssignee | null = r.assigneeId
     ? { id: r.assigneeId, name: r.assigneeName!, kind: r.assigneeKind!, owner: r.assigneeKind === 'agent' ? r.assigneeOwner : null }
     : null;
@@ -87,7 +95,8 @@ function toRow(r: SqlTaskRow, evidence?: { waitingFor: string[]; items: { covere
       done: evidence?.items[i] ? evidence.items[i].satisfied : c.done,
       coveredBy: evidence?.items[i] ? evidence.items[i].coveredBy : (STEP_COVERAGE[r.key]?.[c.label] ?? null),
     })),
-    waitingFor: evidence?.waitingFor ?? [],
+    // null where the verdict is not computed (lists): [] would read as "waits for nothing".
+    waitingFor: evidence ? evidence.waitingFor : verdict ? [] : null,
   };
 }
 
@@ -97,7 +106,7 @@ async function shapesOfRequest(requestId: string): Promise<TaskShape[]> {
     getPool().query<SqlTaskRow>(shapeSql('t.request_id = $1::uuid', ''), [requestId]),
     getStepEvidence(getDb(), requestId),
   ]);
-  return rows.map((r) => toTaskShape(toRow(r, evidence[r.key])));
+  return rows.map((r) => toTaskShape(toRow(r, evidence[r.key], true)));
 }
 
 /**
@@ -108,7 +117,7 @@ async function shapeOf(taskId: string): Promise<TaskShape> {
   const { rows: [row] } = await getPool().query<SqlTaskRow>(shapeSql('t.id = $1::uuid', ''), [taskId]);
   if (!row) throw notFound('Task');
   const evidence = row.isGate ? undefined : evaluateStep(row.key, row.checklist, await loadRequestFacts(getDb(), row.requestId));
-  return toTaskShape(toRow(row, evidence));
+  return toTaskShape(toRow(row, evidence, true));
 }
 
 /** The opaque cursor: where the last page ended, in the list's order (request created, request, position). */
@@ -134,8 +143,13 @@ function decodeCursor(cursor: string): [string, string, number] {
  * the tasks of the roles it holds; an admin without one sees every task. `ready`: pending with
  * its blocker completed (claimable); `mine`: assigned to whoever asks.
  */
-export async function listTasks(actorId: string, filter: TaskFilter): Promise<{ tasks: TaskShape[]; nextCursor: string | null }> {
-  const actor = await reader(actorId);
+export async function listTasks(actorId: string, filter: TaskFilter): Promise<TaskPage> {
+  return listTasksAs(await reader(actorId), filter);
+}
+
+type TaskPage = { tasks: TaskShape[]; nextCursor: string | null };
+
+async function listTasksAs(actor: LoadedActor, filter: TaskFilter): Promise<TaskPage> {
   const f = parseOrRefuse(TaskFilterSchema, filter);
   const limit = f.limit ?? TASK_LIST_DEFAULT;
   const params: unknown[] = [];
@@ -163,6 +177,21 @@ export async function listTasks(actorId: string, filter: TaskFilter): Promise<{ 
   return { tasks: page.map((r) => toTaskShape(toRow(r))), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
 }
 
+/**
+ * "My ready tasks" (the MCP tool): ready tasks of the roles the caller holds, or of one of them.
+ * A role the caller does not hold is refused rather than answered with an empty list, which would
+ * read as "nothing to do"; agents hold agent roles only (the gate is for people).
+ */
+export async function listMyReadyTasks(actorId: string, filter: Omit<TaskFilter, 'ready' | 'mine' | 'status'>): Promise<TaskPage> {
+  const actor = await reader(actorId);
+  const held = heldRoles(actor);
+  if (filter.role !== undefined && !isAdmin(actor) && !held.includes(filter.role)) {
+    const yours = held.length ? `; yours: ${held.join(', ')}` : '';
+    throw new DomainError('invalid', `role: You do not hold ${filter.role}${yours}. Leave role out to list every role you hold.`, 'role');
+  }
+  return listTasksAs(actor, { ...filter, ready: true });
+}
+
 /** One task with its step's evidence verdict (what it waits for, which items evidence ticked). */
 export async function getTask(actorId: string, taskId: string): Promise<TaskShape> {
   await reader(actorId);
@@ -176,30 +205,63 @@ export async function claimTask(actorId: string, taskId: string): Promise<TaskSh
   return shapeOf(input.taskId);
 }
 
-/** Ticks or unticks checklist items and adds a note, all in one transaction (all or nothing). */
+/**
+ * TaskUpdate: ticks or unticks checklist items, adds a note and changes the status, all in one
+ * transaction (all or nothing). `in_progress` claims a ready task or resumes a blocked one, before
+ * the ticks; `pending` hands the task back after them, and the note is then the reason (in the
+ * audit log), not a note: the agent's owner may hand a task back without the role notes need.
+ */
 export async function updateTask(actorId: string, raw: UpdateTaskInput): Promise<TaskShape> {
   const input = parseOrRefuse(UpdateTaskSchema, raw);
   await getDb().$transaction(async (tx) => {
-    const actor = await loadActor(tx, actorId);
-    const task = await tx.task.findUnique({ where: { id: input.taskId }, select: { subject: true, eligibleRoles: true, isGate: true, assigneeId: true } });
-    if (!task) throw notFound('Task');
-    // Who may work it (its roles, and who holds it) is checked before saying anything about its items.
-    await assertMayWork(tx, actor, task);
-    const changes = input.checklist ?? [];
-    if (changes.length) {
-      const own = await tx.checklistItem.count({ where: { taskId: input.taskId, id: { in: changes.map((c) => c.itemId) } } });
-      if (own !== new Set(changes.map((c) => c.itemId)).size) throw notFound(`A checklist item of "${task.subject}"`);
+    if (input.status === 'in_progress') {
+      const current = await tx.task.findUnique({ where: { id: input.taskId }, select: { status: true } });
+      if (!current) throw notFound('Task');
+      if (current.status === 'blocked') await transitionTaskIn(tx, actorId, { taskId: input.taskId, transition: 'resume' });
+      else await claimTaskIn(tx, actorId, input.taskId);
     }
-    for (const c of changes) await toggleChecklistItemIn(tx, actorId, { itemId: c.itemId, done: c.done });
-    if (input.note !== undefined) await addTaskNoteIn(tx, actorId, { taskId: input.taskId, body: input.note });
+    const changes = input.checklist ?? [];
+    const note = input.status === 'pending' ? undefined : input.note;
+    if (changes.length || note !== undefined) await tickAndNote(tx, actorId, { taskId: input.taskId, checklist: changes, note });
+    if (input.status === 'pending') await releaseTaskIn(tx, actorId, { taskId: input.taskId, reason: input.note });
   });
   return shapeOf(input.taskId);
+}
+
+/** Checklist ticks and a note inside updateTask's transaction. */
+async function tickAndNote(tx: Tx, actorId: string, input: { taskId: string; checklist: { itemId: string; done: boolean }[]; note?: string }) {
+  const actor = await loadActor(tx, actorId);
+  const task = await tx.task.findUnique({ where: { id: input.taskId }, select: { subject: true, eligibleRoles: true, isGate: true, assigneeId: true } });
+  if (!task) throw notFound('Task');
+  // Who may work it (its roles, and who holds it) is checked before saying anything about its items.
+  await assertMayWork(tx, actor, task);
+  const changes = input.checklist;
+  if (changes.length) {
+    const own = await tx.checklistItem.count({ where: { taskId: input.taskId, id: { in: changes.map((c) => c.itemId) } } });
+    if (own !== new Set(changes.map((c) => c.itemId)).size) throw notFound(`A checklist item of "${task.subject}"`);
+  }
+  for (const c of changes) await toggleChecklistItemIn(tx, actorId, { itemId: c.itemId, done: c.done });
+  if (input.note !== undefined) await addTaskNoteIn(tx, actorId, { taskId: input.taskId, body: input.note });
 }
 
 /** Completes a task under the browser's rules: its evidence holds and its manual items are ticked. */
 export async function completeTask(actorId: string, taskId: string): Promise<TaskShape> {
   const input = parseOrRefuse(TaskIdSchema, { taskId });
   await transitionTask(actorId, { taskId: input.taskId, transition: 'complete' });
+  return shapeOf(input.taskId);
+}
+
+/** Resumes a blocked task: in progress again (pending while the task before it is not completed). */
+export async function resumeTask(actorId: string, taskId: string): Promise<TaskShape> {
+  const input = parseOrRefuse(TaskIdSchema, { taskId });
+  await transitionTask(actorId, { taskId: input.taskId, transition: 'resume' });
+  return shapeOf(input.taskId);
+}
+
+/** Hands a claimed (or blocked) task back: pending, no assignee; see releaseTask in work-task.ts for who may. */
+export async function releaseTask(actorId: string, raw: ReleaseTaskInput): Promise<TaskShape> {
+  const input = parseOrRefuse(ReleaseTaskSchema, raw);
+  await releaseWorkTask(actorId, input);
   return shapeOf(input.taskId);
 }
 

@@ -3,10 +3,11 @@ import { ACKNOWLEDGE_REFUSAL, AnalysisEvidenceSchema, acknowledgeRefusal, canAck
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask } from '../domain/permissions';
 import { RUN_STEP_POSITION } from '../domain/run-rules';
-import { loadActor } from '../auth/actor';
+import { loadActor, partiesOf } from '../auth/actor';
 import type { AcknowledgeDestructiveInput, AnalysisFieldsInput, AnalysisRunInput } from '../validation/analysis';
 import { recordAudit } from './audit';
 import { queueRun } from './runs';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 /** An Analysis-step holder (or a database-administrator) asks for an impact analysis of the latest saved revision. */
 export async function requestAnalysis(actorId: string, input: AnalysisRunInput) {
@@ -47,10 +48,18 @@ export async function acknowledgeDestructiveOperation(actorId: string, input: Ac
     // One acknowledgement at a time per request: the existence check below holds under concurrency.
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM migration_requests WHERE id = ${input.requestId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw notFound('Migration request');
+    // Agents acknowledge on the Analysis step they hold; people (reviewers, leads) are the second pair of eyes on it whoever holds it.
+    if (actor.kind === 'agent') {
+      await assertStepClaimAllows(tx, actor, await tx.task.findUnique({
+        where: { requestId_position: { requestId: input.requestId, position: RUN_STEP_POSITION.analysis! } }, select: STEP_CLAIM_FIELDS,
+      }));
+    }
     const analysed = await latestAnalysedRevision(tx, input.requestId);
     if (!analysed) throw conflict('Save the migration (Create migration) and analyse it before acknowledging anything.');
     const { authorId } = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { authorId: true } });
-    const selfRefusal = acknowledgeRefusal(actor, { filedById: authorId, revisionAuthorId: analysed.revision.createdById });
+    const parties = await partiesOf(tx, [authorId, analysed.revision.createdById]);
+    const partyOf = (id: string) => parties.find((p) => p.id === id) ?? { id };
+    const selfRefusal = acknowledgeRefusal(actor, { filedBy: partyOf(authorId), revisionAuthor: partyOf(analysed.revision.createdById) });
     if (selfRefusal) throw forbidden(selfRefusal);
     if (!analysed.destructive) throw conflict(`Revision ${analysed.revision.revision} has not been analysed yet: run the impact analysis first.`);
     const operation = analysed.destructive.find((d) => d.operationKey === input.operationKey);
@@ -88,11 +97,12 @@ export async function saveAnalysisFields(actorId: string, input: AnalysisFieldsI
     if (locked.length === 0) throw notFound('Migration request');
     const step = await tx.task.findUnique({
       where: { requestId_position: { requestId: input.requestId, position: RUN_STEP_POSITION.analysis! } },
-      select: { subject: true, eligibleRoles: true, isGate: true },
+      select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS },
     });
     if (!step || !canWorkTask(actor, step)) {
       throw forbidden(`Only holders of ${step?.eligibleRoles.join(' or ') ?? 'the Analysis step'} (or admins) can write the analysis of "${step?.subject ?? 'this request'}".`);
     }
+    await assertStepClaimAllows(tx, actor, step);
     const before = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { desiredChanges: true, migrationStrategy: true } });
     const after = { desiredChanges: input.desiredChanges || null, migrationStrategy: input.migrationStrategy || null };
     if (before.desiredChanges === after.desiredChanges && before.migrationStrategy === after.migrationStrategy) return { changed: false };

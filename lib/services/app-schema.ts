@@ -2,23 +2,25 @@ import { compareWithShape, parsePrismaSchema, PrismaSchemaParseError, type Schem
 import { getDb, type Db, type Tx } from '../db/client';
 import { appSchemaAgrees, appSchemaSummary, carriedOverIntended, markPreExisting, openDifferences, type AppSchemaDifference, type AppSchemaEvidence } from '../domain/app-schema';
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
-import { canWorkTask, type Actor } from '../domain/permissions';
+import { canWorkTask } from '../domain/permissions';
 import { readFileAtRef } from '../git/repository';
-import { loadActor } from '../auth/actor';
+import { loadActor, type LoadedActor } from '../auth/actor';
 import type { IntendDifferencesInput } from '../validation/project';
 import { recordAudit } from './audit';
 import { latestEvidence, recordEvidence } from './evidence';
 import { passingRehearsal } from './step-evidence';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 const STEP_KEY = 'update-app-code';
 
-/** Holders of Update app code (or admins) compare and explain; the refusal names the role. */
-async function assertStepHolder(db: Db | Tx, actor: Actor, requestId: string) {
-  const step = await db.task.findFirst({ where: { requestId, key: STEP_KEY }, select: { subject: true, eligibleRoles: true, isGate: true } });
+/** Holders of Update app code (or admins) compare and explain, under its claim; the refusal names the role or the holder. */
+async function assertStepHolder(db: Db | Tx, actor: LoadedActor, requestId: string) {
+  const step = await db.task.findFirst({ where: { requestId, key: STEP_KEY }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
   if (!step) throw notFound('The Update app code step of this request');
   if (!canWorkTask(actor, step)) {
     throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can compare the app's schema on "${step.subject}".`);
   }
+  await assertStepClaimAllows(db, actor, step);
 }
 
 /** What a comparison needs: the project, the branch, the current revision and its passing rehearsal's schema after up. */

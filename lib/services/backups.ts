@@ -10,6 +10,7 @@ import type { BackupFileQuery, BackupRunInput } from '../validation/backup';
 import { recordAudit } from './audit';
 import { backupTargetOf } from './projects';
 import { queueRun, queueRunInTransaction } from './runs';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 /** A Create backup holder (or admin) asks for a consistent backup of the request's backup target (production's when it has a project). */
 export async function requestBackup(actorId: string, input: BackupRunInput) {
@@ -27,10 +28,12 @@ export async function requestDrill(actorId: string, input: BackupRunInput) {
     if (!request) throw notFound('Migration request');
     const step = await tx.task.findUnique({
       where: { requestId_position: { requestId: request.id, position: RUN_STEP_POSITION.drill! } },
-      select: { subject: true, eligibleRoles: true, isGate: true },
+      select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS },
     });
     const refusal = runRoleRefusal(actor, 'drill', step);
     if (refusal) throw forbidden(refusal);
+    // Before anything about the request's backups is said (queueRunInTransaction checks it again).
+    await assertStepClaimAllows(tx, actor, step);
     const { targetId } = await backupTargetOf(tx, request);
     const latest = await tx.artifact.findFirst({
       where: { kind: 'backup', targetId, run: { requestId: request.id } },

@@ -1,5 +1,5 @@
 import { getDb, readTogether, type Tx } from '../db/client';
-import { loadActor } from '../auth/actor';
+import { loadActor, partiesOf } from '../auth/actor';
 import {
   approvalRefusal, promotionRefusal, readDeployPhases, recoveryRefusal, type DeployEvidence, type DeployPhaseRecord, type RecoveryFacts, type RecoveryKind,
 } from '../domain/deploy';
@@ -54,13 +54,18 @@ async function settleOrphanedDeployments(tx: Tx, requestId: string) {
   }
 }
 
-/** Who may not be the second pair of eyes on a revision: the authors of the request's revisions and the signers of that revision's gate. */
+/**
+ * Who may not be the second pair of eyes on a revision: the authors of the request's revisions
+ * and the signers of that revision's gate, with the owners agents answer to (approvalRefusal).
+ */
 export async function twoPersonFacts(tx: Tx, requestId: string, revisionId: string) {
   const [revisions, signatures] = await readTogether(tx, [
     () => tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true } }),
     () => tx.gateSignature.findMany({ where: { requestId, revisionId }, select: { signedById: true } }),
   ]);
-  return { revisionAuthorIds: revisions.map((r) => r.createdById), gateSignerIds: signatures.map((s) => s.signedById) };
+  const parties = new Map((await partiesOf(tx, [...revisions.map((r) => r.createdById), ...signatures.map((s) => s.signedById)])).map((p) => [p.id, p]));
+  const party = (id: string) => parties.get(id) ?? { id };
+  return { revisionAuthors: revisions.map((r) => party(r.createdById)), gateSigners: signatures.map((s) => party(s.signedById)) };
 }
 
 /** A lead's approval of this revision to this environment that still holds (not voided, by a lead who may approve it: see approvalRefusal). */

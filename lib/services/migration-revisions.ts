@@ -12,6 +12,7 @@ import { recordAudit } from './audit';
 import { recordEvidence } from './evidence';
 import { voidGateSignatures } from './void-gate-signatures';
 import { voidEarlierApprovals } from './deploy';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 /** The migration.sql a revision stands for: the up path, then its data transformation. */
 export function migrationSqlOf(r: { upSql: string; dataSql: string | null }): string {
@@ -155,6 +156,7 @@ export async function saveMigrationRevision(actorId: string, input: SaveRevision
   return getDb().$transaction(async (tx) => {
     const actor = await loadActor(tx, actorId);
     if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can write the migration.`);
+    await assertStepClaimAllows(tx, actor, await tx.task.findUnique({ where: { requestId_position: { requestId: input.requestId, position: 2 } }, select: STEP_CLAIM_FIELDS }));
     return insertRevision(tx, actor, input.requestId, input);
   });
 }

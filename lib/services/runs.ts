@@ -11,11 +11,12 @@ import {
 import { parseRunResult, RUN_RESULT_SCHEMAS } from '../domain/run-results';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import type { TargetDatabase } from '../generated/prisma/client';
-import { loadActor, type LoadedActor } from '../auth/actor';
+import { loadActor, ownerlessAgentMessage, type LoadedActor } from '../auth/actor';
 import { QUEUES, cancelJob, enqueueInTransaction, type QueueName } from '../jobs/queue';
 import { recordAudit } from './audit';
 import { backupTargetOf } from './projects';
 import { passingRehearsal } from './step-evidence';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 /**
  * Which queue carries each kind of run (apply and down share one: both change a target). The
@@ -68,8 +69,11 @@ export function targetSettingsVersion(target: TargetDatabase): string {
 async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
   const position = RUN_STEP_POSITION[kind];
   if (!position || !requestId) return null;
-  return tx.task.findUnique({ where: { requestId_position: { requestId, position } }, select: { subject: true, eligibleRoles: true, isGate: true } });
+  return tx.task.findUnique({ where: { requestId_position: { requestId, position } }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
 }
+
+/** Runs whose result is their step's evidence: queued only by whoever may work the step under its claim. */
+const CLAIMED_STEP_EVIDENCE: readonly RunKindName[] = ['snapshot', 'analysis', 'rehearsal', 'backup', 'drill'];
 
 /**
  * What to queue. Every kind but status belongs to a request (and runs on its target, backups and
@@ -133,8 +137,10 @@ export async function queueRunInTransaction(tx: Tx, actor: LoadedActor, spec: Qu
     if (!deployment || deployment.requestId !== requestId) throw notFound('Deployment');
     targetId = deployment.targetId;
   }
-  const roleRefusal = runRoleRefusal(actor, kind, await stepOf(tx, kind, requestId));
+  const step = await stepOf(tx, kind, requestId);
+  const roleRefusal = runRoleRefusal(actor, kind, step);
   if (roleRefusal) throw forbidden(roleRefusal);
+  if (CLAIMED_STEP_EVIDENCE.includes(kind)) await assertStepClaimAllows(tx, actor, step);
 
   // The lock that makes the busy check below hold under concurrency: a second request for this
   // target waits here until the first commits, then sees its run.
@@ -336,10 +342,20 @@ export async function checkClaimedRun(runId: string): Promise<string | null> {
   return getDb().$transaction(async (tx) => {
     const run = await tx.run.findUniqueOrThrow({
       where: { id: runId },
-      include: { target: true, revision: { select: { checksum: true } }, requestedBy: { select: { id: true, name: true, roles: true, agentRoles: true, active: true } } },
+      include: {
+        target: true, revision: { select: { checksum: true } },
+        requestedBy: { select: { id: true, name: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true, ownerId: true } },
+      },
     });
     const requester = run.requestedBy;
     if (!requester.active) return `${requester.name}, who queued this run, is no longer active; queue it again.`;
+    // A paused agent is stopped, runs it queued before the pause included.
+    if (requester.pausedAt) return `${requester.name} was paused; queue it again once it is resumed.`;
+    if (requester.kind === 'agent') {
+      const owner = requester.ownerId ? await tx.user.findUnique({ where: { id: requester.ownerId }, select: { name: true, active: true } }) : null;
+      const ownerless = ownerlessAgentMessage({ ...requester, ownerName: owner?.name ?? null, ownerActive: owner?.active ?? null });
+      if (ownerless) return `${ownerless} Queue it again then.`;
+    }
     const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId))
       ?? runTargetRefusal(run.kind, { ...run.target, approvalEnvironment: await approvalEnvironmentOf(tx, run.kind, run.targetId) }, run);
     if (refusal) return `${requester.name}, who queued this run, may no longer start it: ${refusal} Queue it again.`;

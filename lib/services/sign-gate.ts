@@ -3,7 +3,7 @@ import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { signCountRefusal } from '../domain/gate';
 import { checkCanSignGate } from '../domain/permissions';
 import { assertGateOpen } from '../domain/workflow';
-import { loadActor } from '../auth/actor';
+import { loadActor, partiesOf } from '../auth/actor';
 import type { SignGateItemInput } from '../validation/task';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
@@ -12,7 +12,7 @@ import { lockWorkflow, previousTask, refreshProgress } from './workflow-state';
 
 /**
  * A reviewer signs one quality-gate item, on evidence: the reviewer is a person (not a token) who
- * did not file the request nor write any of its revisions,
+ * did not file the request nor write any of its revisions (nor own an agent that wrote one),
  * the gate is open (steps 1-6 completed), the item's evidence holds for the current revision,
  * "Application works" carries a note, and the signature leaves room for the project's minimum of
  * distinct reviewers. The signature row is bound to the revision's sha256 and the digest of the
@@ -26,8 +26,9 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
     if (!item) throw notFound('Gate item');
     const workflow = await lockWorkflow(tx, item.requestId);
     // Two people: the signer filed nothing and wrote no revision of what they sign.
-    const revisionAuthors = await tx.migrationRevision.findMany({ where: { requestId: item.requestId }, select: { createdById: true } });
-    const verdict = checkCanSignGate(actor, { authorId: workflow.request.authorId, revisionAuthorIds: revisionAuthors.map((r) => r.createdById) });
+    const revisions = await tx.migrationRevision.findMany({ where: { requestId: item.requestId }, select: { createdById: true } });
+    const revisionAuthors = await partiesOf(tx, revisions.map((r) => r.createdById));
+    const verdict = checkCanSignGate(actor, { authorId: workflow.request.authorId, revisionAuthors });
     if (!verdict.ok) throw forbidden(verdict.reason);
 
     const gate = workflow.tasks.find((t) => t.isGate);

@@ -12,6 +12,7 @@ import { fieldErrors } from '../validation/common';
 import { TestReportJsonSchema, type TestReportTarget } from '../validation/test-report';
 import { recordAudit } from './audit';
 import { recordEvidence } from './evidence';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 /** The step test reports belong to ("Test app with new schema"), by key. */
 export const TEST_REPORT_STEP_KEY = 'test-app';
@@ -49,9 +50,10 @@ async function openTestStep(db: Db | Tx, actorId: string, requestId: string) {
   if (!holdsAnyRole(actor)) throw forbidden('Only holders of the "Test app with new schema" step (or admins) can attach test reports.');
   const request = await db.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true, number: true, targetId: true } });
   if (!request) throw notFound('Migration request');
-  const step = await db.task.findFirst({ where: { requestId, key: TEST_REPORT_STEP_KEY }, select: { subject: true, eligibleRoles: true, isGate: true } });
+  const step = await db.task.findFirst({ where: { requestId, key: TEST_REPORT_STEP_KEY }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
   if (!step) throw conflict(`Request #${request.number} has no "Test app with new schema" step: its workflow does not take test reports.`);
   if (!canWorkTask(actor, step)) throw forbidden(`Only holders of ${step.eligibleRoles.join(' or ')} (or admins) can attach test reports to "${step.subject}".`);
+  await assertStepClaimAllows(db, actor, step);
   return { actor, request };
 }
 

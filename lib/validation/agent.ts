@@ -82,16 +82,26 @@ export type ParsedTaskFilter = z.output<typeof TaskFilterSchema>;
 export const TaskIdSchema = z.object({ taskId: idSchema });
 export type TaskIdInput = z.output<typeof TaskIdSchema>;
 
+/** TaskUpdate's status, as the task API takes it: the other statuses have routes of their own (a reason, a verdict). */
+export const TASK_UPDATE_STATUSES = ['in_progress', 'pending'] as const;
+
+// Strict: a misspelt field is refused by name (fieldErrors), never dropped while the rest is saved.
 export const UpdateTaskSchema = z
-  .object({
+  .strictObject({
     taskId: idSchema,
     checklist: z
       .array(z.object({ itemId: idSchema, done: z.boolean({ error: 'Say whether the item is done.' }) }))
       .max(50, 'At most 50 checklist items at once.')
       .optional(),
     note: AddTaskNoteSchema.shape.body.refine(...NO_NUL).optional(),
+    status: z
+      .enum(TASK_UPDATE_STATUSES, { error: 'Use "in_progress" (claim a ready task, or resume a blocked one) or "pending" (hand it back); complete or block a task with POST .../complete or .../block.' })
+      .optional(),
   })
-  .refine((v) => (v.checklist?.length ?? 0) > 0 || v.note !== undefined, { error: 'Send checklist changes, a note, or both.' });
+  .refine((v) => (v.checklist?.length ?? 0) > 0 || v.note !== undefined || v.status !== undefined, {
+    error: 'Send checklist changes, a note, a status, or several.',
+    path: ['checklist'],
+  });
 export type UpdateTaskInput = z.output<typeof UpdateTaskSchema>;
 
 export const BlockTaskWithReasonSchema = BlockTaskSchema.extend({ reason: BlockTaskSchema.shape.reason.refine(...NO_NUL) });
@@ -107,6 +117,7 @@ export function parseOrRefuse<S extends z.ZodType>(schema: S, raw: unknown): z.o
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') throw new DomainError('invalid', `Unknown field "${[...issue.path, issue.keys[0]].join('.')}".`, [...issue.path, issue.keys[0]].join('.'));
   const field = issue.path.length ? issue.path.join('.') : undefined;
   throw new DomainError('invalid', field ? `${field}: ${issue.message}` : issue.message, field);
 }

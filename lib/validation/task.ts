@@ -17,6 +17,18 @@ export const BlockTaskSchema = z.object({
 });
 export type BlockTaskInput = z.infer<typeof BlockTaskSchema>;
 
+/** Hands a claimed task back (pending, no assignee); the reason, if given, goes into the audit log. */
+export const ReleaseTaskSchema = z.object({
+  taskId: idSchema,
+  reason: z
+    .string({ error: 'Say why in words, or leave the reason out.' })
+    .trim()
+    .max(LIMITS.reason, `The reason can have at most ${LIMITS.reason} characters.`)
+    .refine((s) => !s.includes('\u0000'), 'The text contains a NUL byte.')
+    .optional(),
+});
+export type ReleaseTaskInput = z.output<typeof ReleaseTaskSchema>;
+
 export const ToggleChecklistItemSchema = z.object({
   itemId: idSchema,
   done: z.boolean({ error: 'Say whether the item is done.' }),

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CreateUserSchema, TargetSchema, UpdateUserRolesSchema } from './admin';
 import { fieldErrors } from './common';
 import { FileRequestSchema, ListRequestsSchema } from './request';
-import { AddTaskNoteSchema, BlockTaskSchema, SignGateItemSchema, TaskTransitionSchema, ToggleChecklistItemSchema } from './task';
+import { AddTaskNoteSchema, BlockTaskSchema, ReleaseTaskSchema, SignGateItemSchema, TaskTransitionSchema, ToggleChecklistItemSchema } from './task';
+import { UpdateTaskSchema, parseOrRefuse } from './agent';
 
 const uuid = '3f1c1f0e-8d7a-4b6e-9a41-2b1f4c1d9e10';
 const good = { title: 'Add orders.shipped_at', kind: 'table_column_change', targetId: uuid, description: 'Add a nullable timestamp column.' };
@@ -68,6 +69,23 @@ describe('task schemas', () => {
     expect(errorsOf(ToggleChecklistItemSchema, { itemId: uuid, done: 'yes' }).done).toBeDefined();
     expect(errorsOf(AddTaskNoteSchema, { taskId: uuid, body: 'n'.repeat(5001) }).body[0]).toMatch(/at most 5000/);
     expect(errorsOf(SignGateItemSchema, { gateItemId: uuid, note: 'n'.repeat(5001) }).note).toBeDefined();
+  });
+  it('release takes an optional reason', () => {
+    expect(ReleaseTaskSchema.parse({ taskId: uuid })).toEqual({ taskId: uuid });
+    expect(ReleaseTaskSchema.parse({ taskId: uuid, reason: '  restarting  ' }).reason).toBe('restarting');
+    expect(errorsOf(ReleaseTaskSchema, { taskId: uuid, reason: 'r'.repeat(1001) }).reason[0]).toMatch(/at most 1000/);
+    expect(errorsOf(ReleaseTaskSchema, { taskId: uuid, reason: 'a\u0000b' }).reason[0]).toMatch(/NUL/);
+  });
+  it('a task update takes TaskUpdate statuses and names an unknown field instead of dropping it', () => {
+    expect(UpdateTaskSchema.parse({ taskId: uuid, status: 'pending' }).status).toBe('pending');
+    expect(errorsOf(UpdateTaskSchema, { taskId: uuid, statuss: 'in_progress' })).toEqual({
+      statuss: ['Unknown field "statuss".'],
+      checklist: ['Send checklist changes, a note, a status, or several.'],
+    });
+    expect(errorsOf(UpdateTaskSchema, { taskId: uuid, status: 'completed' }).status[0]).toMatch(/POST \.\.\.\/complete/);
+    expect(() => parseOrRefuse(UpdateTaskSchema, { taskId: uuid, note: 'x', owner: 'me' })).toThrow('Unknown field "owner".');
+    // A key that is also Object.prototype's name is a field like any other (JSON.parse makes it an own one).
+    expect(errorsOf(UpdateTaskSchema, JSON.parse(`{"taskId": "${uuid}", "note": "x", "__proto__": "y"}`))).toEqual(JSON.parse('{"__proto__": ["Unknown field \\"__proto__\\"."]}'));
   });
 });
 

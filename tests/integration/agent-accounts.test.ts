@@ -137,7 +137,7 @@ describe('agent accounts (Admin > Agents)', () => {
     await expect(setAgentPaused(alice.id, { agentId: id, paused: true })).rejects.toMatchObject({ code: 'forbidden' });
     const pausedAt = new Date('2026-11-20T10:00:00Z');
     await setAgentPaused(admin.id, { agentId: id, paused: true }, pausedAt);
-    await expect(authenticateToken(token.secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin. Ask an admin to resume it (Admin > Agents).' });
+    await expect(authenticateToken(token.secret)).rejects.toMatchObject({ code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin. Ask its owner, Alice Smith, or an admin to resume it (Admin > Agents).' });
     await expect(loadActor(getDb(), id)).rejects.toMatchObject({
       code: 'unauthenticated', message: 'This agent account was paused on 2026-11-20 by an admin. Ask its owner, Alice Smith, or an admin to resume it (Admin > Agents).',
     });
@@ -147,5 +147,25 @@ describe('agent accounts (Admin > Agents)', () => {
     expect((await authenticateToken(token.secret)).id).toBe(id);
     const actions = (await getDb().auditLog.findMany({ where: { entityId: id }, orderBy: { createdAt: 'asc' } })).map((a) => a.action);
     expect(actions).toEqual(['agent.created', 'agent.paused', 'agent.resumed']);
+  });
+
+  it('an agent whose owner is no longer active (deactivated before owners paused their agents) acts no more: its tokens and loadActor refuse it, and it answers to its owner again once the owner is back', async () => {
+    const dan = await makeUser({ roles: ['engineer'], name: 'Dan Gone' });
+    const { id } = await createAgent(admin.id, { name: 'orphan-agent', agentRoles: ['test-automator'], ownerId: dan.id });
+    const token = await issueAgentToken(admin.id, { agentId: id, name: 'main' });
+    expect(await authenticateToken(token.secret)).toMatchObject({ id, kind: 'agent', ownerId: dan.id });
+    await expect(loadActor(getDb(), id)).resolves.toMatchObject({ ownerId: dan.id });
+    // Deactivated straight in the store: the agent is not paused, as with owners deactivated before that rule.
+    await getDb().user.update({ where: { id: dan.id }, data: { active: false } });
+    const message = 'orphan-agent answers to Dan Gone, who is no longer active: an admin must give it an active owner (Admin > Agents).';
+    const lastUsedBefore = (await getDb().apiToken.findUniqueOrThrow({ where: { id: token.id } })).lastUsedAt;
+    await expect(authenticateToken(token.secret, new Date(Date.now() + 3_600_000))).rejects.toMatchObject({ code: 'unauthenticated', message });
+    // A refused token is not marked used.
+    expect((await getDb().apiToken.findUniqueOrThrow({ where: { id: token.id } })).lastUsedAt).toEqual(lastUsedBefore);
+    await expect(loadActor(getDb(), id)).rejects.toMatchObject({ code: 'unauthenticated', message });
+    await getDb().user.update({ where: { id: dan.id }, data: { active: true } });
+    expect((await authenticateToken(token.secret)).id).toBe(id);
+    // People answer for themselves: no owner on their actor.
+    await expect(loadActor(getDb(), alice.id)).resolves.toMatchObject({ kind: 'person', ownerId: null });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NextRequest } from 'next/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getDb } from '@/lib/db/client';
 import { loadActor } from '@/lib/auth/actor';
@@ -6,11 +7,11 @@ import { getRequestDetail } from '@/lib/data/requests';
 import { approveDeployment } from '@/lib/services/deploy';
 import { fileRequest } from '@/lib/services/file-request';
 import { createAgent, issueAgentToken, revokeAgentToken, setAgentPaused } from '@/lib/services/agent-accounts';
-import { claimTask, exportWorkflow, listTasks } from '@/lib/services/agent-tasks';
+import { claimTask, exportWorkflow, listMyReadyTasks, listTasks } from '@/lib/services/agent-tasks';
 import { addTaskNote, transitionTask } from '@/lib/services/work-task';
 import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { callRoute, type RouteCall } from '../support/api-routes';
-import { satisfyStepEvidence } from '../support/step-evidence';
+import { completeStepWithEvidence, satisfyStepEvidence } from '../support/step-evidence';
 
 vi.mock('next/headers', async () => (await import('../support/api-routes')).nextHeadersMock());
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
@@ -22,6 +23,7 @@ const claimRoute = await import('@/app/api/v1/tasks/[id]/claim/route');
 const completeRoute = await import('@/app/api/v1/tasks/[id]/complete/route');
 const blockRoute = await import('@/app/api/v1/tasks/[id]/block/route');
 const transitionsRoute = await import('@/app/api/v1/tasks/[id]/transitions/route');
+const releaseRoute = await import('@/app/api/v1/tasks/[id]/release/route');
 const exportRoute = await import('@/app/api/v1/requests/[id]/tasks/route');
 const signaturesRoute = await import('@/app/api/v1/gate-items/[id]/signatures/route');
 
@@ -73,6 +75,8 @@ describe('the task API in TaskCreate shape', () => {
         links: { request: `/requests/${requestId}`, step: `/requests/${requestId}/steps/analysis` } },
     });
     expect(analysis.metadata.checklist.length).toBeGreaterThan(0);
+    // Lists do not judge the evidence: null, not [] (which would read as "waits for nothing").
+    expect(analysis.metadata.waitingFor).toBeNull();
 
     const claimed = await claim(analysis.id, dba.token);
     expect(claimed.status).toBe(200);
@@ -338,5 +342,152 @@ describe('refusals: each with a clear error and nothing written', () => {
     expect((await callRoute(taskRoute.GET, 'GET', '', { id }, { token: dba.token })).status).toBe(404);
     expect((await callRoute(taskRoute.GET, 'GET', '', { id: 'nope' }, { token: dba.token })).status).toBe(422);
     expect((await callRoute(exportRoute.GET, 'GET', '', { id }, { token: dba.token })).status).toBe(404);
+  });
+});
+
+describe('handing a task back (release), resuming it, and TaskUpdate statuses', () => {
+  const release = (taskId: string, token: string, body: unknown = {}) => callRoute(releaseRoute.POST, 'POST', `/api/v1/tasks/${taskId}/release`, { id: taskId }, json(token, body));
+  const patch = (taskId: string, token: string, body: unknown) => callRoute(taskRoute.PATCH, 'PATCH', `/api/v1/tasks/${taskId}`, { id: taskId }, json(token, body));
+  const readyEvents = (taskId: string) => getDb().agentEvent.count({ where: { taskId, type: 'task.ready' } });
+
+  it('the holder hands a claimed task back: pending, no assignee, audited with who and why, announced ready again, claimable by another agent', async () => {
+    const requestId = await file();
+    const holder = await agent(`rel-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const next = await agent(`nxt-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    expect(await readyEvents(analysis.id)).toBe(1); // filed
+    expect((await claim(analysis.id, holder.token)).status).toBe(200);
+    // Claiming a held task again stays refused: the way out is release.
+    expect(await claim(analysis.id, next.token)).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/already claimed by/) } } });
+
+    const released = await release(analysis.id, holder.token, { reason: 'The agent is being restarted.' });
+    expect(released).toMatchObject({ status: 200, body: { data: { status: 'pending', owner: null, metadata: { assignee: null, ready: true } } } });
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).toMatchObject({ status: 'pending', assigneeId: null, startedAt: null });
+    const audit = await getDb().auditLog.findFirstOrThrow({ where: { entityId: analysis.id, action: 'task.released' } });
+    expect(audit).toMatchObject({ actorId: holder.id, before: { status: 'in_progress', holder: `${holder.name} (agent of Alice Smith)` }, after: { status: 'pending', reason: 'The agent is being restarted.' } });
+    expect(await readyEvents(analysis.id)).toBe(2);
+
+    expect(await claim(analysis.id, next.token)).toMatchObject({ status: 200, body: { data: { owner: next.name } } });
+    // Releasing a task nobody holds says so.
+    const create = await taskOf(requestId, 'create-migration');
+    expect(await release(create.id, next.token)).toMatchObject({ status: 403 }); // not its role either
+    const unheld = await taskOf(await file(), 'analysis');
+    expect(await release(unheld.id, next.token)).toMatchObject({ status: 409, body: { error: { message: '"Analyze database change" is pending and held by nobody: there is nothing to hand back.' } } });
+  });
+
+  it("the agent's owner hands back a paused agent's blocked task without the task's role; other agents and people with the role may not", async () => {
+    const requestId = await file();
+    const stuck = await agent(`stk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const rival = await agent(`rvl-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const bob = await makeUser({ roles: ['engineer'], agentRoles: ['database-optimizer'] });
+    const analysis = await taskOf(requestId, 'analysis');
+    expect((await claim(analysis.id, stuck.token)).status).toBe(200);
+    expect((await callRoute(blockRoute.POST, 'POST', '', { id: analysis.id }, json(stuck.token, { reason: 'Cannot reach the target.' }))).status).toBe(200);
+    await setAgentPaused(admin.id, { agentId: stuck.id, paused: true });
+
+    const before = await writes();
+    expect(await release(analysis.id, rival.token)).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: `"Analyze database change" is held by ${stuck.name} (agent of Alice Smith); only its holder, the agent's owner or an admin can hand it back.` } } });
+    const { releaseTask } = await import('@/lib/services/work-task');
+    await expect(releaseTask(bob.id, { taskId: analysis.id })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await writes()).toEqual(before);
+
+    // Alice owns the agent and holds no role: she may not note it, but she may hand it back.
+    await expect(addTaskNote(alice.id, { taskId: analysis.id, body: 'Looking.' })).rejects.toMatchObject({ code: 'forbidden' });
+    await releaseTask(alice.id, { taskId: analysis.id, reason: 'Its agent is paused.' });
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).toMatchObject({ status: 'pending', assigneeId: null, blockedReason: null });
+    expect(await getDb().auditLog.findFirstOrThrow({ where: { entityId: analysis.id, action: 'task.released' } })).toMatchObject({ actorId: alice.id, after: { reason: 'Its agent is paused.' } });
+    expect((await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId } })).status).toBe('open');
+    expect((await claim(analysis.id, rival.token)).status).toBe(200);
+  });
+
+  it('PATCH status: in_progress claims a ready task and resumes a blocked one, pending hands it back; the transitions route takes release', async () => {
+    const requestId = await file();
+    const dba = await agent(`pst-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    expect(await patch(analysis.id, dba.token, { status: 'in_progress', note: 'Starting.' })).toMatchObject({ status: 200, body: { data: { status: 'in_progress', owner: dba.name } } });
+    expect(await getDb().taskNote.count({ where: { taskId: analysis.id, authorId: dba.id } })).toBe(1);
+    expect((await callRoute(blockRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, { reason: 'Waiting for access.' }))).status).toBe(200);
+    // Claiming one's own blocked task says how to go on.
+    expect(await claim(analysis.id, dba.token)).toMatchObject({ status: 409, body: { error: { message: '"Analyze database change" is blocked and already yours: resume it (resume_task, or PATCH {"status": "in_progress"}) or hand it back (release).' } } });
+    expect(await patch(analysis.id, dba.token, { status: 'in_progress' })).toMatchObject({ status: 200, body: { data: { status: 'in_progress', owner: dba.name, metadata: { blockedReason: null } } } });
+    expect(await getDb().auditLog.count({ where: { entityId: analysis.id, action: 'task.resume' } })).toBe(1);
+
+    // pending: the note is the reason, in the audit log.
+    expect(await patch(analysis.id, dba.token, { status: 'pending', note: 'Handing it to a person.' })).toMatchObject({ status: 200, body: { data: { status: 'pending', owner: null } } });
+    expect(await getDb().auditLog.findFirstOrThrow({ where: { entityId: analysis.id, action: 'task.released' } })).toMatchObject({ after: { reason: 'Handing it to a person.' } });
+    expect(await getDb().taskNote.count({ where: { taskId: analysis.id } })).toBe(1);
+
+    // Announced again once (the release above); a second release within the minute stays quiet.
+    const announced = () => getDb().agentEvent.count({ where: { taskId: analysis.id, type: 'task.ready' } });
+    expect(await announced()).toBe(2);
+
+    // The browser's transitions, with release among them.
+    expect((await claim(analysis.id, dba.token)).status).toBe(200);
+    const viaTransitions = await callRoute(transitionsRoute.POST, 'POST', '', { id: analysis.id }, json(dba.token, { transition: 'release', reason: 'Done for today.' }));
+    expect(viaTransitions).toMatchObject({ status: 200, body: { data: { status: 'pending' } } });
+    expect(await announced()).toBe(2);
+
+    // Statuses with routes of their own, and all or nothing: a refused release writes no note.
+    const completed = await patch(analysis.id, dba.token, { status: 'completed' });
+    expect(completed).toMatchObject({ status: 422, body: { error: { fieldErrors: { status: [expect.stringMatching(/\/complete/)] } } } });
+    const before = await writes();
+    expect(await patch(analysis.id, dba.token, { status: 'pending', note: 'Again.' })).toMatchObject({ status: 409 });
+    expect(await writes()).toEqual(before);
+  });
+
+  it('resuming a task blocked before anyone claimed it takes it: it is never in progress with no holder', async () => {
+    const requestId = await file();
+    const first = await agent(`blk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const second = await agent(`blk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    expect((await callRoute(blockRoute.POST, 'POST', '', { id: analysis.id }, json(first.token, { reason: 'No access yet.' }))).status).toBe(200);
+    expect(await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).toMatchObject({ status: 'blocked', assigneeId: null });
+    expect(await patch(analysis.id, first.token, { status: 'in_progress' })).toMatchObject({ status: 200, body: { data: { status: 'in_progress', owner: first.name } } });
+    expect((await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).startedAt).toBeInstanceOf(Date);
+    // It is the first agent's now: the other is refused, and it shows among agents at work.
+    expect((await patch(analysis.id, second.token, { note: 'Mine?' })).status).toBe(409);
+  });
+
+  it('PATCH names an unknown field (and an empty update) in fieldErrors instead of dropping it', async () => {
+    const requestId = await file();
+    const dba = await agent(`unk-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    const analysis = await taskOf(requestId, 'analysis');
+    const before = await writes();
+    const typo = await patch(analysis.id, dba.token, { statuss: 'in_progress', note: 'Starting.' });
+    expect(typo).toMatchObject({ status: 422, body: { error: { code: 'invalid', fieldErrors: { statuss: ['Unknown field "statuss".'] } } } });
+    const empty = await patch(analysis.id, dba.token, {});
+    expect(empty).toMatchObject({ status: 422, body: { error: { fieldErrors: { checklist: ['Send checklist changes, a note, a status, or several.'] } } } });
+    expect(await writes()).toEqual(before);
+    expect((await getDb().task.findUniqueOrThrow({ where: { id: analysis.id } })).status).toBe('pending');
+  });
+
+  it('a completion refused for unticked items names them', async () => {
+    const requestId = await file();
+    const dba = await agent(`nam-${randomUUID().slice(0, 6)}`, ['database-administrator']);
+    await completeStepWithEvidence(admin.id, requestId, 1);
+    const create = await taskOf(requestId, 'create-migration');
+    expect((await claim(create.id, dba.token)).status).toBe(200);
+    await satisfyStepEvidence(requestId, 'create-migration', dba.id);
+    const got = await callRoute(taskRoute.GET, 'GET', '', { id: create.id }, { token: dba.token });
+    const manual = (got.body.data.metadata.checklist as { label: string; done: boolean; coveredBy: string | null }[]).filter((c) => !c.coveredBy && !c.done).map((c) => `"${c.label}"`);
+    expect(manual.length).toBeGreaterThan(0);
+    const refused = await callRoute(completeRoute.POST, 'POST', '', { id: create.id }, json(dba.token, {}));
+    expect(refused).toMatchObject({ status: 409, body: { error: { message: `"Create migration" still has ${manual.length} unchecked checklist item${manual.length === 1 ? '' : 's'}: ${manual.join(', ')}.` } } });
+  });
+
+  it("my ready tasks refuse a role I do not hold (an agent holds agent roles only), and 401s carry a bearer challenge", async () => {
+    const opt = await agent(`rol-${randomUUID().slice(0, 6)}`, ['database-optimizer']);
+    await expect(listMyReadyTasks(opt.id, { role: 'reviewer' })).rejects.toMatchObject({ code: 'invalid', field: 'role', message: 'role: You do not hold reviewer; yours: database-optimizer. Leave role out to list every role you hold.' });
+    await expect(listMyReadyTasks(opt.id, { role: 'database-administrator' })).rejects.toMatchObject({ code: 'invalid' });
+    expect((await listMyReadyTasks(opt.id, { role: 'database-optimizer' })).tasks.every((t) => t.metadata.ready)).toBe(true);
+    // An admin may look at any role's ready tasks.
+    await expect(listMyReadyTasks(admin.id, { role: 'reviewer' })).resolves.toBeTruthy();
+
+    const taskId = (await taskOf(await file(), 'analysis')).id;
+    const res = await taskRoute.PATCH(new NextRequest(`http://cutover.test/api/v1/tasks/${taskId}`, {
+      method: 'PATCH', headers: { authorization: 'Bearer cut_not-a-token', 'content-type': 'application/json' }, body: '{"note":"x"}',
+    }), { params: Promise.resolve({ id: taskId }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="cutover", error="invalid_token", error_description="[^"]+"$/);
   });
 });

@@ -4,6 +4,7 @@ import { getDb } from '@/lib/db/client';
 import { getAnalysisPanel } from '@/lib/data/analysis';
 import { stopBoss } from '@/lib/jobs/queue';
 import { handlerFor, runJob } from '@/lib/jobs/worker';
+import { createAgent } from '@/lib/services/agent-accounts';
 import { acknowledgeDestructiveOperation, requestAnalysis, saveAnalysisFields } from '@/lib/services/analysis';
 import { latestEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
@@ -176,6 +177,44 @@ describe('analysis runs', () => {
     }
     await ack(dba.id);
     expect((await getAnalysisPanel(await loadActor(getDb(), dba.id), requestId)).run?.unacknowledged).toBe(0);
+  });
+
+  it('count an owner and the agents answering to them as one person: none of them acknowledges what one of them filed or wrote', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const alice = await makeUser({ roles: ['engineer', 'reviewer'], name: 'Alice Owner' });
+    const carol = await makeUser({ roles: ['engineer'], name: 'Carol Other' });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for owned agents');
+    const dbaRoles = ['database-administrator', 'database-optimizer', 'postgres-pro'] as never;
+    const writer = await createAgent(admin.id, { name: 'alice-dba', agentRoles: dbaRoles, ownerId: alice.id });
+    const second = await createAgent(admin.id, { name: 'alice-dba-2', agentRoles: ['database-administrator'] as never, ownerId: alice.id });
+    const carols = await createAgent(admin.id, { name: 'carol-dba', agentRoles: ['database-administrator'] as never, ownerId: carol.id });
+    const someoneElse = 'someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
+    const analysed = async (filerId: string) => {
+      const { id: requestId } = await fileRequest(filerId, { title: 'Drop notes, by an agent', kind: 'schema_change', targetId: target.id, description: 'Notes go.', priority: 'LOW' });
+      await saveMigrationRevision(writer.id, SaveRevisionSchema.parse({ requestId, name: 'drop_note', upSql: UP, downSql: 'ALTER TABLE orders ADD COLUMN note text;' }));
+      const { runId } = await requestAnalysis(writer.id, { requestId });
+      await runJob(handlerFor('analysis'), { runId });
+      return requestId;
+    };
+    const ack = (actorId: string, requestId: string) => acknowledgeDestructiveOperation(actorId, { requestId, operationKey: 'drop_column:public.orders.note', note: 'Checked: nobody reads notes.' });
+
+    // Alice filed it: neither she nor an agent of hers acknowledges.
+    const filedByAlice = await analysed(alice.id);
+    await expect(ack(alice.id, filedByAlice)).rejects.toThrow(`You filed this request: ${someoneElse}`);
+    await expect(ack(second.id, filedByAlice)).rejects.toThrow(`You answer to Alice Owner, who filed this request: ${someoneElse}`);
+
+    // Carol filed it, Alice's agent wrote it: Alice and her other agent are its author all the same.
+    const filedByCarol = await analysed(carol.id);
+    await expect(ack(writer.id, filedByCarol)).rejects.toThrow(`You wrote this revision of the migration: ${someoneElse}`);
+    await expect(ack(alice.id, filedByCarol)).rejects.toThrow(`alice-dba answers to you and wrote this revision of the migration: ${someoneElse}`);
+    await expect(ack(second.id, filedByCarol)).rejects.toThrow(`You answer to the same person as alice-dba, which wrote this revision of the migration: ${someoneElse}`);
+    expect(await getDb().destructiveAcknowledgement.count({ where: { requestId: { in: [filedByAlice, filedByCarol] } } })).toBe(0);
+    expect((await getAnalysisPanel(await loadActor(getDb(), alice.id), filedByCarol)).canAcknowledge).toBe(false);
+    expect((await getAnalysisPanel(await loadActor(getDb(), second.id), filedByCarol)).canAcknowledge).toBe(false);
+    // An agent answering to someone else is a second person.
+    expect((await getAnalysisPanel(await loadActor(getDb(), carols.id), filedByAlice)).canAcknowledge).toBe(true);
+    await ack(carols.id, filedByAlice);
+    expect(await getDb().destructiveAcknowledgement.count({ where: { requestId: filedByAlice, acknowledgedById: carols.id } })).toBe(1);
   });
 
   it('save the written fields for the Analysis step holders only, audited', async () => {

@@ -16,6 +16,8 @@ import { recordEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
 import { migrationFolderName, requestApply, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
+import { createAgent } from '@/lib/services/agent-accounts';
+import { loadActor } from '@/lib/auth/actor';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { completeStepWithEvidence, passGate } from '../support/step-evidence';
 import { TEST_SERVER_URL, createScratchDatabase, withClient } from '../support/scratch-db';
@@ -558,6 +560,14 @@ describe('production', () => {
     await getDb().user.update({ where: { id: w.dba.id }, data: { roles: ['engineer', 'lead'] } });
     await expect(approveDeployment(w.dba.id, { requestId: w.requestId, environmentId: w.prodEnv.id })).rejects.toThrow(/You wrote a revision of this migration, so you cannot approve its deploy/);
     await getDb().user.update({ where: { id: w.dba.id }, data: { roles: ['engineer'] } });
+    // Nor a lead whose agent wrote it: the agent answers to the lead, one person (the revision's author moved to the agent for this check).
+    const lena = await makeUser({ roles: ['lead'], name: 'Lena Lead' });
+    const lenasAgent = await createAgent(w.admin.id, { name: 'lena-dba', agentRoles: ['database-administrator'] as never, ownerId: lena.id });
+    await getDb().migrationRevision.update({ where: { id: w.revision.id }, data: { createdById: lenasAgent.id } });
+    await expect(approveDeployment(lena.id, { requestId: w.requestId, environmentId: w.prodEnv.id }))
+      .rejects.toThrow('lena-dba answers to you and wrote a revision of this migration, so you cannot approve its deploy: another lead approves it.');
+    expect((await getDeployPanel(await loadActor(getDb(), lena.id), w.requestId)).canApprove).toBe(false);
+    await getDb().migrationRevision.update({ where: { id: w.revision.id }, data: { createdById: w.dba.id } });
     await getDb().user.update({ where: { id: reviewers[0].id }, data: { roles: ['reviewer', 'lead'] } });
     await expect(approveDeployment(reviewers[0].id, { requestId: w.requestId, environmentId: w.prodEnv.id })).rejects.toThrow(/You signed the quality gate of this revision, so you cannot also approve its deploy/);
     expect(await getDb().deployment.count({ where: { requestId: w.requestId, environmentId: w.prodEnv.id } })).toBe(0);

@@ -7,6 +7,7 @@ import { DomainError } from '@/lib/domain/errors';
 import { handlerFor, runJob } from '@/lib/jobs/worker';
 import { stopBoss } from '@/lib/jobs/queue';
 import { loadActor } from '@/lib/auth/actor';
+import { createAgent } from '@/lib/services/agent-accounts';
 import { requestAnalysis, saveAnalysisFields } from '@/lib/services/analysis';
 import { requestBackup, requestDrill } from '@/lib/services/backups';
 import { recordEvidence } from '@/lib/services/evidence';
@@ -207,6 +208,23 @@ describe('the quality gate on evidence', () => {
     await getDb().project.update({ where: { id: project.id }, data: { minGateReviewers: 3 } });
     expect(await getGateState(getDb(), requestId)).toMatchObject({ minReviewers: 3, maxItemsPerSigner: 4 });
   }, 180_000);
+
+  it('counts a reviewer and the agent answering to them as one person: the reviewer does not sign what their agent wrote', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const filer = await makeUser({ roles: ['engineer'], name: 'Fred Filer' });
+    const alice = await makeUser({ roles: ['engineer', 'reviewer'], name: 'Alice Owner' });
+    const rex = await makeUser({ roles: ['reviewer'], name: 'Rex Reviewer' });
+    const agent = await createAgent(admin.id, { name: 'alice-writer', agentRoles: ['database-administrator'] as never, ownerId: alice.id });
+    const target = await makeLiveTarget(admin.id, shop.name, 'Shop for owned agents');
+    const { id: requestId } = await fileRequest(filer.id, { title: 'Ship dates by an agent', kind: 'schema_change', targetId: target.id, description: 'Shipped at.', priority: 'LOW' });
+    await saveMigrationRevision(agent.id, SaveRevisionSchema.parse({ requestId, name: 'shipped_at', upSql: UP, downSql: DOWN }));
+    const item = await getDb().gateItem.findFirstOrThrow({ where: { requestId }, orderBy: { position: 'asc' } });
+    expect((await refused(signGateItem(alice.id, { gateItemId: item.id }))).message)
+      .toBe('alice-writer answers to you and wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.');
+    // Another reviewer is a second person: only the closed gate stops them.
+    expect((await refused(signGateItem(rex.id, { gateItemId: item.id }))).message).toMatch(/^The quality gate opens when/);
+    expect(await getDb().gateSignature.count({ where: { requestId } })).toBe(0);
+  });
 });
 
 describe('the rehearsal behind "No data loss"', () => {

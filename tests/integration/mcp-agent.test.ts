@@ -58,7 +58,7 @@ async function newRequest(title: string) {
   return (await fileRequest(admin.id, { title, kind: 'table_column_change', targetId, description: 'Ship orders in parts.', priority: 'HIGH' })).id;
 }
 
-type Task = { id: string; subject: string; status: string; owner: string | null; metadata: { step: string; ready: boolean; requestId: string; checklist: { id: string; label: string; done: boolean; coveredBy: string | null }[]; waitingFor: string[] } };
+type Task = { id: string; subject: string; status: string; owner: string | null; metadata: { step: string; ready: boolean; requestId: string; checklist: { id: string; label: string; done: boolean; coveredBy: string | null }[]; waitingFor: string[] | null } };
 type Run = { ended: boolean; status: string; phases: { phase: string; status: string }[]; log: string[] };
 
 beforeAll(async () => {
@@ -83,8 +83,9 @@ describe('the MCP server (POST /api/mcp)', () => {
     const client = await connect(agent.secret);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
-      'analyze', 'attach_test_report', 'backup', 'block_task', 'claim_task', 'complete_task', 'drill', 'export_workflow', 'get_request', 'get_task',
-      'list_my_ready_tasks', 'rehearse', 'save_analysis', 'save_migration_revision', 'take_snapshot', 'update_task', 'wait_for_run',
+      'acknowledge_destructive', 'analyze', 'attach_test_report', 'backup', 'block_task', 'claim_task', 'compare_app_schema', 'complete_task', 'drill',
+      'export_workflow', 'get_request', 'get_schema', 'get_task', 'link_app_branch', 'list_my_ready_tasks', 'record_intended_difference', 'rehearse',
+      'release_task', 'resume_task', 'save_analysis', 'save_migration_revision', 'take_snapshot', 'update_task', 'wait_for_run',
     ]);
     // Signing the gate and approving production are for people: no tool offers them.
     expect(tools.filter((t) => /sign|approve|deploy/.test(t))).toEqual([]);
@@ -97,7 +98,7 @@ describe('the MCP server (POST /api/mcp)', () => {
     expect(text).toContain('## 1. Analyze database change');
     expect(text).toContain('Understand current schema: ticked by a schema snapshot (take_snapshot)');
     expect(text).toContain('## 9. Run post-deployment checks');
-    expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['cutover://requests/{id}']);
+    expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual(['cutover://requests/{id}', 'cutover://requests/{id}/schema']);
 
     const requestId = await newRequest('Resource read');
     const resource = await client.readResource({ uri: `cutover://requests/${requestId}` });
@@ -113,7 +114,7 @@ describe('the MCP server (POST /api/mcp)', () => {
     expect(client.getInstructions()).toMatch(dataNotInstructions);
     expect((prompt.messages[0].content as { text: string }).text).toMatch(dataNotInstructions);
     const described = (await client.listTools()).tools.filter((t) => dataNotInstructions.test(t.description ?? '')).map((t) => t.name).sort();
-    expect(described).toEqual(['get_request', 'get_task', 'wait_for_run']);
+    expect(described).toEqual(['compare_app_schema', 'get_request', 'get_schema', 'get_task', 'wait_for_run']);
     await client.close();
   });
 
@@ -297,6 +298,8 @@ describe('refusals over MCP', () => {
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     const noToken = await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers, body: initialize }));
     expect(noToken.status).toBe(401);
+    // RFC 6750's challenge, so that an MCP client asks for a token rather than trying OAuth discovery.
+    expect(noToken.headers.get('www-authenticate')).toBe(`Bearer realm="cutover", error="invalid_token", error_description="${mcpRoute.MCP_TOKEN_REQUIRED.replace(/"/g, "'")}"`);
     expect(await noToken.json()).toMatchObject({ error: { code: 'unauthenticated', message: expect.stringMatching(/bearer token/) } });
     const { routeContext } = await import('../support/api-routes');
     routeContext.sessionUserId = admin.id; // a signed-in browser's cookie is not enough here
@@ -307,7 +310,75 @@ describe('refusals over MCP', () => {
     }
     const basic = await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers: { ...headers, authorization: 'Basic YTpi' }, body: initialize }));
     expect(basic.status).toBe(401);
+    const expired = await mcpRoute.POST(new Request(ENDPOINT, { method: 'POST', headers: { ...headers, authorization: `Bearer ${second.secret}` }, body: initialize }));
+    expect(expired.headers.get('www-authenticate')).toMatch(/^Bearer realm="cutover", error="invalid_token", error_description="This API token expired on [^"]+"$/);
     expect(await countRows()).toEqual(beforeAnonymous);
     await client.close();
+  });
+});
+
+describe('handing tasks back and resuming them over MCP', () => {
+  it('release_task hands a claimed task back (task.ready again), resume_task resumes a blocked one, the owner releases a paused agent\'s task', async () => {
+    const holder = await agentWithToken('release-agent', ['database-optimizer']);
+    const other = await agentWithToken('release-other', ['postgres-pro']);
+    const requestId = await newRequest('Hand back');
+    const analysis = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
+    const [ch, co] = await Promise.all([connect(holder.secret), connect(other.secret)]);
+    await call(ch, 'claim_task', { taskId: analysis.id });
+    await call(ch, 'block_task', { taskId: analysis.id, reason: 'The target is down.' });
+    expect(await refusal(co, 'resume_task', { taskId: analysis.id })).toMatch(/is held by release-agent \(agent of Olive Owner\)/);
+    expect(await call<Task>(ch, 'resume_task', { taskId: analysis.id })).toMatchObject({ status: 'in_progress', owner: 'release-agent' });
+    expect(await refusal(ch, 'resume_task', { taskId: analysis.id })).toBe('"Analyze database change" is not blocked.');
+
+    expect(await refusal(co, 'release_task', { taskId: analysis.id })).toBe('"Analyze database change" is held by release-agent (agent of Olive Owner); only its holder, the agent\'s owner or an admin can hand it back.');
+    const ready = await getDb().agentEvent.count({ where: { taskId: analysis.id, type: 'task.ready' } });
+    expect(await call<Task>(ch, 'release_task', { taskId: analysis.id, reason: 'Crashed mid-way.' })).toMatchObject({ status: 'pending', owner: null, metadata: { ready: true } });
+    expect(await getDb().agentEvent.count({ where: { taskId: analysis.id, type: 'task.ready' } })).toBe(ready + 1);
+    expect((await call<{ tasks: Task[] }>(co, 'list_my_ready_tasks', { requestId })).tasks.map((t) => t.id)).toEqual([analysis.id]);
+
+    // The other agent claims it and is paused; its owner (an engineer without the role) hands it back.
+    await call(co, 'claim_task', { taskId: analysis.id });
+    await setAgentPaused(admin.id, { agentId: other.id, paused: true });
+    const { releaseTask } = await import('@/lib/services/agent-tasks');
+    expect(await releaseTask(owner.id, { taskId: analysis.id })).toMatchObject({ status: 'pending', owner: null });
+    await Promise.all([ch.close(), co.close()]);
+  });
+
+  it('update_task notes any task the agent may work (as the browser does) and ticks only in progress; list_my_ready_tasks refuses a role not held', async () => {
+    const agent = await agentWithToken('rules-agent', ['database-optimizer']);
+    const requestId = await newRequest('One rule');
+    const analysis = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' }, include: { checklist: { orderBy: { position: 'asc' } } } });
+    const client = await connect(agent.secret);
+    const tools = (await client.listTools()).tools;
+    expect(tools.find((t) => t.name === 'update_task')!.description).toMatch(/note to a task I may work \(whatever its status/);
+    expect(tools.find((t) => t.name === 'list_my_ready_tasks')!.description).toMatch(/one of database-optimizer; another role is refused/);
+    await call(client, 'update_task', { taskId: analysis.id, note: 'Read the request before claiming.' });
+    expect(await refusal(client, 'update_task', { taskId: analysis.id, checklist: [{ itemId: analysis.checklist[0].id, done: true }] })).toBe('Start "Analyze database change" before ticking its checklist.');
+    expect(await refusal(client, 'update_task', { taskId: analysis.id, statuss: 'in_progress' })).toMatch(/statuss/);
+
+    // An agent is offered agent roles only, and refused one it does not hold (not answered with an empty list).
+    const offered = tools.find((t) => t.name === 'list_my_ready_tasks')!.inputSchema as unknown as { properties: { role: { enum: string[] } } };
+    expect(offered.properties.role.enum).not.toContain('reviewer');
+    expect(await refusal(client, 'list_my_ready_tasks', { role: 'reviewer' })).toMatch(/agents hold agent roles only/);
+    expect(await refusal(client, 'list_my_ready_tasks', { role: 'database-administrator' })).toBe('role: You do not hold database-administrator; yours: database-optimizer. Leave role out to list every role you hold.');
+    const listed = await call<{ tasks: Task[] }>(client, 'list_my_ready_tasks', { role: 'database-optimizer', requestId });
+    expect(listed.tasks.map((t) => t.metadata.waitingFor)).toEqual([null]);
+    expect((await call<Task>(client, 'get_task', { taskId: analysis.id })).metadata.waitingFor?.length).toBeGreaterThan(0);
+    await client.close();
+  });
+
+  it('OAuth discovery answers 404 in JSON (Cutover issues bearer tokens itself), not the sign-in page', async () => {
+    const { proxy } = await import('@/proxy');
+    const { NextRequest } = await import('next/server');
+    for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/api/mcp', '/.well-known/oauth-authorization-server']) {
+      const res = await proxy(new NextRequest(`http://cutover.test${path}`), {} as never);
+      expect(res?.status, path).toBe(404);
+      expect(res?.headers.get('content-type'), path).toMatch(/application\/json/);
+      expect(await res?.json()).toMatchObject({ error: { code: 'not_found', message: expect.stringMatching(/not an OAuth server/) } });
+    }
+    // Pages still go to sign-in.
+    process.env.NEXTAUTH_SECRET ??= 'a-test-secret-for-the-proxy';
+    const page = await proxy(new NextRequest('http://cutover.test/requests'), {} as never);
+    expect(page?.status).toBe(307);
   });
 });

@@ -30,6 +30,7 @@ const clients = new Map<AgentRole | 'all', Client>();
 const analysisRoles = (r: AgentRole) => r === 'database-optimizer' || r === 'postgres-pro';
 const dba = (r: AgentRole) => r === 'database-administrator';
 const anyRole = () => true;
+const appCode = (r: AgentRole) => r === 'language-specialist';
 
 interface Fixture { requestId: string; analysisTaskId: string; itemId: string; runId: string }
 
@@ -51,6 +52,9 @@ const TOOLS: { name: string; may: (r: AgentRole) => boolean; input: (f: Fixture)
   { name: 'update_task', may: analysisRoles, input: (f) => ({ taskId: f.analysisTaskId, note: 'A note from the matrix.' }) },
   { name: 'complete_task', may: analysisRoles, input: (f) => ({ taskId: f.analysisTaskId }) },
   { name: 'block_task', may: analysisRoles, input: (f) => ({ taskId: f.analysisTaskId, reason: 'Waiting for the owner.' }) },
+  // On the fixture's pending task: the step's roles are told it is not blocked / held by nobody (409), the others 403.
+  { name: 'resume_task', may: analysisRoles, input: (f) => ({ taskId: f.analysisTaskId }) },
+  { name: 'release_task', may: analysisRoles, input: (f) => ({ taskId: f.analysisTaskId, reason: 'Handing it back.' }) },
   { name: 'take_snapshot', may: analysisRoles, input: (f) => ({ requestId: f.requestId }) },
   { name: 'save_analysis', may: analysisRoles, input: (f) => ({ requestId: f.requestId, desiredChanges: 'A column.', migrationStrategy: 'Add it.' }) },
   { name: 'analyze', may: (r) => analysisRoles(r) || dba(r), input: (f) => ({ requestId: f.requestId }) },
@@ -59,6 +63,11 @@ const TOOLS: { name: string; may: (r: AgentRole) => boolean; input: (f: Fixture)
   { name: 'backup', may: dba, input: (f) => ({ requestId: f.requestId }) },
   { name: 'drill', may: dba, input: (f) => ({ requestId: f.requestId }) },
   { name: 'attach_test_report', may: (r) => r === 'test-automator', input: (f) => ({ requestId: f.requestId, report: '{"tests":1,"failures":0}' }) },
+  { name: 'get_schema', may: anyRole, input: (f) => ({ requestId: f.requestId }) },
+  { name: 'acknowledge_destructive', may: dba, input: (f) => ({ requestId: f.requestId, operationKey: 'drop_table:public.matrix', note: 'A note from the matrix.' }) },
+  { name: 'link_app_branch', may: appCode, input: (f) => ({ requestId: f.requestId }) },
+  { name: 'compare_app_schema', may: appCode, input: (f) => ({ requestId: f.requestId }) },
+  { name: 'record_intended_difference', may: appCode, input: (f) => ({ requestId: f.requestId, evidenceId: f.runId, keys: ['column:public.matrix.id'], note: 'Intended by the matrix.' }) },
 ];
 
 /** What a refused call must leave as it was. */

@@ -7,6 +7,7 @@ import { fileRequest } from '@/lib/services/file-request';
 import { requestApply, requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
 import { cancelRun, failStrandedQueuedRuns, requestSnapshot } from '@/lib/services/runs';
 import { updateUserRoles } from '@/lib/services/manage-users';
+import { createAgent, setAgentPaused } from '@/lib/services/agent-accounts';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeLiveTarget, makeUser, openTestAppStore } from '../support/app-store';
 import { createScratchDatabase, withClient } from '../support/scratch-db';
@@ -142,6 +143,28 @@ describe('settings changed after queueing', () => {
       );
     }
     expect(await columnExists('s3')).toBe(false);
+  });
+
+  it('fails the run an agent queued once the agent is paused, or answers to an owner no longer active', async () => {
+    const admin = await makeUser({ roles: ['admin'] });
+    const owen = await makeUser({ roles: ['engineer'], name: 'Owen Owner' });
+    const agent = await createAgent(admin.id, { name: 'apply-agent', agentRoles: ['database-administrator'] as never, ownerId: owen.id });
+    const cases: [() => Promise<unknown>, () => Promise<unknown>, string][] = [
+      [() => setAgentPaused(admin.id, { agentId: agent.id, paused: true }), () => setAgentPaused(admin.id, { agentId: agent.id, paused: false }),
+        'apply-agent was paused; queue it again once it is resumed.'],
+      // Deactivated straight in the store: an owner deactivated before owners' agents were paused with them.
+      [() => getDb().user.update({ where: { id: owen.id }, data: { active: false } }), () => getDb().user.update({ where: { id: owen.id }, data: { active: true } }),
+        'apply-agent answers to Owen Owner, who is no longer active: an admin must give it an active owner (Admin > Agents). Queue it again then.'],
+    ];
+    for (const [stop, restore, message] of cases) {
+      const { requestId } = await requestWithMigration(admin.id, 'ALTER TABLE orders ADD COLUMN s4 int;');
+      const { runId } = await requestApply(agent.id, { requestId, direction: 'up' });
+      await stop();
+      await runApplyJob(runId);
+      expect(await getDb().run.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({ status: 'failed', error: message });
+      await restore();
+    }
+    expect(await columnExists('s4')).toBe(false);
   });
 });
 

@@ -423,6 +423,14 @@ export const ENTRY_POINTS: EntryPoint[] = [
     prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, body: { reason: 'Blocked over the task API.' } }),
   },
   {
+    // Handing a task back: its holder, an admin, or the owner of the agent holding it. The fixture's
+    // started step is held by the store's admin, so of the personas only the admin may.
+    id: 'POST /api/v1/tasks/:id/release',
+    call: { kind: 'route', file: 'app/api/v1/tasks/[id]/release/route.ts', method: 'POST', path: '/api/v1/tasks/:id/release' },
+    scopes: RECORD, who: "the task's holder, an admin, or the holding agent's owner", may: admin, writes: true,
+    prepare: async (fx, ctx) => ({ id: (await fx.request({ authorId: authorOf(ctx), start: 1 })).tasks[0].id, body: { reason: 'Handed back over the task API.' } }),
+  },
+  {
     id: 'GET /api/v1/requests/:id/tasks',
     call: { kind: 'route', file: 'app/api/v1/requests/[id]/tasks/route.ts', method: 'GET', path: '/api/v1/requests/:id/tasks' },
     scopes: RECORD, who: 'anyone who holds a role', may: anyRole, writes: false,
@@ -615,6 +623,12 @@ export const ENTRY_POINTS: EntryPoint[] = [
     call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'blockTaskAction', args: 'json' },
     scopes: RECORD, who: "the step's agent roles, or admin", may: analysis, writes: true,
     prepare: async (fx, ctx) => ({ input: { taskId: (await fx.request({ authorId: authorOf(ctx) })).tasks[0].id, reason: 'Waiting for the DBA.' } }),
+  },
+  {
+    id: 'releaseTaskAction',
+    call: { kind: 'action', file: 'lib/actions/task-actions.ts', name: 'releaseTaskAction', args: 'json' },
+    scopes: RECORD, who: "the task's holder, an admin, or the holding agent's owner", may: admin, writes: true,
+    prepare: async (fx, ctx) => ({ input: { taskId: (await fx.request({ authorId: authorOf(ctx), start: 1 })).tasks[0].id } }),
   },
   {
     id: 'toggleChecklistItemAction',
