@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/errors';
-import type { Actor, Party } from '../domain/permissions';
+import { authorThenAndNow, type Actor, type Party } from '../domain/permissions';
 import type { Role } from '../domain/roles';
 import { getPool, type Db, type Tx } from '../db/client';
 
@@ -74,4 +74,10 @@ export async function loadSessionActor(userId: string): Promise<LoadedActor> {
 export async function partiesOf(db: Db | Tx, ids: readonly string[]): Promise<Party[]> {
   if (ids.length === 0) return [];
   return db.user.findMany({ where: { id: { in: [...new Set(ids)] } }, select: { id: true, name: true, ownerId: true } });
+}
+
+/** The authors of revisions as the two-person rules see them (authorThenAndNow: the owner then, migration_revisions.author_owner_id, and now). */
+export async function revisionAuthorsOf(db: Db | Tx, revisions: readonly { createdById: string; authorOwnerId: string | null }[]): Promise<Party[]> {
+  const now = new Map((await partiesOf(db, revisions.map((r) => r.createdById))).map((p) => [p.id, p]));
+  return revisions.flatMap((r) => authorThenAndNow(now.get(r.createdById) ?? { id: r.createdById }, r.authorOwnerId));
 }

@@ -2,7 +2,7 @@ import 'server-only';
 import { getDb } from '../db/client';
 import { acknowledgeRefusal, desiredChangesFromAnalysis, migrationStrategyFromAnalysis, raiseRisk } from '../domain/analysis';
 import { notFound } from '../domain/errors';
-import { canWorkTask, type Actor } from '../domain/permissions';
+import { authorThenAndNow, canWorkTask, type Actor } from '../domain/permissions';
 import { readRunResult } from '../domain/run-results';
 import { RUN_STEP_POSITION, runRoleRefusal } from '../domain/run-rules';
 import { latestEvidence } from '../services/evidence';
@@ -29,7 +29,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   });
   if (!request) throw notFound('Migration request');
   const [latestRevision, run, step, evidence, drift, lockImpact] = await Promise.all([
-    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdBy: { select: { id: true, name: true, ownerId: true } } } }),
+    db.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, authorOwnerId: true, createdBy: { select: { id: true, name: true, ownerId: true } } } }),
     db.run.findFirst({
       where: { requestId, kind: 'analysis' },
       orderBy: { queuedAt: 'desc' },
@@ -62,7 +62,7 @@ export async function getAnalysisPanel(actor: Actor, requestId: string) {
   return {
     canRun: runRefusal === null,
     runRefusal,
-    canAcknowledge: acknowledgeRefusal(actor, { filedBy: request.author, revisionAuthor: latestRevision?.createdBy ?? null }) === null,
+    canAcknowledge: acknowledgeRefusal(actor, { filedBy: request.author, revisionAuthors: latestRevision ? authorThenAndNow(latestRevision.createdBy, latestRevision.authorOwnerId) : [] }) === null,
     canEditFields: step ? canWorkTask(actor, step) : false,
     latestRevision: latestRevision?.revision ?? null,
     fields: {

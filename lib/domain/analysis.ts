@@ -192,12 +192,12 @@ export const ACKNOWLEDGE_REFUSAL = 'Acknowledging a destructive operation needs 
  * (admins included), nor an agent answering to them or their owner, may acknowledge what their
  * own migration destroys.
  */
-export function acknowledgeRefusal(actor: Actor & Party, work: { filedBy: Party; revisionAuthor: Party | null }): string | null {
+export function acknowledgeRefusal(actor: Actor & Party, work: { filedBy: Party; revisionAuthors: readonly Party[] }): string | null {
   if (!canAcknowledgeDestructive(actor)) return ACKNOWLEDGE_REFUSAL;
   const someoneElse = 'someone else (database-administrator, lead, reviewer or admin) must acknowledge its destructive operations.';
   const filed = samePersonAs(actor, [work.filedBy], 'filed this request');
   if (filed) return `${filed}: ${someoneElse}`;
-  const wrote = samePersonAs(actor, [work.revisionAuthor], 'wrote this revision of the migration');
+  const wrote = samePersonAs(actor, work.revisionAuthors, 'wrote this revision of the migration');
   if (wrote) return `${wrote}: ${someoneElse}`;
   return null;
 }

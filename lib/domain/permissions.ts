@@ -48,6 +48,15 @@ export interface Party {
 export const answererOf = (party: Party) => party.ownerId ?? party.id;
 
 /**
+ * An author as the two-person rules see it: with the owner it answers to now and, when that
+ * changed since it wrote, once more with the owner it answered to then (handing an agent to
+ * someone else clears nobody).
+ */
+export function authorThenAndNow(author: Party, ownerThen: string | null | undefined): Party[] {
+  return ownerThen && ownerThen !== author.ownerId ? [author, { ...author, ownerId: ownerThen }] : [author];
+}
+
+/**
  * Why `actor` counts as the same person as one of `others`, who `did` something ("filed this
  * request"), in words naming how (their own agent, their owner, a fellow agent); null when none is.
  */

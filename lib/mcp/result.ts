@@ -57,7 +57,13 @@ export class InvalidToolInput {
 }
 
 export function invalidInput(error: z.ZodError): InvalidToolInput {
-  return new InvalidToolInput(error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join('.') : null, message: i.message })));
+  return new InvalidToolInput(error.issues.flatMap((i) => {
+    const at = i.path.map(String);
+    // A misspelt argument is named, not dropped: each unknown key is a field of its own.
+    if (i.code === 'unrecognized_keys') return i.keys.map((key) => ({ field: [...at, key].join('.'), message: 'Unknown argument.' }));
+    // zod's own wording starts with "Invalid input: " too; said once is enough.
+    return [{ field: at.length ? at.join('.') : null, message: i.message.replace(/^Invalid input: /, '') }];
+  }));
 }
 
 /** The refusal of invalid arguments: code "invalid", the first field, and each problem "field: message". */

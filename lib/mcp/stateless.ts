@@ -20,7 +20,9 @@ export function fitForStatelessUse(server: McpServer): void {
   sdk.validateToolInput = async (tool, args, name) => {
     const schema = tool.inputSchema as z.ZodType | undefined;
     if (!schema || typeof (schema as { safeParseAsync?: unknown }).safeParseAsync !== 'function') return parseWithSdk(tool, args, name);
-    const parsed = await schema.safeParseAsync(args ?? {});
+    // Strict: an argument the tool does not take is refused by name (a typo must not be dropped silently).
+    const strict = typeof (schema as { strict?: unknown }).strict === 'function' ? (schema as unknown as z.ZodObject).strict() : schema;
+    const parsed = await strict.safeParseAsync(args ?? {});
     return parsed.success ? parsed.data : invalidInput(parsed.error);
   };
 }

@@ -3,7 +3,7 @@ import { ACKNOWLEDGE_REFUSAL, AnalysisEvidenceSchema, acknowledgeRefusal, canAck
 import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { canWorkTask } from '../domain/permissions';
 import { RUN_STEP_POSITION } from '../domain/run-rules';
-import { loadActor, partiesOf } from '../auth/actor';
+import { loadActor, partiesOf, revisionAuthorsOf } from '../auth/actor';
 import type { AcknowledgeDestructiveInput, AnalysisFieldsInput, AnalysisRunInput } from '../validation/analysis';
 import { recordAudit } from './audit';
 import { queueRun } from './runs';
@@ -16,7 +16,7 @@ export async function requestAnalysis(actorId: string, input: AnalysisRunInput) 
 
 /** The request's latest revision and the destructive operations of its latest analysis (null: not analysed yet). */
 async function latestAnalysedRevision(tx: Tx, requestId: string) {
-  const revision = await tx.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdById: true } });
+  const revision = await tx.migrationRevision.findFirst({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, createdById: true, authorOwnerId: true } });
   if (!revision) return null;
   const evidence = await tx.evidence.findFirst({ where: { requestId, kind: 'analysis', revisionId: revision.id }, orderBy: { createdAt: 'desc' }, select: { detail: true } });
   const detail = evidence ? AnalysisEvidenceSchema.safeParse(evidence.detail) : null;
@@ -57,9 +57,9 @@ export async function acknowledgeDestructiveOperation(actorId: string, input: Ac
     const analysed = await latestAnalysedRevision(tx, input.requestId);
     if (!analysed) throw conflict('Save the migration (Create migration) and analyse it before acknowledging anything.');
     const { authorId } = await tx.migrationRequest.findUniqueOrThrow({ where: { id: input.requestId }, select: { authorId: true } });
-    const parties = await partiesOf(tx, [authorId, analysed.revision.createdById]);
-    const partyOf = (id: string) => parties.find((p) => p.id === id) ?? { id };
-    const selfRefusal = acknowledgeRefusal(actor, { filedBy: partyOf(authorId), revisionAuthor: partyOf(analysed.revision.createdById) });
+    const [filedBy] = await partiesOf(tx, [authorId]);
+    const revisionAuthors = await revisionAuthorsOf(tx, [analysed.revision]);
+    const selfRefusal = acknowledgeRefusal(actor, { filedBy: filedBy ?? { id: authorId }, revisionAuthors });
     if (selfRefusal) throw forbidden(selfRefusal);
     if (!analysed.destructive) throw conflict(`Revision ${analysed.revision.revision} has not been analysed yet: run the impact analysis first.`);
     const operation = analysed.destructive.find((d) => d.operationKey === input.operationKey);

@@ -1,5 +1,5 @@
 import { getDb, readTogether, type Tx } from '../db/client';
-import { loadActor, partiesOf } from '../auth/actor';
+import { loadActor, partiesOf, revisionAuthorsOf } from '../auth/actor';
 import {
   approvalRefusal, promotionRefusal, readDeployPhases, recoveryRefusal, type DeployEvidence, type DeployPhaseRecord, type RecoveryFacts, type RecoveryKind,
 } from '../domain/deploy';
@@ -60,12 +60,12 @@ async function settleOrphanedDeployments(tx: Tx, requestId: string) {
  */
 export async function twoPersonFacts(tx: Tx, requestId: string, revisionId: string) {
   const [revisions, signatures] = await readTogether(tx, [
-    () => tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true } }),
+    () => tx.migrationRevision.findMany({ where: { requestId }, select: { createdById: true, authorOwnerId: true } }),
     () => tx.gateSignature.findMany({ where: { requestId, revisionId }, select: { signedById: true } }),
   ]);
-  const parties = new Map((await partiesOf(tx, [...revisions.map((r) => r.createdById), ...signatures.map((s) => s.signedById)])).map((p) => [p.id, p]));
-  const party = (id: string) => parties.get(id) ?? { id };
-  return { revisionAuthors: revisions.map((r) => party(r.createdById)), gateSigners: signatures.map((s) => party(s.signedById)) };
+  const [revisionAuthors, signers] = await readTogether(tx, [() => revisionAuthorsOf(tx, revisions), () => partiesOf(tx, signatures.map((s) => s.signedById))]);
+  const signer = new Map(signers.map((p) => [p.id, p]));
+  return { revisionAuthors, gateSigners: signatures.map((s) => signer.get(s.signedById) ?? { id: s.signedById }) };
 }
 
 /** A lead's approval of this revision to this environment that still holds (not voided, by a lead who may approve it: see approvalRefusal). */

@@ -115,10 +115,13 @@ export async function insertRevision(
   const migrationSql = migrationSqlOf({ upSql: files.upSql, dataSql });
   const checksum = migrationChecksum(migrationSql);
   const plan = { up: await summarizePlan(migrationSql), down: files.downSql.trim() ? await summarizePlan(files.downSql) : null };
+  // The owner an agent answers to now is kept with what it wrote (the two-person rules check both).
+  const author = await tx.user.findUniqueOrThrow({ where: { id: actor.id }, select: { kind: true, ownerId: true } });
   const saved = await tx.migrationRevision.create({
     data: {
       requestId, revision: (last?.revision ?? 0) + 1, name: files.name, upSql: files.upSql,
       downSql: files.downSql, dataSql, checksum, plan: plan as unknown as InputJsonValue, createdById: actor.id,
+      authorOwnerId: author.kind === 'agent' ? author.ownerId : null,
       ...(files.declaredChanges?.tables.length ? { declaredChanges: files.declaredChanges as unknown as InputJsonValue } : {}),
     },
   });

@@ -3,7 +3,7 @@ import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { signCountRefusal } from '../domain/gate';
 import { checkCanSignGate } from '../domain/permissions';
 import { assertGateOpen } from '../domain/workflow';
-import { loadActor, partiesOf } from '../auth/actor';
+import { loadActor, partiesOf, revisionAuthorsOf } from '../auth/actor';
 import type { SignGateItemInput } from '../validation/task';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
@@ -26,8 +26,8 @@ export async function signGateItem(actorId: string, input: SignGateItemInput) {
     if (!item) throw notFound('Gate item');
     const workflow = await lockWorkflow(tx, item.requestId);
     // Two people: the signer filed nothing and wrote no revision of what they sign.
-    const revisions = await tx.migrationRevision.findMany({ where: { requestId: item.requestId }, select: { createdById: true } });
-    const revisionAuthors = await partiesOf(tx, revisions.map((r) => r.createdById));
+    const revisions = await tx.migrationRevision.findMany({ where: { requestId: item.requestId }, select: { createdById: true, authorOwnerId: true } });
+    const revisionAuthors = await revisionAuthorsOf(tx, revisions);
     const verdict = checkCanSignGate(actor, { authorId: workflow.request.authorId, revisionAuthors });
     if (!verdict.ok) throw forbidden(verdict.reason);
 

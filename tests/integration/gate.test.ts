@@ -7,7 +7,7 @@ import { DomainError } from '@/lib/domain/errors';
 import { handlerFor, runJob } from '@/lib/jobs/worker';
 import { stopBoss } from '@/lib/jobs/queue';
 import { loadActor } from '@/lib/auth/actor';
-import { createAgent } from '@/lib/services/agent-accounts';
+import { createAgent, updateAgent } from '@/lib/services/agent-accounts';
 import { requestAnalysis, saveAnalysisFields } from '@/lib/services/analysis';
 import { requestBackup, requestDrill } from '@/lib/services/backups';
 import { recordEvidence } from '@/lib/services/evidence';
@@ -224,6 +224,14 @@ describe('the quality gate on evidence', () => {
     // Another reviewer is a second person: only the closed gate stops them.
     expect((await refused(signGateItem(rex.id, { gateItemId: item.id }))).message).toMatch(/^The quality gate opens when/);
     expect(await getDb().gateSignature.count({ where: { requestId } })).toBe(0);
+
+    // Handing the agent to someone else afterwards clears nobody: it answered to Alice when it wrote.
+    expect(await getDb().migrationRevision.findFirstOrThrow({ where: { requestId } })).toMatchObject({ createdById: agent.id, authorOwnerId: alice.id });
+    await updateAgent(admin.id, { agentId: agent.id, agentRoles: ['database-administrator'] as never, ownerId: rex.id });
+    expect((await refused(signGateItem(alice.id, { gateItemId: item.id }))).message)
+      .toBe('alice-writer answers to you and wrote a revision of this migration, so you cannot sign its quality gate: another reviewer signs it.');
+    // Its new owner answers for its work from now on, so he does not sign what it wrote either.
+    expect((await refused(signGateItem(rex.id, { gateItemId: item.id }))).message).toMatch(/^alice-writer answers to you and wrote a revision/);
   });
 });
 

@@ -152,6 +152,9 @@ describe('invalid input, resources, capabilities, the procedure and the prompt',
     const requestId = await newRequest('Invalid input');
 
     expect(await refused(client, 'get_task', { taskId: 'nope' })).toMatchObject({ code: 'invalid', field: 'taskId', message: 'Invalid input: taskId: Not a valid id.' });
+    // A misspelt argument is refused by name; zod's wording is not doubled.
+    expect(await refused(client, 'release_task', { taskId: '00000000-0000-4000-8000-000000000000', reasn: 'typo' })).toMatchObject({ code: 'invalid', field: 'reasn', message: 'Invalid input: reasn: Unknown argument.' });
+    expect((await refused(client, 'get_schema', { requestId, tables: 'orders' })).message).toBe('Invalid input: tables: expected array, received string');
     expect(await refused(client, 'get_request', {})).toMatchObject({ code: 'invalid', field: 'requestId' });
     const declared = await refused(client, 'save_migration_revision', {
       requestId, name: 'add_note', upSql: 'ALTER TABLE orders ADD COLUMN note text;', downSql: 'ALTER TABLE orders DROP COLUMN note;', declaredChanges: 'orders\npublic.orders explode',
