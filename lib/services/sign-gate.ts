@@ -3,7 +3,7 @@ import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { signCountRefusal } from '../domain/gate';
 import { checkCanSignGate } from '../domain/permissions';
 import { assertGateOpen } from '../domain/workflow';
-import { loadActor, partiesOf, revisionAuthorsOf } from '../auth/actor';
+import { loadActor, revisionAuthorsOf } from '../auth/actor';
 import type { SignGateItemInput } from '../validation/task';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { recordAudit } from './audit';
