@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppSchemaEvidenceSchema, appSchemaAgrees, appSchemaSummary, carriedOverIntended, markPreExisting, openDifferences } from './app-schema';
+import { AppSchemaEvidenceSchema, appSchemaAgrees, appSchemaSummary, appSourceChange, carriedOverIntended, markPreExisting, openDifferences } from './app-schema';
 
 const commit = 'a'.repeat(40);
 const diff = (key: string, description = `${key} differs`) => ({ key, description });
@@ -17,6 +17,17 @@ describe('app_schema evidence', () => {
     expect(appSchemaSummary({ branch: 'feature/x', commit, differences: [], intended: [] })).toBe('schema.prisma on feature/x @ aaaaaaaaaaaa agrees with the rehearsed schema');
     expect(appSchemaSummary({ branch: 'f', commit, differences: [diff('a'), diff('b')], intended: [note('a')] })).toMatch(/1 of 2 differences not explained/);
     expect(appSchemaSummary({ branch: 'f', commit, differences: [diff('a')], intended: [note('a')] })).toMatch(/1 difference, all recorded as intended/);
+  });
+
+  it('speaks for the request only while it names the project and branch compared', () => {
+    const compared = { repository: 'git@example.com:shop.git', projectId: 'p1', branch: 'feature/a' };
+    const now = { projectId: 'p1', projectName: 'Shop', appBranch: 'feature/a' };
+    expect(appSourceChange(compared, now)).toBeNull();
+    expect(appSourceChange(compared, { ...now, appBranch: 'feature/b' })).toBe('The comparison was of branch feature/a; the request now names branch feature/b: compare again.');
+    expect(appSourceChange(compared, { ...now, appBranch: null })).toBe('The comparison was of branch feature/a; the request now names no app branch: compare again.');
+    expect(appSourceChange(compared, { ...now, projectId: 'p2', projectName: 'Shop admin' })).toBe('The comparison was of git@example.com:shop.git; the request now names project Shop admin: compare again.');
+    // Records made before the project was kept are held to their branch.
+    expect(appSourceChange({ repository: compared.repository, branch: 'feature/a' }, { ...now, projectId: 'p2' })).toBeNull();
   });
 
   it('carries a note over only for the same difference on the same branch', () => {

@@ -30,6 +30,8 @@ export type IntendedDifference = z.infer<typeof IntendedDifferenceSchema>;
 export const AppSchemaEvidenceSchema = z.looseObject({
   /** The repository as the project names it (no credentials: they never enter the URL). */
   repository: z.string().max(2000),
+  /** The request's project when compared (absent on records made before it was kept). */
+  projectId: z.string().max(100).optional(),
   branch: z.string().max(200),
   commit: z.string().regex(/^[0-9a-f]{40,64}$/),
   schemaPath: z.string().max(500),
@@ -49,6 +51,23 @@ export const AppSchemaEvidenceSchema = z.looseObject({
   }).nullable().optional(),
 });
 export type AppSchemaEvidence = z.infer<typeof AppSchemaEvidenceSchema>;
+
+/**
+ * Why a comparison no longer speaks for the request: it read another project's repository or another
+ * branch than the request names now. null while both still match.
+ */
+export function appSourceChange(
+  compared: Pick<AppSchemaEvidence, 'repository' | 'projectId' | 'branch'>,
+  now: { projectId: string | null; projectName: string | null; appBranch: string | null },
+): string | null {
+  if (compared.projectId !== undefined && compared.projectId !== now.projectId) {
+    return `The comparison was of ${compared.repository}; the request now names ${now.projectName ? `project ${now.projectName}` : 'no project'}: compare again.`;
+  }
+  if (compared.branch !== now.appBranch) {
+    return `The comparison was of branch ${compared.branch}; the request now names ${now.appBranch ? `branch ${now.appBranch}` : 'no app branch'}: compare again.`;
+  }
+  return null;
+}
 
 /** Differences this migration brings that nobody has recorded as intended (pre-existing ones never block). */
 export function openDifferences(detail: Pick<AppSchemaEvidence, 'differences' | 'intended'>): AppSchemaDifference[] {

@@ -106,7 +106,7 @@ export async function compareAppSchema(actorId: string, requestId: string) {
     }
     const previous = await latestEvidence(requestId, 'app_schema', tx);
     const detail: AppSchemaEvidence = {
-      repository: file.repository, branch: basis.branch, commit: file.commit, schemaPath: file.path, rehearsalEvidenceId: basis.rehearsalId,
+      repository: file.repository, projectId: basis.project.id, branch: basis.branch, commit: file.commit, schemaPath: file.path, rehearsalEvidenceId: basis.rehearsalId,
       differences,
       intended: carriedOverIntended(previous?.detail ?? null, { branch: basis.branch, differences }),
       baseline: before?.baseline ?? null,

@@ -3,6 +3,7 @@ import { DomainError } from '../domain/errors';
 import { EVIDENCE_DETAIL_SCHEMAS, EvidenceHashesSchema, type EvidenceDetailOf, type EvidenceKindName } from '../domain/evidence-schemas';
 import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespace';
 import { gateItemsRestingOn } from '../domain/gate';
+import { AppSchemaEvidenceSchema, appSourceChange } from '../domain/app-schema';
 import { targetSettingsVersion } from './runs';
 import { voidGateSignatures } from './void-gate-signatures';
 
@@ -88,13 +89,20 @@ function viewOf<K extends EvidenceKindName>(row: EvidenceRow, now: Basis): Evide
     revisionStale
       ? `The migration changed after this evidence was produced: it rests on revision ${now.revisionNumbers.get(row.revisionId ?? '') ?? '(deleted)'}, and the latest is revision ${now.revision ?? '(none)'}.`
       : row.targetSettingsVersion !== (now.settingsVersions.get(row.targetId) ?? now.settingsVersion) ? "The target's settings changed after this evidence was produced."
-        : null;
+        : appSourceStale(row, now);
   return {
     id: row.id, kind, targetId: row.targetId, runId: row.runId, revisionId: row.revisionId, revisionSha256: row.revisionSha256,
     targetSettingsVersion: row.targetSettingsVersion, passed: row.passed, summary: row.summary,
     detail: detail.success ? (detail.data as EvidenceDetailOf<K>) : null, hashes: hashes.success ? hashes.data : {},
     createdAt: row.createdAt, staleBecause,
   };
+}
+
+/** An app-schema comparison holds only for the project and branch the request names now. */
+function appSourceStale(row: EvidenceRow, now: Basis): string | null {
+  if (row.kind !== 'app_schema') return null;
+  const compared = AppSchemaEvidenceSchema.safeParse(row.detail);
+  return compared.success ? appSourceChange(compared.data, now.appSource) : null;
 }
 
 interface Basis {
@@ -107,11 +115,13 @@ interface Basis {
   settingsVersion: string;
   /** Settings versions of the other targets the records ran on (a drill of production's backup, a deploy). */
   settingsVersions: Map<string, string>;
+  /** The request's project and app branch now: what an app-schema comparison must have read. */
+  appSource: { projectId: string | null; projectName: string | null; appBranch: string | null };
 }
 
 /** The request's latest revision and its target's settings version now: what evidence must match to hold. */
 async function currentBasis(db: Db | Tx, requestId: string, rows: readonly EvidenceRow[] = []): Promise<Basis> {
-  const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { target: true } });
+  const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { target: true, projectId: true, appBranch: true, project: { select: { name: true } } } });
   const revisions = await db.migrationRevision.findMany({ where: { requestId }, orderBy: { revision: 'desc' }, select: { id: true, revision: true, checksum: true } });
   const latest = revisions[0];
   const otherIds = [...new Set(rows.map((r) => r.targetId))].filter((id) => id !== request.target.id);
@@ -120,6 +130,7 @@ async function currentBasis(db: Db | Tx, requestId: string, rows: readonly Evide
     revisionId: latest?.id ?? null, revision: latest?.revision ?? null, revisionSha256: latest?.checksum ?? null,
     revisionNumbers: new Map(revisions.map((r) => [r.id, r.revision])), settingsVersion: targetSettingsVersion(request.target),
     settingsVersions: new Map(others.map((t) => [t.id, targetSettingsVersion(t)])),
+    appSource: { projectId: request.projectId, projectName: request.project?.name ?? null, appBranch: request.appBranch },
   };
 }
 

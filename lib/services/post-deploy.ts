@@ -8,6 +8,7 @@ import type { InputJsonValue } from '../generated/prisma/internal/prismaNamespac
 import { loadActor, type LoadedActor } from '../auth/actor';
 import { enqueueInTransaction } from '../jobs/queue';
 import { recordAudit } from './audit';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 import { RUN_QUEUE, currentRunSettings } from './runs';
 
 /**
@@ -19,7 +20,7 @@ import { RUN_QUEUE, currentRunSettings } from './runs';
 const POST_DEPLOY_POSITION = RUN_STEP_POSITION.verify!;
 
 async function postDeployStep(tx: Tx, requestId: string) {
-  return tx.task.findUnique({ where: { requestId_position: { requestId, position: POST_DEPLOY_POSITION } }, select: { subject: true, eligibleRoles: true, isGate: true } });
+  return tx.task.findUnique({ where: { requestId_position: { requestId, position: POST_DEPLOY_POSITION } }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
 }
 
 type DeploymentForChecks = NonNullable<Awaited<ReturnType<typeof loadDeployment>>>;
@@ -177,6 +178,7 @@ export async function assertCanDocumentPostDeploy(tx: Tx, actor: LoadedActor, re
   if (!may) {
     throw forbidden(`Only holders of ${step?.eligibleRoles.join(' or ') ?? 'the Post-deployment roles'}, the request's author, leads and admins can write on Post-deployment.`);
   }
+  await assertStepClaimAllows(tx, actor, step);
   return { authorId: request.authorId };
 }
 
@@ -188,8 +190,10 @@ export async function assertCanWriteVerificationQueries(tx: Tx, actor: LoadedAct
   const request = await tx.migrationRequest.findUnique({ where: { id: requestId }, select: { id: true } });
   if (!request) throw notFound('Migration request');
   const step = await postDeployStep(tx, requestId);
-  if (isAdmin(actor) || (step !== null && canWorkTask(actor, step))) return;
-  throw forbidden(`Only holders of ${step?.eligibleRoles.join(' or ') ?? 'the Post-deployment roles'} and admins can write verification queries.`);
+  if (!isAdmin(actor) && !(step !== null && canWorkTask(actor, step))) {
+    throw forbidden(`Only holders of ${step?.eligibleRoles.join(' or ') ?? 'the Post-deployment roles'} and admins can write verification queries.`);
+  }
+  await assertStepClaimAllows(tx, actor, step);
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
 import { credentialTransportProblem } from '../validation/project';
 import { outboundUrlProblem, repositoryAddressProblem } from '../health/outbound';
 import { recordAudit } from './audit';
+import { STEP_CLAIM_FIELDS, assertStepClaimAllows } from './step-claim';
 
 export type EnvironmentWithTarget = ProjectEnvironment & { target: TargetDatabase };
 
@@ -276,9 +277,11 @@ export async function setRequestProject(actorId: string, input: SetRequestProjec
     const request = await tx.migrationRequest.findUniqueOrThrow({
       where: { id: input.requestId }, select: { authorId: true, projectId: true, appBranch: true, project: { select: { name: true } } },
     });
-    const step = await tx.task.findFirst({ where: { requestId: input.requestId, key: 'update-app-code' }, select: { eligibleRoles: true, isGate: true } });
+    const step = await tx.task.findFirst({ where: { requestId: input.requestId, key: 'update-app-code' }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
     const may = isAdmin(actor) || (actor.id === request.authorId && holdsAnyRole(actor)) || (step !== null && canWorkTask(actor, step));
     if (!may) throw forbidden(`Only the request's author, holders of ${step?.eligibleRoles.join(' or ') ?? 'Update app code'} or admins can change its project and app branch.`);
+    // The branch is what the Update app code step works on: while an agent holds it, it is the holder's.
+    await assertStepClaimAllows(tx, actor, step);
     const project = await projectForFiling(tx, input.projectId);
     const after = { projectId: project?.id ?? null, appBranch: input.appBranch ?? null };
     if (after.projectId === request.projectId && after.appBranch === request.appBranch) return { changed: false };

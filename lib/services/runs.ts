@@ -2,7 +2,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { getDb, getPool, type Tx } from '../db/client';
 import { secretKey } from '../db/settings';
 import { decryptSecret, describeChange, diffSnapshots, type SchemaShape, type SchemaSnapshot } from '../engine';
-import { conflict, forbidden, notFound } from '../domain/errors';
+import { DomainError, conflict, forbidden, notFound } from '../domain/errors';
 import { isAdmin, type Actor } from '../domain/permissions';
 import {
   RUN_STEP_POSITION, frozenSettingsChange, isRunFinished, runRoleRefusal, runTargetRefusal,
@@ -72,8 +72,11 @@ async function stepOf(tx: Tx, kind: RunKindName, requestId: string | null) {
   return tx.task.findUnique({ where: { requestId_position: { requestId, position } }, select: { eligibleRoles: true, isGate: true, ...STEP_CLAIM_FIELDS } });
 }
 
-/** Runs whose result is their step's evidence: queued only by whoever may work the step under its claim. */
-const CLAIMED_STEP_EVIDENCE: readonly RunKindName[] = ['snapshot', 'analysis', 'rehearsal', 'backup', 'drill'];
+/**
+ * Runs whose result is their step's evidence (drift: the Analysis step's drift panel and risk):
+ * queued, and started, only by whoever may work the step under its claim.
+ */
+const CLAIMED_STEP_EVIDENCE: readonly RunKindName[] = ['snapshot', 'analysis', 'drift', 'rehearsal', 'backup', 'drill'];
 
 /**
  * What to queue. Every kind but status belongs to a request (and runs on its target, backups and
@@ -344,7 +347,7 @@ export async function checkClaimedRun(runId: string): Promise<string | null> {
       where: { id: runId },
       include: {
         target: true, revision: { select: { checksum: true } },
-        requestedBy: { select: { id: true, name: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true, ownerId: true } },
+        requestedBy: { select: { id: true, name: true, email: true, roles: true, agentRoles: true, active: true, kind: true, pausedAt: true, ownerId: true } },
       },
     });
     const requester = run.requestedBy;
@@ -356,9 +359,18 @@ export async function checkClaimedRun(runId: string): Promise<string | null> {
       const ownerless = ownerlessAgentMessage({ ...requester, ownerName: owner?.name ?? null, ownerActive: owner?.active ?? null });
       if (ownerless) return `${ownerless} Queue it again then.`;
     }
-    const refusal = runRoleRefusal(requester, run.kind, await stepOf(tx, run.kind, run.requestId))
+    const step = await stepOf(tx, run.kind, run.requestId);
+    const refusal = runRoleRefusal(requester, run.kind, step)
       ?? runTargetRefusal(run.kind, { ...run.target, approvalEnvironment: await approvalEnvironmentOf(tx, run.kind, run.targetId) }, run);
     if (refusal) return `${requester.name}, who queued this run, may no longer start it: ${refusal} Queue it again.`;
+    // The step may have been released and claimed by another since: its evidence is the new holder's.
+    if (CLAIMED_STEP_EVIDENCE.includes(run.kind)) {
+      const claimRefusal = await assertStepClaimAllows(tx, requester, step).then(() => null, (e: unknown) => {
+        if (e instanceof DomainError) return e.message;
+        throw e;
+      });
+      if (claimRefusal) return `${requester.name}, who queued this run, may no longer start it: ${claimRefusal} Queue it again.`;
+    }
     if (!run.frozenSettings) return null; // queued before settings were frozen on runs
     const frozen = run.frozenSettings as unknown as FrozenRunSettings;
     return frozenSettingsChange(frozen, currentRunSettings(run.target, run.revision?.checksum ?? (frozen.revisionChecksum === null ? null : ''), requester));

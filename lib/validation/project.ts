@@ -63,6 +63,8 @@ export function branchNameProblem(branch: string): string | null {
   ) {
     return `"${b}" is not a valid branch name.`;
   }
+  // git check-ref-format --branch refuses it: HEAD names the checked-out commit, not a branch.
+  if (b === 'HEAD') return '"HEAD" is not a branch name: name the branch itself, like main.';
   return null;
 }
 

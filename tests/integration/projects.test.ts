@@ -7,9 +7,11 @@ import { getDb } from '@/lib/db/client';
 import type { SchemaShapeEvidence } from '@/lib/domain/step-evidence';
 import { takeSnapshot } from '@/lib/engine';
 import { stopBoss } from '@/lib/jobs/queue';
+import { createAgent } from '@/lib/services/agent-accounts';
 import { compareAppSchema, intendDifferences } from '@/lib/services/app-schema';
 import { latestEvidence, recordEvidence } from '@/lib/services/evidence';
 import { fileRequest } from '@/lib/services/file-request';
+import { getGateState } from '@/lib/services/gate';
 import { saveMigrationRevision } from '@/lib/services/migration-revisions';
 import {
   addEnvironment, createProject, deleteProject, environmentsOf, moveEnvironment, productionEnvironment, removeEnvironment,
@@ -208,6 +210,37 @@ describe("a request's project and app branch", () => {
     expect(audit.after).toMatchObject({ appBranch: 'feature/tracking-v2' });
     await expect(set(engineer.id, { projectId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: 'invalid', field: 'projectId' });
   });
+
+  it('refuses HEAD as an app branch: git names the checked-out commit so, not a branch', async () => {
+    const { id: projectId } = await newProject();
+    const parsed = SetRequestProjectSchema.safeParse({ requestId: '00000000-0000-4000-8000-000000000000', projectId, appBranch: 'HEAD' });
+    expect(parsed.error?.issues[0]).toMatchObject({ path: ['appBranch'], message: '"HEAD" is not a branch name: name the branch itself, like main.' });
+    expect(SetRequestProjectSchema.safeParse({ requestId: '00000000-0000-4000-8000-000000000000', projectId, appBranch: 'feature/HEAD' }).success).toBe(true);
+  });
+
+  it("while an agent holds Update app code, only it, its owner and admins change the project and branch", async () => {
+    const { id: projectId } = await newProject();
+    const target = await makeTarget();
+    const { id: requestId } = await fileRequest(engineer.id, FileRequestSchema.parse({ title: 'Held branch', kind: 'schema_change', targetId: target.id, description: 'An agent holds the code step.', projectId, appBranch: 'feature/a' }));
+    const holder = await createAgent(admin.id, { name: 'branch-holder', agentRoles: ['language-specialist'], ownerId: specialist.id });
+    const intruder = await createAgent(admin.id, { name: 'branch-intruder', agentRoles: ['language-specialist'], ownerId: specialist.id });
+    await getDb().task.updateMany({ where: { requestId, key: 'update-app-code' }, data: { assigneeId: holder.id, status: 'in_progress', startedAt: new Date() } });
+    const set = (actorId: string, appBranch: string) => setRequestProject(actorId, SetRequestProjectSchema.parse({ requestId, projectId, appBranch }));
+    const branch = async () => (await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId } })).appBranch;
+
+    await expect(set(intruder.id, 'feature/b')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/"Update app code" is held by branch-holder/) });
+    // The author is neither the agent's owner nor an admin.
+    await expect(set(engineer.id, 'feature/b')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/only the agent's owner or an admin/) });
+    expect(await branch()).toBe('feature/a');
+    expect(await getDb().auditLog.count({ where: { requestId, action: 'request.project_set' } })).toBe(0);
+    expect(await set(holder.id, 'feature/by-holder')).toEqual({ changed: true });
+    expect(await set(specialist.id, 'feature/by-owner')).toEqual({ changed: true });
+    expect(await set(admin.id, 'feature/by-admin')).toEqual({ changed: true });
+    expect(await branch()).toBe('feature/by-admin');
+    // Once the step is done nobody holds it: the author changes the branch again.
+    await getDb().task.updateMany({ where: { requestId, key: 'update-app-code' }, data: { status: 'completed', completedAt: new Date() } });
+    expect(await set(engineer.id, 'feature/by-author')).toEqual({ changed: true });
+  });
 });
 
 describe('Update app code: comparing the branch with the rehearsed schema', () => {
@@ -299,6 +332,40 @@ describe('Update app code: comparing the branch with the rehearsed schema', () =
       await saveRevision(requestId, `${ADD_TRACKING_SQL}\n-- now with a comment`);
       expect((await latestEvidence(requestId, 'app_schema'))?.staleBecause).toMatch(/migration changed/);
       await expect(compareAppSchema(specialist.id, requestId)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/Revision 2 has no passing rehearsal yet/) });
+    } finally {
+      repo.remove();
+    }
+  });
+
+  it('a branch or project change makes a passing comparison stale for the step and the gate until compared again', async () => {
+    const { repo, requestId } = await requestOnRepository(SCHEMA_WITH_TRACKING);
+    repo.commit('feature/tracking-v2', { 'prisma/schema.prisma': SCHEMA_WITH_TRACKING }, 'same schema, another branch');
+    const appSchemaItem = async () => (await getStepEvidence(getDb(), requestId))['update-app-code'].items.find((i) => i.coveredBy === 'app_schema')!;
+    const appWorks = async () => (await getGateState(getDb(), requestId)).items.find((i) => i.key === 'app-works')!;
+    try {
+      const { projectId } = await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId } });
+      expect(await compareAppSchema(specialist.id, requestId)).toMatchObject({ passed: true });
+      expect(await appSchemaItem()).toMatchObject({ satisfied: true });
+      expect(await appWorks()).toMatchObject({ satisfied: true });
+
+      await setRequestProject(engineer.id, { requestId, projectId: projectId!, appBranch: 'feature/tracking-v2' });
+      const branchMoved = 'The comparison was of branch feature/tracking; the request now names branch feature/tracking-v2: compare again.';
+      expect(await latestEvidence(requestId, 'app_schema')).toMatchObject({ passed: true, staleBecause: branchMoved });
+      expect(await appSchemaItem()).toMatchObject({ satisfied: false, reason: expect.stringContaining(branchMoved) });
+      expect(await appWorks()).toMatchObject({ satisfied: false, reason: expect.stringContaining(branchMoved) });
+
+      expect(await compareAppSchema(specialist.id, requestId)).toMatchObject({ passed: true });
+      expect(await appSchemaItem()).toMatchObject({ satisfied: true });
+
+      // Another project on the same repository and branch name: the comparison was not of its app.
+      const { id: otherProject, name } = await newProject({ repositoryUrl: repo.origin }).then(async ({ id }) => getDb().project.findUniqueOrThrow({ where: { id } }));
+      await setRequestProject(engineer.id, { requestId, projectId: otherProject, appBranch: 'feature/tracking-v2' });
+      expect((await latestEvidence(requestId, 'app_schema'))?.staleBecause).toBe(`The comparison was of ${repo.origin}; the request now names project ${name}: compare again.`);
+      expect(await appSchemaItem()).toMatchObject({ satisfied: false });
+      expect(await appWorks()).toMatchObject({ satisfied: false });
+      // Back to the project it was compared on: the comparison speaks for the request again.
+      await setRequestProject(engineer.id, { requestId, projectId: projectId!, appBranch: 'feature/tracking-v2' });
+      expect(await appSchemaItem()).toMatchObject({ satisfied: true });
     } finally {
       repo.remove();
     }

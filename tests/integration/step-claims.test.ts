@@ -10,7 +10,11 @@ import { compareAppSchema, intendDifferences } from '@/lib/services/app-schema';
 import { requestBackup, requestDrill } from '@/lib/services/backups';
 import { fileRequest } from '@/lib/services/file-request';
 import { requestRehearsal, saveMigrationRevision } from '@/lib/services/migration-revisions';
-import { requestSnapshot } from '@/lib/services/runs';
+import { requestDriftCheck } from '@/lib/services/drift';
+import { documentIssues } from '@/lib/services/post-deploy';
+import { checkClaimedRun, requestSnapshot } from '@/lib/services/runs';
+import { addVerificationQuery } from '@/lib/services/verification-queries';
+import { releaseTask } from '@/lib/services/work-task';
 import { attachTestReport } from '@/lib/services/test-reports';
 import { SaveRevisionSchema } from '@/lib/validation/migration';
 import { makeTarget, makeUser, openTestAppStore } from '../support/app-store';
@@ -24,7 +28,9 @@ const testReportsRoute = await import('@/app/api/v1/requests/[id]/test-reports/r
 /**
  * A claim covers the step's evidence: while agent A holds a step, another agent cannot write what
  * the step rests on (analysis, revision, snapshot, analysis run, rehearsal, app-schema comparison
- * and its explanations, test report, backup, drill, acknowledgements), and nothing is written; the
+ * and its explanations, test report, backup, drill, drift check, acknowledgements, verification
+ * queries, issue notes), and nothing is written; a run queued before the step changed hands does
+ * not start for its former holder; the
  * holder, its owner and admins can. People keep sharing steps people hold.
  */
 
@@ -63,6 +69,8 @@ const writes = async (requestId: string) => ({
   runs: await getDb().run.count({ where: { requestId } }),
   revisions: await getDb().migrationRevision.count({ where: { requestId } }),
   evidence: await getDb().evidence.count({ where: { requestId } }),
+  verificationQueries: await getDb().verificationQuery.count({ where: { requestId } }),
+  issueNotes: await getDb().issueNote.count({ where: { requestId } }),
   acknowledgements: await getDb().destructiveAcknowledgement.count({ where: { requestId } }),
   request: await getDb().migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { desiredChanges: true, migrationStrategy: true } }),
 });
@@ -78,7 +86,7 @@ describe('a claim covers the step\'s evidence', () => {
     const { id: requestId } = await fileRequest(admin.id, { title: 'Claimed evidence', kind: 'schema_change', targetId, description: 'A holds it.', priority: 'LOW' });
     const analysisStep = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
     await claimTask(a.id, analysisStep.id);
-    for (const key of ['create-migration', 'test-locally', 'update-app-code', 'test-app', 'create-backup']) await hold(requestId, key, a.id);
+    for (const key of ['create-migration', 'test-locally', 'update-app-code', 'test-app', 'create-backup', 'post-deployment']) await hold(requestId, key, a.id);
     const before = await writes(requestId);
 
     const heldBy = (subject: string) => `"${subject}" is held by holder-a (agent of Olive Owner); claim a ready task of your own.`;
@@ -95,6 +103,10 @@ describe('a claim covers the step\'s evidence', () => {
       ['attach_test_report', 'test-app', () => attachTestReport(b.id, { requestId, text: '{"tests": 1, "failures": 0}', format: 'json', mediaType: 'application/json' })],
       ['backup', 'create-backup', () => requestBackup(b.id, { requestId })],
       ['drill', 'create-backup', () => requestDrill(b.id, { requestId })],
+      // B holds database-administrator, which checks drift on any request; its record is the Analysis step's.
+      ['check_drift', 'analysis', () => requestDriftCheck(b.id, { requestId })],
+      ['add_verification_query', 'post-deployment', () => addVerificationQuery(b.id, { requestId, name: 'B checks', kind: 'no_rows', sql: 'SELECT 1 WHERE false' })],
+      ['document_issues', 'post-deployment', () => documentIssues(b.id, { requestId, body: 'B saw nothing.' })],
     ];
     for (const [tool, key, call] of attempts) {
       const err = await refused(call());
@@ -140,5 +152,38 @@ describe('a claim covers the step\'s evidence', () => {
     expect(await saveAnalysisFields(pat.id, { ...fields('Pat'), requestId: shared })).toEqual({ changed: true });
     // An agent does not work a step a person holds.
     expect(await refused(saveAnalysisFields(b.id, { ...fields('D'), requestId: shared }))).toMatchObject({ code: 'conflict' });
+  });
+});
+
+describe('a claim covers the runs queued for the step', () => {
+  it('a run queued before its step changed hands does not start for the former holder; its owner\'s run does', async () => {
+    const a = await agent('run-holder-a');
+    const b = await agent('run-holder-b');
+    const { id: requestId } = await fileRequest(admin.id, { title: 'Run across a release', kind: 'schema_change', targetId, description: 'A queues, B takes over.', priority: 'LOW' });
+    const step = await getDb().task.findFirstOrThrow({ where: { requestId, key: 'analysis' } });
+    await claimTask(a.id, step.id);
+    const { runId } = await requestSnapshot(a.id, { requestId });
+    expect(await checkClaimedRun(runId)).toBeNull();
+
+    await releaseTask(a.id, { taskId: step.id });
+    await claimTask(b.id, step.id);
+    expect(await checkClaimedRun(runId)).toBe(
+      `run-holder-a, who queued this run, may no longer start it: "${step.subject}" is held by run-holder-b (agent of Olive Owner); claim a ready task of your own. Queue it again.`,
+    );
+
+    // The holder's owner works the step with it: a run she queued starts.
+    await getDb().run.update({ where: { id: runId }, data: { status: 'failed', finishedAt: new Date() } });
+    const { runId: ownersRun } = await requestSnapshot(olive.id, { requestId });
+    expect(await checkClaimedRun(ownersRun)).toBeNull();
+  });
+
+  it('the holder of Post-deployment, its owner and an admin document issues while it is held', async () => {
+    const a = await agent('post-holder-a');
+    const { id: requestId } = await fileRequest(admin.id, { title: 'Post-deployment held', kind: 'schema_change', targetId, description: 'A watches production.', priority: 'LOW' });
+    await hold(requestId, 'post-deployment', a.id);
+    expect(await documentIssues(a.id, { requestId, body: 'A: nothing yet.' })).toMatchObject({ id: expect.any(String) });
+    expect(await documentIssues(olive.id, { requestId, body: 'Olive: still nothing.' })).toMatchObject({ id: expect.any(String) });
+    expect(await documentIssues(admin.id, { requestId, body: 'Ada: all quiet.' })).toMatchObject({ id: expect.any(String) });
+    expect(await getDb().issueNote.count({ where: { requestId } })).toBe(3);
   });
 });

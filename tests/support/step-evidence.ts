@@ -62,7 +62,7 @@ export function rehearsalDetail(revision: number, opts: { failPhase?: string } =
 /** Records what one step's evidence needs, passing, on the request's current revision (and production's target). */
 export async function satisfyStepEvidence(requestId: string, stepKey: string, actorId: string): Promise<void> {
   const db = getDb();
-  const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { targetId: true, projectId: true } });
+  const request = await db.migrationRequest.findUniqueOrThrow({ where: { id: requestId }, select: { targetId: true, projectId: true, appBranch: true } });
   const base = { requestId, targetId: request.targetId };
   if (stepKey === 'analysis') {
     await db.schemaSnapshot.create({ data: { targetId: request.targetId, hash: sha(requestId), serverVersion: '15', shape: { tables: {} }, stats: {} } });
@@ -95,12 +95,19 @@ export async function satisfyStepEvidence(requestId: string, stepKey: string, ac
           detail: { report: { ok: true, tables: [], unknownDeclarations: [], captureMs: 1, checkMs: 1 }, sampleRows: 10, declaredChanges: null },
         });
         return;
-      case 'update-app-code':
+      case 'update-app-code': {
+        // A comparison holds for the branch (and project) the request names: one is named from here on.
+        const branch = request.appBranch ?? 'main';
+        if (!request.appBranch) await tx.migrationRequest.update({ where: { id: requestId }, data: { appBranch: branch } });
         await recordEvidence(tx, {
           ...base, kind: 'app_schema', revision: rev, passed: true, summary: 'schema.prisma agrees with the rehearsed schema',
-          detail: { repository: '/nonexistent/fixture-app.git', branch: 'main', commit: sha('commit').slice(0, 40), schemaPath: 'prisma/schema.prisma', differences: [], intended: [] },
+          detail: {
+            repository: '/nonexistent/fixture-app.git', ...(request.projectId ? { projectId: request.projectId } : {}), branch,
+            commit: sha('commit').slice(0, 40), schemaPath: 'prisma/schema.prisma', differences: [], intended: [],
+          },
         });
         return;
+      }
       case 'test-app':
         await recordEvidence(tx, {
           ...base, kind: 'test_report', revision: rev, passed: true, summary: '3 tests, no failures',
