@@ -1127,13 +1127,17 @@ export function summarizeDataLoss(report: DataLossReport): string {
  */
 export function dataLossCheck(
   declared: DeclaredDataChanges,
-  /** scopeToSql: compare only the tables this up script can change (tablesTouchedBy), resolved right before the capture. */
-  options: { keysPerTable?: number; scopeToSql?: string } = {},
+  /**
+   * scopeToSql: compare only the tables this up script can change (tablesTouchedBy), resolved right before the capture.
+   * serial: no parallel workers (a deploy's check on a production server takes one core of it, as its backup does).
+   */
+  options: { keysPerTable?: number; scopeToSql?: string; serial?: boolean } = {},
 ): DataCheck {
   return {
     async before(client) {
       const session = await siblingSession(client);
       try {
+        if (options.serial) await session.query('SET max_parallel_workers_per_gather = 0');
         const scope = options.scopeToSql === undefined ? undefined : await tablesTouchedBy(session, options.scopeToSql, declared);
         return { session, state: await captureBefore(session, scope) };
       } catch (err) {

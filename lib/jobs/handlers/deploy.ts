@@ -118,7 +118,7 @@ export const deployHandler = defineHandler({
       // Only the tables the migration can change are compared (tablesTouchedBy: named, declared, or
       // referencing those by foreign key): the application keeps writing to the others meanwhile,
       // and those writes are not the migration's. A rehearsal, alone on its copy, compares them all.
-      const check = dataLossCheck(declaredChangesOf(revision) ?? { tables: [] }, { scopeToSql: migration.sql });
+      const check = dataLossCheck(declaredChangesOf(revision) ?? { tables: [] }, { scopeToSql: migration.sql, serial: true });
       await withTargetSession(ctx, target, { readOnly: false, what: 'Deploys' }, async (session, driver) => {
         await driver.applyTimeouts(session, target);
         await begin('apply', `applying ${folder} to ${target.name}`, 50);
