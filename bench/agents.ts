@@ -41,6 +41,7 @@ import { connect, databaseUrl, dropDatabase } from './lib/database';
 import { analyzeProfile } from './lib/profile';
 import { ADMIN_PASSWORD, seed } from './lib/seed';
 import { prepareBenchStore } from './lib/app-store';
+import { runServedBench } from './lib/run';
 import { ensureBuild, startServer, type RunningServer } from './lib/server';
 import { percentile, rng } from './lib/stats';
 
@@ -474,14 +475,4 @@ async function main() {
   return summary.pass;
 }
 
-main()
-  .then(async (pass) => {
-    await cleanup();
-    process.exit(pass || !CFG.strict ? 0 : 1);
-  })
-  .catch(async (err) => {
-    console.error('[bench:agents] failed:', err instanceof Error ? err.stack ?? err.message : err);
-    if (server) console.error(`[bench:agents] last server output:\n${server.output().slice(-4000)}`);
-    await cleanup();
-    process.exit(2);
-  });
+runServedBench('bench:agents', main, { strict: CFG.strict, cleanup, server: () => server });

@@ -31,6 +31,7 @@ import { connect, databaseUrl, dropDatabase, recreateDatabase } from './lib/data
 import { signIn, timedGet } from './lib/http';
 import { ADMIN_PASSWORD, seed } from './lib/seed';
 import { prepareBenchStore } from './lib/app-store';
+import { runServedBench } from './lib/run';
 import { ensureBuild, startServer, type RunningServer } from './lib/server';
 import { percentile, rng } from './lib/stats';
 
@@ -454,15 +455,4 @@ async function main() {
   return summary.pass;
 }
 
-main()
-  .then(async (pass) => {
-    await cleanup();
-    // Explicitly: a library's timer must not keep the bench (and the e2e lock it may run under) alive.
-    process.exit(pass || !CFG.strict ? 0 : 1);
-  })
-  .catch(async (err) => {
-    console.error('[bench:load] failed:', err instanceof Error ? err.stack ?? err.message : err);
-    if (server) console.error(`[bench:load] last server output:\n${server.output().slice(-4000)}`);
-    await cleanup();
-    process.exit(2);
-  });
+runServedBench('bench:load', main, { strict: CFG.strict, cleanup, server: () => server });
